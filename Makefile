@@ -1,0 +1,35 @@
+# Thin wrapper around CMake. `make test` and `make demo` work on a fresh Debian 12 machine.
+BUILD_TEST    ?= build/test
+BUILD_RELEASE ?= build/release
+JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all build test bench demo deps clean format
+
+all: build
+
+build:
+	@scripts/install-deps.sh build
+	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+
+# Sanitizer build (ASan+UBSan), every test through ctest.
+test:
+	@scripts/install-deps.sh test
+	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON
+	cmake --build $(BUILD_TEST) -j $(JOBS)
+	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Release build, every benchmark; figures go to docs/performance.md by hand.
+bench:
+	@scripts/install-deps.sh bench
+	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	scripts/run-benches.sh $(BUILD_RELEASE)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Shoal needs for a given purpose, only the missing ones.
+#   scripts/install-deps.sh build|test|bench|demo
+# On a fresh Debian 12 machine with only git and make, `make test` calls this as root.
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev
+       libmnl-dev libip4tc-dev)
+# Tools the integration tests drive.
+test=(iproute2 iptables iperf3 tcpdump python3-scapy curl procps kmod)
+bench=(libdpdk-dev)
+
+want=("${build[@]}")
+case "${1:-build}" in
+  build) ;;
+  test|demo) want+=("${test[@]}") ;;
+  bench) want+=("${test[@]}" "${bench[@]}") ;;
+  *) echo "usage: $0 build|test|bench|demo" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
