@@ -1,0 +1,85 @@
+/*
+ * lpm.h — the longest-prefix-match routing table, built for a full Internet table.
+ *
+ * Role: maps IPv4 prefixes (length 0..32) to next hops; answers "which route carries this
+ * destination" for the router core and the daemon's data plane. Pure: no I/O, no globals.
+ *
+ * Invariants:
+ *   - Prefixes are canonical inside the table: bits beyond the length are cleared on insert
+ *     (128.30.76.255/16 is stored and reported as 128.30.0.0/16). At most one route per
+ *     (prefix, length).
+ *   - lookup(addr) returns the next hop of the longest stored prefix containing addr, or
+ *     SHOAL_LPM_MISS. Updates take effect immediately (no rebuild step).
+ *   - The table holds at most config.max_routes routes; inserting past that fails with
+ *     SHOAL_LPM_FULL and changes nothing. Every failing call changes nothing.
+ *
+ * Next hops: a route carries a struct shoal_lpm_nh (gateway address or none = directly
+ * attached, interface index). Identical next hops are interned: lookup returns a small
+ * next-hop id, and shoal_lpm_nh_get() turns it into the next hop. Ids stay valid while a
+ * route uses them.
+ *
+ * Addresses are host byte order (10.0.0.1 == 0x0a000001).
+ * Ownership: create allocates everything; destroy frees it. lookup/lookup_batch never
+ * allocate and take only a const table, so one writer and no concurrent readers (the
+ * daemon's data plane owns the table; other threads go through its command queue).
+ */
+#ifndef SHOAL_LPM_H
+#define SHOAL_LPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct shoal_lpm;
+
+enum shoal_lpm_status {
+	SHOAL_LPM_OK = 0,
+	SHOAL_LPM_EXISTS,     /* insert: that prefix is already present */
+	SHOAL_LPM_NOT_FOUND,  /* delete/get: no such prefix */
+	SHOAL_LPM_BAD_LENGTH, /* prefix length > 32 */
+	SHOAL_LPM_FULL,       /* max_routes reached, or next-hop ids exhausted */
+	SHOAL_LPM_NO_MEMORY,
+};
+
+enum { SHOAL_LPM_MISS = UINT32_MAX };
+
+struct shoal_lpm_nh {
+	uint32_t gateway; /* valid when has_gateway */
+	uint32_t ifindex; /* interface index, owner-defined */
+	bool has_gateway; /* false: directly attached, deliver to the destination itself */
+};
+
+struct shoal_lpm_config {
+	size_t max_routes; /* 0 selects the default, 2,000,000 */
+};
+
+/* Returns NULL on allocation failure. cfg may be NULL for defaults. */
+struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg);
+void shoal_lpm_destroy(struct shoal_lpm *lpm);
+
+enum shoal_lpm_status shoal_lpm_insert(struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                       const struct shoal_lpm_nh *nh);
+/* Insert or replace; *replaced (may be NULL) tells which happened. */
+enum shoal_lpm_status shoal_lpm_replace(struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                        const struct shoal_lpm_nh *nh, bool *replaced);
+enum shoal_lpm_status shoal_lpm_delete(struct shoal_lpm *lpm, uint32_t prefix, unsigned len);
+/* Exact-match read of one route. */
+enum shoal_lpm_status shoal_lpm_get(const struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                    struct shoal_lpm_nh *nh);
+
+/* Longest-prefix match: a next-hop id, or SHOAL_LPM_MISS. */
+uint32_t shoal_lpm_lookup(const struct shoal_lpm *lpm, uint32_t addr);
+void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids,
+                            size_t n);
+const struct shoal_lpm_nh *shoal_lpm_nh_get(const struct shoal_lpm *lpm, uint32_t id);
+
+/* Visits every route in ascending (prefix, length) order; a non-zero return from cb stops
+ * the walk and is returned. The table must not be modified during the walk. */
+typedef int (*shoal_lpm_visit_fn)(void *ctx, uint32_t prefix, unsigned len,
+                                  const struct shoal_lpm_nh *nh);
+int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx);
+
+size_t shoal_lpm_count(const struct shoal_lpm *lpm);
+size_t shoal_lpm_memory(const struct shoal_lpm *lpm); /* bytes allocated, everything included */
+
+#endif
