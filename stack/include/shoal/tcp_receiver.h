@@ -1,0 +1,50 @@
+/*
+ * tcp_receiver.h — the receiving half of a TCP connection.
+ *
+ * Role: turns sender messages (seqno, SYN, payload, FIN, RST) into an in-order inbound byte
+ * stream, and reports the acknowledgment number and window to send back.
+ * Behaviour: shared spec stack-behaviour.md §5.
+ *
+ * Invariants:
+ *   - Before a SYN arrives there is no ackno and every non-SYN, non-RST segment is ignored.
+ *     The first SYN's seqno becomes the peer's ISN; later SYNs never change it.
+ *   - Absolute seqno 0 is the SYN; stream index = absolute seqno - 1.
+ *   - ackno = ISN + 1 + bytes written to the inbound stream (+1 once it is closed).
+ *   - window = inbound available capacity, capped at config.window_cap.
+ *   - An RST sets the inbound stream's error; send() carries RST while that error is set.
+ *
+ * Ownership: the receiver owns a reassembler (and through it the inbound byte stream),
+ * allocated by init and freed by fini. Readers use shoal_tcp_receiver_inbound(). receive()
+ * only reads the message payload during the call.
+ */
+#ifndef SHOAL_TCP_RECEIVER_H
+#define SHOAL_TCP_RECEIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shoal/reassembler.h"
+#include "shoal/tcp_config.h"
+#include "shoal/tcp_message.h"
+
+struct shoal_tcp_receiver {
+	struct shoal_reassembler reasm;
+	uint32_t window_cap;
+	uint32_t isn; /* the peer's ISN, valid when has_isn */
+	bool has_isn;
+};
+
+/* Uses cfg->recv_capacity and cfg->window_cap. Returns 0, or -1 on allocation failure. */
+int shoal_tcp_receiver_init(struct shoal_tcp_receiver *r, const struct shoal_tcp_config *cfg);
+void shoal_tcp_receiver_fini(struct shoal_tcp_receiver *r);
+
+void shoal_tcp_receiver_receive(struct shoal_tcp_receiver *r,
+                                const struct shoal_tcp_sender_msg *msg);
+struct shoal_tcp_receiver_msg shoal_tcp_receiver_send(const struct shoal_tcp_receiver *r);
+
+/* The inbound byte stream (reader side for the application; written by the reassembler). */
+struct shoal_byte_stream *shoal_tcp_receiver_inbound(struct shoal_tcp_receiver *r);
+const struct shoal_byte_stream *
+shoal_tcp_receiver_inbound_const(const struct shoal_tcp_receiver *r);
+
+#endif
