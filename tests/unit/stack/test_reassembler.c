@@ -117,6 +117,13 @@ static void test_rule_4_duplicates_and_overlaps(void **state)
 	ins(&r, 0, "abcdefg", false);
 	assert_int_equal(shoal_byte_stream_bytes_pushed(out_of(&r)), 7);
 	assert_reads(&r, "fg");
+	/* a write from the next index that covers pending bytes: they count no more */
+	ins(&r, 8, "i", false);
+	ins(&r, 10, "k", false);
+	assert_int_equal(shoal_reassembler_bytes_pending(&r), 2);
+	ins(&r, 7, "hij", false);
+	assert_int_equal(shoal_reassembler_bytes_pending(&r), 0);
+	assert_reads(&r, "hijk");
 	shoal_reassembler_fini(&r);
 }
 
@@ -216,6 +223,8 @@ static void test_rule_8_capacity_examples(void **state)
 	ins(&r, 2, "cd", false);
 	assert_int_equal(shoal_byte_stream_bytes_pushed(out_of(&r)), 2);
 	assert_int_equal(shoal_reassembler_bytes_pending(&r), 0);
+	ins(&r, 3, "d", false); /* the unread "ab" shrinks the window to nothing */
+	assert_int_equal(shoal_reassembler_bytes_pending(&r), 0);
 	assert_reads(&r, "ab");
 	ins(&r, 2, "cd", false);
 	assert_reads(&r, "cd");
@@ -256,6 +265,16 @@ static void test_rule_9_cut_last_flag_forgotten(void **state)
 	ins(&r, 1, "bc", true);
 	assert_reads(&r, "c");
 	assert_true(shoal_byte_stream_is_finished(out_of(&r)));
+	shoal_reassembler_fini(&r);
+
+	/* the forgotten flag is really gone: 'c' without the flag does not finish */
+	assert_int_equal(shoal_reassembler_init(&r, 2), 0);
+	ins(&r, 1, "bc", true);
+	ins(&r, 0, "a", false);
+	assert_reads(&r, "ab");
+	ins(&r, 2, "c", false);
+	assert_reads(&r, "c");
+	assert_false(shoal_byte_stream_is_closed(out_of(&r)));
 	shoal_reassembler_fini(&r);
 }
 
