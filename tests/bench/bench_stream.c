@@ -16,7 +16,7 @@
 #include "shoal/reassembler.h"
 
 enum {
-	BENCH_REPS = 7,
+	BENCH_REPS = 21,
 	STREAM_TOTAL = 10000000,
 	STREAM_CAPACITY = 32768,
 	STREAM_WRITE = 1500,
