@@ -1,8 +1,23 @@
-/* byte_stream.c — ring-buffer byte stream; contract in include/shoal/byte_stream.h. */
+/* byte_stream.c — ring-buffer byte stream; contract in include/shoal/byte_stream.h.
+ * The accessors and peek/pop are inline in the header; the `extern inline` declarations
+ * below make this file hold their one external definition. */
 #include "shoal/byte_stream.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+extern inline void shoal_byte_stream_close(struct shoal_byte_stream *bs);
+extern inline bool shoal_byte_stream_is_closed(const struct shoal_byte_stream *bs);
+extern inline size_t shoal_byte_stream_available_capacity(const struct shoal_byte_stream *bs);
+extern inline uint64_t shoal_byte_stream_bytes_pushed(const struct shoal_byte_stream *bs);
+extern inline size_t shoal_byte_stream_peek(const struct shoal_byte_stream *bs,
+                                            const uint8_t **view);
+extern inline void shoal_byte_stream_pop(struct shoal_byte_stream *bs, size_t n);
+extern inline bool shoal_byte_stream_is_finished(const struct shoal_byte_stream *bs);
+extern inline size_t shoal_byte_stream_bytes_buffered(const struct shoal_byte_stream *bs);
+extern inline uint64_t shoal_byte_stream_bytes_popped(const struct shoal_byte_stream *bs);
+extern inline void shoal_byte_stream_set_error(struct shoal_byte_stream *bs);
+extern inline bool shoal_byte_stream_has_error(const struct shoal_byte_stream *bs);
 
 int shoal_byte_stream_init(struct shoal_byte_stream *bs, size_t capacity)
 {
@@ -38,54 +53,11 @@ size_t shoal_byte_stream_push(struct shoal_byte_stream *bs, const uint8_t *data,
 	if (first > len)
 		first = len;
 	memcpy(bs->buf + tail, data, first);
-	memcpy(bs->buf, data + first, len - first);
+	if (len > first)
+		memcpy(bs->buf, data + first, len - first);
 	bs->buffered += len;
 	bs->pushed += len;
 	return len;
-}
-
-void shoal_byte_stream_close(struct shoal_byte_stream *bs)
-{
-	bs->closed = true;
-}
-
-bool shoal_byte_stream_is_closed(const struct shoal_byte_stream *bs)
-{
-	return bs->closed;
-}
-
-size_t shoal_byte_stream_available_capacity(const struct shoal_byte_stream *bs)
-{
-	return bs->capacity - bs->buffered;
-}
-
-uint64_t shoal_byte_stream_bytes_pushed(const struct shoal_byte_stream *bs)
-{
-	return bs->pushed;
-}
-
-size_t shoal_byte_stream_peek(const struct shoal_byte_stream *bs, const uint8_t **view)
-{
-	if (bs->buffered == 0) {
-		*view = NULL;
-		return 0;
-	}
-	*view = bs->buf + bs->head;
-	size_t run = bs->capacity - bs->head;
-	return run < bs->buffered ? run : bs->buffered;
-}
-
-void shoal_byte_stream_pop(struct shoal_byte_stream *bs, size_t n)
-{
-	if (n > bs->buffered)
-		n = bs->buffered;
-	bs->head += n;
-	if (bs->head >= bs->capacity)
-		bs->head -= bs->capacity;
-	bs->buffered -= n;
-	bs->popped += n;
-	if (bs->buffered == 0)
-		bs->head = 0; /* keep the next run as long as possible */
 }
 
 size_t shoal_byte_stream_read(struct shoal_byte_stream *bs, uint8_t *out, size_t len)
@@ -103,29 +75,4 @@ size_t shoal_byte_stream_read(struct shoal_byte_stream *bs, uint8_t *out, size_t
 		done += n;
 	}
 	return done;
-}
-
-bool shoal_byte_stream_is_finished(const struct shoal_byte_stream *bs)
-{
-	return bs->closed && bs->buffered == 0;
-}
-
-size_t shoal_byte_stream_bytes_buffered(const struct shoal_byte_stream *bs)
-{
-	return bs->buffered;
-}
-
-uint64_t shoal_byte_stream_bytes_popped(const struct shoal_byte_stream *bs)
-{
-	return bs->popped;
-}
-
-void shoal_byte_stream_set_error(struct shoal_byte_stream *bs)
-{
-	bs->error = true;
-}
-
-bool shoal_byte_stream_has_error(const struct shoal_byte_stream *bs)
-{
-	return bs->error;
 }

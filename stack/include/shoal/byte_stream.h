@@ -11,6 +11,10 @@
  *     run starting at the read position (a ring buffer: at most two runs hold the data).
  *   - is_finished() == is_closed() && bytes_buffered() == 0. The error flag is independent.
  *
+ * Speed: the small accessors and peek/pop are C99 `inline` definitions below (so callers in
+ * other translation units can inline them); byte_stream.c holds their one external
+ * definition, so every function is still an ordinary exported symbol.
+ *
  * Ownership: the stream owns one buffer of `capacity` bytes, allocated by init and freed by
  * fini; push/peek/pop never allocate. A view returned by peek stays valid until the next
  * push or pop. The caller owns the struct itself (embed it or allocate it).
@@ -40,23 +44,80 @@ void shoal_byte_stream_fini(struct shoal_byte_stream *bs);
 
 /* Writer side. push stores as many leading bytes as fit and returns that count. */
 size_t shoal_byte_stream_push(struct shoal_byte_stream *bs, const uint8_t *data, size_t len);
-void shoal_byte_stream_close(struct shoal_byte_stream *bs);
-bool shoal_byte_stream_is_closed(const struct shoal_byte_stream *bs);
-size_t shoal_byte_stream_available_capacity(const struct shoal_byte_stream *bs);
-uint64_t shoal_byte_stream_bytes_pushed(const struct shoal_byte_stream *bs);
+
+inline void shoal_byte_stream_close(struct shoal_byte_stream *bs)
+{
+	bs->closed = true;
+}
+
+inline bool shoal_byte_stream_is_closed(const struct shoal_byte_stream *bs)
+{
+	return bs->closed;
+}
+
+inline size_t shoal_byte_stream_available_capacity(const struct shoal_byte_stream *bs)
+{
+	return bs->capacity - bs->buffered;
+}
+
+inline uint64_t shoal_byte_stream_bytes_pushed(const struct shoal_byte_stream *bs)
+{
+	return bs->pushed;
+}
 
 /* Reader side. peek sets *view and returns its length (0 when nothing is buffered).
  * pop(n) requires n <= bytes_buffered(); larger n is clamped. read copies up to len bytes
  * out and pops them, returning the count. */
-size_t shoal_byte_stream_peek(const struct shoal_byte_stream *bs, const uint8_t **view);
-void shoal_byte_stream_pop(struct shoal_byte_stream *bs, size_t n);
+inline size_t shoal_byte_stream_peek(const struct shoal_byte_stream *bs, const uint8_t **view)
+{
+	if (bs->buffered == 0) {
+		*view = NULL;
+		return 0;
+	}
+	*view = bs->buf + bs->head;
+	size_t run = bs->capacity - bs->head;
+	return run < bs->buffered ? run : bs->buffered;
+}
+
+inline void shoal_byte_stream_pop(struct shoal_byte_stream *bs, size_t n)
+{
+	if (n > bs->buffered)
+		n = bs->buffered;
+	bs->head += n;
+	if (bs->head >= bs->capacity)
+		bs->head -= bs->capacity;
+	bs->buffered -= n;
+	bs->popped += n;
+	if (bs->buffered == 0)
+		bs->head = 0; /* keep the next run as long as possible */
+}
+
 size_t shoal_byte_stream_read(struct shoal_byte_stream *bs, uint8_t *out, size_t len);
-bool shoal_byte_stream_is_finished(const struct shoal_byte_stream *bs);
-size_t shoal_byte_stream_bytes_buffered(const struct shoal_byte_stream *bs);
-uint64_t shoal_byte_stream_bytes_popped(const struct shoal_byte_stream *bs);
+
+inline bool shoal_byte_stream_is_finished(const struct shoal_byte_stream *bs)
+{
+	return bs->closed && bs->buffered == 0;
+}
+
+inline size_t shoal_byte_stream_bytes_buffered(const struct shoal_byte_stream *bs)
+{
+	return bs->buffered;
+}
+
+inline uint64_t shoal_byte_stream_bytes_popped(const struct shoal_byte_stream *bs)
+{
+	return bs->popped;
+}
 
 /* Both sides. */
-void shoal_byte_stream_set_error(struct shoal_byte_stream *bs);
-bool shoal_byte_stream_has_error(const struct shoal_byte_stream *bs);
+inline void shoal_byte_stream_set_error(struct shoal_byte_stream *bs)
+{
+	bs->error = true;
+}
+
+inline bool shoal_byte_stream_has_error(const struct shoal_byte_stream *bs)
+{
+	return bs->error;
+}
 
 #endif

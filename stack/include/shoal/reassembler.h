@@ -10,6 +10,8 @@
  *   - Only bytes with next index <= index < window end are ever stored; bytes_pending()
  *     counts distinct stored bytes (never more than the output's capacity).
  *   - Contiguous bytes from the next index are written to the output at once.
+ *   - Once the stream's end is known (a last substring that fit the window), bytes at or
+ *     beyond it are discarded too (only matters for a sender that contradicts itself).
  *
  * Ownership: init allocates the output stream and a pending store sized by capacity;
  * insert never allocates. fini frees both. `data` passed to insert is only read during
