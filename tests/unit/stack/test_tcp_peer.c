@@ -99,6 +99,22 @@ static void finish_outbound(struct fixture *f, uint32_t remote_seq_rel)
 	remote(f, remote_seq_rel, false, NULL, false, true, 2);
 }
 
+static void test_config_defaults_are_the_spec_numbers(void **state)
+{
+	(void)state;
+	struct shoal_tcp_config cfg;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	shoal_tcp_config_defaults(&cfg);
+	assert_int_equal(cfg.rt_timeout_ms, 1000);
+	assert_int_equal(cfg.send_capacity, 64000);
+	assert_int_equal(cfg.recv_capacity, 64000);
+	assert_int_equal(cfg.max_payload, 1000);
+	assert_int_equal(cfg.max_retransmissions, 8);
+	assert_int_equal(cfg.window_cap, 65535);
+	assert_int_equal(cfg.linger_factor, 10);
+	assert_int_equal(cfg.options, SHOAL_TCP_OPT_NONE);
+}
+
 static void test_rule_1_inactive_peer_ignores_segments(void **state)
 {
 	struct fixture *f = *state;
@@ -427,6 +443,7 @@ static void test_loopback_1mb_both_ways_lossy_reordering_link(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_defaults_are_the_spec_numbers),
 	    cmocka_unit_test_setup_teardown(test_rule_1_inactive_peer_ignores_segments, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_rule_1_segment_with_sequence_space_gets_reply,
