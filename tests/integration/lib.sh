@@ -13,6 +13,9 @@
 #   - check/pass/fail counters and `finish`, which prints the closing line "N passed, N failed"
 #     and exits non-zero when anything failed.
 #
+# Helpers that return a value take the NAME of a variable to set (VAR); avoid caller variables
+# starting with an underscore (the helpers' own locals do).
+#
 # Invariants: nothing here touches the root namespace's links, addresses, routes or firewall;
 # every device is created inside a namespace this library registered. Only processes registered
 # here (and processes still running inside our own namespaces) are ever killed.
@@ -133,9 +136,9 @@ require_cmd() {
 # deletion on exit and stores its name in VAR.
 ns_create() {
 	local -n _ns_var=$1
-	local name=$SHOAL_NS_PREFIX-$2
-	ns_create_named "$name" || return 1
-	_ns_var=$name
+	local _ns_name=$SHOAL_NS_PREFIX-$2
+	ns_create_named "$_ns_name" || return 1
+	_ns_var=$_ns_name
 }
 
 # ns_create_named NAME: creates a namespace with exactly that name (refuses if it already exists:
@@ -180,10 +183,10 @@ ns_move() {
 # tmpdir_create VAR: a temporary directory removed on exit.
 tmpdir_create() {
 	local -n _td_var=$1
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/$SHOAL_NS_PREFIX.XXXXXX") || return 1
-	_shoal_tmpdirs+=("$d")
-	_td_var=$d
+	local _td_dir
+	_td_dir=$(mktemp -d "${TMPDIR:-/tmp}/$SHOAL_NS_PREFIX.XXXXXX") || return 1
+	_shoal_tmpdirs+=("$_td_dir")
+	_td_var=$_td_dir
 }
 
 # register_pid PID: killed (TERM, then KILL) on exit.
@@ -197,23 +200,22 @@ register_pid() {
 # in SHOAL_LOG_<LABEL> (label with non-alphanumerics replaced by _).
 daemon_start() {
 	local -n _ds_var=$1
-	local ns=$2 label=$3 logdir logfile pid
+	local _ds_ns=$2 _ds_label=$3 _ds_log _ds_pid
 	shift 3
 	if [[ -z ${_shoal_logdir:-} ]]; then
 		tmpdir_create _shoal_logdir || return 1
 	fi
-	logdir=$_shoal_logdir
-	logfile=$logdir/$label.log
-	if [[ $ns == - ]]; then
-		"$@" >"$logfile" 2>&1 </dev/null &
+	_ds_log=$_shoal_logdir/$_ds_label.log
+	if [[ $_ds_ns == - ]]; then
+		"$@" >"$_ds_log" 2>&1 </dev/null &
 	else
-		ip netns exec "$ns" "$@" >"$logfile" 2>&1 </dev/null &
+		ip netns exec "$_ds_ns" "$@" >"$_ds_log" 2>&1 </dev/null &
 	fi
-	pid=$!
-	register_pid "$pid"
-	_shoal_logs+=("$pid|$label|$logfile")
-	printf -v "SHOAL_LOG_${label//[^A-Za-z0-9]/_}" '%s' "$logfile"
-	_ds_var=$pid
+	_ds_pid=$!
+	register_pid "$_ds_pid"
+	_shoal_logs+=("$_ds_pid|$_ds_label|$_ds_log")
+	printf -v "SHOAL_LOG_${_ds_label//[^A-Za-z0-9]/_}" '%s' "$_ds_log"
+	_ds_var=$_ds_pid
 }
 
 # daemon_alive PID
