@@ -29,6 +29,7 @@ SHOAL_SRC=${SHOAL_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SHOAL_BUILD=${SHOAL_BUILD:-$SHOAL_SRC/build/test}
 # Unique per sourcing process: $BASHPID differs in sub-shells and child scripts.
 SHOAL_NS_PREFIX=${SHOAL_NS_PREFIX_OVERRIDE:-shoal-$BASHPID}
+# Set SHOAL_LOGS_ON_FAILURE=0 to not print daemon logs when the script exits non-zero.
 # Default timeout (seconds) for every wait_for* helper.
 SHOAL_WAIT_TIMEOUT=${SHOAL_WAIT_TIMEOUT:-10}
 
@@ -341,7 +342,7 @@ _shoal_cleanup() {
 	trap '' INT TERM
 	[[ $_shoal_cleaned -eq 1 ]] && return
 	_shoal_cleaned=1
-	if [[ $status -ne 0 && $_shoal_logs_printed -eq 0 ]]; then
+	if [[ $status -ne 0 && $_shoal_logs_printed -eq 0 && ${SHOAL_LOGS_ON_FAILURE:-1} -eq 1 ]]; then
 		_shoal_print_logs
 	fi
 	# Registered processes first (newest first), gracefully: a daemon removes its own devices.
