@@ -247,6 +247,12 @@ daemon_stop() {
 	return $rc
 }
 
+# daemon_log_path LABEL: prints the path of a daemon's log file.
+daemon_log_path() {
+	local _dl_var=SHOAL_LOG_${1//[^A-Za-z0-9]/_}
+	printf '%s' "${!_dl_var:-}"
+}
+
 # daemon_log PID|LABEL: prints the captured log of a daemon.
 daemon_log() {
 	local entry pid label file
