@@ -680,6 +680,27 @@ static void test_pending_new_request_restarts_give_up_clock(void **state)
 	netif_free(n, c);
 }
 
+static void test_pending_give_up_order_follows_latest_request(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif *n = netif_new(&c, NULL);
+	send_dgram(n, HOP, 1, SHOAL_NETIF_QUEUED); /* request at 0 */
+	shoal_netif_tick(n, 1000);
+	send_dgram(n, HOP2, 2, SHOAL_NETIF_QUEUED); /* request at 1 s */
+	shoal_netif_tick(n, 9000);
+	send_dgram(n, HOP, 3, SHOAL_NETIF_QUEUED); /* HOP re-requests at 10 s */
+	shoal_netif_tick(n, 6000);                 /* 16 s: HOP2 gives up, HOP does not */
+	assert_int_equal(c->drops, 1);
+	assert_int_equal(c->drop_data[0][5], 2);
+	assert_true(shoal_netif_lookup(n, HOP, &(struct shoal_netif_entry){0}));
+	assert_false(shoal_netif_lookup(n, HOP2, &(struct shoal_netif_entry){0}));
+	shoal_netif_tick(n, 9000); /* 25 s */
+	assert_int_equal(c->drops, 3);
+	assert_int_equal(shoal_netif_entry_count(n), 0);
+	netif_free(n, c);
+}
+
 /* ------------------------------------------------------------- static, flush, delete */
 
 static void test_static_entry_never_expires_and_wins_over_learning(void **state)
@@ -1002,6 +1023,7 @@ int main(void)
 	    cmocka_unit_test(test_too_big_datagram_dropped),
 	    cmocka_unit_test(test_pending_gives_up_after_timeout_and_reports),
 	    cmocka_unit_test(test_pending_new_request_restarts_give_up_clock),
+	    cmocka_unit_test(test_pending_give_up_order_follows_latest_request),
 	    cmocka_unit_test(test_static_entry_never_expires_and_wins_over_learning),
 	    cmocka_unit_test(test_static_on_pending_sends_queue),
 	    cmocka_unit_test(test_flush_removes_dynamic_only),
