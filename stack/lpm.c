@@ -57,6 +57,23 @@ struct lpm_nh_slot {
 	uint32_t next_free; /* free-list link while refs == 0 */
 };
 
+struct lpm_run {
+	uint16_t start;    /* first slot */
+	uint8_t child;     /* level 1: the slot's /24 holds longer routes */
+	int32_t src;       /* innermost covering route (chunk index), -1 = inherited default */
+	uint32_t from, to; /* child: its routes */
+	uint32_t kid;      /* child: level-2 node offset while rebuilding */
+};
+
+struct lpm_sweep {
+	struct lpm_run run[LPM_SLOTS];
+	struct {
+		int32_t src;
+		uint16_t end;
+	} stack[34];
+	unsigned n, p, sp;
+};
+
 struct shoal_lpm {
 	size_t max_routes;
 	size_t count;
@@ -78,10 +95,7 @@ struct shoal_lpm {
 	uint32_t nh_hash_cap;
 
 	/* rebuild scratch */
-	int32_t src[LPM_SLOTS];  /* level-1 slot -> covering route index, -1 = inherited */
-	int32_t src2[LPM_SLOTS]; /* level-2 slot -> covering route index */
-	uint64_t child[4];       /* level-1 slots that need a level-2 node */
-	uint32_t kids[LPM_SLOTS];
+	struct lpm_sweep sweep1, sweep2;
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -263,38 +277,83 @@ static void lpm_node_free_tree(struct shoal_lpm *lpm, uint32_t off)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Node construction */
+/* Node construction: a sweep over the sorted routes of one /16 yields the runs of a node */
 
-static bool lpm_child_test(const uint64_t *child, unsigned s)
+/*
+ * Routes of a chunk are laminar intervals sorted by (start, length): a stack of the open
+ * intervals gives, for every slot, the innermost covering route. A run is a maximal range of
+ * slots with the same innermost route; in level 1 a /24 block holding longer routes is a run
+ * of its own (a child) whose level-2 node is swept from routes [from, to).
+ */
+static void lpm_run_emit(struct lpm_sweep *sw, unsigned start, int32_t src)
 {
-	return (child[s >> 6] >> (s & 63)) & 1;
+	struct lpm_run *r = &sw->run[sw->n++];
+	r->start = (uint16_t)start;
+	r->child = 0;
+	r->src = src;
+	r->from = r->to = 0;
 }
 
-/* Run starts of a slot -> source map; `child` (may be NULL) forces single-slot runs. */
-static bool lpm_run_starts(const int32_t *src, const uint64_t *child, unsigned s)
+static void lpm_sweep_pop(struct lpm_sweep *sw, unsigned upto)
 {
-	if (s == 0)
-		return true;
-	if (child && (lpm_child_test(child, s) || lpm_child_test(child, s - 1)))
-		return true;
-	return src[s] != src[s - 1];
+	while (sw->sp > 0 && sw->stack[sw->sp].end <= upto) {
+		if (sw->p < sw->stack[sw->sp].end)
+			lpm_run_emit(sw, sw->p, sw->stack[sw->sp].src);
+		sw->p = sw->stack[sw->sp].end;
+		sw->sp--;
+	}
+	if (sw->p < upto)
+		lpm_run_emit(sw, sw->p, sw->stack[sw->sp].src);
+	sw->p = upto;
 }
 
-static size_t lpm_count_runs(const int32_t *src, const uint64_t *child)
+static void lpm_sweep_run(struct lpm_sweep *sw, const struct lpm_chunk *c, uint32_t from,
+                          uint32_t to, bool level1, int32_t dflt)
 {
-	size_t runs = 0;
-	for (unsigned s = 0; s < LPM_SLOTS; s++)
-		runs += lpm_run_starts(src, child, s);
-	return runs;
+	sw->n = 0;
+	sw->p = 0;
+	sw->sp = 0;
+	sw->stack[0].src = dflt;
+	sw->stack[0].end = LPM_SLOTS;
+	unsigned depth = level1 ? 24 : 32;
+	uint32_t i = from;
+	while (i < to) {
+		const struct lpm_route *r = &c->r[i];
+		if (level1 && r->len > 24) {
+			unsigned b = r->suffix >> 8;
+			lpm_sweep_pop(sw, b);
+			lpm_run_emit(sw, b, sw->stack[sw->sp].src);
+			struct lpm_run *run = &sw->run[sw->n - 1];
+			run->child = 1;
+			run->from = i;
+			while (i < to && (unsigned)(c->r[i].suffix >> 8) == b)
+				i++;
+			run->to = i;
+			sw->p = b + 1;
+			continue;
+		}
+		unsigned start = level1 ? r->suffix >> 8 : r->suffix & 255;
+		lpm_sweep_pop(sw, start);
+		sw->sp++;
+		sw->stack[sw->sp].src = (int32_t)i;
+		sw->stack[sw->sp].end = (uint16_t)(start + (1u << (depth - r->len)));
+		i++;
+	}
+	lpm_sweep_pop(sw, LPM_SLOTS);
+	if (sw->p < LPM_SLOTS)
+		lpm_run_emit(sw, sw->p, sw->stack[0].src);
 }
 
-/* Writes a node header for src/child into pool at off. */
-static void lpm_node_header(uint32_t *n, const int32_t *src, const uint64_t *child)
+static uint32_t lpm_src_leaf(const struct lpm_chunk *c, int32_t src, uint32_t dflt)
+{
+	return src < 0 ? dflt : lpm_leaf_make(c->r[src].id);
+}
+
+static void lpm_node_header(uint32_t *n, const struct lpm_sweep *sw)
 {
 	uint64_t bm[4] = {0, 0, 0, 0};
-	for (unsigned s = 0; s < LPM_SLOTS; s++)
-		if (lpm_run_starts(src, child, s))
-			bm[s >> 6] |= 1ull << (s & 63);
+	for (unsigned k = 0; k < sw->n; k++)
+		bm[sw->run[k].start >> 6] |= 1ull << (sw->run[k].start & 63);
 	uint8_t *cnt = (uint8_t *)(n + 8);
 	unsigned acc = 0;
 	for (unsigned w = 0; w < 4; w++) {
@@ -304,75 +363,13 @@ static void lpm_node_header(uint32_t *n, const int32_t *src, const uint64_t *chi
 	}
 }
 
-static uint32_t lpm_src_leaf(const struct lpm_chunk *c, int32_t src, uint32_t dflt)
+/* Writes leaf values of a node's runs (child runs are left alone). */
+static void lpm_node_leaves(uint32_t *n, const struct lpm_sweep *sw, const struct lpm_chunk *c,
+                            uint32_t dflt)
 {
-	return src < 0 ? dflt : lpm_leaf_make(c->r[src].id);
-}
-
-/* Fills lpm->src (level 1) and lpm->child for chunk c. */
-static void lpm_chunk_expand(struct shoal_lpm *lpm, const struct lpm_chunk *c)
-{
-	for (unsigned s = 0; s < LPM_SLOTS; s++)
-		lpm->src[s] = -1;
-	memset(lpm->child, 0, sizeof lpm->child);
-	for (uint32_t i = 0; i < c->n; i++) {
-		const struct lpm_route *r = &c->r[i];
-		unsigned first = r->suffix >> 8;
-		if (r->len > 24) {
-			lpm->child[first >> 6] |= 1ull << (first & 63);
-			continue;
-		}
-		unsigned span = 1u << (24 - r->len);
-		for (unsigned s = first; s < first + span; s++)
-			lpm->src[s] = (int32_t)i;
-	}
-}
-
-/* Fills lpm->src2 for block b whose routes of length > 24 start at index *pos. */
-static void lpm_block_expand(struct shoal_lpm *lpm, const struct lpm_chunk *c, unsigned b,
-                             uint32_t *pos)
-{
-	for (unsigned s = 0; s < LPM_SLOTS; s++)
-		lpm->src2[s] = lpm->src[b];
-	uint32_t i = *pos;
-	while (i < c->n && (unsigned)(c->r[i].suffix >> 8) < b)
-		i++;
-	for (; i < c->n && (unsigned)(c->r[i].suffix >> 8) == b; i++) {
-		const struct lpm_route *r = &c->r[i];
-		if (r->len <= 24)
-			continue;
-		unsigned first = r->suffix & 255;
-		unsigned span = 1u << (32 - r->len);
-		for (unsigned s = first; s < first + span; s++)
-			lpm->src2[s] = (int32_t)i;
-	}
-	*pos = i;
-}
-
-/* Writes the run values of a node from a src map (node shape must match). */
-static void lpm_node_values(uint32_t *n, const int32_t *src, const uint64_t *child,
-                            const struct lpm_chunk *c, uint32_t dflt, const uint32_t *kids)
-{
-	uint32_t *out = n + LPM_HDR - 1;
-	for (unsigned s = 0; s < LPM_SLOTS; s++) {
-		if (!lpm_run_starts(src, child, s))
-			continue;
-		out++;
-		if (child && lpm_child_test(child, s))
-			*out = kids[s];
-		else
-			*out = lpm_src_leaf(c, src[s], dflt);
-	}
-}
-
-static bool lpm_chunk_is_flat(const struct shoal_lpm *lpm)
-{
-	if (lpm->child[0] | lpm->child[1] | lpm->child[2] | lpm->child[3])
-		return false;
-	for (unsigned s = 1; s < LPM_SLOTS; s++)
-		if (lpm->src[s] != lpm->src[0])
-			return false;
-	return true;
+	for (unsigned k = 0; k < sw->n; k++)
+		if (!sw->run[k].child)
+			n[LPM_HDR + k] = lpm_src_leaf(c, sw->run[k].src, dflt);
 }
 
 static uint32_t lpm_chunk_default(const struct shoal_lpm *lpm, uint32_t ci)
@@ -389,45 +386,47 @@ static bool lpm_chunk_rebuild(struct shoal_lpm *lpm, uint32_t ci)
 	const struct lpm_chunk *c = &lpm->chunks[ci];
 	uint32_t dflt = lpm_chunk_default(lpm, ci);
 	uint32_t old = lpm->tbl16[ci];
+	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
 	uint32_t word;
 
-	lpm_chunk_expand(lpm, c);
-	if (c->n == 0) {
-		word = dflt;
-	} else if (lpm_chunk_is_flat(lpm)) {
-		word = lpm_src_leaf(c, lpm->src[0], dflt);
+	lpm_sweep_run(s1, c, 0, c->n, true, -1);
+	if (s1->n == 1 && !s1->run[0].child) {
+		word = lpm_src_leaf(c, s1->run[0].src, dflt);
 	} else {
-		uint32_t pos = 0;
-		bool ok = true;
-		for (unsigned b = 0; b < LPM_SLOTS; b++) {
-			lpm->kids[b] = LPM_NONE;
-			if (!lpm_child_test(lpm->child, b))
+		unsigned made = 0;
+		word = LPM_NONE;
+		for (unsigned k = 0; k < s1->n; k++) {
+			struct lpm_run *run = &s1->run[k];
+			if (!run->child)
 				continue;
-			lpm_block_expand(lpm, c, b, &pos);
-			size_t words = LPM_HDR + lpm_count_runs(lpm->src2, NULL);
-			uint32_t off = lpm_pool_alloc(lpm, words);
-			if (off == LPM_NONE) {
-				ok = false;
-				break;
-			}
+			lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
+			uint32_t off = lpm_pool_alloc(lpm, LPM_HDR + s2->n);
+			if (off == LPM_NONE)
+				goto fail;
 			uint32_t *n = lpm->pool + off;
-			lpm_node_header(n, lpm->src2, NULL);
-			lpm_node_values(n, lpm->src2, NULL, c, dflt, NULL);
-			lpm->kids[b] = off;
+			lpm_node_header(n, s2);
+			lpm_node_leaves(n, s2, c, dflt);
+			run->kid = off;
+			made = k + 1;
 		}
-		size_t words = LPM_HDR + lpm_count_runs(lpm->src, lpm->child);
-		word = ok ? lpm_pool_alloc(lpm, words) : LPM_NONE;
-		if (word == LPM_NONE) {
-			for (unsigned b = 0; b < LPM_SLOTS; b++)
-				if (lpm->kids[b] != LPM_NONE)
-					lpm_pool_free(lpm, lpm->kids[b],
-					              lpm_node_words(lpm->pool + lpm->kids[b]));
-			return false;
-		}
+		word = lpm_pool_alloc(lpm, LPM_HDR + s1->n);
+		if (word == LPM_NONE)
+			goto fail;
 		uint32_t *n = lpm->pool + word;
-		lpm_node_header(n, lpm->src, lpm->child);
-		lpm_node_values(n, lpm->src, lpm->child, c, dflt, lpm->kids);
+		lpm_node_header(n, s1);
+		lpm_node_leaves(n, s1, c, dflt);
+		for (unsigned k = 0; k < s1->n; k++)
+			if (s1->run[k].child)
+				n[LPM_HDR + k] = s1->run[k].kid;
+		goto done;
+	fail:
+		for (unsigned k = 0; k < made; k++)
+			if (s1->run[k].child)
+				lpm_pool_free(lpm, s1->run[k].kid,
+				              lpm_node_words(lpm->pool + s1->run[k].kid));
+		return false;
 	}
+done:
 	lpm->tbl16[ci] = word;
 	if (!(old & 1))
 		lpm_node_free_tree(lpm, old);
@@ -440,30 +439,22 @@ static void lpm_chunk_refresh(struct shoal_lpm *lpm, uint32_t ci)
 	const struct lpm_chunk *c = &lpm->chunks[ci];
 	uint32_t dflt = lpm_chunk_default(lpm, ci);
 	uint32_t word = lpm->tbl16[ci];
+	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
 
+	lpm_sweep_run(s1, c, 0, c->n, true, -1);
 	if (word & 1) {
-		lpm_chunk_expand(lpm, c);
-		lpm->tbl16[ci] = c->n == 0 ? dflt : lpm_src_leaf(c, lpm->src[0], dflt);
+		lpm->tbl16[ci] = lpm_src_leaf(c, s1->run[0].src, dflt);
 		return;
 	}
-	lpm_chunk_expand(lpm, c);
 	uint32_t *n = lpm->pool + word;
-	/* collect existing child offsets by slot */
-	uint32_t *out = n + LPM_HDR - 1;
-	for (unsigned s = 0; s < LPM_SLOTS; s++) {
-		if (!lpm_run_starts(lpm->src, lpm->child, s))
+	lpm_node_leaves(n, s1, c, dflt);
+	for (unsigned k = 0; k < s1->n; k++) {
+		const struct lpm_run *run = &s1->run[k];
+		if (!run->child)
 			continue;
-		out++;
-		lpm->kids[s] = lpm_child_test(lpm->child, s) ? *out : LPM_NONE;
+		lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
+		lpm_node_leaves(lpm->pool + n[LPM_HDR + k], s2, c, dflt);
 	}
-	uint32_t pos = 0;
-	for (unsigned b = 0; b < LPM_SLOTS; b++) {
-		if (!lpm_child_test(lpm->child, b))
-			continue;
-		lpm_block_expand(lpm, c, b, &pos);
-		lpm_node_values(lpm->pool + lpm->kids[b], lpm->src2, NULL, c, dflt, NULL);
-	}
-	lpm_node_values(n, lpm->src, lpm->child, c, dflt, lpm->kids);
 }
 
 /* ---------------------------------------------------------------------------------------- */
