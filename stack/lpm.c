@@ -96,6 +96,7 @@ struct shoal_lpm {
 
 	/* rebuild scratch */
 	struct lpm_sweep sweep1, sweep2;
+	uint32_t old_kids[LPM_SLOTS];
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -408,6 +409,25 @@ static bool lpm_chunk_rebuild(struct shoal_lpm *lpm, uint32_t ci)
 			lpm_node_leaves(n, s2, c, dflt);
 			run->kid = off;
 			made = k + 1;
+		}
+		size_t old_words = (old & 1) ? 0 : lpm_node_words(lpm->pool + old);
+		if (old_words && (old_words + 1) / 2 == (LPM_HDR + s1->n + 1) / 2) {
+			/* same block size: rewrite the level-1 node in place, then free the
+			 * old children (their offsets are read before being overwritten) */
+			uint32_t *n = lpm->pool + old;
+			unsigned nk = 0;
+			for (size_t j = LPM_HDR; j < old_words; j++)
+				if (!(n[j] & 1))
+					lpm->old_kids[nk++] = n[j];
+			lpm_node_header(n, s1);
+			lpm_node_leaves(n, s1, c, dflt);
+			for (unsigned k = 0; k < s1->n; k++)
+				if (s1->run[k].child)
+					n[LPM_HDR + k] = s1->run[k].kid;
+			for (unsigned k = 0; k < nk; k++)
+				lpm_pool_free(lpm, lpm->old_kids[k],
+				              lpm_node_words(lpm->pool + lpm->old_kids[k]));
+			return true;
 		}
 		word = lpm_pool_alloc(lpm, LPM_HDR + s1->n);
 		if (word == LPM_NONE)
