@@ -87,6 +87,7 @@ struct shoal_lpm {
 
 	uint32_t *pool; /* nodes, addressed by word offset */
 	size_t pool_cap, pool_used;
+	size_t pool_free; /* words on the free lists */
 	uint32_t free_head[LPM_CLASSES];
 
 	struct lpm_nh_slot *nhs;
@@ -249,6 +250,7 @@ static uint32_t lpm_pool_alloc(struct shoal_lpm *lpm, size_t words)
 	uint32_t off = lpm->free_head[k];
 	if (off != LPM_NONE) {
 		lpm->free_head[k] = lpm->pool[off];
+		lpm->pool_free -= 2 * k;
 		return off;
 	}
 	if (lpm->pool_used + 2 * k > lpm->pool_cap && !lpm_pool_grow(lpm, 2 * k))
@@ -263,6 +265,55 @@ static void lpm_pool_free(struct shoal_lpm *lpm, uint32_t off, size_t words)
 	size_t k = (words + 1) / 2;
 	lpm->pool[off] = lpm->free_head[k];
 	lpm->free_head[k] = off;
+	lpm->pool_free += 2 * k;
+}
+
+static size_t lpm_block_words(size_t words)
+{
+	return (words + 1) / 2 * 2;
+}
+
+/*
+ * Blocks freed by nodes that grew are reused only by nodes of the same size: when more than
+ * a quarter of the pool sits on the free lists, copy the live nodes into a fresh, tight pool.
+ * Runs only between operations (no offsets held); if the allocation fails nothing changes.
+ */
+static void lpm_pool_compact(struct shoal_lpm *lpm)
+{
+	if (lpm->pool_free < 65536 || lpm->pool_free < lpm->pool_used / 4)
+		return;
+	size_t live = lpm->pool_used - lpm->pool_free;
+	size_t cap = live + live / 16 + 4096;
+	uint32_t *np = malloc(cap * sizeof *np);
+	if (!np)
+		return;
+	size_t used = 0;
+	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
+		uint32_t off = lpm->tbl16[ci];
+		if (off & 1)
+			continue;
+		size_t words = lpm_node_words(lpm->pool + off);
+		uint32_t *n = np + used;
+		memcpy(n, lpm->pool + off, words * sizeof *n);
+		lpm->tbl16[ci] = (uint32_t)used;
+		used += lpm_block_words(words);
+		for (size_t j = LPM_HDR; j < words; j++) {
+			uint32_t kid = n[j];
+			if (kid & 1)
+				continue;
+			size_t kw = lpm_node_words(lpm->pool + kid);
+			memcpy(np + used, lpm->pool + kid, kw * sizeof *np);
+			n[j] = (uint32_t)used;
+			used += lpm_block_words(kw);
+		}
+	}
+	free(lpm->pool);
+	lpm->pool = np;
+	lpm->pool_cap = cap;
+	lpm->pool_used = used;
+	lpm->pool_free = 0;
+	for (unsigned k = 0; k < LPM_CLASSES; k++)
+		lpm->free_head[k] = LPM_NONE;
 }
 
 /* Frees a level-1 node and its level-2 children. */
@@ -821,6 +872,7 @@ static enum shoal_lpm_status lpm_put(struct shoal_lpm *lpm, uint32_t prefix, uns
 		}
 	}
 	lpm->count++;
+	lpm_pool_compact(lpm);
 	if (replaced)
 		*replaced = false;
 	return SHOAL_LPM_OK;
@@ -870,6 +922,7 @@ enum shoal_lpm_status shoal_lpm_delete(struct shoal_lpm *lpm, uint32_t prefix, u
 	lpm_chunk_shrink(lpm, c);
 	lpm_nh_release(lpm, gone.id);
 	lpm->count--;
+	lpm_pool_compact(lpm);
 	return SHOAL_LPM_OK;
 }
 
