@@ -328,9 +328,9 @@ int main(int argc, char **argv)
 	bool agree = cs.ok;
 #ifdef SHOAL_HAVE_DPDK
 	if (want_rte) {
-		static char eal_args[][16] = {
-		    "bench_lpm", "--no-huge", "--no-pci",      "-l",          "0",
-		    "-m",        "512",       "--log-level=0", "--no-shconf", "--in-memory"};
+		static char eal_args[][16] = {"bench_lpm", "--no-huge",   "--no-pci",
+		                              "-l",        "0",           "-m",
+		                              "512",       "--no-shconf", "--log-level=1"};
 		char *eal[sizeof eal_args / sizeof eal_args[0]];
 		for (size_t i = 0; i < sizeof eal / sizeof eal[0]; i++)
 			eal[i] = eal_args[i];
