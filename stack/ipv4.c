@@ -1,0 +1,157 @@
+/* ipv4.c — IPv4 header and address/prefix text; contract in include/shoal/ipv4.h. */
+#include "shoal/ipv4.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shoal/checksum.h"
+
+enum shoal_wire_status shoal_ipv4_parse(const uint8_t *buf, size_t len, struct shoal_ipv4_hdr *out)
+{
+	if (len < SHOAL_IPV4_MIN_HDR_LEN)
+		return SHOAL_WIRE_TRUNCATED;
+	if (buf[0] >> 4 != 4)
+		return SHOAL_WIRE_BAD_VERSION;
+	size_t hdr_len = (size_t)(buf[0] & 0xf) * 4;
+	if (hdr_len < SHOAL_IPV4_MIN_HDR_LEN || hdr_len > len)
+		return SHOAL_WIRE_BAD_HDR_LEN;
+	uint16_t total_len = shoal_load_be16(buf + 2);
+	if (total_len < hdr_len || total_len > len)
+		return SHOAL_WIRE_BAD_TOTAL_LEN;
+	if (shoal_checksum(buf, hdr_len) != 0)
+		return SHOAL_WIRE_BAD_CHECKSUM;
+
+	out->tos = buf[1];
+	out->total_len = total_len;
+	out->id = shoal_load_be16(buf + 4);
+	out->flags_frag = shoal_load_be16(buf + 6);
+	out->ttl = buf[8];
+	out->protocol = buf[9];
+	out->checksum = shoal_load_be16(buf + 10);
+	out->src = shoal_load_be32(buf + 12);
+	out->dst = shoal_load_be32(buf + 16);
+	out->options_len = hdr_len - SHOAL_IPV4_MIN_HDR_LEN;
+	out->options = out->options_len ? buf + SHOAL_IPV4_MIN_HDR_LEN : NULL;
+	return SHOAL_WIRE_OK;
+}
+
+size_t shoal_ipv4_serialize(const struct shoal_ipv4_hdr *in, uint8_t *buf, size_t cap)
+{
+	if (in->options_len > SHOAL_IPV4_MAX_OPTIONS_LEN || in->options_len % 4 != 0)
+		return 0;
+	size_t hdr_len = shoal_ipv4_hdr_len(in);
+	if (cap < hdr_len)
+		return 0;
+	buf[0] = (uint8_t)(0x40 | hdr_len / 4);
+	buf[1] = in->tos;
+	shoal_store_be16(buf + 2, in->total_len);
+	shoal_store_be16(buf + 4, in->id);
+	shoal_store_be16(buf + 6, in->flags_frag);
+	buf[8] = in->ttl;
+	buf[9] = in->protocol;
+	shoal_store_be16(buf + 10, 0);
+	shoal_store_be32(buf + 12, in->src);
+	shoal_store_be32(buf + 16, in->dst);
+	if (in->options_len)
+		memmove(buf + SHOAL_IPV4_MIN_HDR_LEN, in->options, in->options_len);
+	shoal_store_be16(buf + 10, shoal_checksum(buf, hdr_len));
+	return hdr_len;
+}
+
+uint8_t shoal_ipv4_ttl_decrement(uint8_t *hdr)
+{
+	uint16_t old_word = shoal_load_be16(hdr + 8); /* TTL, protocol */
+	hdr[8]--;
+	uint16_t new_word = shoal_load_be16(hdr + 8);
+	uint16_t hc = shoal_load_be16(hdr + 10);
+	shoal_store_be16(hdr + 10, shoal_checksum_update16(hc, old_word, new_word));
+	return hdr[8];
+}
+
+void shoal_ipv4_checksum_fill(uint8_t *hdr, size_t hdr_len)
+{
+	shoal_store_be16(hdr + 10, 0);
+	shoal_store_be16(hdr + 10, shoal_checksum(hdr, hdr_len));
+}
+
+/* Reads a decimal 0..max with no leading zeros (except "0") and at most max_digits digits;
+ * returns the end pointer, or NULL. */
+static const char *ipv4_decimal_scan(const char *p, unsigned max_digits, unsigned max,
+                                     unsigned *out)
+{
+	unsigned v = 0, n = 0;
+	while (p[n] >= '0' && p[n] <= '9') {
+		if (n == max_digits)
+			return NULL;
+		v = v * 10 + (unsigned)(p[n] - '0');
+		n++;
+	}
+	if (n == 0 || (n > 1 && p[0] == '0') || v > max)
+		return NULL;
+	*out = v;
+	return p + n;
+}
+
+static const char *ipv4_addr_scan(const char *p, uint32_t *out)
+{
+	uint32_t a = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v;
+		p = ipv4_decimal_scan(p, 3, 255, &v);
+		if (!p)
+			return NULL;
+		a = a << 8 | v;
+		if (i < 3) {
+			if (*p != '.')
+				return NULL;
+			p++;
+		}
+	}
+	*out = a;
+	return p;
+}
+
+enum shoal_wire_status shoal_ipv4_addr_parse(const char *text, uint32_t *out)
+{
+	uint32_t a;
+	const char *end = ipv4_addr_scan(text, &a);
+	if (!end || *end != '\0')
+		return SHOAL_WIRE_BAD_TEXT;
+	*out = a;
+	return SHOAL_WIRE_OK;
+}
+
+char *shoal_ipv4_addr_format(uint32_t addr, char out[SHOAL_IPV4_ADDR_STRLEN])
+{
+	snprintf(out, SHOAL_IPV4_ADDR_STRLEN, "%u.%u.%u.%u", (unsigned)(addr >> 24),
+	         (unsigned)(addr >> 16 & 0xff), (unsigned)(addr >> 8 & 0xff),
+	         (unsigned)(addr & 0xff));
+	return out;
+}
+
+enum shoal_wire_status shoal_ipv4_prefix_parse(const char *text, uint32_t *prefix,
+                                               uint8_t *prefix_len)
+{
+	uint32_t a;
+	unsigned n;
+	const char *p = ipv4_addr_scan(text, &a);
+	if (!p || *p != '/')
+		return SHOAL_WIRE_BAD_TEXT;
+	p = ipv4_decimal_scan(p + 1, 2, 32, &n);
+	if (!p || *p != '\0')
+		return SHOAL_WIRE_BAD_PREFIX_LEN;
+	if (a & ~shoal_ipv4_prefix_mask(n))
+		return SHOAL_WIRE_HOST_BITS_SET;
+	*prefix = a;
+	*prefix_len = (uint8_t)n;
+	return SHOAL_WIRE_OK;
+}
+
+char *shoal_ipv4_prefix_format(uint32_t prefix, uint8_t prefix_len,
+                               char out[SHOAL_IPV4_PREFIX_STRLEN])
+{
+	char addr[SHOAL_IPV4_ADDR_STRLEN];
+	snprintf(out, SHOAL_IPV4_PREFIX_STRLEN, "%s/%u", shoal_ipv4_addr_format(prefix, addr),
+	         (unsigned)prefix_len);
+	return out;
+}
