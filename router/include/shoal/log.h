@@ -22,12 +22,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-enum shoal_log_level {
-	SHOAL_LOG_ERROR = 0,
-	SHOAL_LOG_WARN = 1,
-	SHOAL_LOG_INFO = 2,
-	SHOAL_LOG_DEBUG = 3,
-};
+/* The levels are the plugin ABI's (enum shoal_log_level in plugin.h): one set of names for
+ * the daemon and its plugins. */
+#include "shoal/plugin.h"
 
 enum { SHOAL_LOG_LINE_MAX = 1024 };
 
