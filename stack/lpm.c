@@ -1,0 +1,989 @@
+/*
+ * lpm.c — longest-prefix-match table: a 16-bit direct table over compressed 256-way nodes
+ * (DIR-16-8-8 with run-length bitmaps and popcount), plus an exact-match route store.
+ * Design notes and figures: docs/lpm.md.
+ *
+ * Lookup structure
+ *   tbl16[addr >> 16] is a word: odd = leaf (next-hop id << 1 | 1, all ones = miss), even =
+ *   word offset of a node in `pool`. A node covers 256 slots (bits 15..8 of the address for
+ *   level 1, bits 7..0 for level 2) stored as runs: header = 4 x 64-bit "run starts here"
+ *   bitmap + 4 x 8-bit popcount of the preceding bitmap words, then one word per run (leaf or,
+ *   in level 1, a level-2 node offset). slot i lives in run rank(i) - 1 where rank counts the
+ *   set bits up to and including i.
+ *
+ *   The run boundaries of a node depend only on which stored route covers each slot (never on
+ *   next-hop values), so a change of next hop or of the inherited default (a route shorter
+ *   than /16) rewrites run values in place without allocating. Adding or removing a route of
+ *   length >= 16 rebuilds that /16's nodes from its sorted route list (a few hundred word
+ *   operations).
+ *
+ * Route store
+ *   Routes of length 0..15: a direct array indexed by (1 << len) + (prefix >> (32 - len)).
+ *   Routes of length 16..32: per /16 a sorted array of (low 16 bits, length, id) — ascending
+ *   (prefix, length), which is also the order foreach reports.
+ */
+#include "shoal/lpm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	LPM_CHUNKS = 65536,
+	LPM_HDR = 9,            /* node header words: 4 x u64 bitmap, 4 x u8 counts */
+	LPM_SLOTS = 256,        /* slots per node */
+	LPM_CLASSES = 134,      /* pool block sizes, in units of 2 words (max 9 + 256 words) */
+	LPM_GROUP = 16,         /* batch lookup interleave width */
+	LPM_ID_LIMIT = 1 << 30, /* next-hop ids must fit leaf encoding (id << 1 | 1) */
+};
+
+static const uint32_t LPM_NONE = UINT32_MAX;
+static const size_t LPM_DEFAULT_MAX_ROUTES = 2000000;
+
+struct lpm_route {
+	uint16_t suffix; /* address bits 15..0 */
+	uint8_t len;     /* 16..32 */
+	uint8_t pad;
+	uint32_t id; /* next-hop id */
+};
+
+struct lpm_chunk {
+	struct lpm_route *r; /* sorted by (suffix, len) */
+	uint32_t n, cap;
+};
+
+struct lpm_nh_slot {
+	struct shoal_lpm_nh nh;
+	uint32_t refs;      /* 0: free */
+	uint32_t next_free; /* free-list link while refs == 0 */
+};
+
+struct lpm_run {
+	uint16_t start;    /* first slot */
+	uint8_t child;     /* level 1: the slot's /24 holds longer routes */
+	int32_t src;       /* innermost covering route (chunk index), -1 = inherited default */
+	uint32_t from, to; /* child: its routes */
+	uint32_t kid;      /* child: level-2 node offset while rebuilding */
+};
+
+struct lpm_sweep {
+	struct lpm_run run[LPM_SLOTS];
+	struct {
+		int32_t src;
+		uint16_t end;
+	} stack[34];
+	unsigned n, p, sp;
+};
+
+struct shoal_lpm {
+	size_t max_routes;
+	size_t count;
+	bool popcnt; /* CPU has a popcount instruction */
+
+	uint32_t *tbl16;      /* LPM_CHUNKS lookup words */
+	uint32_t *short_id;   /* routes /0../15: id or LPM_NONE, index (1 << len) + bits */
+	uint32_t *short_best; /* per /16: id of the longest route /0../15 covering it, or NONE */
+	struct lpm_chunk *chunks;
+	size_t store_bytes;
+
+	uint32_t *pool; /* nodes, addressed by word offset */
+	size_t pool_cap, pool_used;
+	size_t pool_free; /* words on the free lists */
+	uint32_t free_head[LPM_CLASSES];
+
+	struct lpm_nh_slot *nhs;
+	uint32_t nh_cap, nh_top, nh_free, nh_live;
+	uint32_t *nh_hash; /* open addressing (linear probing) of ids, LPM_NONE = empty */
+	uint32_t nh_hash_cap;
+
+	/* rebuild scratch */
+	struct lpm_sweep sweep1, sweep2;
+	uint32_t old_kids[LPM_SLOTS];
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Leaf encoding */
+
+static uint32_t lpm_leaf_make(uint32_t id)
+{
+	return id == LPM_NONE ? UINT32_MAX : (id << 1) | 1u;
+}
+
+static inline uint32_t lpm_leaf_id(uint32_t e)
+{
+	return (e >> 1) | (e & 0x80000000u);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lookup */
+
+static inline __attribute__((always_inline)) uint32_t lpm_node_pos(const uint32_t *pool,
+                                                                   uint32_t off, unsigned i)
+{
+	const uint32_t *n = pool + off;
+	unsigned w = i >> 6;
+	uint64_t bm;
+	memcpy(&bm, n + 2 * w, sizeof bm);
+	unsigned before = ((const uint8_t *)(n + 8))[w];
+	bm &= (2ull << (i & 63)) - 1;
+	return off + LPM_HDR + before + (unsigned)__builtin_popcountll(bm) - 1;
+}
+
+static inline __attribute__((always_inline)) uint32_t lpm_walk(const struct shoal_lpm *lpm,
+                                                               uint32_t addr)
+{
+	const uint32_t *pool = lpm->pool;
+	uint32_t e = lpm->tbl16[addr >> 16];
+	if (!(e & 1)) {
+		e = pool[lpm_node_pos(pool, e, (addr >> 8) & 255)];
+		if (!(e & 1))
+			e = pool[lpm_node_pos(pool, e, addr & 255)];
+	}
+	return lpm_leaf_id(e);
+}
+
+static inline __attribute__((always_inline)) void
+lpm_walk_group(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids)
+{
+	const uint32_t *pool = lpm->pool;
+	uint32_t e[LPM_GROUP];
+	for (unsigned k = 0; k < LPM_GROUP; k++) {
+		e[k] = lpm->tbl16[addrs[k] >> 16];
+		if (!(e[k] & 1))
+			__builtin_prefetch(pool + e[k]);
+	}
+	uint32_t pos[LPM_GROUP];
+	for (unsigned k = 0; k < LPM_GROUP; k++) {
+		if (!(e[k] & 1)) {
+			pos[k] = lpm_node_pos(pool, e[k], (addrs[k] >> 8) & 255);
+			__builtin_prefetch(pool + pos[k]);
+		}
+	}
+	for (unsigned k = 0; k < LPM_GROUP; k++) {
+		if (!(e[k] & 1)) {
+			e[k] = pool[pos[k]];
+			if (!(e[k] & 1))
+				e[k] = pool[lpm_node_pos(pool, e[k], addrs[k] & 255)];
+		}
+		ids[k] = lpm_leaf_id(e[k]);
+	}
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define LPM_HAVE_POPCNT_TARGET 1
+static __attribute__((target("popcnt"))) uint32_t lpm_lookup_popcnt(const struct shoal_lpm *lpm,
+                                                                    uint32_t addr)
+{
+	return lpm_walk(lpm, addr);
+}
+
+static __attribute__((target("popcnt"))) void
+lpm_batch_popcnt(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids, size_t n)
+{
+	size_t i = 0;
+	for (; i + LPM_GROUP <= n; i += LPM_GROUP)
+		lpm_walk_group(lpm, addrs + i, ids + i);
+	for (; i < n; i++)
+		ids[i] = lpm_walk(lpm, addrs[i]);
+}
+#endif
+
+uint32_t shoal_lpm_lookup(const struct shoal_lpm *lpm, uint32_t addr)
+{
+#ifdef LPM_HAVE_POPCNT_TARGET
+	if (lpm->popcnt)
+		return lpm_lookup_popcnt(lpm, addr);
+#endif
+	return lpm_walk(lpm, addr);
+}
+
+void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids,
+                            size_t n)
+{
+#ifdef LPM_HAVE_POPCNT_TARGET
+	if (lpm->popcnt) {
+		lpm_batch_popcnt(lpm, addrs, ids, n);
+		return;
+	}
+#endif
+	size_t i = 0;
+	for (; i + LPM_GROUP <= n; i += LPM_GROUP)
+		lpm_walk_group(lpm, addrs + i, ids + i);
+	for (; i < n; i++)
+		ids[i] = lpm_walk(lpm, addrs[i]);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Node pool: blocks of 2k words, one free list per size class */
+
+static size_t lpm_node_words(const uint32_t *n)
+{
+	size_t runs = 0;
+	for (unsigned w = 0; w < 4; w++) {
+		uint64_t bm;
+		memcpy(&bm, n + 2 * w, sizeof bm);
+		runs += (size_t)__builtin_popcountll(bm);
+	}
+	return LPM_HDR + runs;
+}
+
+static bool lpm_pool_grow(struct shoal_lpm *lpm, size_t need)
+{
+	size_t cap = lpm->pool_cap + lpm->pool_cap / 4;
+	if (cap < lpm->pool_used + need)
+		cap = lpm->pool_used + need;
+	if (cap < 4096)
+		cap = 4096;
+	if (cap > UINT32_MAX - 1)
+		return false;
+	uint32_t *p = realloc(lpm->pool, cap * sizeof *p);
+	if (!p)
+		return false;
+	lpm->pool = p;
+	lpm->pool_cap = cap;
+	return true;
+}
+
+/* Returns the word offset of a block of at least `words` words, or LPM_NONE. */
+static uint32_t lpm_pool_alloc(struct shoal_lpm *lpm, size_t words)
+{
+	size_t k = (words + 1) / 2;
+	uint32_t off = lpm->free_head[k];
+	if (off != LPM_NONE) {
+		lpm->free_head[k] = lpm->pool[off];
+		lpm->pool_free -= 2 * k;
+		return off;
+	}
+	if (lpm->pool_used + 2 * k > lpm->pool_cap && !lpm_pool_grow(lpm, 2 * k))
+		return LPM_NONE;
+	off = (uint32_t)lpm->pool_used;
+	lpm->pool_used += 2 * k;
+	return off;
+}
+
+static void lpm_pool_free(struct shoal_lpm *lpm, uint32_t off, size_t words)
+{
+	size_t k = (words + 1) / 2;
+	lpm->pool[off] = lpm->free_head[k];
+	lpm->free_head[k] = off;
+	lpm->pool_free += 2 * k;
+}
+
+static size_t lpm_block_words(size_t words)
+{
+	return (words + 1) / 2 * 2;
+}
+
+/*
+ * Blocks freed by nodes that grew are reused only by nodes of the same size: when more than
+ * a quarter of the pool sits on the free lists, copy the live nodes into a fresh, tight pool.
+ * Runs only between operations (no offsets held); if the allocation fails nothing changes.
+ */
+static void lpm_pool_compact(struct shoal_lpm *lpm)
+{
+	if (lpm->pool_free < 65536 || lpm->pool_free < lpm->pool_used / 4)
+		return;
+	size_t live = lpm->pool_used - lpm->pool_free;
+	size_t cap = live + live / 16 + 4096;
+	uint32_t *np = malloc(cap * sizeof *np);
+	if (!np)
+		return;
+	size_t used = 0;
+	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
+		uint32_t off = lpm->tbl16[ci];
+		if (off & 1)
+			continue;
+		size_t words = lpm_node_words(lpm->pool + off);
+		uint32_t *n = np + used;
+		memcpy(n, lpm->pool + off, words * sizeof *n);
+		lpm->tbl16[ci] = (uint32_t)used;
+		used += lpm_block_words(words);
+		for (size_t j = LPM_HDR; j < words; j++) {
+			uint32_t kid = n[j];
+			if (kid & 1)
+				continue;
+			size_t kw = lpm_node_words(lpm->pool + kid);
+			memcpy(np + used, lpm->pool + kid, kw * sizeof *np);
+			n[j] = (uint32_t)used;
+			used += lpm_block_words(kw);
+		}
+	}
+	free(lpm->pool);
+	lpm->pool = np;
+	lpm->pool_cap = cap;
+	lpm->pool_used = used;
+	lpm->pool_free = 0;
+	for (unsigned k = 0; k < LPM_CLASSES; k++)
+		lpm->free_head[k] = LPM_NONE;
+}
+
+/* Frees a level-1 node and its level-2 children. */
+static void lpm_node_free_tree(struct shoal_lpm *lpm, uint32_t off)
+{
+	size_t words = lpm_node_words(lpm->pool + off);
+	for (size_t j = off + LPM_HDR; j < off + words; j++) {
+		uint32_t e = lpm->pool[j];
+		if (!(e & 1))
+			lpm_pool_free(lpm, e, lpm_node_words(lpm->pool + e));
+	}
+	lpm_pool_free(lpm, off, words);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Node construction: a sweep over the sorted routes of one /16 yields the runs of a node */
+
+/*
+ * Routes of a chunk are laminar intervals sorted by (start, length): a stack of the open
+ * intervals gives, for every slot, the innermost covering route. A run is a maximal range of
+ * slots with the same innermost route; in level 1 a /24 block holding longer routes is a run
+ * of its own (a child) whose level-2 node is swept from routes [from, to).
+ */
+static void lpm_run_emit(struct lpm_sweep *sw, unsigned start, int32_t src)
+{
+	struct lpm_run *r = &sw->run[sw->n++];
+	r->start = (uint16_t)start;
+	r->child = 0;
+	r->src = src;
+	r->from = r->to = 0;
+}
+
+static void lpm_sweep_pop(struct lpm_sweep *sw, unsigned upto)
+{
+	while (sw->sp > 0 && sw->stack[sw->sp].end <= upto) {
+		if (sw->p < sw->stack[sw->sp].end)
+			lpm_run_emit(sw, sw->p, sw->stack[sw->sp].src);
+		sw->p = sw->stack[sw->sp].end;
+		sw->sp--;
+	}
+	if (sw->p < upto)
+		lpm_run_emit(sw, sw->p, sw->stack[sw->sp].src);
+	sw->p = upto;
+}
+
+static void lpm_sweep_run(struct lpm_sweep *sw, const struct lpm_chunk *c, uint32_t from,
+                          uint32_t to, bool level1, int32_t dflt)
+{
+	sw->n = 0;
+	sw->p = 0;
+	sw->sp = 0;
+	sw->stack[0].src = dflt;
+	sw->stack[0].end = LPM_SLOTS;
+	unsigned depth = level1 ? 24 : 32;
+	uint32_t i = from;
+	while (i < to) {
+		const struct lpm_route *r = &c->r[i];
+		if (level1 && r->len > 24) {
+			unsigned b = r->suffix >> 8;
+			lpm_sweep_pop(sw, b);
+			lpm_run_emit(sw, b, sw->stack[sw->sp].src);
+			struct lpm_run *run = &sw->run[sw->n - 1];
+			run->child = 1;
+			run->from = i;
+			while (i < to && (unsigned)(c->r[i].suffix >> 8) == b)
+				i++;
+			run->to = i;
+			sw->p = b + 1;
+			continue;
+		}
+		unsigned start = level1 ? r->suffix >> 8 : r->suffix & 255;
+		lpm_sweep_pop(sw, start);
+		sw->sp++;
+		sw->stack[sw->sp].src = (int32_t)i;
+		sw->stack[sw->sp].end = (uint16_t)(start + (1u << (depth - r->len)));
+		i++;
+	}
+	lpm_sweep_pop(sw, LPM_SLOTS);
+	if (sw->p < LPM_SLOTS)
+		lpm_run_emit(sw, sw->p, sw->stack[0].src);
+}
+
+static uint32_t lpm_src_leaf(const struct lpm_chunk *c, int32_t src, uint32_t dflt)
+{
+	return src < 0 ? dflt : lpm_leaf_make(c->r[src].id);
+}
+
+static void lpm_node_header(uint32_t *n, const struct lpm_sweep *sw)
+{
+	uint64_t bm[4] = {0, 0, 0, 0};
+	for (unsigned k = 0; k < sw->n; k++)
+		bm[sw->run[k].start >> 6] |= 1ull << (sw->run[k].start & 63);
+	uint8_t *cnt = (uint8_t *)(n + 8);
+	unsigned acc = 0;
+	for (unsigned w = 0; w < 4; w++) {
+		memcpy(n + 2 * w, &bm[w], sizeof bm[w]);
+		cnt[w] = (uint8_t)acc;
+		acc += (unsigned)__builtin_popcountll(bm[w]);
+	}
+}
+
+/* Writes leaf values of a node's runs (child runs are left alone). */
+static void lpm_node_leaves(uint32_t *n, const struct lpm_sweep *sw, const struct lpm_chunk *c,
+                            uint32_t dflt)
+{
+	for (unsigned k = 0; k < sw->n; k++)
+		if (!sw->run[k].child)
+			n[LPM_HDR + k] = lpm_src_leaf(c, sw->run[k].src, dflt);
+}
+
+static uint32_t lpm_chunk_default(const struct shoal_lpm *lpm, uint32_t ci)
+{
+	return lpm_leaf_make(lpm->short_best[ci]);
+}
+
+/*
+ * Rebuilds chunk ci's lookup word and nodes from its routes. Allocates the new nodes before
+ * freeing the old ones: on failure (NO_MEMORY) the lookup structure is unchanged.
+ */
+static bool lpm_chunk_rebuild(struct shoal_lpm *lpm, uint32_t ci)
+{
+	const struct lpm_chunk *c = &lpm->chunks[ci];
+	uint32_t dflt = lpm_chunk_default(lpm, ci);
+	uint32_t old = lpm->tbl16[ci];
+	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
+	uint32_t word;
+
+	lpm_sweep_run(s1, c, 0, c->n, true, -1);
+	if (s1->n == 1 && !s1->run[0].child) {
+		word = lpm_src_leaf(c, s1->run[0].src, dflt);
+	} else {
+		unsigned made = 0;
+		word = LPM_NONE;
+		for (unsigned k = 0; k < s1->n; k++) {
+			struct lpm_run *run = &s1->run[k];
+			if (!run->child)
+				continue;
+			lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
+			uint32_t off = lpm_pool_alloc(lpm, LPM_HDR + s2->n);
+			if (off == LPM_NONE)
+				goto fail;
+			uint32_t *n = lpm->pool + off;
+			lpm_node_header(n, s2);
+			lpm_node_leaves(n, s2, c, dflt);
+			run->kid = off;
+			made = k + 1;
+		}
+		size_t old_words = (old & 1) ? 0 : lpm_node_words(lpm->pool + old);
+		if (old_words && (old_words + 1) / 2 == (LPM_HDR + s1->n + 1) / 2) {
+			/* same block size: rewrite the level-1 node in place, then free the
+			 * old children (their offsets are read before being overwritten) */
+			uint32_t *n = lpm->pool + old;
+			unsigned nk = 0;
+			for (size_t j = LPM_HDR; j < old_words; j++)
+				if (!(n[j] & 1))
+					lpm->old_kids[nk++] = n[j];
+			lpm_node_header(n, s1);
+			lpm_node_leaves(n, s1, c, dflt);
+			for (unsigned k = 0; k < s1->n; k++)
+				if (s1->run[k].child)
+					n[LPM_HDR + k] = s1->run[k].kid;
+			for (unsigned k = 0; k < nk; k++)
+				lpm_pool_free(lpm, lpm->old_kids[k],
+				              lpm_node_words(lpm->pool + lpm->old_kids[k]));
+			return true;
+		}
+		word = lpm_pool_alloc(lpm, LPM_HDR + s1->n);
+		if (word == LPM_NONE)
+			goto fail;
+		uint32_t *n = lpm->pool + word;
+		lpm_node_header(n, s1);
+		lpm_node_leaves(n, s1, c, dflt);
+		for (unsigned k = 0; k < s1->n; k++)
+			if (s1->run[k].child)
+				n[LPM_HDR + k] = s1->run[k].kid;
+		goto done;
+	fail:
+		for (unsigned k = 0; k < made; k++)
+			if (s1->run[k].child)
+				lpm_pool_free(lpm, s1->run[k].kid,
+				              lpm_node_words(lpm->pool + s1->run[k].kid));
+		return false;
+	}
+done:
+	lpm->tbl16[ci] = word;
+	if (!(old & 1))
+		lpm_node_free_tree(lpm, old);
+	return true;
+}
+
+/* Rewrites the values of chunk ci in place (its shape is unchanged): never allocates. */
+static void lpm_chunk_refresh(struct shoal_lpm *lpm, uint32_t ci)
+{
+	const struct lpm_chunk *c = &lpm->chunks[ci];
+	uint32_t dflt = lpm_chunk_default(lpm, ci);
+	uint32_t word = lpm->tbl16[ci];
+	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
+
+	lpm_sweep_run(s1, c, 0, c->n, true, -1);
+	if (word & 1) {
+		lpm->tbl16[ci] = lpm_src_leaf(c, s1->run[0].src, dflt);
+		return;
+	}
+	uint32_t *n = lpm->pool + word;
+	lpm_node_leaves(n, s1, c, dflt);
+	for (unsigned k = 0; k < s1->n; k++) {
+		const struct lpm_run *run = &s1->run[k];
+		if (!run->child)
+			continue;
+		lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
+		lpm_node_leaves(lpm->pool + n[LPM_HDR + k], s2, c, dflt);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Short routes (/0../15) */
+
+static size_t lpm_short_index(uint32_t prefix, unsigned len)
+{
+	return ((size_t)1 << len) + (len ? prefix >> (32 - len) : 0);
+}
+
+static uint32_t lpm_short_cover(const struct shoal_lpm *lpm, uint32_t ci)
+{
+	for (unsigned len = 16; len-- > 0;) {
+		uint32_t id = lpm->short_id[((size_t)1 << len) + (len ? ci >> (16 - len) : 0)];
+		if (id != LPM_NONE)
+			return id;
+	}
+	return LPM_NONE;
+}
+
+/* The short route prefix/len changed: refresh every /16 it covers. Never fails. */
+static void lpm_short_propagate(struct shoal_lpm *lpm, uint32_t prefix, unsigned len)
+{
+	uint32_t first = prefix >> 16;
+	uint32_t span = 1u << (16 - len);
+	for (uint32_t ci = first; ci < first + span; ci++) {
+		uint32_t best = lpm_short_cover(lpm, ci);
+		if (best == lpm->short_best[ci])
+			continue;
+		lpm->short_best[ci] = best;
+		lpm_chunk_refresh(lpm, ci);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Next-hop interning */
+
+static uint32_t lpm_nh_hash(const struct shoal_lpm_nh *nh)
+{
+	uint64_t x =
+	    ((uint64_t)nh->gateway << 32) ^ nh->ifindex ^ ((uint64_t)nh->has_gateway << 63);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x;
+}
+
+static bool lpm_nh_equal(const struct shoal_lpm_nh *a, const struct shoal_lpm_nh *b)
+{
+	return a->has_gateway == b->has_gateway && a->ifindex == b->ifindex &&
+	       a->gateway == b->gateway;
+}
+
+static struct shoal_lpm_nh lpm_nh_canonical(const struct shoal_lpm_nh *nh)
+{
+	struct shoal_lpm_nh c = {
+	    .gateway = nh->has_gateway ? nh->gateway : 0,
+	    .ifindex = nh->ifindex,
+	    .has_gateway = nh->has_gateway,
+	};
+	return c;
+}
+
+static uint32_t lpm_nh_find(const struct shoal_lpm *lpm, const struct shoal_lpm_nh *nh)
+{
+	if (!lpm->nh_hash_cap)
+		return LPM_NONE;
+	uint32_t mask = lpm->nh_hash_cap - 1;
+	for (uint32_t h = lpm_nh_hash(nh) & mask;; h = (h + 1) & mask) {
+		uint32_t id = lpm->nh_hash[h];
+		if (id == LPM_NONE || lpm_nh_equal(&lpm->nhs[id].nh, nh))
+			return id;
+	}
+}
+
+static void lpm_nh_hash_put(uint32_t *tab, uint32_t cap, const struct lpm_nh_slot *nhs, uint32_t id)
+{
+	uint32_t mask = cap - 1;
+	uint32_t h = lpm_nh_hash(&nhs[id].nh) & mask;
+	while (tab[h] != LPM_NONE)
+		h = (h + 1) & mask;
+	tab[h] = id;
+}
+
+/* Makes room for one more live id (slot array and hash). */
+static bool lpm_nh_reserve(struct shoal_lpm *lpm)
+{
+	if (lpm->nh_free == LPM_NONE && lpm->nh_top == lpm->nh_cap) {
+		uint32_t cap = lpm->nh_cap ? lpm->nh_cap * 2 : 64;
+		struct lpm_nh_slot *p = realloc(lpm->nhs, (size_t)cap * sizeof *p);
+		if (!p)
+			return false;
+		lpm->nhs = p;
+		lpm->nh_cap = cap;
+	}
+	if ((size_t)(lpm->nh_live + 1) * 2 > lpm->nh_hash_cap) {
+		uint32_t cap = lpm->nh_hash_cap ? lpm->nh_hash_cap * 2 : 128;
+		uint32_t *tab = malloc((size_t)cap * sizeof *tab);
+		if (!tab)
+			return false;
+		memset(tab, 0xff, (size_t)cap * sizeof *tab);
+		for (uint32_t h = 0; h < lpm->nh_hash_cap; h++)
+			if (lpm->nh_hash[h] != LPM_NONE)
+				lpm_nh_hash_put(tab, cap, lpm->nhs, lpm->nh_hash[h]);
+		free(lpm->nh_hash);
+		lpm->nh_hash = tab;
+		lpm->nh_hash_cap = cap;
+	}
+	return true;
+}
+
+/* Takes a reference on the id of nh, interning it if new. Returns OK, FULL or NO_MEMORY. */
+static enum shoal_lpm_status lpm_nh_acquire(struct shoal_lpm *lpm, const struct shoal_lpm_nh *in,
+                                            uint32_t *out)
+{
+	struct shoal_lpm_nh nh = lpm_nh_canonical(in);
+	uint32_t id = lpm_nh_find(lpm, &nh);
+	if (id != LPM_NONE) {
+		lpm->nhs[id].refs++;
+		*out = id;
+		return SHOAL_LPM_OK;
+	}
+	if (lpm->nh_live > lpm->max_routes || lpm->nh_live >= LPM_ID_LIMIT - 1)
+		return SHOAL_LPM_FULL;
+	if (!lpm_nh_reserve(lpm))
+		return SHOAL_LPM_NO_MEMORY;
+	if (lpm->nh_free != LPM_NONE) {
+		id = lpm->nh_free;
+		lpm->nh_free = lpm->nhs[id].next_free;
+	} else {
+		id = lpm->nh_top++;
+	}
+	lpm->nhs[id].nh = nh;
+	lpm->nhs[id].refs = 1;
+	lpm->nh_live++;
+	lpm_nh_hash_put(lpm->nh_hash, lpm->nh_hash_cap, lpm->nhs, id);
+	*out = id;
+	return SHOAL_LPM_OK;
+}
+
+static void lpm_nh_release(struct shoal_lpm *lpm, uint32_t id)
+{
+	if (--lpm->nhs[id].refs)
+		return;
+	/* backward-shift deletion from the linear-probing hash */
+	uint32_t mask = lpm->nh_hash_cap - 1;
+	uint32_t h = lpm_nh_hash(&lpm->nhs[id].nh) & mask;
+	while (lpm->nh_hash[h] != id)
+		h = (h + 1) & mask;
+	uint32_t hole = h;
+	for (uint32_t j = (hole + 1) & mask; lpm->nh_hash[j] != LPM_NONE; j = (j + 1) & mask) {
+		uint32_t home = lpm_nh_hash(&lpm->nhs[lpm->nh_hash[j]].nh) & mask;
+		/* move j into the hole unless its home lies cyclically in (hole, j] */
+		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+		if (stays)
+			continue;
+		lpm->nh_hash[hole] = lpm->nh_hash[j];
+		hole = j;
+	}
+	lpm->nh_hash[hole] = LPM_NONE;
+	lpm->nhs[id].next_free = lpm->nh_free;
+	lpm->nh_free = id;
+	lpm->nh_live--;
+}
+
+const struct shoal_lpm_nh *shoal_lpm_nh_get(const struct shoal_lpm *lpm, uint32_t id)
+{
+	if (id >= lpm->nh_top || lpm->nhs[id].refs == 0)
+		return NULL;
+	return &lpm->nhs[id].nh;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Chunk route arrays */
+
+static uint32_t lpm_route_key(uint16_t suffix, unsigned len)
+{
+	return ((uint32_t)suffix << 8) | len;
+}
+
+/* Index of the first route with key >= (suffix, len). */
+static uint32_t lpm_chunk_find(const struct lpm_chunk *c, uint16_t suffix, unsigned len)
+{
+	uint32_t key = lpm_route_key(suffix, len);
+	uint32_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (lpm_route_key(c->r[mid].suffix, c->r[mid].len) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool lpm_chunk_has(const struct lpm_chunk *c, uint32_t at, uint16_t suffix, unsigned len)
+{
+	return at < c->n && c->r[at].suffix == suffix && c->r[at].len == len;
+}
+
+static bool lpm_chunk_reserve(struct shoal_lpm *lpm, struct lpm_chunk *c)
+{
+	if (c->n < c->cap)
+		return true;
+	uint32_t cap = c->cap < 4 ? 4 : c->cap + c->cap / 2;
+	struct lpm_route *r = realloc(c->r, (size_t)cap * sizeof *r);
+	if (!r)
+		return false;
+	lpm->store_bytes += (size_t)(cap - c->cap) * sizeof *r;
+	c->r = r;
+	c->cap = cap;
+	return true;
+}
+
+static void lpm_chunk_shrink(struct shoal_lpm *lpm, struct lpm_chunk *c)
+{
+	if (c->n == 0) {
+		lpm->store_bytes -= (size_t)c->cap * sizeof *c->r;
+		free(c->r);
+		c->r = NULL;
+		c->cap = 0;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Public API */
+
+struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
+{
+	struct shoal_lpm *lpm = calloc(1, sizeof *lpm);
+	if (!lpm)
+		return NULL;
+	lpm->max_routes = cfg && cfg->max_routes ? cfg->max_routes : LPM_DEFAULT_MAX_ROUTES;
+	lpm->nh_free = LPM_NONE;
+	for (unsigned k = 0; k < LPM_CLASSES; k++)
+		lpm->free_head[k] = LPM_NONE;
+#ifdef LPM_HAVE_POPCNT_TARGET
+	__builtin_cpu_init();
+	lpm->popcnt = __builtin_cpu_supports("popcnt");
+#endif
+	lpm->tbl16 = malloc(LPM_CHUNKS * sizeof *lpm->tbl16);
+	lpm->short_id = malloc(LPM_CHUNKS * sizeof *lpm->short_id);
+	lpm->short_best = malloc(LPM_CHUNKS * sizeof *lpm->short_best);
+	lpm->chunks = calloc(LPM_CHUNKS, sizeof *lpm->chunks);
+	if (!lpm->tbl16 || !lpm->short_id || !lpm->short_best || !lpm->chunks) {
+		shoal_lpm_destroy(lpm);
+		return NULL;
+	}
+	memset(lpm->tbl16, 0xff, LPM_CHUNKS * sizeof *lpm->tbl16);
+	memset(lpm->short_id, 0xff, LPM_CHUNKS * sizeof *lpm->short_id);
+	memset(lpm->short_best, 0xff, LPM_CHUNKS * sizeof *lpm->short_best);
+	return lpm;
+}
+
+void shoal_lpm_destroy(struct shoal_lpm *lpm)
+{
+	if (!lpm)
+		return;
+	free(lpm->nh_hash);
+	free(lpm->nhs);
+	free(lpm->pool);
+	if (lpm->chunks)
+		for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++)
+			free(lpm->chunks[ci].r);
+	free(lpm->chunks);
+	free(lpm->short_best);
+	free(lpm->short_id);
+	free(lpm->tbl16);
+	free(lpm);
+}
+
+static uint32_t lpm_canonical(uint32_t prefix, unsigned len)
+{
+	return len ? prefix & (UINT32_MAX << (32 - len)) : 0;
+}
+
+/* Common path of insert and replace. */
+static enum shoal_lpm_status lpm_put(struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                     const struct shoal_lpm_nh *nh, bool may_replace,
+                                     bool *replaced)
+{
+	if (len > 32)
+		return SHOAL_LPM_BAD_LENGTH;
+	prefix = lpm_canonical(prefix, len);
+
+	uint32_t *slot = NULL;
+	struct lpm_chunk *c = NULL;
+	uint32_t at = 0;
+	bool exists;
+	if (len < 16) {
+		slot = &lpm->short_id[lpm_short_index(prefix, len)];
+		exists = *slot != LPM_NONE;
+	} else {
+		c = &lpm->chunks[prefix >> 16];
+		at = lpm_chunk_find(c, (uint16_t)prefix, len);
+		exists = lpm_chunk_has(c, at, (uint16_t)prefix, len);
+	}
+	if (exists && !may_replace)
+		return SHOAL_LPM_EXISTS;
+	if (!exists && lpm->count >= lpm->max_routes)
+		return SHOAL_LPM_FULL;
+
+	uint32_t id;
+	enum shoal_lpm_status st = lpm_nh_acquire(lpm, nh, &id);
+	if (st != SHOAL_LPM_OK)
+		return st;
+
+	if (exists) {
+		/* same shape, new value: rewrite in place */
+		uint32_t *cur = slot ? slot : &c->r[at].id;
+		uint32_t old = *cur;
+		*cur = id;
+		if (slot) {
+			lpm_short_propagate(lpm, prefix, len);
+		} else {
+			lpm_chunk_refresh(lpm, prefix >> 16);
+		}
+		lpm_nh_release(lpm, old);
+		if (replaced)
+			*replaced = true;
+		return SHOAL_LPM_OK;
+	}
+
+	if (slot) {
+		*slot = id;
+		lpm_short_propagate(lpm, prefix, len);
+	} else {
+		if (!lpm_chunk_reserve(lpm, c)) {
+			lpm_nh_release(lpm, id);
+			return SHOAL_LPM_NO_MEMORY;
+		}
+		memmove(&c->r[at + 1], &c->r[at], (size_t)(c->n - at) * sizeof *c->r);
+		c->r[at] =
+		    (struct lpm_route){.suffix = (uint16_t)prefix, .len = (uint8_t)len, .id = id};
+		c->n++;
+		if (!lpm_chunk_rebuild(lpm, prefix >> 16)) {
+			c->n--;
+			memmove(&c->r[at], &c->r[at + 1], (size_t)(c->n - at) * sizeof *c->r);
+			lpm_chunk_shrink(lpm, c);
+			lpm_nh_release(lpm, id);
+			return SHOAL_LPM_NO_MEMORY;
+		}
+	}
+	lpm->count++;
+	lpm_pool_compact(lpm);
+	if (replaced)
+		*replaced = false;
+	return SHOAL_LPM_OK;
+}
+
+enum shoal_lpm_status shoal_lpm_insert(struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                       const struct shoal_lpm_nh *nh)
+{
+	return lpm_put(lpm, prefix, len, nh, false, NULL);
+}
+
+enum shoal_lpm_status shoal_lpm_replace(struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                        const struct shoal_lpm_nh *nh, bool *replaced)
+{
+	return lpm_put(lpm, prefix, len, nh, true, replaced);
+}
+
+enum shoal_lpm_status shoal_lpm_delete(struct shoal_lpm *lpm, uint32_t prefix, unsigned len)
+{
+	if (len > 32)
+		return SHOAL_LPM_BAD_LENGTH;
+	prefix = lpm_canonical(prefix, len);
+	if (len < 16) {
+		uint32_t *slot = &lpm->short_id[lpm_short_index(prefix, len)];
+		if (*slot == LPM_NONE)
+			return SHOAL_LPM_NOT_FOUND;
+		uint32_t id = *slot;
+		*slot = LPM_NONE;
+		lpm_short_propagate(lpm, prefix, len);
+		lpm_nh_release(lpm, id);
+		lpm->count--;
+		return SHOAL_LPM_OK;
+	}
+	struct lpm_chunk *c = &lpm->chunks[prefix >> 16];
+	uint32_t at = lpm_chunk_find(c, (uint16_t)prefix, len);
+	if (!lpm_chunk_has(c, at, (uint16_t)prefix, len))
+		return SHOAL_LPM_NOT_FOUND;
+	struct lpm_route gone = c->r[at];
+	memmove(&c->r[at], &c->r[at + 1], (size_t)(c->n - at - 1) * sizeof *c->r);
+	c->n--;
+	if (!lpm_chunk_rebuild(lpm, prefix >> 16)) {
+		memmove(&c->r[at + 1], &c->r[at], (size_t)(c->n - at) * sizeof *c->r);
+		c->r[at] = gone;
+		c->n++;
+		return SHOAL_LPM_NO_MEMORY;
+	}
+	lpm_chunk_shrink(lpm, c);
+	lpm_nh_release(lpm, gone.id);
+	lpm->count--;
+	lpm_pool_compact(lpm);
+	return SHOAL_LPM_OK;
+}
+
+enum shoal_lpm_status shoal_lpm_get(const struct shoal_lpm *lpm, uint32_t prefix, unsigned len,
+                                    struct shoal_lpm_nh *nh)
+{
+	if (len > 32)
+		return SHOAL_LPM_BAD_LENGTH;
+	prefix = lpm_canonical(prefix, len);
+	uint32_t id;
+	if (len < 16) {
+		id = lpm->short_id[lpm_short_index(prefix, len)];
+		if (id == LPM_NONE)
+			return SHOAL_LPM_NOT_FOUND;
+	} else {
+		const struct lpm_chunk *c = &lpm->chunks[prefix >> 16];
+		uint32_t at = lpm_chunk_find(c, (uint16_t)prefix, len);
+		if (!lpm_chunk_has(c, at, (uint16_t)prefix, len))
+			return SHOAL_LPM_NOT_FOUND;
+		id = c->r[at].id;
+	}
+	if (nh)
+		*nh = lpm->nhs[id].nh;
+	return SHOAL_LPM_OK;
+}
+
+int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx)
+{
+	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
+		uint32_t prefix = ci << 16;
+		/* short routes starting exactly here, shorter first */
+		for (unsigned len = 0; len < 16; len++) {
+			if (len < 16 && (ci & ((1u << (16 - len)) - 1)) != 0)
+				continue;
+			uint32_t id = lpm->short_id[lpm_short_index(prefix, len)];
+			if (id == LPM_NONE)
+				continue;
+			int rc = cb(ctx, prefix, len, &lpm->nhs[id].nh);
+			if (rc)
+				return rc;
+		}
+		const struct lpm_chunk *c = &lpm->chunks[ci];
+		for (uint32_t i = 0; i < c->n; i++) {
+			const struct lpm_route *r = &c->r[i];
+			int rc = cb(ctx, prefix | r->suffix, r->len, &lpm->nhs[r->id].nh);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+size_t shoal_lpm_count(const struct shoal_lpm *lpm)
+{
+	return lpm->count;
+}
+
+size_t shoal_lpm_memory(const struct shoal_lpm *lpm)
+{
+	return sizeof *lpm + 3 * LPM_CHUNKS * sizeof(uint32_t) +
+	       LPM_CHUNKS * sizeof(struct lpm_chunk) + lpm->store_bytes +
+	       lpm->pool_cap * sizeof(uint32_t) + (size_t)lpm->nh_cap * sizeof(struct lpm_nh_slot) +
+	       (size_t)lpm->nh_hash_cap * sizeof(uint32_t);
+}
