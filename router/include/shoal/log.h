@@ -8,8 +8,8 @@
  * Format: "error: text\n", "warning: text\n", "info: text\n", "debug: text\n". When stderr is
  * connected to the systemd journal (environment variable JOURNAL_STREAM set), the prefix is
  * the syslog priority instead ("<3>text", "<4>", "<6>", "<7>") so the journal records the
- * level; timestamps are left to the journal. Lines longer than SHOAL_LOG_LINE_MAX are
- * truncated (marked with "...").
+ * level; timestamps are left to the journal. A line (prefix and newline included) is at most
+ * SHOAL_LOG_LINE_MAX - 1 bytes; longer messages are truncated and end in "...".
  *
  * Invariants: each message is written with a single write(2) of a whole line, so lines from
  * several threads never interleave. The level is an atomic: any thread may log or change it.

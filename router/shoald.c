@@ -1,0 +1,421 @@
+/*
+ * shoald.c — main() of the Shoal router daemon.
+ *
+ * Startup is a sequence of steps, each a shoald_<step>_init() with a matching _fini() run in
+ * reverse order on exit; struct shoald holds everything they set up. The steps marked
+ * "LEAD:" are placeholders where the interfaces (TUN/TAP + rtnetlink), the forwarding pipeline
+ * and the plugin host are wired in; today they only log. Threads (the API, later) must be
+ * started after shoald_loop_init() so they inherit its blocked signal mask.
+ *
+ * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
+ * 1 on an invalid configuration or a failed start; 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "shoal/cmdq.h"
+#include "shoal/config.h"
+#include "shoal/log.h"
+#include "shoal/loop.h"
+
+#ifndef SHOAL_VERSION
+#define SHOAL_VERSION "unknown"
+#endif
+
+enum {
+	SHOALD_TICK_MS = 10,       /* period of the timer that drives ARP, TCP and plugin ticks */
+	SHOALD_CMDQ_CAPACITY = 64, /* control-path commands waiting at most */
+	SHOALD_CMDQ_BATCH = 16,    /* commands run per wake-up, between packet batches */
+};
+
+enum shoald_exit {
+	SHOALD_EXIT_OK = 0,
+	SHOALD_EXIT_FAILURE = 1,
+	SHOALD_EXIT_USAGE = 2,
+};
+
+enum shoald_action {
+	SHOALD_RUN,
+	SHOALD_CHECK_CONFIG,
+	SHOALD_HELP,
+	SHOALD_VERSION_INFO,
+	SHOALD_USAGE_ERROR,
+};
+
+struct shoald_options {
+	enum shoald_action action;
+	const char *config_path; /* NULL: built-in default */
+	int verbosity;           /* +1 per -v, -1 per -q */
+};
+
+struct shoald {
+	struct shoald_options opts;
+	struct shoal_config *cfg; /* the configuration in force */
+	struct shoal_loop loop;
+	bool loop_up;
+	struct shoal_cmdq cmdq;
+	bool cmdq_up;
+	bool interfaces_up;
+	bool forwarding_up;
+	bool plugins_up;
+	unsigned long long ticks;
+};
+
+static const char shoald_usage_text[] =
+    "Usage: shoald [OPTION]...\n"
+    "User-space IPv4 router over TUN/TAP devices.\n"
+    "\n"
+    "  -c, --config FILE   read the configuration from FILE (JSON) instead of the\n"
+    "                      built-in default (taps lan0 10.0.1.1/24, lan1 10.0.2.1/24)\n"
+    "      --check-config  validate the configuration, print any errors and exit\n"
+    "                      (status 0 when valid, 1 otherwise)\n"
+    "  -v, --verbose       log more (repeatable: info -> debug)\n"
+    "  -q, --quiet         log less (repeatable: info -> warning -> error)\n"
+    "      --version       print the version and exit\n"
+    "  -h, --help          print this help and exit\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads routes and plugins.\n"
+    "See shoald(8).\n";
+
+static void shoald_options_parse(struct shoald_options *o, int argc, char **argv)
+{
+	enum { OPT_CHECK_CONFIG = 256, OPT_VERSION };
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct shoald_options){.action = SHOALD_RUN};
+	while ((c = getopt_long(argc, argv, "c:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			if (o->action == SHOALD_RUN)
+				o->action = SHOALD_CHECK_CONFIG;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity--;
+			break;
+		case OPT_VERSION:
+			if (o->action != SHOALD_HELP)
+				o->action = SHOALD_VERSION_INFO;
+			break;
+		case 'h':
+			o->action = SHOALD_HELP;
+			break;
+		default: /* getopt printed the problem */
+			o->action = SHOALD_USAGE_ERROR;
+			return;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shoald: unexpected argument '%s'\n", argv[optind]);
+		o->action = SHOALD_USAGE_ERROR;
+	}
+}
+
+/* Loads the file (or the default) into cfg; on errors prints them (one per line) and returns
+ * -1, leaving cfg unspecified. */
+static int shoald_config_read(const char *path, struct shoal_config *cfg, bool to_stderr)
+{
+	struct shoal_config_errors *errs = malloc(sizeof(*errs));
+	if (errs == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	int rc;
+	if (path != NULL) {
+		rc = shoal_config_load_file(cfg, path, errs);
+	} else {
+		shoal_config_default(cfg);
+		errs->count = 0;
+		rc = shoal_config_validate(cfg, "built-in default", errs);
+	}
+	unsigned shown =
+	    errs->count < SHOAL_CONFIG_ERRORS_MAX ? errs->count : SHOAL_CONFIG_ERRORS_MAX;
+	for (unsigned i = 0; i < shown; i++) {
+		if (to_stderr)
+			fprintf(stderr, "%s\n", errs->msg[i]);
+		else
+			shoal_log(SHOAL_LOG_ERROR, "%s", errs->msg[i]);
+	}
+	if (errs->count > shown) {
+		if (to_stderr)
+			fprintf(stderr, "... and %u more errors\n", errs->count - shown);
+		else
+			shoal_log(SHOAL_LOG_ERROR, "... and %u more errors", errs->count - shown);
+	}
+	free(errs);
+	return rc;
+}
+
+static int shoald_check_config(const struct shoald_options *o)
+{
+	struct shoal_config *cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "shoald: out of memory\n");
+		return SHOALD_EXIT_FAILURE;
+	}
+	int rc = shoald_config_read(o->config_path, cfg, true);
+	free(cfg);
+	if (rc != 0)
+		return SHOALD_EXIT_FAILURE;
+	printf("%s: configuration OK\n", o->config_path ? o->config_path : "built-in default");
+	return SHOALD_EXIT_OK;
+}
+
+/* ---- steps ------------------------------------------------------------------------------ */
+
+static int shoald_config_init(struct shoald *d)
+{
+	d->cfg = malloc(sizeof(*d->cfg));
+	if (d->cfg == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	if (shoald_config_read(d->opts.config_path, d->cfg, false) != 0)
+		return -1;
+	shoal_log(SHOAL_LOG_INFO, "configuration: %s (%u interfaces, %u routes, %u plugins)",
+	          d->opts.config_path ? d->opts.config_path : "built-in default",
+	          d->cfg->n_interfaces, d->cfg->n_routes, d->cfg->n_plugins);
+	return 0;
+}
+
+static void shoald_config_fini(struct shoald *d)
+{
+	free(d->cfg);
+	d->cfg = NULL;
+}
+
+static void shoald_on_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
+{
+	struct shoald *d = arg;
+	(void)now_ms;
+	(void)elapsed_ms;
+	d->ticks++;
+	/* LEAD: advance ARP, TCP and plugin timers here with now_ms / elapsed_ms. */
+}
+
+/* Reloads routes and plugins from the configuration file (SIGHUP). A file with errors is
+ * rejected as a whole and the running configuration stays. */
+static void shoald_on_reload(void *arg)
+{
+	struct shoald *d = arg;
+	if (d->opts.config_path == NULL) {
+		shoal_log(SHOAL_LOG_INFO, "SIGHUP: running on the built-in default, nothing to "
+		                          "reload");
+		return;
+	}
+	struct shoal_config *next = malloc(sizeof(*next));
+	if (next == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "SIGHUP: out of memory, configuration unchanged");
+		return;
+	}
+	if (shoald_config_read(d->opts.config_path, next, false) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "SIGHUP: %s has errors, configuration unchanged",
+		          d->opts.config_path);
+		free(next);
+		return;
+	}
+	/* LEAD: diff d->cfg against next and apply the routes and plugins (interfaces are not
+	 * reloaded: warn when they differ), without dropping traffic. */
+	free(d->cfg);
+	d->cfg = next;
+	shoal_log(SHOAL_LOG_INFO, "SIGHUP: reloaded %s (%u routes, %u plugins)",
+	          d->opts.config_path, d->cfg->n_routes, d->cfg->n_plugins);
+}
+
+static int shoald_loop_init(struct shoald *d)
+{
+	int rc = shoal_loop_init(&d->loop, SHOALD_TICK_MS);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "event loop: %s", strerror(-rc));
+		return -1;
+	}
+	d->loop_up = true;
+	shoal_loop_set_reload(&d->loop, shoald_on_reload, d);
+	rc = shoal_loop_add_tick(&d->loop, shoald_on_tick, d);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "event loop tick: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void shoald_loop_fini(struct shoald *d)
+{
+	if (!d->loop_up)
+		return;
+	shoal_loop_fini(&d->loop);
+	d->loop_up = false;
+}
+
+static void shoald_on_cmdq(void *arg, int fd, uint32_t events)
+{
+	struct shoald *d = arg;
+	(void)fd;
+	(void)events;
+	shoal_cmdq_drain(&d->cmdq, SHOALD_CMDQ_BATCH);
+}
+
+static int shoald_cmdq_init(struct shoald *d)
+{
+	int rc = shoal_cmdq_init(&d->cmdq, SHOALD_CMDQ_CAPACITY);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "command queue: %s", strerror(-rc));
+		return -1;
+	}
+	d->cmdq_up = true;
+	rc = shoal_loop_add_fd(&d->loop, shoal_cmdq_fd(&d->cmdq), EPOLLIN, shoald_on_cmdq, d);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "command queue: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void shoald_cmdq_fini(struct shoald *d)
+{
+	if (!d->cmdq_up)
+		return;
+	shoal_cmdq_close(&d->cmdq);
+	/* LEAD: join the control threads (API) here, before the queue goes away. */
+	shoal_loop_del_fd(&d->loop, shoal_cmdq_fd(&d->cmdq));
+	shoal_cmdq_fini(&d->cmdq);
+	d->cmdq_up = false;
+}
+
+static int shoald_interfaces_init(struct shoald *d)
+{
+	/* LEAD: open each d->cfg->interfaces[i] through /dev/net/tun (attach to an existing
+	 * persistent device), set MTU and up via rtnetlink, register its fd in d->loop and add
+	 * its connected route. */
+	for (unsigned i = 0; i < d->cfg->n_interfaces; i++) {
+		const struct shoal_config_interface *ifc = &d->cfg->interfaces[i];
+		char a[SHOAL_CONFIG_IPV4_STRLEN];
+		shoal_log(SHOAL_LOG_DEBUG, "interface %s (%s) %s/%u mtu %u: not opened yet",
+		          ifc->name, ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun",
+		          shoal_config_ipv4_str(ifc->address, a), ifc->prefix_len, ifc->mtu);
+	}
+	d->interfaces_up = true;
+	return 0;
+}
+
+static void shoald_interfaces_fini(struct shoald *d)
+{
+	if (!d->interfaces_up)
+		return;
+	/* LEAD: unregister and close the devices; remove those shoald created. */
+	d->interfaces_up = false;
+}
+
+static int shoald_forwarding_init(struct shoald *d)
+{
+	/* LEAD: build the routing table from the connected networks and d->cfg->routes, set up
+	 * ICMP rate limiting and the forwarding pipeline. */
+	d->forwarding_up = true;
+	return 0;
+}
+
+static void shoald_forwarding_fini(struct shoald *d)
+{
+	if (!d->forwarding_up)
+		return;
+	d->forwarding_up = false;
+}
+
+static int shoald_plugins_init(struct shoald *d)
+{
+	/* LEAD: load d->cfg->plugins from d->cfg->plugin_dir (or SHOAL_PLUGIN_BUILD_DIR) through
+	 * the plugin host; a plugin that fails is reported and skipped, the router keeps going. */
+	d->plugins_up = true;
+	return 0;
+}
+
+static void shoald_plugins_fini(struct shoald *d)
+{
+	if (!d->plugins_up)
+		return;
+	d->plugins_up = false;
+}
+
+static void shoald_fini(struct shoald *d)
+{
+	shoald_plugins_fini(d);
+	shoald_forwarding_fini(d);
+	shoald_interfaces_fini(d);
+	shoald_cmdq_fini(d);
+	shoald_loop_fini(d);
+	shoald_config_fini(d);
+}
+
+static int shoald_init(struct shoald *d)
+{
+	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
+	    shoald_interfaces_init(d) != 0 || shoald_forwarding_init(d) != 0 ||
+	    shoald_plugins_init(d) != 0) {
+		shoald_fini(d);
+		return -1;
+	}
+	return 0;
+}
+
+static int shoald_run(struct shoald *d)
+{
+	shoal_log(SHOAL_LOG_INFO, "shoald %s running", SHOAL_VERSION);
+	int rc = shoal_loop_run(&d->loop);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "event loop: %s", strerror(-rc));
+		return -1;
+	}
+	int sig = shoal_loop_stop_signal(&d->loop);
+	shoal_log(SHOAL_LOG_INFO, "stopping (%s)", sig ? strsignal(sig) : "requested");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shoald d = {0};
+
+	shoal_log_init();
+	shoald_options_parse(&d.opts, argc, argv);
+	shoal_log_adjust(d.opts.verbosity);
+	switch (d.opts.action) {
+	case SHOALD_USAGE_ERROR:
+		fputs("Try 'shoald --help'.\n", stderr);
+		return SHOALD_EXIT_USAGE;
+	case SHOALD_HELP:
+		fputs(shoald_usage_text, stdout);
+		return SHOALD_EXIT_OK;
+	case SHOALD_VERSION_INFO:
+		printf("shoald %s\n", SHOAL_VERSION);
+		return SHOALD_EXIT_OK;
+	case SHOALD_CHECK_CONFIG:
+		return shoald_check_config(&d.opts);
+	case SHOALD_RUN:
+		break;
+	}
+
+	signal(SIGPIPE, SIG_IGN); /* a closed API peer must not kill the router */
+	if (shoald_init(&d) != 0)
+		return SHOALD_EXIT_FAILURE;
+	int rc = shoald_run(&d);
+	shoald_fini(&d);
+	return rc == 0 ? SHOALD_EXIT_OK : SHOALD_EXIT_FAILURE;
+}
