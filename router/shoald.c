@@ -2,10 +2,10 @@
  * shoald.c — main() of the Shoal router daemon.
  *
  * Startup is a sequence of steps, each a shoald_<step>_init() with a matching _fini() run in
- * reverse order on exit; struct shoald holds everything they set up. The steps marked
- * "LEAD:" are placeholders where the interfaces (TUN/TAP + rtnetlink), the forwarding pipeline
- * and the plugin host are wired in; today they only log. Threads (the API, later) must be
- * started after shoald_loop_init() so they inherit its blocked signal mask.
+ * reverse order on exit; struct shoald holds everything they set up: the configuration, the
+ * event loop, the command queue and the data plane (devices, routes, ARP, ICMP, plugins;
+ * see dataplane.h). Threads (the API) must be started after shoald_loop_init() so they
+ * inherit its blocked signal mask.
  *
  * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
  * 1 on an invalid configuration or a failed start; 2 on a usage error.
@@ -20,6 +20,7 @@
 
 #include "shoal/cmdq.h"
 #include "shoal/config.h"
+#include "shoal/dataplane.h"
 #include "shoal/log.h"
 #include "shoal/loop.h"
 
@@ -60,10 +61,7 @@ struct shoald {
 	bool loop_up;
 	struct shoal_cmdq cmdq;
 	bool cmdq_up;
-	bool interfaces_up;
-	bool forwarding_up;
-	bool plugins_up;
-	unsigned long long ticks;
+	struct shoal_dp *dp; /* the forwarding plane: devices, routes, ARP, plugins */
 };
 
 static const char shoald_usage_text[] =
@@ -203,15 +201,6 @@ static void shoald_config_fini(struct shoald *d)
 	d->cfg = NULL;
 }
 
-static void shoald_on_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
-{
-	struct shoald *d = arg;
-	(void)now_ms;
-	(void)elapsed_ms;
-	d->ticks++;
-	/* LEAD: advance ARP, TCP and plugin timers here with now_ms / elapsed_ms. */
-}
-
 /* Reloads routes and plugins from the configuration file (SIGHUP). A file with errors is
  * rejected as a whole and the running configuration stays. */
 static void shoald_on_reload(void *arg)
@@ -233,8 +222,10 @@ static void shoald_on_reload(void *arg)
 		free(next);
 		return;
 	}
-	/* LEAD: diff d->cfg against next and apply the routes and plugins (interfaces are not
-	 * reloaded: warn when they differ), without dropping traffic. */
+	/* Applied between two packets: traffic keeps flowing on the routes that stay. */
+	char err[512] = "";
+	if (shoal_dp_reload(d->dp, next, err, sizeof(err)) != 0)
+		shoal_log(SHOAL_LOG_WARN, "SIGHUP: %s", err);
 	free(d->cfg);
 	d->cfg = next;
 	shoal_log(SHOAL_LOG_INFO, "SIGHUP: reloaded %s (%u routes, %u plugins)",
@@ -250,11 +241,6 @@ static int shoald_loop_init(struct shoald *d)
 	}
 	d->loop_up = true;
 	shoal_loop_set_reload(&d->loop, shoald_on_reload, d);
-	rc = shoal_loop_add_tick(&d->loop, shoald_on_tick, d);
-	if (rc != 0) {
-		shoal_log(SHOAL_LOG_ERROR, "event loop tick: %s", strerror(-rc));
-		return -1;
-	}
 	return 0;
 }
 
@@ -295,71 +281,71 @@ static void shoald_cmdq_fini(struct shoald *d)
 	if (!d->cmdq_up)
 		return;
 	shoal_cmdq_close(&d->cmdq);
-	/* LEAD: join the control threads (API) here, before the queue goes away. */
+	/* Control threads (the API) are joined here, before the queue goes away. */
 	shoal_loop_del_fd(&d->loop, shoal_cmdq_fd(&d->cmdq));
 	shoal_cmdq_fini(&d->cmdq);
 	d->cmdq_up = false;
 }
 
-static int shoald_interfaces_init(struct shoald *d)
+static int shoald_dataplane_init(struct shoald *d)
 {
-	/* LEAD: open each d->cfg->interfaces[i] through /dev/net/tun (attach to an existing
-	 * persistent device), set MTU and up via rtnetlink, register its fd in d->loop and add
-	 * its connected route. */
+	char err[512] = "";
+	struct shoal_dp_params p = {.plugin_build_dir = SHOAL_PLUGIN_BUILD_DIR};
+	d->dp = shoal_dp_create(d->cfg, &p, &d->loop, err, sizeof(err));
+	if (d->dp == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
 	for (unsigned i = 0; i < d->cfg->n_interfaces; i++) {
 		const struct shoal_config_interface *ifc = &d->cfg->interfaces[i];
-		char a[SHOAL_CONFIG_IPV4_STRLEN];
-		shoal_log(SHOAL_LOG_DEBUG, "interface %s (%s) %s/%u mtu %u: not opened yet",
-		          ifc->name, ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun",
-		          shoal_config_ipv4_str(ifc->address, a), ifc->prefix_len, ifc->mtu);
+		char a[SHOAL_CONFIG_IPV4_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];
+		shoal_log(SHOAL_LOG_INFO, "interface %s (%s) %s/%u mtu %u%s%s%s", ifc->name,
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun",
+		          shoal_config_ipv4_str(ifc->address, a), ifc->prefix_len, ifc->mtu,
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? " mac " : "",
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? shoal_config_mac_str(ifc->mac, m) : "",
+		          ifc->offload ? " offload" : "");
 	}
-	d->interfaces_up = true;
 	return 0;
 }
 
-static void shoald_interfaces_fini(struct shoald *d)
+/* Logs what was forwarded and dropped, by interface and reason (at exit). */
+static void shoald_dataplane_report(const struct shoald *d)
 {
-	if (!d->interfaces_up)
+	const struct shoal_dp_stats *s = shoal_dp_stats(d->dp);
+	shoal_log(SHOAL_LOG_INFO,
+	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu), echo replies "
+	          "%llu, fragments %llu, gso whole %llu, gso segments %llu",
+	          (unsigned long long)s->forwarded, (unsigned long long)s->delivered_local,
+	          (unsigned long long)s->icmp_errors_sent, (unsigned long long)s->icmp_rate_limited,
+	          (unsigned long long)s->icmp_echo_replies, (unsigned long long)s->fragments_out,
+	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out);
+	for (unsigned i = 0; i < shoal_dp_if_count(d->dp); i++) {
+		const struct shoal_dp_if_stats *is = shoal_dp_if_stats(d->dp, i);
+		shoal_log(SHOAL_LOG_INFO, "%s: rx %llu pkts %llu bytes, tx %llu pkts %llu bytes",
+		          shoal_dp_if_name(d->dp, i), (unsigned long long)is->rx_packets,
+		          (unsigned long long)is->rx_bytes, (unsigned long long)is->tx_packets,
+		          (unsigned long long)is->tx_bytes);
+		for (unsigned r = 0; r < SHOAL_DP_DROP_COUNT_; r++)
+			if (is->drops[r])
+				shoal_log(SHOAL_LOG_INFO, "%s: drop %s %llu",
+				          shoal_dp_if_name(d->dp, i), shoal_dp_drop_names[r],
+				          (unsigned long long)is->drops[r]);
+	}
+}
+
+static void shoald_dataplane_fini(struct shoald *d)
+{
+	if (d->dp == NULL)
 		return;
-	/* LEAD: unregister and close the devices; remove those shoald created. */
-	d->interfaces_up = false;
-}
-
-static int shoald_forwarding_init(struct shoald *d)
-{
-	/* LEAD: build the routing table from the connected networks and d->cfg->routes, set up
-	 * ICMP rate limiting and the forwarding pipeline. */
-	d->forwarding_up = true;
-	return 0;
-}
-
-static void shoald_forwarding_fini(struct shoald *d)
-{
-	if (!d->forwarding_up)
-		return;
-	d->forwarding_up = false;
-}
-
-static int shoald_plugins_init(struct shoald *d)
-{
-	/* LEAD: load d->cfg->plugins from d->cfg->plugin_dir (or SHOAL_PLUGIN_BUILD_DIR) through
-	 * the plugin host; a plugin that fails is reported and skipped, the router keeps going. */
-	d->plugins_up = true;
-	return 0;
-}
-
-static void shoald_plugins_fini(struct shoald *d)
-{
-	if (!d->plugins_up)
-		return;
-	d->plugins_up = false;
+	shoald_dataplane_report(d);
+	shoal_dp_destroy(d->dp);
+	d->dp = NULL;
 }
 
 static void shoald_fini(struct shoald *d)
 {
-	shoald_plugins_fini(d);
-	shoald_forwarding_fini(d);
-	shoald_interfaces_fini(d);
+	shoald_dataplane_fini(d);
 	shoald_cmdq_fini(d);
 	shoald_loop_fini(d);
 	shoald_config_fini(d);
@@ -368,8 +354,7 @@ static void shoald_fini(struct shoald *d)
 static int shoald_init(struct shoald *d)
 {
 	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
-	    shoald_interfaces_init(d) != 0 || shoald_forwarding_init(d) != 0 ||
-	    shoald_plugins_init(d) != 0) {
+	    shoald_dataplane_init(d) != 0) {
 		shoald_fini(d);
 		return -1;
 	}
