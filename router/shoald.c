@@ -23,6 +23,7 @@
 #include "shoal/dataplane.h"
 #include "shoal/log.h"
 #include "shoal/loop.h"
+#include "shoal/plugin_host.h"
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "unknown"
@@ -334,11 +335,32 @@ static void shoald_dataplane_report(const struct shoald *d)
 	}
 }
 
+/* Logs each loaded plugin's hook calls and counters (at exit). */
+static void shoald_plugins_report(const struct shoald *d)
+{
+	struct shoal_plugin_host *ph = shoal_dp_plugins(d->dp);
+	for (size_t i = 0; i < shoal_plugin_host_count(ph); i++) {
+		struct shoal_plugin_info info;
+		if (shoal_plugin_host_info(ph, i, &info) != 0)
+			continue;
+		shoal_log(SHOAL_LOG_INFO,
+		          "plugin %s: ingress %llu, local_delivery %llu, egress %llu", info.name,
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_INGRESS],
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY],
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_EGRESS]);
+		for (size_t c = 0; c < info.counter_count; c++)
+			shoal_log(SHOAL_LOG_INFO, "plugin %s: counter %s %llu", info.name,
+			          info.counters[c].name,
+			          (unsigned long long)info.counters[c].value);
+	}
+}
+
 static void shoald_dataplane_fini(struct shoald *d)
 {
 	if (d->dp == NULL)
 		return;
 	shoald_dataplane_report(d);
+	shoald_plugins_report(d);
 	shoal_dp_destroy(d->dp);
 	d->dp = NULL;
 }
