@@ -39,6 +39,8 @@ enum {
 	DP_DEFAULT_ICMP_RATE = 1000,
 	DP_DEFAULT_ICMP_BURST = 50,
 	DP_TCP_MIN_HDR = 20,
+	DP_PLUGQ_SLOTS = 128,      /* datagrams plugins may have waiting to be sent */
+	DP_PLUGQ_SLOT_SIZE = 4096, /* headroom + datagram */
 };
 
 /* One datagram in flight through the pipeline. */
@@ -98,6 +100,11 @@ struct shoal_dp {
 	uint16_t ip_id;
 	uint64_t now_ms;
 	struct shoal_dp_stats stats;
+	/* datagrams from plugins' send_datagram, sent between packets (a FIFO ring) */
+	uint8_t *plugq;
+	uint32_t plugq_len[DP_PLUGQ_SLOTS];
+	unsigned plugq_head, plugq_count;
+	uint64_t plugq_dropped;
 	/* output context for segment/fragment emit callbacks */
 	struct dp_if *emit_out;
 	uint32_t emit_next_hop;
@@ -668,6 +675,8 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 	dp_forward(dp, &p, &h);
 }
 
+static void dp_plugq_flush(struct shoal_dp *dp);
+
 static void dp_if_readable(void *arg, int fd, uint32_t events)
 {
 	(void)fd;
@@ -695,12 +704,16 @@ static void dp_if_readable(void *arg, int fd, uint32_t events)
 		f->stats.rx_bytes += (uint64_t)n;
 		if (!f->netif) {
 			dp_input(dp, f, frame, (size_t)n, &vh, l2);
-			continue;
+		} else {
+			struct shoal_netif_rx rx;
+			/* otherwise ARP was handled, or the frame dropped and counted by the netif
+			 */
+			if (shoal_netif_input(f->netif, frame, (size_t)n, &rx) ==
+			    SHOAL_NETIF_RX_IPV4)
+				dp_input(dp, f, rx.datagram, rx.len, &vh, l2);
 		}
-		struct shoal_netif_rx rx;
-		if (shoal_netif_input(f->netif, frame, (size_t)n, &rx) != SHOAL_NETIF_RX_IPV4)
-			continue; /* ARP handled, or dropped and counted by the netif */
-		dp_input(dp, f, rx.datagram, rx.len, &vh, l2);
+		if (dp->plugq_count > 0)
+			dp_plugq_flush(dp);
 	}
 }
 
@@ -716,6 +729,7 @@ static void dp_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 		if (dp->ifs[i].netif)
 			shoal_netif_tick(dp->ifs[i].netif, elapsed_ms);
 	shoal_plugin_host_tick(dp->plugins, now_ms);
+	dp_plugq_flush(dp);
 }
 
 /* ---------- plugin host environment ---------- */
@@ -727,14 +741,40 @@ static void dp_plugin_log(void *user, enum shoal_log_level level, const char *pl
 	shoal_log(level, "plugin %s: %s", plugin, msg);
 }
 
+/* Plugins' datagrams are copied into a bounded queue and sent once the current packet (or
+ * tick, or load) is done, so hooks are never re-entered and no buffer in use is reused. */
 static int dp_plugin_send(void *user, const uint8_t *datagram, size_t len)
 {
 	struct shoal_dp *dp = user;
-	if (len > DP_BUF_SIZE - DP_HEADROOM)
+	struct shoal_ipv4_hdr h;
+	if (shoal_ipv4_parse(datagram, len, &h) != SHOAL_WIRE_OK || h.total_len != len)
+		return -EINVAL;
+	if (len > DP_PLUGQ_SLOT_SIZE - DP_HEADROOM)
 		return -EMSGSIZE;
-	uint8_t *buf = dp->txbuf + DP_HEADROOM;
-	memcpy(buf, datagram, len);
-	return dp_send_local(dp, buf, len, DP_HEADROOM, DP_BUF_SIZE - DP_HEADROOM);
+	if (shoal_lpm_lookup(dp->lpm, h.dst) == SHOAL_LPM_MISS)
+		return -ENETUNREACH;
+	if (dp->plugq_count == DP_PLUGQ_SLOTS) {
+		dp->plugq_dropped++;
+		return -ENOBUFS;
+	}
+	unsigned slot = (dp->plugq_head + dp->plugq_count++) % DP_PLUGQ_SLOTS;
+	memcpy(dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE + DP_HEADROOM, datagram, len);
+	dp->plugq_len[slot] = (uint32_t)len;
+	return 0;
+}
+
+/* Sends what plugins queued, including what they queue meanwhile (bounded by the ring). */
+static void dp_plugq_flush(struct shoal_dp *dp)
+{
+	for (unsigned budget = DP_PLUGQ_SLOTS; dp->plugq_count > 0 && budget > 0; budget--) {
+		unsigned slot = dp->plugq_head;
+		uint8_t *buf = dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE;
+		/* the slot stays reserved while it is sent: sends from egress hooks go behind it */
+		dp_send_local(dp, buf + DP_HEADROOM, dp->plugq_len[slot], DP_HEADROOM,
+		              DP_PLUGQ_SLOT_SIZE - DP_HEADROOM);
+		dp->plugq_head = (dp->plugq_head + 1) % DP_PLUGQ_SLOTS;
+		dp->plugq_count--;
+	}
 }
 
 static uint64_t dp_plugin_now(void *user)
@@ -874,8 +914,10 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->txbuf = malloc(DP_BUF_SIZE);
 	dp->segbuf = malloc(DP_BUF_SIZE);
 	dp->frag2buf = malloc(DP_BUF_SIZE);
+	dp->plugq = malloc((size_t)DP_PLUGQ_SLOTS * DP_PLUGQ_SLOT_SIZE);
 	dp->lpm = shoal_lpm_create(NULL);
-	if (!dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->lpm) {
+	if (!dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->plugq ||
+	    !dp->lpm) {
 		dp_err(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -945,6 +987,7 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	for (unsigned i = dp->n_ifs; i-- > 0;)
 		dp_if_close(dp, &dp->ifs[i]);
 	shoal_lpm_destroy(dp->lpm);
+	free(dp->plugq);
 	free(dp->frag2buf);
 	free(dp->segbuf);
 	free(dp->txbuf);
@@ -1042,6 +1085,7 @@ int shoal_dp_plugin_load(struct shoal_dp *dp, const char *name, const char *conf
 	}
 	if (rc == 0)
 		shoal_log(SHOAL_LOG_INFO, "plugin %s loaded", name);
+	dp_plugq_flush(dp); /* what init sent */
 	return rc;
 }
 
