@@ -168,6 +168,7 @@ struct shoal_host_api {
 typedef enum shoal_plugin_verdict (*shoal_plugin_hook_fn)(void *state,
                                                           struct shoal_packet_view *pkt);
 
+/* Minor ABI bumps append fields at the end (see shoal_plugin_descriptor_size_for_minor). */
 struct shoal_plugin_descriptor {
 	uint16_t abi_major;   /* SHOAL_PLUGIN_ABI_MAJOR the plugin was built with */
 	uint16_t abi_minor;   /* SHOAL_PLUGIN_ABI_MINOR the plugin was built with */
@@ -184,7 +185,6 @@ struct shoal_plugin_descriptor {
 	shoal_plugin_hook_fn local_delivery;        /* optional */
 	shoal_plugin_hook_fn egress;                /* optional */
 	void (*tick)(void *state, uint64_t now_ms); /* optional */
-	                                            /* Minor bumps append fields here. */
 };
 
 /* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */

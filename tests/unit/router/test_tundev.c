@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <cmocka.h>
@@ -237,6 +240,201 @@ static void test_read_truncated_is_emsgsize(void **state)
 	shoal_tundev_close(&dev);
 }
 
+/* ---- checksum offload through the virtio header, both directions ---- */
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Sum of the UDP pseudo-header for the IPv4 header at ip (udp_len from the UDP header). */
+static uint32_t udp_pseudo_sum(const uint8_t *ip, uint16_t udp_len)
+{
+	uint32_t sum = csum_add(0, ip + 12, 8);
+	return sum + 17 + udp_len;
+}
+
+struct offload_rig {
+	struct shoal_tundev dev;
+	uint8_t kernel_mac[6];
+	uint32_t kernel_ip, our_ip;
+};
+
+static void offload_rig_up(struct offload_rig *r, const char *name, bool offload, uint8_t net)
+{
+	open_ok(&r->dev, name, SHOAL_TUNDEV_TAP, offload);
+	int ifindex = shoal_netlink_ifindex(&nl, name);
+	r->kernel_ip = htonl(0x0a000001u | (uint32_t)net << 16);
+	r->our_ip = htonl(0x0a000002u | (uint32_t)net << 16);
+	assert_int_equal(shoal_netlink_addr_add_ipv4(&nl, ifindex, r->kernel_ip, 24), 0);
+	assert_int_equal(shoal_netlink_link_set_up(&nl, ifindex, true), 0);
+	/* Our ARP request teaches the kernel our MAC; its reply tells us the kernel's. */
+	uint8_t frame[64];
+	size_t len = arp_request_build(frame, r->our_ip, r->kernel_ip);
+	assert_int_equal(shoal_tundev_write(&r->dev, NULL, frame, len), 0);
+	struct virtio_net_hdr hdr;
+	assert_true(arp_reply_wait(&r->dev, &hdr) >= 42);
+	memcpy(r->kernel_mac, rx + 6, 6);
+}
+
+/* Reads frames until an IPv4/UDP one; returns its length. */
+static ssize_t udp_frame_wait(struct shoal_tundev *dev, struct virtio_net_hdr *hdr)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct pollfd pfd = {.fd = dev->fd, .events = POLLIN};
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		ssize_t n = shoal_tundev_read(dev, hdr, rx, sizeof(rx));
+		if (n >= 42 && rx[12] == 0x08 && rx[13] == 0x00 && rx[14 + 9] == 17)
+			return n;
+	}
+	return -ETIMEDOUT;
+}
+
+static void kernel_udp_send(const struct offload_rig *r, uint16_t port)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+	to.sin_addr.s_addr = r->our_ip;
+	assert_int_equal(sendto(s, "offload!", 8, 0, (struct sockaddr *)&to, sizeof(to)), 8);
+	close(s);
+}
+
+static void test_kernel_udp_has_partial_csum_with_offload(void **state)
+{
+	(void)state;
+	struct offload_rig r;
+	offload_rig_up(&r, "toff0", true, 11);
+	kernel_udp_send(&r, 9999);
+	struct virtio_net_hdr hdr;
+	ssize_t n = udp_frame_wait(&r.dev, &hdr);
+	assert_int_equal(n, 14 + 20 + 8 + 8);
+	assert_true(hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(hdr.csum_start, 14 + 20);
+	assert_int_equal(hdr.csum_offset, 6);
+	/* the field holds the pseudo-header sum only */
+	const uint8_t *ip = rx + 14, *udp = rx + 34;
+	uint16_t field = (uint16_t)(udp[6] << 8 | udp[7]);
+	assert_int_equal(field, csum_fold(udp_pseudo_sum(ip, 16)));
+	shoal_tundev_close(&r.dev);
+}
+
+static void test_kernel_udp_has_full_csum_without_offload(void **state)
+{
+	(void)state;
+	struct offload_rig r;
+	offload_rig_up(&r, "tnoff0", false, 12);
+	kernel_udp_send(&r, 9999);
+	struct virtio_net_hdr hdr;
+	ssize_t n = udp_frame_wait(&r.dev, &hdr);
+	assert_int_equal(n, 14 + 20 + 8 + 8);
+	assert_int_equal(hdr.flags, 0);
+	const uint8_t *ip = rx + 14;
+	uint32_t sum = csum_add(udp_pseudo_sum(ip, 16), rx + 34, 16);
+	assert_int_equal(csum_fold(sum), 0xffff); /* complete and correct */
+	shoal_tundev_close(&r.dev);
+}
+
+/* Builds eth + IPv4 + UDP (8-byte payload) to the kernel; the UDP checksum field holds the
+ * pseudo-header sum (partial) or the full checksum. Returns the length. */
+static size_t udp_frame_build(uint8_t *f, const struct offload_rig *r, uint16_t port, bool partial)
+{
+	memset(f, 0, 64);
+	memcpy(f, r->kernel_mac, 6);
+	memcpy(f + 6, our_mac, 6);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *udp = f + 34;
+	ip[0] = 0x45;
+	ip[3] = 36;
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, &r->our_ip, 4);
+	memcpy(ip + 16, &r->kernel_ip, 4);
+	uint16_t hc = (uint16_t)~csum_fold(csum_add(0, ip, 20));
+	ip[10] = (uint8_t)(hc >> 8);
+	ip[11] = (uint8_t)hc;
+	udp[0] = 0x30;
+	udp[1] = 0x39;
+	udp[2] = (uint8_t)(port >> 8);
+	udp[3] = (uint8_t)port;
+	udp[5] = 16;
+	memcpy(udp + 8, "partial!", 8);
+	uint32_t pseudo = udp_pseudo_sum(ip, 16);
+	uint16_t c = partial ? csum_fold(pseudo) : (uint16_t)~csum_fold(csum_add(pseudo, udp, 16));
+	udp[6] = (uint8_t)(c >> 8);
+	udp[7] = (uint8_t)c;
+	return 50;
+}
+
+static int udp_listen(const struct offload_rig *r, uint16_t port)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = r->kernel_ip;
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	return s;
+}
+
+static bool udp_received(int s)
+{
+	struct pollfd pfd = {.fd = s, .events = POLLIN};
+	if (poll(&pfd, 1, 300) <= 0)
+		return false;
+	char buf[64];
+	return recv(s, buf, sizeof(buf), MSG_DONTWAIT) == 8 && memcmp(buf, "partial!", 8) == 0;
+}
+
+static void test_partial_csum_frame_accepted_only_with_needs_csum(void **state)
+{
+	(void)state;
+	struct offload_rig r;
+	offload_rig_up(&r, "toff1", true, 13);
+	int s = udp_listen(&r, 7777);
+	uint8_t frame[64];
+	size_t len = udp_frame_build(frame, &r, 7777, true);
+	/* Without the flag the kernel verifies the (incomplete) checksum and drops it. */
+	assert_int_equal(shoal_tundev_write(&r.dev, NULL, frame, len), 0);
+	assert_false(udp_received(s));
+	/* With NEEDS_CSUM the same bytes are a valid partial-checksum datagram. */
+	struct virtio_net_hdr hdr = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	                             .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+	                             .csum_start = 34,
+	                             .csum_offset = 6};
+	assert_int_equal(shoal_tundev_write(&r.dev, &hdr, frame, len), 0);
+	assert_true(udp_received(s));
+	close(s);
+	shoal_tundev_close(&r.dev);
+}
+
+static void test_full_csum_frame_accepted_without_offload(void **state)
+{
+	(void)state;
+	struct offload_rig r;
+	offload_rig_up(&r, "tnoff1", false, 14);
+	int s = udp_listen(&r, 7777);
+	uint8_t frame[64];
+	size_t len = udp_frame_build(frame, &r, 7777, false);
+	/* hdr is ignored without vnet_hdr: the flag must not be needed nor harmful */
+	struct virtio_net_hdr hdr = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM};
+	assert_int_equal(shoal_tundev_write(&r.dev, &hdr, frame, len), 0);
+	assert_true(udp_received(s));
+	close(s);
+	shoal_tundev_close(&r.dev);
+}
+
 static void test_mac_from_name_is_stable_and_local(void **state)
 {
 	(void)state;
@@ -282,6 +480,10 @@ int main(void)
 	    cmocka_unit_test(test_tap_frames_without_vnet_hdr),
 	    cmocka_unit_test(test_tap_frames_with_vnet_hdr),
 	    cmocka_unit_test(test_read_truncated_is_emsgsize),
+	    cmocka_unit_test(test_kernel_udp_has_partial_csum_with_offload),
+	    cmocka_unit_test(test_kernel_udp_has_full_csum_without_offload),
+	    cmocka_unit_test(test_partial_csum_frame_accepted_only_with_needs_csum),
+	    cmocka_unit_test(test_full_csum_frame_accepted_without_offload),
 	    cmocka_unit_test(test_mac_from_name_is_stable_and_local),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
