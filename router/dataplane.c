@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "shoal/checksum.h"
 #include "shoal/ethernet.h"
@@ -1072,15 +1073,27 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	return rc;
 }
 
+/* Whether DIR/NAME.so exists (whatever it holds). */
+static bool dp_plugin_file_exists(const char *dir, const char *name)
+{
+	char path[SHOAL_CONFIG_PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s.so", dir, name);
+	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
+}
+
 int shoal_dp_plugin_load(struct shoal_dp *dp, const char *name, const char *config_json, char *err,
                          size_t err_size)
 {
 	int rc = shoal_plugin_host_load(dp->plugins, name, config_json, err, err_size);
-	if (rc == -ENOENT && dp->params.plugin_build_dir && !strchr(name, '/')) {
-		/* not installed: try the build tree (running from a checkout) */
+	if (rc == -ENOENT && dp->params.plugin_build_dir && !strchr(name, '/') &&
+	    !dp_plugin_file_exists(dp->cfg->plugin_dir, name)) {
+		/* Not installed: try the build tree (running from a checkout). Only when the file
+		 * is missing from plugin_dir (a plugin there without its symbol also gives ENOENT)
+		 * and present in the build tree; otherwise the first error, naming plugin_dir,
+		 * stays. */
 		char path[SHOAL_CONFIG_PATH_MAX];
 		int n = snprintf(path, sizeof(path), "%s/%s.so", dp->params.plugin_build_dir, name);
-		if (n > 0 && (size_t)n < sizeof(path))
+		if (n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0)
 			rc = shoal_plugin_host_load(dp->plugins, path, config_json, err, err_size);
 	}
 	if (rc == 0)
