@@ -169,17 +169,23 @@ static bool config_plugin_name_valid(const char *s)
 
 /* ---- JSON shape helpers ---------------------------------------------------------------- */
 
+/* JSON paths longer than CONFIG_JPATH_MAX - 1 are truncated (only with absurd key names). */
 static void config_jpath_key(char out[CONFIG_JPATH_MAX], const char *parent, const char *key)
 {
+	int n;
 	if (parent[0] == '\0')
-		snprintf(out, CONFIG_JPATH_MAX, "%s", key);
+		n = snprintf(out, CONFIG_JPATH_MAX, "%s", key);
 	else
-		snprintf(out, CONFIG_JPATH_MAX, "%s.%s", parent, key);
+		n = snprintf(out, CONFIG_JPATH_MAX, "%s.%s", parent, key);
+	if (n < 0)
+		out[0] = '\0';
 }
 
 static void config_jpath_index(char out[CONFIG_JPATH_MAX], const char *parent, size_t i)
 {
-	snprintf(out, CONFIG_JPATH_MAX, "%s[%zu]", parent, i);
+	int n = snprintf(out, CONFIG_JPATH_MAX, "%s[%zu]", parent, i);
+	if (n < 0)
+		out[0] = '\0';
 }
 
 static const char *config_json_type_name(const json_t *v)

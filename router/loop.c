@@ -60,6 +60,7 @@ int shoal_loop_init(struct shoal_loop *loop, unsigned tick_ms)
 	int rc = pthread_sigmask(SIG_BLOCK, &mask, &loop->old_mask);
 	if (rc != 0)
 		return -rc;
+	loop->mask_saved = true;
 
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -94,7 +95,9 @@ void shoal_loop_fini(struct shoal_loop *loop)
 	loop_fd_close(&loop->sigfd);
 	loop_fd_close(&loop->timerfd);
 	loop_fd_close(&loop->epfd);
-	pthread_sigmask(SIG_SETMASK, &loop->old_mask, NULL);
+	if (loop->mask_saved)
+		pthread_sigmask(SIG_SETMASK, &loop->old_mask, NULL);
+	loop->mask_saved = false;
 }
 
 static int loop_slot_find(const struct shoal_loop *loop, int fd)

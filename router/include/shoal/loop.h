@@ -62,6 +62,7 @@ struct shoal_loop {
 	bool stopping;
 	int stop_signal;
 	sigset_t old_mask;
+	bool mask_saved; /* old_mask is valid and fini must restore it */
 	shoal_loop_reload_fn reload_fn;
 	void *reload_arg;
 	unsigned n_ticks;
@@ -70,7 +71,7 @@ struct shoal_loop {
 };
 
 /* Sets up epoll, a periodic timer of tick_ms (>= 1) and the signalfd. Returns 0, or -errno
- * (everything undone). */
+ * (everything undone; fini is then harmless but not needed). */
 int shoal_loop_init(struct shoal_loop *loop, unsigned tick_ms);
 void shoal_loop_fini(struct shoal_loop *loop);
 

@@ -36,6 +36,7 @@ static int teardown(void **state)
 struct tick_rec {
 	unsigned count;
 	unsigned stop_after;
+	unsigned stall_ms; /* the first tick sleeps this long: the timer overruns */
 	uint64_t sum_elapsed;
 	uint64_t last_now;
 };
@@ -46,6 +47,8 @@ static void tick_cb(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 	r->count++;
 	r->sum_elapsed += elapsed_ms;
 	r->last_now = now_ms;
+	if (r->count == 1 && r->stall_ms > 0)
+		usleep(r->stall_ms * 1000);
 	if (r->count == r->stop_after)
 		shoal_loop_stop(loop);
 }
@@ -53,7 +56,7 @@ static void tick_cb(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 static void test_ticks_report_monotonic_elapsed(void **state)
 {
 	(void)state;
-	struct tick_rec r = {.stop_after = 5};
+	struct tick_rec r = {.stop_after = 5, .stall_ms = 35};
 	uint64_t t0 = shoal_loop_now_ms(loop);
 	assert_int_equal(shoal_loop_add_tick(loop, tick_cb, &r), 0);
 	assert_int_equal(shoal_loop_run(loop), 0);
@@ -61,8 +64,9 @@ static void test_ticks_report_monotonic_elapsed(void **state)
 	/* Elapsed values telescope exactly onto the monotonic clock. */
 	assert_int_equal(r.sum_elapsed, r.last_now - t0);
 	assert_int_equal(shoal_loop_now_ms(loop), r.last_now);
-	/* Five 10 ms periods have passed at least; generous upper bound. */
-	assert_true(r.sum_elapsed >= 50);
+	/* Ticks at >= 10 ms, then the 35 ms stall, one immediate tick for the overrun and two
+	 * more 10 ms periods: at least 65 ms; generous upper bound. */
+	assert_true(r.sum_elapsed >= 60);
 	assert_true(r.sum_elapsed < 10000);
 	assert_true(r.last_now <= shoal_loop_clock_ms());
 	assert_int_equal(shoal_loop_stop_signal(loop), 0);
@@ -236,7 +240,16 @@ static void test_zero_tick_period_refused(void **state)
 	(void)state;
 	struct shoal_loop *l2 = malloc(sizeof(*l2));
 	assert_non_null(l2);
+	sigset_t before, after;
+	pthread_sigmask(SIG_SETMASK, NULL, &before);
+	sigaddset(&before, SIGUSR1);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	assert_int_equal(shoal_loop_init(l2, 0), -EINVAL);
+	shoal_loop_fini(l2); /* must not touch the signal mask */
+	pthread_sigmask(SIG_SETMASK, NULL, &after);
+	assert_true(sigismember(&after, SIGUSR1));
+	sigdelset(&before, SIGUSR1);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	free(l2);
 }
 
