@@ -454,10 +454,34 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	                 sizeof(cfg->api_token_file));
 }
 
+/* An integer member in [lo, hi], stored in *out when valid. */
+static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, const char *key,
+                             long long lo, long long hi, unsigned *out)
+{
+	char p[CONFIG_JPATH_MAX];
+	json_t *v = config_get(ctx, o, jp, key, JSON_INTEGER, false, p);
+	if (v == NULL)
+		return;
+	json_int_t n = json_integer_value(v);
+	if (n < lo || n > hi)
+		config_error(ctx, p, "%lld is out of range (%lld..%lld)", (long long)n, lo, hi);
+	else
+		*out = (unsigned)n;
+}
+
+static void config_parse_icmp(struct config_ctx *ctx, json_t *o, const char *jp)
+{
+	static const char *const keys[] = {"rate_per_s", "burst", NULL};
+	config_check_keys(ctx, o, jp, keys);
+	config_int_range(ctx, o, jp, "rate_per_s", 0, SHOAL_CONFIG_MAX_ICMP_RATE,
+	                 &ctx->cfg->icmp_rate_per_s);
+	config_int_range(ctx, o, jp, "burst", 1, SHOAL_CONFIG_MAX_ICMP_RATE, &ctx->cfg->icmp_burst);
+}
+
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
 	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
-	                                   "api",        "state_dir", NULL};
+	                                   "api",        "state_dir", "icmp",       NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -524,6 +548,8 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 	config_copy_path(ctx, root, "", "state_dir", cfg->state_dir, sizeof(cfg->state_dir));
 	if ((v = config_get(ctx, root, "", "api", JSON_OBJECT, false, p)) != NULL)
 		config_parse_api(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "icmp", JSON_OBJECT, false, p)) != NULL)
+		config_parse_icmp(ctx, v, p);
 }
 
 /* ---- cross-field validation -------------------------------------------------------------- */
@@ -748,6 +774,8 @@ void shoal_config_default(struct shoal_config *cfg)
 	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
+	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
+	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
 }
 
 static int config_load_json(struct shoal_config *cfg, json_t *root, const json_error_t *jerr,

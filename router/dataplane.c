@@ -37,8 +37,6 @@ enum {
 	DP_ICMP_TTL = 64,
 	DP_ICMP_TOS = 0xc0, /* precedence "internetwork control", as Linux */
 	DP_ICMP_QUOTE_MAX = 60 + 8,
-	DP_DEFAULT_ICMP_RATE = 1000,
-	DP_DEFAULT_ICMP_BURST = 50,
 	DP_TCP_MIN_HDR = 20,
 	DP_PLUGQ_SLOTS = 128,      /* datagrams plugins may have waiting to be sent */
 	DP_PLUGQ_SLOT_SIZE = 4096, /* headroom + datagram */
@@ -722,8 +720,8 @@ static void dp_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 {
 	struct shoal_dp *dp = arg;
 	dp->now_ms = now_ms;
-	uint64_t cap = (uint64_t)dp->params.icmp_burst * 1000;
-	dp->icmp_tokens_milli += elapsed_ms * dp->params.icmp_rate_per_s;
+	uint64_t cap = (uint64_t)dp->cfg->icmp_burst * 1000;
+	dp->icmp_tokens_milli += elapsed_ms * dp->cfg->icmp_rate_per_s;
 	if (dp->icmp_tokens_milli > cap)
 		dp->icmp_tokens_milli = cap;
 	for (unsigned i = 0; i < dp->n_ifs; i++)
@@ -905,11 +903,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->loop = loop;
 	if (p)
 		dp->params = *p;
-	if (!dp->params.icmp_rate_per_s)
-		dp->params.icmp_rate_per_s = DP_DEFAULT_ICMP_RATE;
-	if (!dp->params.icmp_burst)
-		dp->params.icmp_burst = DP_DEFAULT_ICMP_BURST;
-	dp->icmp_tokens_milli = (uint64_t)dp->params.icmp_burst * 1000;
+	dp->icmp_tokens_milli = (uint64_t)cfg->icmp_burst * 1000;
 	dp->cfg = malloc(sizeof(*dp->cfg));
 	dp->rxbuf = malloc(DP_BUF_SIZE);
 	dp->txbuf = malloc(DP_BUF_SIZE);
@@ -1061,13 +1055,11 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 		}
 	}
 	/* keep our interfaces; take the new routes and plugins */
-	struct shoal_config_interface *keep = dp->cfg->interfaces;
-	unsigned keep_n = dp->cfg->n_interfaces;
 	struct shoal_config *tmp = dp->cfg;
-	(void)keep;
-	(void)keep_n;
 	tmp->n_routes = cfg->n_routes;
 	memcpy(tmp->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->n_routes);
+	tmp->icmp_rate_per_s = cfg->icmp_rate_per_s;
+	tmp->icmp_burst = cfg->icmp_burst;
 	tmp->n_plugins = cfg->n_plugins;
 	memcpy(tmp->plugins, cfg->plugins, sizeof(cfg->plugins[0]) * cfg->n_plugins);
 	return rc;

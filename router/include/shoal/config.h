@@ -9,7 +9,8 @@
  *    "plugins": [{"name": "example", "config": {}}],
  *    "plugin_dir": "/usr/lib/shoal/plugins",
  *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token"},
- *    "state_dir": "/var/lib/shoal"}
+ *    "state_dir": "/var/lib/shoal",
+ *    "icmp": {"rate_per_s": 1000, "burst": 50}}
  * "interfaces" is required (at least one); every other key is optional and takes the default
  * of shoal_config_default(). Per interface "name", "kind", "address" are required; "mac"
  * (tap only; default derived from the name), "mtu" (default 1500) and "offload" (default true)
@@ -65,6 +66,9 @@ enum {
 	SHOAL_CONFIG_MIN_MTU = 68,
 	SHOAL_CONFIG_MAX_MTU = 65535,
 	SHOAL_CONFIG_DEFAULT_API_PORT = 8144,
+	SHOAL_CONFIG_DEFAULT_ICMP_RATE = 1000, /* ICMP errors per second, token bucket rate */
+	SHOAL_CONFIG_DEFAULT_ICMP_BURST = 50,  /* token bucket depth */
+	SHOAL_CONFIG_MAX_ICMP_RATE = 1000000,
 };
 
 enum shoal_config_if_kind {
@@ -110,6 +114,8 @@ struct shoal_config {
 	uint16_t api_port;
 	char api_token_file[SHOAL_CONFIG_PATH_MAX];
 	char state_dir[SHOAL_CONFIG_PATH_MAX];
+	unsigned icmp_rate_per_s; /* 0: the router sends no ICMP errors */
+	unsigned icmp_burst;
 };
 
 /* Errors collected by a load or a validation. count is the total found (it may exceed

@@ -64,9 +64,8 @@ enum shoal_dp_drop { SHOAL_DP_DROPS(SHOAL_DP_DROP_ENUM_) SHOAL_DP_DROP_COUNT_ };
 extern const char *const shoal_dp_drop_names[SHOAL_DP_DROP_COUNT_];
 extern const char *const shoal_dp_drop_descs[SHOAL_DP_DROP_COUNT_];
 
+/* The ICMP error rate limit comes from the configuration (icmp_rate_per_s, icmp_burst). */
 struct shoal_dp_params {
-	unsigned icmp_rate_per_s;     /* ICMP errors per second on average [1000] */
-	unsigned icmp_burst;          /* bucket depth [50] */
 	const char *plugin_build_dir; /* fallback directory for plugins (build tree), may be NULL */
 };
 

@@ -431,6 +431,23 @@ static void test_api_errors(void **state)
 	           "cfg.json: api.token_file: must not be empty");
 }
 
+static void test_icmp_rate_limit(void **state)
+{
+	(void)state;
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->icmp_rate_per_s, 1000);
+	assert_int_equal(cfg->icmp_burst, 50);
+	expect_ok("{'interfaces':[" LAN0 "],'icmp':{'rate_per_s':0,'burst':5}}");
+	assert_int_equal(cfg->icmp_rate_per_s, 0);
+	assert_int_equal(cfg->icmp_burst, 5);
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'burst':0}}",
+	           "cfg.json: icmp.burst: 0 is out of range (1..1000000)");
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'rate_per_s':-1}}",
+	           "cfg.json: icmp.rate_per_s: -1 is out of range (0..1000000)");
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'rate':1}}",
+	           "cfg.json: icmp.rate: unknown key");
+}
+
 static void test_limits(void **state)
 {
 	(void)state;
@@ -484,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_route_errors),
 	    cmocka_unit_test(test_plugin_errors),
 	    cmocka_unit_test(test_api_errors),
+	    cmocka_unit_test(test_icmp_rate_limit),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_all_errors_reported),
 	};
