@@ -161,7 +161,7 @@ static bool config_plugin_name_valid(const char *s)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
 			return false;
 	}
 	return true;
@@ -403,8 +403,8 @@ static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *j
 			snprintf(pl->name, sizeof(pl->name), "%s", s);
 		else
 			config_error(ctx, p,
-			             "\"%s\" is not a valid plugin name (1..63 characters of "
-			             "a-z 0-9 _ -)",
+			             "\"%s\" is not a valid plugin name (1..31 characters of "
+			             "a-z 0-9 _)",
 			             s);
 	}
 	if ((v = config_get(ctx, o, jp, "config", JSON_OBJECT, false, p)) != NULL) {

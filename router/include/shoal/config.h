@@ -27,8 +27,8 @@
  *
  * Limits (exceeding one is an error): SHOAL_CONFIG_MAX_INTERFACES interfaces,
  * SHOAL_CONFIG_MAX_ROUTES routes, SHOAL_CONFIG_MAX_PLUGINS plugins; interface names 1..15
- * characters of [A-Za-z0-9_.-] (not "." or ".."); plugin names 1..63 characters of
- * [a-z0-9_-]; a plugin's config object at most SHOAL_CONFIG_PLUGIN_CONFIG_MAX - 1 bytes as
+ * characters of [A-Za-z0-9_.-] (not "." or ".."); plugin names 1..31 characters of
+ * [a-z0-9_]; a plugin's config object at most SHOAL_CONFIG_PLUGIN_CONFIG_MAX - 1 bytes as
  * compact JSON; paths at most SHOAL_CONFIG_PATH_MAX - 1 bytes.
  *
  * Invariants of a struct that loaded (or validated) without errors: names unique; every
@@ -55,8 +55,8 @@ enum {
 	SHOAL_CONFIG_MAX_INTERFACES = 64,
 	SHOAL_CONFIG_MAX_ROUTES = 1024,
 	SHOAL_CONFIG_MAX_PLUGINS = 32,
-	SHOAL_CONFIG_IFNAME_MAX = 16, /* IFNAMSIZ, including the NUL */
-	SHOAL_CONFIG_PLUGIN_NAME_MAX = 64,
+	SHOAL_CONFIG_IFNAME_MAX = 16,      /* IFNAMSIZ, including the NUL */
+	SHOAL_CONFIG_PLUGIN_NAME_MAX = 32, /* as the plugin host: [a-z0-9_]{1,31} */
 	SHOAL_CONFIG_PLUGIN_CONFIG_MAX = 4096,
 	SHOAL_CONFIG_PATH_MAX = 4096,
 	SHOAL_CONFIG_LISTEN_MAX = 64,

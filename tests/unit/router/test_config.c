@@ -400,8 +400,11 @@ static void test_plugin_errors(void **state)
 {
 	(void)state;
 	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'../evil'}]}",
-	           "cfg.json: plugins[0].name: \"../evil\" is not a valid plugin name (1..63 "
-	           "characters of a-z 0-9 _ -)");
+	           "cfg.json: plugins[0].name: \"../evil\" is not a valid plugin name (1..31 "
+	           "characters of a-z 0-9 _)");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'my-nat'}]}",
+	           "cfg.json: plugins[0].name: \"my-nat\" is not a valid plugin name (1..31 "
+	           "characters of a-z 0-9 _)");
 	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'nat'},{'name':'nat'}]}",
 	           "cfg.json: plugins[1].name: \"nat\" is already used by plugins[0]");
 	char big[6000];
