@@ -28,6 +28,13 @@ bench:
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	scripts/run-benches.sh $(BUILD_RELEASE)
 
+# shoald on its built-in default between namespaces h1 and h2; Ctrl-C tears it down.
+demo:
+	@scripts/install-deps.sh demo
+	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	scripts/demo.sh $(BUILD_RELEASE)/router/shoald
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -422,13 +422,16 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
                                                const uint8_t *datagram, size_t len,
                                                uint32_t next_hop)
 {
-	if (len > n->cfg.max_datagram) {
+	/* max_datagram bounds what must be copied (the scratch buffer, the queue pool); a
+	 * datagram sent in place to a resolved next hop may be longer (a GSO super-frame). */
+	bool in_place = frame + SHOAL_ETH_HDR_LEN == datagram;
+	if (len > n->cfg.max_datagram && !in_place) {
 		netif_drop_report(n, SHOAL_NETIF_DROP_TOO_BIG, datagram, len);
 		return SHOAL_NETIF_DROPPED;
 	}
 	uint32_t idx = netif_entry_find(n, next_hop);
 	if (idx != NETIF_NIL && n->entries[idx].state != NETIF_PENDING) {
-		if (frame + SHOAL_ETH_HDR_LEN != datagram)
+		if (!in_place)
 			memcpy(frame + SHOAL_ETH_HDR_LEN, datagram, len);
 		n->stats.datagrams_out++;
 		netif_frame_transmit(n, frame, &n->entries[idx].mac, SHOAL_ETHERTYPE_IPV4, len);
@@ -453,6 +456,10 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
 	}
 
 	struct netif_entry *e = &n->entries[idx];
+	if (len > n->cfg.max_datagram) {
+		netif_drop_report(n, SHOAL_NETIF_DROP_TOO_BIG, datagram, len);
+		return SHOAL_NETIF_DROPPED;
+	}
 	if (e->q_count >= n->cfg.nexthop_queue_max) {
 		netif_drop_report(n, SHOAL_NETIF_DROP_QUEUE_FULL_NEXTHOP, datagram, len);
 		return SHOAL_NETIF_DROPPED;

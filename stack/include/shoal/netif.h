@@ -31,6 +31,9 @@
  *   - Each pending entry queues at most nexthop_queue_max [64] datagrams; all pending entries
  *     together at most queue_max [1024] (one pool of queue_max buffers of max_datagram [1500]
  *     bytes + Ethernet header room). Overflow drops the new datagram (tail drop).
+ *   - max_datagram bounds every datagram that must be copied (queued, or sent through the
+ *     copying send_datagram); a longer one is dropped (TOO_BIG). The zero-copy
+ *     send_datagram_headroom to a resolved next hop takes any length (GSO super-frames).
  *   - The received-datagram queue holds at most rx_queue_max [1024] datagrams.
  *   - Every dropped frame/datagram increments exactly one counter of the drop table.
  *

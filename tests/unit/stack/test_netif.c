@@ -634,6 +634,28 @@ static void test_too_big_datagram_dropped(void **state)
 	netif_free(n, c);
 }
 
+/* max_datagram bounds copies only: in place to a resolved next hop, a longer datagram (a GSO
+ * super-frame) is sent; one that would have to be queued is still dropped. */
+static void test_too_big_in_place_sent_when_resolved(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif_config cfg = {.max_datagram = 40};
+	struct shoal_netif *n = netif_new(&c, &cfg);
+	struct shoal_mac peer = {{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}};
+	assert_int_equal(shoal_netif_add_static(n, HOP, &peer), SHOAL_NETIF_OK);
+	uint8_t buf[SHOAL_ETH_HDR_LEN + 128];
+	size_t len = make_datagram(buf + SHOAL_ETH_HDR_LEN, 0x05060708, 0x0d0c0b0a, 3, 60);
+	assert_true(len > 40);
+	assert_int_equal(shoal_netif_send_datagram_headroom(n, buf, len, HOP), SHOAL_NETIF_SENT);
+	assert_int_equal(c->count, 1);
+	assert_int_equal(c->lens[0], SHOAL_ETH_HDR_LEN + len);
+	assert_int_equal(shoal_netif_send_datagram_headroom(n, buf, len, HOP + 1),
+	                 SHOAL_NETIF_DROPPED);
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_TOO_BIG], 1);
+	netif_free(n, c);
+}
+
 /* ------------------------------------------------------------- give-up rule */
 
 static void test_pending_gives_up_after_timeout_and_reports(void **state)
@@ -1021,6 +1043,7 @@ int main(void)
 	    cmocka_unit_test(test_interface_queue_bound_drops_and_counts),
 	    cmocka_unit_test(test_rx_queue_bound_drops_and_counts),
 	    cmocka_unit_test(test_too_big_datagram_dropped),
+	    cmocka_unit_test(test_too_big_in_place_sent_when_resolved),
 	    cmocka_unit_test(test_pending_gives_up_after_timeout_and_reports),
 	    cmocka_unit_test(test_pending_new_request_restarts_give_up_clock),
 	    cmocka_unit_test(test_pending_give_up_order_follows_latest_request),

@@ -1,0 +1,822 @@
+/* config.c — JSON configuration parsing and validation. Contract in include/shoal/config.h. */
+#include "shoal/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { CONFIG_JPATH_MAX = 128 };
+
+struct config_ctx {
+	struct shoal_config *cfg;
+	const char *name;
+	struct shoal_config_errors *errs;
+};
+
+static void config_errors_add(struct shoal_config_errors *errs, const char *name, const char *jpath,
+                              const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void config_errors_add(struct shoal_config_errors *errs, const char *name, const char *jpath,
+                              const char *fmt, va_list ap)
+{
+	unsigned i = errs->count++;
+	if (i >= SHOAL_CONFIG_ERRORS_MAX)
+		return;
+	char *m = errs->msg[i];
+	int n = snprintf(m, SHOAL_CONFIG_ERROR_LEN, "%s: %s: ", name, jpath);
+	if (n < 0 || n >= SHOAL_CONFIG_ERROR_LEN)
+		return;
+	vsnprintf(m + n, SHOAL_CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+}
+
+static void config_error(struct config_ctx *ctx, const char *jpath, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void config_error(struct config_ctx *ctx, const char *jpath, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	config_errors_add(ctx->errs, ctx->name, jpath, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- text helpers ---------------------------------------------------------------------- */
+
+const char *shoal_config_ipv4_str(uint32_t addr, char buf[SHOAL_CONFIG_IPV4_STRLEN])
+{
+	snprintf(buf, SHOAL_CONFIG_IPV4_STRLEN, "%u.%u.%u.%u", (unsigned)(addr >> 24) & 0xffu,
+	         (unsigned)(addr >> 16) & 0xffu, (unsigned)(addr >> 8) & 0xffu,
+	         (unsigned)addr & 0xffu);
+	return buf;
+}
+
+const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN])
+{
+	snprintf(buf, SHOAL_CONFIG_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+	         mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+void shoal_config_mac_from_name(const char *name, uint8_t mac[6])
+{
+	/* FNV-1a 64 over the name; five bytes of it after the locally administered 02. */
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const char *p = name; *p != '\0'; p++) {
+		h ^= (uint8_t)*p;
+		h *= 0x100000001b3u;
+	}
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+static uint32_t config_mask(unsigned len)
+{
+	return len == 0 ? 0 : (uint32_t)0xffffffffu << (32 - len);
+}
+
+static bool config_ipv4_parse(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+/* "a.b.c.d/n" with n 0..32 written as 1-2 decimal digits. */
+static bool config_prefix_parse(const char *s, uint32_t *addr, uint8_t *len)
+{
+	const char *slash = strchr(s, '/');
+	if (slash == NULL || slash == s || (size_t)(slash - s) >= SHOAL_CONFIG_IPV4_STRLEN)
+		return false;
+	char buf[SHOAL_CONFIG_IPV4_STRLEN];
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (!config_ipv4_parse(buf, addr))
+		return false;
+	const char *d = slash + 1;
+	size_t nd = strlen(d);
+	if (nd < 1 || nd > 2)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < nd; i++) {
+		if (d[i] < '0' || d[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(d[i] - '0');
+	}
+	if (v > 32)
+		return false;
+	*len = (uint8_t)v;
+	return true;
+}
+
+static int config_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool config_mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = config_hex_digit(s[3 * i]);
+		int lo = config_hex_digit(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static bool config_ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= SHOAL_CONFIG_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool config_plugin_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= SHOAL_CONFIG_PLUGIN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* ---- JSON shape helpers ---------------------------------------------------------------- */
+
+/* JSON paths longer than CONFIG_JPATH_MAX - 1 are truncated (only with absurd key names). */
+static void config_jpath_key(char out[CONFIG_JPATH_MAX], const char *parent, const char *key)
+{
+	int n;
+	if (parent[0] == '\0')
+		n = snprintf(out, CONFIG_JPATH_MAX, "%s", key);
+	else
+		n = snprintf(out, CONFIG_JPATH_MAX, "%s.%s", parent, key);
+	if (n < 0)
+		out[0] = '\0';
+}
+
+static void config_jpath_index(char out[CONFIG_JPATH_MAX], const char *parent, size_t i)
+{
+	int n = snprintf(out, CONFIG_JPATH_MAX, "%s[%zu]", parent, i);
+	if (n < 0)
+		out[0] = '\0';
+}
+
+static const char *config_json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "something else";
+}
+
+/* Reports every key of obj that is not in allowed (NULL-terminated). */
+static void config_check_keys(struct config_ctx *ctx, json_t *obj, const char *jpath,
+                              const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		bool known = false;
+		for (const char *const *a = allowed; *a != NULL; a++)
+			known = known || strcmp(*a, key) == 0;
+		if (!known) {
+			char p[CONFIG_JPATH_MAX];
+			config_jpath_key(p, jpath, key);
+			config_error(ctx, p, "unknown key");
+		}
+	}
+}
+
+/* Looks up key in obj and checks its type. Returns NULL when absent (reporting it when
+ * required) or of the wrong type (reported). */
+static json_t *config_get(struct config_ctx *ctx, json_t *obj, const char *parent, const char *key,
+                          json_type type, bool required, char jpath[CONFIG_JPATH_MAX])
+{
+	config_jpath_key(jpath, parent, key);
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL) {
+		if (required)
+			config_error(ctx, jpath, "missing required key");
+		return NULL;
+	}
+	bool ok = type == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == type;
+	if (!ok) {
+		const char *want = type == JSON_TRUE      ? "true or false"
+		                   : type == JSON_STRING  ? "a string"
+		                   : type == JSON_INTEGER ? "an integer"
+		                   : type == JSON_OBJECT  ? "an object"
+		                   : type == JSON_ARRAY   ? "an array"
+		                                          : "another type";
+		config_error(ctx, jpath, "expected %s, got %s", want, config_json_type_name(v));
+		return NULL;
+	}
+	if (type == JSON_STRING && strlen(json_string_value(v)) != json_string_length(v)) {
+		config_error(ctx, jpath, "string contains a NUL character");
+		return NULL;
+	}
+	return v;
+}
+
+static void config_copy_path(struct config_ctx *ctx, json_t *obj, const char *parent,
+                             const char *key, char *dst, size_t dst_size)
+{
+	char p[CONFIG_JPATH_MAX];
+	json_t *v = config_get(ctx, obj, parent, key, JSON_STRING, false, p);
+	if (v == NULL)
+		return;
+	const char *s = json_string_value(v);
+	if (s[0] == '\0') {
+		config_error(ctx, p, "must not be empty");
+		return;
+	}
+	if (strlen(s) >= dst_size) {
+		config_error(ctx, p, "path too long (at most %zu bytes)", dst_size - 1);
+		return;
+	}
+	snprintf(dst, dst_size, "%s", s);
+}
+
+static bool config_array_bounded(struct config_ctx *ctx, json_t *arr, const char *jpath, size_t max)
+{
+	if (json_array_size(arr) <= max)
+		return true;
+	config_error(ctx, jpath, "%zu entries, at most %zu are supported", json_array_size(arr),
+	             max);
+	return false;
+}
+
+/* ---- sections ---------------------------------------------------------------------------- */
+
+static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char *jp,
+                                   struct shoal_config_interface *ifc)
+{
+	static const char *const keys[] = {"name", "kind",    "address", "mac",
+	                                   "mtu",  "offload", NULL};
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->mtu = SHOAL_CONFIG_DEFAULT_MTU;
+	ifc->offload = true;
+	config_check_keys(ctx, o, jp, keys);
+
+	if ((v = config_get(ctx, o, jp, "name", JSON_STRING, true, p)) != NULL) {
+		if (config_ifname_valid(json_string_value(v)))
+			snprintf(ifc->name, sizeof(ifc->name), "%s", json_string_value(v));
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a valid interface name (1..15 characters of "
+			             "A-Z a-z 0-9 _ . -)",
+			             json_string_value(v));
+	}
+	if ((v = config_get(ctx, o, jp, "kind", JSON_STRING, true, p)) != NULL) {
+		const char *k = json_string_value(v);
+		if (strcmp(k, "tap") == 0)
+			ifc->kind = SHOAL_CONFIG_IF_TAP;
+		else if (strcmp(k, "tun") == 0)
+			ifc->kind = SHOAL_CONFIG_IF_TUN;
+		else
+			config_error(
+			    ctx, p, "\"%s\" is not an interface kind (expected \"tap\" or \"tun\")",
+			    k);
+	}
+	if ((v = config_get(ctx, o, jp, "address", JSON_STRING, true, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (!config_prefix_parse(s, &ifc->address, &ifc->prefix_len))
+			config_error(ctx, p, "\"%s\" is not an IPv4 address/prefix", s);
+		else if (ifc->prefix_len == 0)
+			config_error(ctx, p, "\"%s\": prefix length must be 1..32", s);
+	}
+	if ((v = config_get(ctx, o, jp, "mac", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (ifc->kind == SHOAL_CONFIG_IF_TUN)
+			config_error(ctx, p, "a tun interface has no MAC address");
+		else if (!config_mac_parse(s, ifc->mac))
+			config_error(ctx, p,
+			             "\"%s\" is not a MAC address (expected aa:bb:cc:dd:ee:ff)", s);
+		else
+			ifc->has_mac = true;
+	}
+	if (!ifc->has_mac && ifc->kind == SHOAL_CONFIG_IF_TAP)
+		shoal_config_mac_from_name(ifc->name, ifc->mac);
+	if ((v = config_get(ctx, o, jp, "mtu", JSON_INTEGER, false, p)) != NULL) {
+		json_int_t m = json_integer_value(v);
+		if (m < SHOAL_CONFIG_MIN_MTU || m > SHOAL_CONFIG_MAX_MTU)
+			config_error(ctx, p, "%lld is out of range (%d..%d)", (long long)m,
+			             SHOAL_CONFIG_MIN_MTU, SHOAL_CONFIG_MAX_MTU);
+		else
+			ifc->mtu = (uint32_t)m;
+	}
+	if ((v = config_get(ctx, o, jp, "offload", JSON_TRUE, false, p)) != NULL)
+		ifc->offload = json_is_true(v);
+}
+
+static void config_parse_route(struct config_ctx *ctx, json_t *o, const char *jp,
+                               struct shoal_config_route *rt)
+{
+	static const char *const keys[] = {"prefix", "next_hop", "interface", NULL};
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+
+	memset(rt, 0, sizeof(*rt));
+	config_check_keys(ctx, o, jp, keys);
+	if ((v = config_get(ctx, o, jp, "prefix", JSON_STRING, true, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (!config_prefix_parse(s, &rt->prefix, &rt->prefix_len))
+			config_error(ctx, p, "\"%s\" is not an IPv4 address/prefix", s);
+	}
+	if ((v = config_get(ctx, o, jp, "next_hop", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (config_ipv4_parse(s, &rt->next_hop))
+			rt->has_next_hop = true;
+		else
+			config_error(ctx, p, "\"%s\" is not an IPv4 address", s);
+	}
+	bool has_if = false;
+	if ((v = config_get(ctx, o, jp, "interface", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		has_if = true;
+		if (config_ifname_valid(s))
+			snprintf(rt->interface_name, sizeof(rt->interface_name), "%s", s);
+		else
+			config_error(ctx, p, "\"%s\" is not a valid interface name", s);
+	}
+	if (!rt->has_next_hop && !has_if && json_object_get(o, "next_hop") == NULL)
+		config_error(ctx, jp, "needs \"next_hop\", \"interface\" or both");
+}
+
+static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *jp,
+                                struct shoal_config_plugin *pl)
+{
+	static const char *const keys[] = {"name", "config", NULL};
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+
+	memset(pl, 0, sizeof(*pl));
+	snprintf(pl->config_json, sizeof(pl->config_json), "{}");
+	config_check_keys(ctx, o, jp, keys);
+	if ((v = config_get(ctx, o, jp, "name", JSON_STRING, true, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (config_plugin_name_valid(s))
+			snprintf(pl->name, sizeof(pl->name), "%s", s);
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a valid plugin name (1..31 characters of "
+			             "a-z 0-9 _)",
+			             s);
+	}
+	if ((v = config_get(ctx, o, jp, "config", JSON_OBJECT, false, p)) != NULL) {
+		size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT);
+		if (need == 0 || need >= sizeof(pl->config_json))
+			config_error(ctx, p, "too large (%zu bytes as compact JSON, at most %zu)",
+			             need, sizeof(pl->config_json) - 1);
+		else
+			pl->config_json[json_dumpb(v, pl->config_json, need, JSON_COMPACT)] = '\0';
+	}
+}
+
+static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
+{
+	static const char *const keys[] = {"listen", "token_file", NULL};
+	struct shoal_config *cfg = ctx->cfg;
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+
+	config_check_keys(ctx, o, jp, keys);
+	if ((v = config_get(ctx, o, jp, "listen", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		const char *colon = strrchr(s, ':');
+		char host[SHOAL_CONFIG_IPV4_STRLEN];
+		uint32_t addr = 0;
+		unsigned long port = 0;
+		bool ok = colon != NULL && colon > s && (size_t)(colon - s) < sizeof(host) &&
+		          strlen(colon + 1) >= 1 && strlen(colon + 1) <= 5 &&
+		          strspn(colon + 1, "0123456789") == strlen(colon + 1);
+		if (ok) {
+			memcpy(host, s, (size_t)(colon - s));
+			host[colon - s] = '\0';
+			port = strtoul(colon + 1, NULL, 10);
+			ok = config_ipv4_parse(host, &addr) && port >= 1 && port <= 65535;
+		}
+		if (!ok) {
+			config_error(ctx, p,
+			             "\"%s\" is not an IPv4 address:port (e.g. \"127.0.0.1:8144\")",
+			             s);
+		} else {
+			snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", s);
+			cfg->api_address = addr;
+			cfg->api_port = (uint16_t)port;
+		}
+	}
+	config_copy_path(ctx, o, jp, "token_file", cfg->api_token_file,
+	                 sizeof(cfg->api_token_file));
+}
+
+/* An integer member in [lo, hi], stored in *out when valid. */
+static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, const char *key,
+                             long long lo, long long hi, unsigned *out)
+{
+	char p[CONFIG_JPATH_MAX];
+	json_t *v = config_get(ctx, o, jp, key, JSON_INTEGER, false, p);
+	if (v == NULL)
+		return;
+	json_int_t n = json_integer_value(v);
+	if (n < lo || n > hi)
+		config_error(ctx, p, "%lld is out of range (%lld..%lld)", (long long)n, lo, hi);
+	else
+		*out = (unsigned)n;
+}
+
+static void config_parse_icmp(struct config_ctx *ctx, json_t *o, const char *jp)
+{
+	static const char *const keys[] = {"rate_per_s", "burst", NULL};
+	config_check_keys(ctx, o, jp, keys);
+	config_int_range(ctx, o, jp, "rate_per_s", 0, SHOAL_CONFIG_MAX_ICMP_RATE,
+	                 &ctx->cfg->icmp_rate_per_s);
+	config_int_range(ctx, o, jp, "burst", 1, SHOAL_CONFIG_MAX_ICMP_RATE, &ctx->cfg->icmp_burst);
+}
+
+static void config_parse_root(struct config_ctx *ctx, json_t *root)
+{
+	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
+	                                   "api",        "state_dir", "icmp",       NULL};
+	struct shoal_config *cfg = ctx->cfg;
+	char p[CONFIG_JPATH_MAX];
+	char ep[CONFIG_JPATH_MAX];
+	json_t *v;
+	json_t *e;
+	size_t i;
+
+	if (!json_is_object(root)) {
+		config_error(ctx, "top level", "expected an object, got %s",
+		             config_json_type_name(root));
+		return;
+	}
+	/* Start from the default for the optional scalars; the lists start empty. */
+	shoal_config_default(cfg);
+	cfg->n_interfaces = 0;
+	cfg->n_routes = 0;
+	cfg->n_plugins = 0;
+	config_check_keys(ctx, root, "", keys);
+
+	if ((v = config_get(ctx, root, "", "interfaces", JSON_ARRAY, true, p)) != NULL) {
+		if (json_array_size(v) == 0)
+			config_error(ctx, p, "at least one interface is required");
+		if (config_array_bounded(ctx, v, p, SHOAL_CONFIG_MAX_INTERFACES)) {
+			json_array_foreach(v, i, e)
+			{
+				config_jpath_index(ep, p, i);
+				if (!json_is_object(e)) {
+					config_error(ctx, ep, "expected an object, got %s",
+					             config_json_type_name(e));
+					continue;
+				}
+				config_parse_interface(ctx, e, ep,
+				                       &cfg->interfaces[cfg->n_interfaces++]);
+			}
+		}
+	}
+	if ((v = config_get(ctx, root, "", "routes", JSON_ARRAY, false, p)) != NULL &&
+	    config_array_bounded(ctx, v, p, SHOAL_CONFIG_MAX_ROUTES)) {
+		json_array_foreach(v, i, e)
+		{
+			config_jpath_index(ep, p, i);
+			if (!json_is_object(e)) {
+				config_error(ctx, ep, "expected an object, got %s",
+				             config_json_type_name(e));
+				continue;
+			}
+			config_parse_route(ctx, e, ep, &cfg->routes[cfg->n_routes++]);
+		}
+	}
+	if ((v = config_get(ctx, root, "", "plugins", JSON_ARRAY, false, p)) != NULL &&
+	    config_array_bounded(ctx, v, p, SHOAL_CONFIG_MAX_PLUGINS)) {
+		json_array_foreach(v, i, e)
+		{
+			config_jpath_index(ep, p, i);
+			if (!json_is_object(e)) {
+				config_error(ctx, ep, "expected an object, got %s",
+				             config_json_type_name(e));
+				continue;
+			}
+			config_parse_plugin(ctx, e, ep, &cfg->plugins[cfg->n_plugins++]);
+		}
+	}
+	config_copy_path(ctx, root, "", "plugin_dir", cfg->plugin_dir, sizeof(cfg->plugin_dir));
+	config_copy_path(ctx, root, "", "state_dir", cfg->state_dir, sizeof(cfg->state_dir));
+	if ((v = config_get(ctx, root, "", "api", JSON_OBJECT, false, p)) != NULL)
+		config_parse_api(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "icmp", JSON_OBJECT, false, p)) != NULL)
+		config_parse_icmp(ctx, v, p);
+}
+
+/* ---- cross-field validation -------------------------------------------------------------- */
+
+static bool config_in_net(uint32_t addr, uint32_t net, unsigned len)
+{
+	uint32_t m = config_mask(len);
+	return (addr & m) == (net & m);
+}
+
+static void config_validate_interfaces(struct config_ctx *ctx)
+{
+	struct shoal_config *cfg = ctx->cfg;
+	char p[CONFIG_JPATH_MAX];
+	char a[SHOAL_CONFIG_IPV4_STRLEN];
+	char b[SHOAL_CONFIG_IPV4_STRLEN];
+	char m[SHOAL_CONFIG_MAC_STRLEN];
+
+	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
+		const struct shoal_config_interface *ifc = &cfg->interfaces[i];
+		uint32_t mask = config_mask(ifc->prefix_len);
+		uint32_t net = ifc->address & mask;
+		uint8_t top = (uint8_t)(ifc->address >> 24);
+
+		snprintf(p, sizeof(p), "interfaces[%u].name", i);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(cfg->interfaces[j].name, ifc->name) == 0)
+				config_error(ctx, p, "\"%s\" is already used by interfaces[%u]",
+				             ifc->name, j);
+
+		snprintf(p, sizeof(p), "interfaces[%u].address", i);
+		shoal_config_ipv4_str(ifc->address, a);
+		shoal_config_ipv4_str(net, b);
+		if (top == 0 || top == 127 || top >= 224) {
+			config_error(ctx, p,
+			             "\"%s/%u\" is not a usable host address (0/8, 127/8 and "
+			             "224.0.0.0 and above are refused)",
+			             a, ifc->prefix_len);
+		} else if (ifc->prefix_len <= 30 && ifc->address == net) {
+			config_error(
+			    ctx, p, "\"%s/%u\" is the network address of %s/%u, not a host address",
+			    a, ifc->prefix_len, b, ifc->prefix_len);
+		} else if (ifc->prefix_len <= 30 && ifc->address == (net | ~mask)) {
+			config_error(ctx, p,
+			             "\"%s/%u\" is the broadcast address of %s/%u, not a host "
+			             "address",
+			             a, ifc->prefix_len, b, ifc->prefix_len);
+		}
+		for (unsigned j = 0; j < i; j++) {
+			const struct shoal_config_interface *o = &cfg->interfaces[j];
+			unsigned len =
+			    o->prefix_len < ifc->prefix_len ? o->prefix_len : ifc->prefix_len;
+			if (config_in_net(ifc->address, o->address, len)) {
+				char c[SHOAL_CONFIG_IPV4_STRLEN];
+				config_error(ctx, p,
+				             "%s/%u overlaps the network of interfaces[%u] (%s, "
+				             "%s/%u)",
+				             b, ifc->prefix_len, j, o->name,
+				             shoal_config_ipv4_str(o->address, c), o->prefix_len);
+			}
+		}
+
+		if (ifc->kind == SHOAL_CONFIG_IF_TAP) {
+			static const uint8_t zero[6] = {0};
+			snprintf(p, sizeof(p), "interfaces[%u].mac", i);
+			shoal_config_mac_str(ifc->mac, m);
+			if (memcmp(ifc->mac, zero, 6) == 0)
+				config_error(ctx, p, "\"%s\" is the zero MAC address", m);
+			else if (ifc->mac[0] & 1u)
+				config_error(ctx, p,
+				             "\"%s\" is a multicast MAC address (the first octet "
+				             "must be even)",
+				             m);
+		}
+		if (ifc->mtu < SHOAL_CONFIG_MIN_MTU || ifc->mtu > SHOAL_CONFIG_MAX_MTU) {
+			snprintf(p, sizeof(p), "interfaces[%u].mtu", i);
+			config_error(ctx, p, "%u is out of range (%d..%d)", ifc->mtu,
+			             SHOAL_CONFIG_MIN_MTU, SHOAL_CONFIG_MAX_MTU);
+		}
+	}
+}
+
+static int config_find_interface(const struct shoal_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_interfaces; i++)
+		if (strcmp(cfg->interfaces[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void config_validate_route(struct config_ctx *ctx, unsigned i)
+{
+	struct shoal_config *cfg = ctx->cfg;
+	struct shoal_config_route *rt = &cfg->routes[i];
+	char p[CONFIG_JPATH_MAX];
+	char a[SHOAL_CONFIG_IPV4_STRLEN];
+	char b[SHOAL_CONFIG_IPV4_STRLEN];
+	uint32_t canon = rt->prefix & config_mask(rt->prefix_len);
+
+	snprintf(p, sizeof(p), "routes[%u].prefix", i);
+	if (canon != rt->prefix) {
+		config_error(ctx, p, "\"%s/%u\" has host bits set; did you mean \"%s/%u\"?",
+		             shoal_config_ipv4_str(rt->prefix, a), rt->prefix_len,
+		             shoal_config_ipv4_str(canon, b), rt->prefix_len);
+	} else {
+		for (unsigned j = 0; j < i; j++) {
+			const struct shoal_config_route *o = &cfg->routes[j];
+			if (o->prefix == rt->prefix && o->prefix_len == rt->prefix_len) {
+				config_error(ctx, p, "%s/%u duplicates routes[%u]",
+				             shoal_config_ipv4_str(rt->prefix, a), rt->prefix_len,
+				             j);
+				break;
+			}
+		}
+	}
+
+	int ifi = -1;
+	if (rt->interface_name[0] != '\0') {
+		ifi = config_find_interface(cfg, rt->interface_name);
+		if (ifi < 0) {
+			snprintf(p, sizeof(p), "routes[%u].interface", i);
+			config_error(ctx, p, "no interface named \"%s\"", rt->interface_name);
+			return;
+		}
+	}
+	if (rt->has_next_hop) {
+		snprintf(p, sizeof(p), "routes[%u].next_hop", i);
+		shoal_config_ipv4_str(rt->next_hop, a);
+		for (unsigned j = 0; j < cfg->n_interfaces; j++) {
+			if (cfg->interfaces[j].address == rt->next_hop) {
+				config_error(ctx, p, "%s is the address of interface %s", a,
+				             cfg->interfaces[j].name);
+				return;
+			}
+		}
+		if (ifi >= 0) {
+			const struct shoal_config_interface *ifc = &cfg->interfaces[ifi];
+			if (!config_in_net(rt->next_hop, ifc->address, ifc->prefix_len)) {
+				config_error(ctx, p,
+				             "%s is not inside the connected network of interface "
+				             "%s (%s/%u)",
+				             a, ifc->name,
+				             shoal_config_ipv4_str(
+				                 ifc->address & config_mask(ifc->prefix_len), b),
+				             ifc->prefix_len);
+				return;
+			}
+		} else {
+			for (unsigned j = 0; j < cfg->n_interfaces && ifi < 0; j++) {
+				const struct shoal_config_interface *ifc = &cfg->interfaces[j];
+				if (config_in_net(rt->next_hop, ifc->address, ifc->prefix_len))
+					ifi = (int)j;
+			}
+			if (ifi < 0) {
+				config_error(ctx, p,
+				             "%s is not inside the connected network of any "
+				             "interface",
+				             a);
+				return;
+			}
+			snprintf(rt->interface_name, sizeof(rt->interface_name), "%s",
+			         cfg->interfaces[ifi].name);
+		}
+	}
+	if (ifi < 0) {
+		snprintf(p, sizeof(p), "routes[%u]", i);
+		config_error(ctx, p, "needs \"next_hop\", \"interface\" or both");
+		return;
+	}
+	rt->interface = (unsigned)ifi;
+}
+
+int shoal_config_validate(struct shoal_config *cfg, const char *name,
+                          struct shoal_config_errors *errs)
+{
+	struct config_ctx ctx = {.cfg = cfg, .name = name, .errs = errs};
+	unsigned before = errs->count;
+	char p[CONFIG_JPATH_MAX];
+
+	if (cfg->n_interfaces == 0)
+		config_error(&ctx, "interfaces", "at least one interface is required");
+	config_validate_interfaces(&ctx);
+	for (unsigned i = 0; i < cfg->n_routes; i++)
+		config_validate_route(&ctx, i);
+	for (unsigned i = 0; i < cfg->n_plugins; i++) {
+		snprintf(p, sizeof(p), "plugins[%u].name", i);
+		if (!config_plugin_name_valid(cfg->plugins[i].name))
+			config_error(&ctx, p, "\"%s\" is not a valid plugin name",
+			             cfg->plugins[i].name);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(cfg->plugins[j].name, cfg->plugins[i].name) == 0)
+				config_error(&ctx, p, "\"%s\" is already used by plugins[%u]",
+				             cfg->plugins[i].name, j);
+	}
+	return errs->count > before ? -1 : 0;
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+void shoal_config_default(struct shoal_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	static const struct {
+		const char *name;
+		uint32_t address;
+	} lans[] = {{"lan0", 0x0a000101u}, {"lan1", 0x0a000201u}};
+	for (unsigned i = 0; i < 2; i++) {
+		struct shoal_config_interface *ifc = &cfg->interfaces[i];
+		snprintf(ifc->name, sizeof(ifc->name), "%s", lans[i].name);
+		ifc->kind = SHOAL_CONFIG_IF_TAP;
+		ifc->address = lans[i].address;
+		ifc->prefix_len = 24;
+		shoal_config_mac_from_name(ifc->name, ifc->mac);
+		ifc->mtu = SHOAL_CONFIG_DEFAULT_MTU;
+		ifc->offload = true;
+	}
+	cfg->n_interfaces = 2;
+	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "/usr/lib/shoal/plugins");
+	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:%d",
+	         SHOAL_CONFIG_DEFAULT_API_PORT);
+	cfg->api_address = 0x7f000001u;
+	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
+	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
+	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
+	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
+}
+
+static int config_load_json(struct shoal_config *cfg, json_t *root, const json_error_t *jerr,
+                            const char *name, struct shoal_config_errors *errs)
+{
+	struct config_ctx ctx = {.cfg = cfg, .name = name, .errs = errs};
+	if (root == NULL) {
+		unsigned i = errs->count++;
+		snprintf(errs->msg[i], SHOAL_CONFIG_ERROR_LEN, "%s:%d:%d: %s", name, jerr->line,
+		         jerr->column, jerr->text);
+		return -1;
+	}
+	config_parse_root(&ctx, root);
+	json_decref(root);
+	/* Cross-field checks only on a well-formed document: they would echo its errors. */
+	if (errs->count > 0)
+		return -1;
+	return shoal_config_validate(cfg, name, errs);
+}
+
+int shoal_config_load_string(struct shoal_config *cfg, const char *text, const char *name,
+                             struct shoal_config_errors *errs)
+{
+	json_error_t jerr;
+	errs->count = 0;
+	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	return config_load_json(cfg, root, &jerr, name, errs);
+}
+
+int shoal_config_load_file(struct shoal_config *cfg, const char *path,
+                           struct shoal_config_errors *errs)
+{
+	json_error_t jerr;
+	errs->count = 0;
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(errs->msg[0], SHOAL_CONFIG_ERROR_LEN, "%s: %s", path, strerror(errno));
+		errs->count = 1;
+		return -1;
+	}
+	json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(f);
+	return config_load_json(cfg, root, &jerr, path, errs);
+}

@@ -1,0 +1,156 @@
+/*
+ * config.h — shoald's configuration: the JSON file (or the built-in default) as plain structs.
+ *
+ * Role: shoal_config_load_file()/shoal_config_load_string() parse and validate a JSON document
+ * of this shape (every key documented in docs/man/shoald.8):
+ *   {"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24",
+ *                    "mac": "02:00:00:00:01:01", "mtu": 1500, "offload": true}, ...],
+ *    "routes":  [{"prefix": "0.0.0.0/0", "next_hop": "169.254.144.1", "interface": "up0"}],
+ *    "plugins": [{"name": "example", "config": {}}],
+ *    "plugin_dir": "/usr/lib/shoal/plugins",
+ *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token"},
+ *    "state_dir": "/var/lib/shoal",
+ *    "icmp": {"rate_per_s": 1000, "burst": 50}}
+ * "interfaces" is required (at least one); every other key is optional and takes the default
+ * of shoal_config_default(). Per interface "name", "kind", "address" are required; "mac"
+ * (tap only; default derived from the name), "mtu" (default 1500) and "offload" (default true)
+ * are optional. Per route "prefix" is required plus at least one of "next_hop" and
+ * "interface"; without "interface" the route leaves through the interface whose connected
+ * network holds the next hop. Per plugin "name" is required, "config" (an object) optional.
+ * Unknown keys are errors at every level.
+ *
+ * Errors: every problem found is reported as one line
+ *   "<file>: <json path>: <what is wrong>"   e.g.
+ *   "cfg.json: interfaces[1].address: \"10.0.1.300/24\" is not an IPv4 address/prefix"
+ * and JSON syntax errors as "<file>:<line>:<column>: <jansson's text>". Parsing continues past
+ * an error so one run reports (up to SHOAL_CONFIG_ERRORS_MAX) all of them.
+ *
+ * Limits (exceeding one is an error): SHOAL_CONFIG_MAX_INTERFACES interfaces,
+ * SHOAL_CONFIG_MAX_ROUTES routes, SHOAL_CONFIG_MAX_PLUGINS plugins; interface names 1..15
+ * characters of [A-Za-z0-9_.-] (not "." or ".."); plugin names 1..31 characters of
+ * [a-z0-9_]; a plugin's config object at most SHOAL_CONFIG_PLUGIN_CONFIG_MAX - 1 bytes as
+ * compact JSON; paths at most SHOAL_CONFIG_PATH_MAX - 1 bytes.
+ *
+ * Invariants of a struct that loaded (or validated) without errors: names unique; every
+ * interface address is a host address (not 0/8, 127/8, 224/3, nor the network or broadcast
+ * address of its prefix when the prefix is /30 or shorter) and the connected networks do not
+ * overlap; every tap has a unicast non-zero MAC (has_mac tells whether it was given); every
+ * route prefix is canonical (no host bits) and unique, its interface index is valid and its
+ * next hop (when present) lies inside that interface's connected network and is not the
+ * router's own address. Addresses are in host byte order.
+ *
+ * Ownership: the caller owns struct shoal_config (about 190 KiB: allocate it, don't put it
+ * on a small stack); it holds no pointers, so it can be copied and needs no fini. On a
+ * failed load its contents are unspecified (load into a scratch struct, swap when it succeeds
+ * — that is how SIGHUP reload works). Not thread-safe per struct; no global state.
+ */
+#ifndef SHOAL_CONFIG_H
+#define SHOAL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SHOAL_CONFIG_MAX_INTERFACES = 64,
+	SHOAL_CONFIG_MAX_ROUTES = 1024,
+	SHOAL_CONFIG_MAX_PLUGINS = 32,
+	SHOAL_CONFIG_IFNAME_MAX = 16,      /* IFNAMSIZ, including the NUL */
+	SHOAL_CONFIG_PLUGIN_NAME_MAX = 32, /* as the plugin host: [a-z0-9_]{1,31} */
+	SHOAL_CONFIG_PLUGIN_CONFIG_MAX = 4096,
+	SHOAL_CONFIG_PATH_MAX = 4096,
+	SHOAL_CONFIG_LISTEN_MAX = 64,
+	SHOAL_CONFIG_ERRORS_MAX = 32,
+	SHOAL_CONFIG_ERROR_LEN = 512,
+	SHOAL_CONFIG_DEFAULT_MTU = 1500,
+	SHOAL_CONFIG_MIN_MTU = 68,
+	SHOAL_CONFIG_MAX_MTU = 65535,
+	SHOAL_CONFIG_DEFAULT_API_PORT = 8144,
+	SHOAL_CONFIG_DEFAULT_ICMP_RATE = 1000, /* ICMP errors per second, token bucket rate */
+	SHOAL_CONFIG_DEFAULT_ICMP_BURST = 50,  /* token bucket depth */
+	SHOAL_CONFIG_MAX_ICMP_RATE = 1000000,
+};
+
+enum shoal_config_if_kind {
+	SHOAL_CONFIG_IF_TAP, /* Ethernet frames, ARP */
+	SHOAL_CONFIG_IF_TUN, /* bare IPv4, point-to-point */
+};
+
+struct shoal_config_interface {
+	char name[SHOAL_CONFIG_IFNAME_MAX];
+	enum shoal_config_if_kind kind;
+	uint32_t address;   /* host order */
+	uint8_t prefix_len; /* 1..32 */
+	bool has_mac;       /* false: mac was derived from the name (tap) or is zero (tun) */
+	uint8_t mac[6];
+	uint32_t mtu;
+	bool offload;
+};
+
+struct shoal_config_route {
+	uint32_t prefix;    /* host order, canonical */
+	uint8_t prefix_len; /* 0..32 */
+	bool has_next_hop;  /* false: on-link (destination reached directly) */
+	uint32_t next_hop;
+	unsigned interface; /* index into shoal_config.interfaces */
+	char interface_name[SHOAL_CONFIG_IFNAME_MAX];
+};
+
+struct shoal_config_plugin {
+	char name[SHOAL_CONFIG_PLUGIN_NAME_MAX];
+	char config_json[SHOAL_CONFIG_PLUGIN_CONFIG_MAX]; /* compact JSON object, "{}" default */
+};
+
+struct shoal_config {
+	unsigned n_interfaces;
+	struct shoal_config_interface interfaces[SHOAL_CONFIG_MAX_INTERFACES];
+	unsigned n_routes;
+	struct shoal_config_route routes[SHOAL_CONFIG_MAX_ROUTES];
+	unsigned n_plugins;
+	struct shoal_config_plugin plugins[SHOAL_CONFIG_MAX_PLUGINS];
+	char plugin_dir[SHOAL_CONFIG_PATH_MAX];
+	char api_listen[SHOAL_CONFIG_LISTEN_MAX]; /* as written, "a.b.c.d:port" */
+	uint32_t api_address;                     /* host order */
+	uint16_t api_port;
+	char api_token_file[SHOAL_CONFIG_PATH_MAX];
+	char state_dir[SHOAL_CONFIG_PATH_MAX];
+	unsigned icmp_rate_per_s; /* 0: the router sends no ICMP errors */
+	unsigned icmp_burst;
+};
+
+/* Errors collected by a load or a validation. count is the total found (it may exceed
+ * SHOAL_CONFIG_ERRORS_MAX; only the first SHOAL_CONFIG_ERRORS_MAX are kept). Each message is
+ * one line without a trailing newline, truncated to SHOAL_CONFIG_ERROR_LEN - 1 bytes. */
+struct shoal_config_errors {
+	unsigned count;
+	char msg[SHOAL_CONFIG_ERRORS_MAX][SHOAL_CONFIG_ERROR_LEN];
+};
+
+/* The built-in default: tap lan0 10.0.1.1/24 and tap lan1 10.0.2.1/24 (MACs derived from the
+ * names, MTU 1500, offload on), no routes, no plugins, plugin_dir /usr/lib/shoal/plugins,
+ * API 127.0.0.1:8144 with token file /var/lib/shoal/api.token, state_dir /var/lib/shoal. */
+void shoal_config_default(struct shoal_config *cfg);
+
+/* Parse and validate. name is the file name used in messages. Return 0 when valid, -1 when
+ * errs->count > 0 (also for an unreadable file: "<file>: <strerror>"). errs is reset first. */
+int shoal_config_load_file(struct shoal_config *cfg, const char *path,
+                           struct shoal_config_errors *errs);
+int shoal_config_load_string(struct shoal_config *cfg, const char *text, const char *name,
+                             struct shoal_config_errors *errs);
+
+/* The cross-field checks alone, on a filled struct (load runs them; the default passes them).
+ * Appends to errs (does not reset it); returns 0 when it found nothing, -1 otherwise. Also
+ * resolves each route's interface index from interface_name (or from its next hop when
+ * interface_name is empty). */
+int shoal_config_validate(struct shoal_config *cfg, const char *name,
+                          struct shoal_config_errors *errs);
+
+/* The stable locally administered unicast MAC derived from an interface name (02:xx:...). */
+void shoal_config_mac_from_name(const char *name, uint8_t mac[6]);
+
+/* Formatting helpers for messages and logs: "a.b.c.d" and "aa:bb:cc:dd:ee:ff". */
+enum { SHOAL_CONFIG_IPV4_STRLEN = 16, SHOAL_CONFIG_MAC_STRLEN = 18 };
+const char *shoal_config_ipv4_str(uint32_t addr, char buf[SHOAL_CONFIG_IPV4_STRLEN]);
+const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN]);
+
+#endif

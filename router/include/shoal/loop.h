@@ -1,0 +1,112 @@
+/*
+ * loop.h — the data plane's event loop: epoll over file descriptors, a periodic tick from a
+ * timerfd, and SIGTERM/SIGINT/SIGHUP through a signalfd.
+ *
+ * Role: one thread (the data plane) owns a loop and runs it; every callback runs on that
+ * thread, one at a time. Registered fds call back with the epoll event mask that fired.
+ * Every period the tick callbacks run with the monotonic time (ms) and the ms elapsed since
+ * the previous tick (or since init for the first one); elapsed values telescope exactly: the
+ * sum of all elapsed_ms reported equals now_ms of the last tick minus shoal_loop_now_ms() read
+ * right after init. SIGTERM and SIGINT stop the loop (shoal_loop_stop_signal() tells which);
+ * SIGHUP calls the reload callback.
+ *
+ * Signals: init blocks SIGTERM, SIGINT and SIGHUP in the calling thread (so call it before
+ * creating other threads: they inherit the mask and the signals reach the signalfd) and
+ * fini restores the previous mask. SIGPIPE is left alone: the caller decides.
+ *
+ * Invariants: at most SHOAL_LOOP_MAX_FDS fds and SHOAL_LOOP_MAX_TICKS tick callbacks. An fd
+ * deleted from inside a callback receives no further events, even ones already fetched in
+ * the same batch. Nothing allocates after init.
+ *
+ * Ownership: the caller owns the struct and the fds it registers (the loop never closes
+ * them; delete them before closing). The loop owns its epoll fd, timerfd and signalfd,
+ * created by init and closed by fini. Not thread-safe, except shoal_loop_stop(), which any
+ * thread may call (it writes to an internal eventfd).
+ */
+#ifndef SHOAL_LOOP_H
+#define SHOAL_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	SHOAL_LOOP_MAX_FDS = 256,
+	SHOAL_LOOP_MAX_TICKS = 16,
+	SHOAL_LOOP_BATCH = 64, /* epoll events fetched per wake-up */
+};
+
+typedef void (*shoal_loop_fd_fn)(void *arg, int fd, uint32_t events);
+typedef void (*shoal_loop_tick_fn)(void *arg, uint64_t now_ms, uint64_t elapsed_ms);
+typedef void (*shoal_loop_reload_fn)(void *arg);
+
+struct shoal_loop_slot {
+	int fd;       /* -1 when free */
+	uint32_t gen; /* bumped on each delete, so stale events are recognised */
+	shoal_loop_fd_fn fn;
+	void *arg;
+};
+
+struct shoal_loop_tick {
+	shoal_loop_tick_fn fn;
+	void *arg;
+};
+
+struct shoal_loop {
+	int epfd;
+	int timerfd;
+	int sigfd;
+	int stopfd; /* eventfd written by shoal_loop_stop() */
+	unsigned tick_ms;
+	uint64_t last_tick_ms;
+	bool stopping;
+	int stop_signal;
+	sigset_t old_mask;
+	bool mask_saved; /* old_mask is valid and fini must restore it */
+	shoal_loop_reload_fn reload_fn;
+	void *reload_arg;
+	unsigned n_ticks;
+	struct shoal_loop_tick ticks[SHOAL_LOOP_MAX_TICKS];
+	struct shoal_loop_slot slots[SHOAL_LOOP_MAX_FDS];
+};
+
+/* Sets up epoll, a periodic timer of tick_ms (>= 1) and the signalfd. Returns 0, or -errno
+ * (everything undone; fini is then harmless but not needed). */
+int shoal_loop_init(struct shoal_loop *loop, unsigned tick_ms);
+void shoal_loop_fini(struct shoal_loop *loop);
+
+/* Registers fd for events (EPOLLIN, EPOLLOUT, ... ; level-triggered unless EPOLLET given).
+ * Returns 0, -EEXIST when fd is already registered, -ENOSPC when the table is full, or the
+ * -errno of epoll_ctl. */
+int shoal_loop_add_fd(struct shoal_loop *loop, int fd, uint32_t events, shoal_loop_fd_fn fn,
+                      void *arg);
+int shoal_loop_mod_fd(struct shoal_loop *loop, int fd, uint32_t events);
+/* Returns 0 or -ENOENT. */
+int shoal_loop_del_fd(struct shoal_loop *loop, int fd);
+
+/* Tick callbacks run in registration order. Returns 0 or -ENOSPC. */
+int shoal_loop_add_tick(struct shoal_loop *loop, shoal_loop_tick_fn fn, void *arg);
+/* Removes the first registration with this fn and arg. Returns 0 or -ENOENT. */
+int shoal_loop_del_tick(struct shoal_loop *loop, shoal_loop_tick_fn fn, void *arg);
+void shoal_loop_set_reload(struct shoal_loop *loop, shoal_loop_reload_fn fn, void *arg);
+
+/* Waits up to timeout_ms (-1: forever) and dispatches one batch of events. Returns the
+ * number of events handled (0 on timeout or EINTR) or -errno when epoll_wait fails. */
+int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms);
+/* Dispatches until stopped (signal or shoal_loop_stop(), also one that arrived before the
+ * call). Returns 0, or -errno when epoll_wait fails. The stop request is consumed on return,
+ * so a later run starts again; shoal_loop_stop_signal() keeps its value. */
+int shoal_loop_run(struct shoal_loop *loop);
+/* Makes run() return after the current batch. Safe from any thread and from callbacks. */
+void shoal_loop_stop(struct shoal_loop *loop);
+/* True from the stop request until run() returns (useful inside callbacks). */
+bool shoal_loop_stopping(const struct shoal_loop *loop);
+/* The signal that stopped the loop (SIGTERM or SIGINT), 0 when none did. */
+int shoal_loop_stop_signal(const struct shoal_loop *loop);
+
+/* Monotonic ms of the last tick (of init before the first tick). */
+uint64_t shoal_loop_now_ms(const struct shoal_loop *loop);
+/* CLOCK_MONOTONIC in ms, as the loop reads it. */
+uint64_t shoal_loop_clock_ms(void);
+
+#endif

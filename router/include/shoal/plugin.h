@@ -1,0 +1,202 @@
+/*
+ * plugin.h — THE Shoal plugin specification (public, versioned ABI). Guide: docs/plugins.md.
+ *
+ * Contract. A plugin is a shared object (.so) that exports exactly one symbol:
+ *
+ *     SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {...};
+ *
+ * Everything else in the plugin is hidden (build with -fvisibility=hidden). The plugin
+ * references no host symbols: every host service comes through the function table
+ * (struct shoal_host_api) handed to init.
+ *
+ * ABI check, before any plugin code runs: the host dlopen()s the file (RTLD_NOW|RTLD_LOCAL;
+ * plugins must therefore have no ELF constructors with side effects), finds `shoal_plugin`,
+ * and refuses the plugin unless
+ *     abi_major == SHOAL_PLUGIN_ABI_MAJOR (of the host),
+ *     abi_minor <= SHOAL_PLUGIN_ABI_MINOR (of the host), and
+ *     struct_size >= the descriptor size the host needs for that abi_minor
+ *                    (shoal_plugin_descriptor_size_for_minor()).
+ * Minor versions only append fields to the descriptor and to the host API table; a plugin
+ * built for minor N runs on any host with the same major and minor >= N. Anything else
+ * (reordering, changing a signature or meaning) bumps the major.
+ *
+ * Lifecycle, all on the data-plane thread:
+ *   1. init(host, api, config_json, &state): the plugin allocates its state and registers its
+ *      drop reasons and counters through api. config_json is the plugin's "config" object from
+ *      the daemon configuration as JSON text ("{}" when absent); api->config_* read its top
+ *      level without a JSON library. Returns 0, or a negative errno after calling api->error()
+ *      with a reason. On failure the plugin frees what it allocated itself; the host removes
+ *      everything it registered (rollback) and fini is NOT called.
+ *   2. Hooks run (see below) and tick(state, now_ms) runs on every timer tick of the daemon.
+ *   3. fini(state): frees the state. Afterwards the host removes the plugin's registrations
+ *      and dlclose()s it. Nothing of the plugin may run after fini returns (no threads left
+ *      running, no callbacks registered elsewhere).
+ *
+ * Thread model: the data plane is single-threaded. Loads, unloads, hooks and ticks all happen
+ * on that thread (other threads go through the daemon's command queue), so a plugin is never
+ * re-entered concurrently and an unload always falls between two packets. Plugins must not
+ * block: no sleeping, no blocking I/O, no unbounded work per packet, and no allocation per
+ * packet. A plugin may start its own threads only if fini joins them.
+ *
+ * Hooks (all optional, NULL when unused), in the forwarding pipeline:
+ *   ingress        every valid IPv4 datagram received, before local delivery and routing
+ *                  (NAT rewrites destinations here; stats counts here).
+ *   local_delivery datagrams addressed to one of the router's own addresses, before the
+ *                  router's own handling (ICMP echo, unreachables); a plugin claims a datagram
+ *                  by returning SHOAL_PLUGIN_CONSUMED (a TCP endpoint does this).
+ *   egress         after routing, before the datagram is fragmented/handed to the device;
+ *                  also sees datagrams originated by the router and by api->send_datagram
+ *                  (NAT rewrites sources here).
+ * The host runs a hook over all plugins in load order and stops at the first CONSUMED or
+ * DROP. CONTINUE passes the (possibly rewritten) datagram on. CONSUMED means the plugin took
+ * responsibility for it (the router does nothing more). DROP makes the router discard it and
+ * count it under the plugin's drop reason in pkt->drop_reason (an id returned by
+ * api->drop_reason_register; 0 is the predefined "unspecified").
+ *
+ * Packet view rules: data points at the IPv4 header and len covers the whole datagram (which
+ * may be a GSO super-frame larger than the MTU: see gso_size). A plugin may rewrite bytes in
+ * [data, data + len), and may grow or shrink the datagram within [data - headroom,
+ * data + capacity) by moving data and updating data/len/headroom/capacity consistently. A
+ * plugin that rewrites headers must keep checksums correct; when SHOAL_PACKET_F_CSUM_PARTIAL
+ * is set the L4 checksum field holds only the pseudo-header sum (offload pending), so update
+ * it as such. The view and its bytes are valid only during the hook call: never keep a
+ * pointer to them.
+ *
+ * Ownership: the descriptor is static const data of the plugin. Strings passed to the host
+ * (names, descriptions, log text) are copied by the host. Counters returned by
+ * api->counter_register are owned by the host and remain valid until the plugin is unloaded.
+ */
+#ifndef SHOAL_PLUGIN_H
+#define SHOAL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum shoal_plugin_abi {
+	SHOAL_PLUGIN_ABI_MAJOR = 1,
+	SHOAL_PLUGIN_ABI_MINOR = 0,
+};
+
+/* The one exported symbol's name. */
+#define SHOAL_PLUGIN_SYMBOL "shoal_plugin"
+#define SHOAL_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+enum shoal_plugin_verdict {
+	SHOAL_PLUGIN_CONTINUE = 0, /* pass the datagram on */
+	SHOAL_PLUGIN_CONSUMED = 1, /* the plugin took it; the router stops processing it */
+	SHOAL_PLUGIN_DROP = 2,     /* discard, counted under pkt->drop_reason */
+};
+
+enum shoal_plugin_hook {
+	SHOAL_PLUGIN_HOOK_INGRESS,
+	SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY,
+	SHOAL_PLUGIN_HOOK_EGRESS,
+	SHOAL_PLUGIN_HOOK_COUNT_,
+};
+
+enum shoal_packet_flags {
+	/* L4 checksum not computed yet (virtio NEEDS_CSUM): the checksum field at
+	 * data + csum_start + csum_offset holds the pseudo-header sum only. */
+	SHOAL_PACKET_F_CSUM_PARTIAL = 1u << 0,
+	/* Datagram originated by the router itself or by a plugin (no ingress interface). */
+	SHOAL_PACKET_F_LOCAL_ORIGIN = 1u << 1,
+};
+
+enum shoal_log_level {
+	SHOAL_LOG_ERROR,
+	SHOAL_LOG_WARN,
+	SHOAL_LOG_INFO,
+	SHOAL_LOG_DEBUG,
+};
+
+/* One datagram as a hook sees it. Addresses are in network byte order. */
+struct shoal_packet_view {
+	uint8_t *data;            /* first byte of the IPv4 header (mutable) */
+	uint32_t len;             /* datagram length in bytes */
+	uint32_t headroom;        /* writable bytes before data */
+	uint32_t capacity;        /* writable bytes from data (>= len) */
+	uint32_t ingress_ifindex; /* router interface it came in on; 0 if locally originated */
+	uint32_t egress_ifindex;  /* router interface it leaves by; 0 before routing */
+	uint32_t next_hop;        /* next-hop IPv4 address; 0 before routing or when direct */
+	uint32_t flags;           /* enum shoal_packet_flags */
+	uint16_t gso_size;        /* > 0: super-frame to be segmented into gso_size payloads */
+	uint16_t csum_start;      /* with CSUM_PARTIAL: offset of the L4 header from data */
+	uint16_t csum_offset;     /* with CSUM_PARTIAL: checksum field offset from csum_start */
+	uint16_t drop_reason;     /* set by a hook returning DROP (0 = unspecified) */
+};
+
+/* Opaque per-plugin handle of the host: identifies the calling plugin in every API call. */
+struct shoal_host;
+
+/* Host services. Every function takes the handle given to init. Valid from the start of init
+ * until fini returns; call only on the data-plane thread (i.e. from init, fini, hooks, tick). */
+struct shoal_host_api {
+	uint16_t abi_major;   /* the host's SHOAL_PLUGIN_ABI_MAJOR */
+	uint16_t abi_minor;   /* the host's SHOAL_PLUGIN_ABI_MINOR (>= the plugin's) */
+	uint32_t struct_size; /* sizeof the host's table */
+
+	/* Logs one line, prefixed by the host with the plugin's name. */
+	void (*log)(struct shoal_host *host, enum shoal_log_level level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	/* During init only: the reason init is about to fail (shown to the operator). */
+	void (*error)(struct shoal_host *host, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+	/* Registers a drop reason (name: [a-z0-9_]{1,31}, unique within the plugin). Returns its
+	 * id (> 0) for pkt->drop_reason, or a negative errno. At most 31 per plugin. */
+	int (*drop_reason_register)(struct shoal_host *host, const char *name,
+	                            const char *description);
+	/* Registers a named counter (same naming rules) and returns in *counter a host-owned
+	 * uint64_t the plugin increments directly. Returns 0 or a negative errno. At most 32. */
+	int (*counter_register)(struct shoal_host *host, const char *name, const char *description,
+	                        uint64_t **counter);
+	/* Sends an IPv4 datagram (complete, header checksum included) as if originated by the
+	 * router: routed, egress hooks, fragmentation, device. The bytes are copied before the
+	 * call returns; transmission may happen after the current hook returns. Returns 0 or a
+	 * negative errno (-ENETUNREACH without a route, -ENOBUFS when the queue is full). */
+	int (*send_datagram)(struct shoal_host *host, const uint8_t *datagram, size_t len);
+	/* Monotonic milliseconds (the same clock as tick's now_ms). */
+	uint64_t (*now_ms)(struct shoal_host *host);
+	/* Read the top level of the plugin's config object. config_string returns NULL when the
+	 * key is absent or not a string (valid until unload); config_int returns 0 and sets *out,
+	 * or -ENOENT (absent) / -EINVAL (not an integer). */
+	const char *(*config_string)(struct shoal_host *host, const char *key);
+	int (*config_int)(struct shoal_host *host, const char *key, int64_t *out);
+	/* ABI 1.1 plan: append `int (*api_endpoint_register)(host, method, path, handler, ctx)`
+	 * here for the HTTP API; plugins built for 1.1 are refused by 1.0 hosts. */
+};
+
+typedef enum shoal_plugin_verdict (*shoal_plugin_hook_fn)(void *state,
+                                                          struct shoal_packet_view *pkt);
+
+/* Minor ABI bumps append fields at the end (see shoal_plugin_descriptor_size_for_minor). */
+struct shoal_plugin_descriptor {
+	uint16_t abi_major;   /* SHOAL_PLUGIN_ABI_MAJOR the plugin was built with */
+	uint16_t abi_minor;   /* SHOAL_PLUGIN_ABI_MINOR the plugin was built with */
+	uint32_t struct_size; /* sizeof(struct shoal_plugin_descriptor) as built */
+	const char *name;     /* [a-z0-9_]{1,31}; unique among loaded plugins */
+	const char *version;  /* free-form, e.g. "1.2.0" */
+	const char *description;
+
+	int (*init)(struct shoal_host *host, const struct shoal_host_api *api,
+	            const char *config_json, void **state); /* required */
+	void (*fini)(void *state);                          /* required */
+
+	shoal_plugin_hook_fn ingress;               /* optional */
+	shoal_plugin_hook_fn local_delivery;        /* optional */
+	shoal_plugin_hook_fn egress;                /* optional */
+	void (*tick)(void *state, uint64_t now_ms); /* optional */
+};
+
+/* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */
+static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
+{
+	switch (minor) {
+	case 0:
+		return offsetof(struct shoal_plugin_descriptor, tick) +
+		       sizeof(((struct shoal_plugin_descriptor *)0)->tick);
+	default:
+		return 0;
+	}
+}
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * plugin_host.h — loads, runs and unloads plugins (the spec is shoal/plugin.h).
+ *
+ * Role: the daemon's side of the plugin ABI. load() resolves a plugin by name
+ * (<plugin_dir>/<name>.so) or by path (anything containing '/'), dlopen()s it with
+ * RTLD_NOW | RTLD_LOCAL, finds the `shoal_plugin` descriptor, checks the ABI before running any
+ * plugin code, calls init and, on success, appends the plugin to the ordered list. run()
+ * passes a datagram through one hook of every loaded plugin in load order, stopping at the
+ * first CONSUMED or DROP. unload() calls fini, removes everything the plugin registered and
+ * dlclose()s it.
+ *
+ * Invariants:
+ *   - A failed load (missing file, missing symbol, ABI mismatch, bad descriptor, duplicate
+ *     name, bad config, init failure) leaves the host exactly as before: the list, the
+ *     registrations and the loaded objects are unchanged, and err holds one line saying what
+ *     went wrong (dlerror() text, both ABI versions, or the plugin's own reason).
+ *   - The list order is load order; unload keeps the order of the others.
+ *   - Registrations (drop reasons, counters) live in the plugin's slot and die with it.
+ *
+ * Thread model: single-threaded; everything (load, unload, run, tick, info) runs on the
+ * data-plane thread, between packets. Other threads reach it through the command queue.
+ *
+ * Ownership: create allocates the host, destroy unloads every plugin (reverse load order)
+ * and frees it. Strings in struct shoal_plugin_info point into host memory and stay valid
+ * until the next load/unload/destroy. run/tick never allocate.
+ */
+#ifndef SHOAL_PLUGIN_HOST_H
+#define SHOAL_PLUGIN_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shoal/plugin.h"
+
+enum shoal_plugin_host_limits {
+	SHOAL_PLUGIN_HOST_MAX_PLUGINS = 32,
+	SHOAL_PLUGIN_HOST_MAX_COUNTERS = 32,     /* per plugin */
+	SHOAL_PLUGIN_HOST_MAX_DROP_REASONS = 32, /* per plugin, including 0 = unspecified */
+	SHOAL_PLUGIN_HOST_NAME_SIZE = 32,        /* names are [a-z0-9_]{1,31} */
+	SHOAL_PLUGIN_HOST_ERR_SIZE = 512,        /* a comfortable size for load errors */
+};
+
+/* What the daemon provides to plugins. Every member may be NULL: log then writes to stderr,
+ * send_datagram fails with -ENOTSUP, now_ms reads CLOCK_MONOTONIC. */
+struct shoal_plugin_host_env {
+	void *user;
+	void (*log)(void *user, enum shoal_log_level level, const char *plugin, const char *msg);
+	int (*send_datagram)(void *user, const uint8_t *datagram, size_t len);
+	uint64_t (*now_ms)(void *user);
+};
+
+/* A named value: a plugin counter, or a drop reason with its drop count. */
+struct shoal_plugin_stat {
+	char name[SHOAL_PLUGIN_HOST_NAME_SIZE];
+	char *description;
+	uint64_t value;
+};
+
+struct shoal_plugin_info {
+	const char *name;
+	const char *version;
+	const char *description;
+	const char *path;
+	uint16_t abi_major, abi_minor;
+	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
+	uint64_t verdicts[SHOAL_PLUGIN_HOOK_COUNT_][3]; /* indexed by enum shoal_plugin_verdict */
+	size_t counter_count;
+	const struct shoal_plugin_stat *counters;
+	size_t drop_reason_count; /* including 0 = "unspecified" */
+	const struct shoal_plugin_stat *drop_reasons;
+};
+
+struct shoal_plugin_host;
+
+/* plugin_dir may be NULL (then only paths load). env is copied. Returns NULL on ENOMEM. */
+struct shoal_plugin_host *shoal_plugin_host_create(const char *plugin_dir,
+                                                   const struct shoal_plugin_host_env *env);
+void shoal_plugin_host_destroy(struct shoal_plugin_host *ph);
+
+/* config_json: the plugin's config object as JSON text, NULL for "{}". Returns 0 or a
+ * negative errno with a message in err (NUL-terminated when err_size > 0). */
+int shoal_plugin_host_load(struct shoal_plugin_host *ph, const char *name_or_path,
+                           const char *config_json, char *err, size_t err_size);
+/* Unloads the plugin whose descriptor name is `name`. Returns 0 or -ENOENT (message in err). */
+int shoal_plugin_host_unload(struct shoal_plugin_host *ph, const char *name, char *err,
+                             size_t err_size);
+
+size_t shoal_plugin_host_count(const struct shoal_plugin_host *ph);
+/* Fills *out for the index-th plugin in load order. Returns 0 or -ENOENT. */
+int shoal_plugin_host_info(const struct shoal_plugin_host *ph, size_t index,
+                           struct shoal_plugin_info *out);
+/* Total drop reasons and counters registered by all loaded plugins (0 = "unspecified" not
+ * counted). */
+size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
+
+/* Runs `hook` over the loaded plugins in load order. Returns the first CONSUMED or DROP
+ * verdict, or CONTINUE. On DROP, pkt->drop_reason is the plugin's (validated: an unknown id
+ * becomes 0) and *by (if not NULL) names the plugin; *by is NULL otherwise. */
+enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
+                                                enum shoal_plugin_hook hook,
+                                                struct shoal_packet_view *pkt, const char **by);
+/* Calls every plugin's tick in load order. */
+void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,217 @@
+/* netlink.c — rtnetlink requests over libmnl. Contract: include/shoal/netlink.h. */
+#include "shoal/netlink.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+enum { NETLINK_BUF_SIZE = 8192 };
+
+__attribute__((format(printf, 3, 4))) static int netlink_err_set(struct shoal_netlink *nl, int e,
+                                                                 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(nl->err, sizeof(nl->err), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(nl->err))
+		snprintf(nl->err + n, sizeof(nl->err) - (size_t)n, ": %s", strerror(e));
+	return -e;
+}
+
+int shoal_netlink_open(struct shoal_netlink *nl)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return netlink_err_set(nl, errno, "netlink socket");
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
+		return netlink_err_set(nl, e, "netlink bind");
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void shoal_netlink_close(struct shoal_netlink *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+/* Sends nlh (with NLM_F_ACK added) and runs replies through cb until the ACK/DONE.
+ * Returns 0 or -errno (the kernel's error from NLMSG_ERROR). */
+static int netlink_request_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+                               void *data)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	char buf[NETLINK_BUF_SIZE];
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		int ret = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, cb, data);
+		if (ret < 0)
+			return errno ? -errno : -EPROTO;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static struct nlmsghdr *netlink_link_msg_put(char *buf, uint16_t type, uint16_t flags, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nlh;
+}
+
+static int netlink_link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct shoal_link_info *info = data;
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			info->mtu = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(info->name, sizeof(info->name), "%s", mnl_attr_get_str(attr));
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int netlink_link_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct shoal_link_info *info = data;
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	info->ifindex = ifm->ifi_index;
+	info->flags = ifm->ifi_flags;
+	mnl_attr_parse(nlh, sizeof(*ifm), netlink_link_attr_cb, info);
+	return MNL_CB_OK;
+}
+
+static int netlink_link_query(struct shoal_netlink *nl, int ifindex, const char *name,
+                              struct shoal_link_info *out)
+{
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = netlink_link_msg_put(buf, RTM_GETLINK, 0, ifindex);
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	memset(out, 0, sizeof(*out));
+	return netlink_request_run(nl, nlh, netlink_link_msg_cb, out);
+}
+
+int shoal_netlink_ifindex(struct shoal_netlink *nl, const char *name)
+{
+	struct shoal_link_info info;
+	if (strlen(name) >= IFNAMSIZ)
+		return netlink_err_set(nl, EINVAL, "lookup link %s", name);
+	int ret = netlink_link_query(nl, 0, name, &info);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "lookup link %s", name);
+	if (info.ifindex <= 0)
+		return netlink_err_set(nl, ENODEV, "lookup link %s", name);
+	return info.ifindex;
+}
+
+int shoal_netlink_link_get(struct shoal_netlink *nl, int ifindex, struct shoal_link_info *out)
+{
+	int ret = netlink_link_query(nl, ifindex, NULL, out);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "get link ifindex %d", ifindex);
+	return 0;
+}
+
+int shoal_netlink_link_set_up(struct shoal_netlink *nl, int ifindex, bool up)
+{
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = netlink_link_msg_put(buf, RTM_NEWLINK, 0, ifindex);
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = up ? IFF_UP : 0;
+	int ret = netlink_request_run(nl, nlh, NULL, NULL);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "set link %s on ifindex %d", up ? "up" : "down",
+		                       ifindex);
+	return 0;
+}
+
+int shoal_netlink_link_set_mtu(struct shoal_netlink *nl, int ifindex, unsigned int mtu)
+{
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = netlink_link_msg_put(buf, RTM_NEWLINK, 0, ifindex);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	int ret = netlink_request_run(nl, nlh, NULL, NULL);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "set mtu %u on ifindex %d", mtu, ifindex);
+	return 0;
+}
+
+int shoal_netlink_link_delete(struct shoal_netlink *nl, int ifindex)
+{
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = netlink_link_msg_put(buf, RTM_DELLINK, 0, ifindex);
+	int ret = netlink_request_run(nl, nlh, NULL, NULL);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "delete link ifindex %d", ifindex);
+	return 0;
+}
+
+int shoal_netlink_link_set_netns(struct shoal_netlink *nl, int ifindex, int netns_fd)
+{
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = netlink_link_msg_put(buf, RTM_NEWLINK, 0, ifindex);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	int ret = netlink_request_run(nl, nlh, NULL, NULL);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "move ifindex %d to netns fd %d", ifindex,
+		                       netns_fd);
+	return 0;
+}
+
+int shoal_netlink_addr_add_ipv4(struct shoal_netlink *nl, int ifindex, uint32_t addr,
+                                unsigned int prefix_len)
+{
+	if (prefix_len > 32)
+		return netlink_err_set(nl, EINVAL, "add address /%u on ifindex %d", prefix_len,
+		                       ifindex);
+	char buf[NETLINK_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix_len;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
+	int ret = netlink_request_run(nl, nlh, NULL, NULL);
+	if (ret < 0)
+		return netlink_err_set(nl, -ret, "add address on ifindex %d", ifindex);
+	return 0;
+}

@@ -1,0 +1,491 @@
+/* plugin_host.c — dlopen-based plugin host. Contract: include/shoal/plugin_host.h. */
+#include "shoal/plugin_host.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+enum { PLUGIN_HOST_INIT_ERR_SIZE = 256, PLUGIN_HOST_LOG_SIZE = 512 };
+
+/* One loaded (or loading) plugin; struct shoal_host is the handle plugins see. */
+struct shoal_host {
+	struct shoal_plugin_host *ph;
+	void *dl;
+	const struct shoal_plugin_descriptor *desc;
+	void *state;
+	char *path;
+	json_t *config;
+	bool in_init;
+	char init_err[PLUGIN_HOST_INIT_ERR_SIZE];
+	shoal_plugin_hook_fn hooks[SHOAL_PLUGIN_HOOK_COUNT_];
+	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
+	uint64_t verdicts[SHOAL_PLUGIN_HOOK_COUNT_][3];
+	size_t counter_count;
+	struct shoal_plugin_stat counters[SHOAL_PLUGIN_HOST_MAX_COUNTERS];
+	size_t drop_count;
+	struct shoal_plugin_stat drops[SHOAL_PLUGIN_HOST_MAX_DROP_REASONS];
+};
+
+struct shoal_plugin_host {
+	char *plugin_dir;
+	struct shoal_plugin_host_env env;
+	size_t count;
+	struct shoal_host *plugins[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
+};
+
+static bool plugin_host_name_valid(const char *name)
+{
+	if (!name)
+		return false;
+	size_t n = strlen(name);
+	if (n == 0 || n >= SHOAL_PLUGIN_HOST_NAME_SIZE)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static const char *plugin_host_label(const struct shoal_host *h)
+{
+	return h->desc && h->desc->name ? h->desc->name : "?";
+}
+
+static void plugin_host_log_emit(struct shoal_plugin_host *ph, enum shoal_log_level level,
+                                 const char *plugin, const char *msg)
+{
+	if (ph->env.log) {
+		ph->env.log(ph->env.user, level, plugin, msg);
+		return;
+	}
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	fprintf(stderr, "shoald: %s: plugin %s: %s\n", names[level <= SHOAL_LOG_DEBUG ? level : 3],
+	        plugin ? plugin : "-", msg);
+}
+
+/* ---- the host API given to plugins ---- */
+
+__attribute__((format(printf, 3, 4))) static void
+plugin_api_log(struct shoal_host *h, enum shoal_log_level level, const char *fmt, ...)
+{
+	char msg[PLUGIN_HOST_LOG_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	plugin_host_log_emit(h->ph, level, plugin_host_label(h), msg);
+}
+
+__attribute__((format(printf, 2, 3))) static void plugin_api_error(struct shoal_host *h,
+                                                                   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->init_err, sizeof(h->init_err), fmt, ap);
+	va_end(ap);
+	if (!h->in_init)
+		plugin_host_log_emit(h->ph, SHOAL_LOG_ERROR, plugin_host_label(h), h->init_err);
+}
+
+static int plugin_stat_add(struct shoal_plugin_stat *arr, size_t *count, size_t max,
+                           const char *name, const char *description)
+{
+	if (!plugin_host_name_valid(name))
+		return -EINVAL;
+	for (size_t i = 0; i < *count; i++)
+		if (strcmp(arr[i].name, name) == 0)
+			return -EEXIST;
+	if (*count >= max)
+		return -ENOSPC;
+	char *desc = strdup(description ? description : "");
+	if (!desc)
+		return -ENOMEM;
+	struct shoal_plugin_stat *s = &arr[*count];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->description = desc;
+	s->value = 0;
+	return (int)(*count)++;
+}
+
+static int plugin_api_drop_reason_register(struct shoal_host *h, const char *name,
+                                           const char *description)
+{
+	return plugin_stat_add(h->drops, &h->drop_count, SHOAL_PLUGIN_HOST_MAX_DROP_REASONS, name,
+	                       description);
+}
+
+static int plugin_api_counter_register(struct shoal_host *h, const char *name,
+                                       const char *description, uint64_t **counter)
+{
+	int idx = plugin_stat_add(h->counters, &h->counter_count, SHOAL_PLUGIN_HOST_MAX_COUNTERS,
+	                          name, description);
+	if (idx < 0)
+		return idx;
+	*counter = &h->counters[idx].value;
+	return 0;
+}
+
+static int plugin_api_send_datagram(struct shoal_host *h, const uint8_t *datagram, size_t len)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.send_datagram)
+		return -ENOTSUP;
+	return ph->env.send_datagram(ph->env.user, datagram, len);
+}
+
+static uint64_t plugin_api_now_ms(struct shoal_host *h)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (ph->env.now_ms)
+		return ph->env.now_ms(ph->env.user);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *plugin_api_config_string(struct shoal_host *h, const char *key)
+{
+	return json_string_value(json_object_get(h->config, key));
+}
+
+static int plugin_api_config_int(struct shoal_host *h, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(h->config, key);
+	if (!v)
+		return -ENOENT;
+	if (!json_is_integer(v))
+		return -EINVAL;
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static const struct shoal_host_api plugin_host_api = {
+    .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
+    .abi_minor = SHOAL_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(struct shoal_host_api),
+    .log = plugin_api_log,
+    .error = plugin_api_error,
+    .drop_reason_register = plugin_api_drop_reason_register,
+    .counter_register = plugin_api_counter_register,
+    .send_datagram = plugin_api_send_datagram,
+    .now_ms = plugin_api_now_ms,
+    .config_string = plugin_api_config_string,
+    .config_int = plugin_api_config_int,
+};
+
+/* ---- host ---- */
+
+struct shoal_plugin_host *shoal_plugin_host_create(const char *plugin_dir,
+                                                   const struct shoal_plugin_host_env *env)
+{
+	struct shoal_plugin_host *ph = calloc(1, sizeof(*ph));
+	if (!ph)
+		return NULL;
+	if (plugin_dir) {
+		ph->plugin_dir = strdup(plugin_dir);
+		if (!ph->plugin_dir) {
+			free(ph);
+			return NULL;
+		}
+	}
+	if (env)
+		ph->env = *env;
+	return ph;
+}
+
+/* Frees a slot: registrations (rollback), config, path; dlclose()s the object. */
+static void plugin_slot_free(struct shoal_host *h)
+{
+	for (size_t i = h->drop_count; i-- > 0;)
+		free(h->drops[i].description);
+	for (size_t i = h->counter_count; i-- > 0;)
+		free(h->counters[i].description);
+	json_decref(h->config);
+	if (h->dl)
+		dlclose(h->dl);
+	free(h->path);
+	free(h);
+}
+
+void shoal_plugin_host_destroy(struct shoal_plugin_host *ph)
+{
+	if (!ph)
+		return;
+	while (ph->count > 0) {
+		struct shoal_host *h = ph->plugins[--ph->count];
+		h->desc->fini(h->state);
+		plugin_slot_free(h);
+	}
+	free(ph->plugin_dir);
+	free(ph);
+}
+
+__attribute__((format(printf, 4, 5))) static int plugin_host_fail(char *err, size_t err_size, int e,
+                                                                  const char *fmt, ...)
+{
+	if (err_size > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, err_size, fmt, ap);
+		va_end(ap);
+	}
+	return -e;
+}
+
+static struct shoal_host *plugin_host_find(const struct shoal_plugin_host *ph, const char *name,
+                                           size_t *index)
+{
+	for (size_t i = 0; i < ph->count; i++) {
+		if (strcmp(ph->plugins[i]->desc->name, name) == 0) {
+			if (index)
+				*index = i;
+			return ph->plugins[i];
+		}
+	}
+	return NULL;
+}
+
+/* Checks the descriptor without running plugin code. Returns 0 or -errno with err set. */
+static int plugin_descriptor_check(const struct shoal_plugin_descriptor *d, const char *path,
+                                   char *err, size_t err_size)
+{
+	if (d->abi_major != SHOAL_PLUGIN_ABI_MAJOR || d->abi_minor > SHOAL_PLUGIN_ABI_MINOR)
+		return plugin_host_fail(err, err_size, EPROTO,
+		                        "plugin %s: ABI %u.%u not supported by host ABI %u.%u "
+		                        "(needs major %u, minor <= %u)",
+		                        path, d->abi_major, d->abi_minor, SHOAL_PLUGIN_ABI_MAJOR,
+		                        SHOAL_PLUGIN_ABI_MINOR, SHOAL_PLUGIN_ABI_MAJOR,
+		                        SHOAL_PLUGIN_ABI_MINOR);
+	size_t need = shoal_plugin_descriptor_size_for_minor(d->abi_minor);
+	if (d->struct_size < need)
+		return plugin_host_fail(err, err_size, EPROTO,
+		                        "plugin %s: descriptor size %u too small for ABI %u.%u "
+		                        "(needs %zu)",
+		                        path, d->struct_size, d->abi_major, d->abi_minor, need);
+	if (!plugin_host_name_valid(d->name))
+		return plugin_host_fail(err, err_size, EINVAL,
+		                        "plugin %s: invalid descriptor: name must match "
+		                        "[a-z0-9_]{1,31}",
+		                        path);
+	if (!d->init || !d->fini)
+		return plugin_host_fail(err, err_size, EINVAL,
+		                        "plugin %s: invalid descriptor: init and fini are required",
+		                        path);
+	return 0;
+}
+
+static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or_path,
+                               const char *config_json, struct shoal_host *h, char *err,
+                               size_t err_size)
+{
+	if (strchr(name_or_path, '/')) {
+		h->path = strdup(name_or_path);
+	} else {
+		if (!plugin_host_name_valid(name_or_path))
+			return plugin_host_fail(
+			    err, err_size, EINVAL,
+			    "plugin \"%s\": invalid name (expected [a-z0-9_]{1,31} "
+			    "or a path)",
+			    name_or_path);
+		if (!ph->plugin_dir)
+			return plugin_host_fail(err, err_size, ENOENT,
+			                        "plugin \"%s\": no plugin_dir configured",
+			                        name_or_path);
+		if (asprintf(&h->path, "%s/%s.so", ph->plugin_dir, name_or_path) < 0)
+			h->path = NULL;
+	}
+	if (!h->path)
+		return plugin_host_fail(err, err_size, ENOMEM, "plugin \"%s\": out of memory",
+		                        name_or_path);
+
+	json_error_t jerr;
+	h->config = json_loads(config_json ? config_json : "{}", JSON_REJECT_DUPLICATES, &jerr);
+	if (!h->config)
+		return plugin_host_fail(err, err_size, EINVAL, "plugin %s: bad config: %s", h->path,
+		                        jerr.text);
+	if (!json_is_object(h->config))
+		return plugin_host_fail(err, err_size, EINVAL,
+		                        "plugin %s: bad config: not a JSON object", h->path);
+
+	dlerror();
+	h->dl = dlopen(h->path, RTLD_NOW | RTLD_LOCAL);
+	if (!h->dl)
+		return plugin_host_fail(err, err_size, ENOENT, "plugin %s: cannot load: %s",
+		                        h->path, dlerror());
+	dlerror();
+	const struct shoal_plugin_descriptor *d = dlsym(h->dl, SHOAL_PLUGIN_SYMBOL);
+	if (!d)
+		return plugin_host_fail(err, err_size, ENOENT,
+		                        "plugin %s: no \"%s\" symbol (not a Shoal plugin?)",
+		                        h->path, SHOAL_PLUGIN_SYMBOL);
+	int ret = plugin_descriptor_check(d, h->path, err, err_size);
+	if (ret < 0)
+		return ret;
+	if (plugin_host_find(ph, d->name, NULL))
+		return plugin_host_fail(err, err_size, EEXIST,
+		                        "plugin %s: a plugin named \"%s\" is already loaded",
+		                        h->path, d->name);
+	if (ph->count >= SHOAL_PLUGIN_HOST_MAX_PLUGINS)
+		return plugin_host_fail(err, err_size, ENOSPC,
+		                        "plugin %s: too many plugins loaded (max %d)", h->path,
+		                        SHOAL_PLUGIN_HOST_MAX_PLUGINS);
+	h->desc = d;
+	h->hooks[SHOAL_PLUGIN_HOOK_INGRESS] = d->ingress;
+	h->hooks[SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY] = d->local_delivery;
+	h->hooks[SHOAL_PLUGIN_HOOK_EGRESS] = d->egress;
+	/* Drop reason 0 always exists. */
+	ret = plugin_stat_add(h->drops, &h->drop_count, SHOAL_PLUGIN_HOST_MAX_DROP_REASONS,
+	                      "unspecified", "dropped by the plugin without a reason");
+	if (ret < 0)
+		return plugin_host_fail(err, err_size, -ret, "plugin %s: %s", h->path,
+		                        strerror(-ret));
+	return 0;
+}
+
+int shoal_plugin_host_load(struct shoal_plugin_host *ph, const char *name_or_path,
+                           const char *config_json, char *err, size_t err_size)
+{
+	if (err_size > 0)
+		err[0] = '\0';
+	struct shoal_host *h = calloc(1, sizeof(*h));
+	if (!h)
+		return plugin_host_fail(err, err_size, ENOMEM, "plugin \"%s\": out of memory",
+		                        name_or_path);
+	h->ph = ph;
+	int ret = plugin_slot_prepare(ph, name_or_path, config_json, h, err, err_size);
+	if (ret < 0) {
+		plugin_slot_free(h);
+		return ret;
+	}
+
+	char *text = json_dumps(h->config, JSON_COMPACT);
+	if (!text) {
+		plugin_slot_free(h);
+		return plugin_host_fail(err, err_size, ENOMEM, "plugin %s: out of memory", h->path);
+	}
+	h->in_init = true;
+	ret = h->desc->init(h, &plugin_host_api, text, &h->state);
+	h->in_init = false;
+	free(text);
+	if (ret != 0) {
+		int e = ret < 0 ? -ret : EINVAL;
+		plugin_host_fail(err, err_size, e, "plugin \"%s\" (%s): init failed: %s (%s)",
+		                 h->desc->name, h->path,
+		                 h->init_err[0] ? h->init_err : "no reason given", strerror(e));
+		plugin_slot_free(h); /* rollback: registrations die with the slot */
+		return -e;
+	}
+	ph->plugins[ph->count++] = h;
+	char msg[PLUGIN_HOST_LOG_SIZE];
+	snprintf(msg, sizeof(msg), "loaded version %s from %s (ABI %u.%u)",
+	         h->desc->version ? h->desc->version : "?", h->path, h->desc->abi_major,
+	         h->desc->abi_minor);
+	plugin_host_log_emit(ph, SHOAL_LOG_INFO, h->desc->name, msg);
+	return 0;
+}
+
+int shoal_plugin_host_unload(struct shoal_plugin_host *ph, const char *name, char *err,
+                             size_t err_size)
+{
+	if (err_size > 0)
+		err[0] = '\0';
+	size_t idx;
+	struct shoal_host *h = plugin_host_find(ph, name, &idx);
+	if (!h)
+		return plugin_host_fail(err, err_size, ENOENT, "plugin \"%s\": not loaded", name);
+	memmove(&ph->plugins[idx], &ph->plugins[idx + 1],
+	        (ph->count - idx - 1) * sizeof(ph->plugins[0]));
+	ph->count--;
+	h->desc->fini(h->state);
+	plugin_host_log_emit(ph, SHOAL_LOG_INFO, name, "unloaded");
+	plugin_slot_free(h);
+	return 0;
+}
+
+size_t shoal_plugin_host_count(const struct shoal_plugin_host *ph)
+{
+	return ph->count;
+}
+
+int shoal_plugin_host_info(const struct shoal_plugin_host *ph, size_t index,
+                           struct shoal_plugin_info *out)
+{
+	if (index >= ph->count)
+		return -ENOENT;
+	const struct shoal_host *h = ph->plugins[index];
+	memset(out, 0, sizeof(*out));
+	out->name = h->desc->name;
+	out->version = h->desc->version ? h->desc->version : "";
+	out->description = h->desc->description ? h->desc->description : "";
+	out->path = h->path;
+	out->abi_major = h->desc->abi_major;
+	out->abi_minor = h->desc->abi_minor;
+	memcpy(out->hook_calls, h->hook_calls, sizeof(out->hook_calls));
+	memcpy(out->verdicts, h->verdicts, sizeof(out->verdicts));
+	out->counter_count = h->counter_count;
+	out->counters = h->counters;
+	out->drop_reason_count = h->drop_count;
+	out->drop_reasons = h->drops;
+	return 0;
+}
+
+size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ph->count; i++)
+		n += ph->plugins[i]->counter_count + ph->plugins[i]->drop_count - 1;
+	return n;
+}
+
+enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
+                                                enum shoal_plugin_hook hook,
+                                                struct shoal_packet_view *pkt, const char **by)
+{
+	if (by)
+		*by = NULL;
+	for (size_t i = 0; i < ph->count; i++) {
+		struct shoal_host *h = ph->plugins[i];
+		shoal_plugin_hook_fn fn = h->hooks[hook];
+		if (!fn)
+			continue;
+		h->hook_calls[hook]++;
+		enum shoal_plugin_verdict v = fn(h->state, pkt);
+		switch (v) {
+		case SHOAL_PLUGIN_CONTINUE:
+			h->verdicts[hook][v]++;
+			continue;
+		case SHOAL_PLUGIN_CONSUMED:
+			h->verdicts[hook][v]++;
+			if (by)
+				*by = h->desc->name;
+			return v;
+		case SHOAL_PLUGIN_DROP:
+		default: /* an unknown verdict is treated as an unspecified drop */
+			if (v != SHOAL_PLUGIN_DROP || pkt->drop_reason >= h->drop_count)
+				pkt->drop_reason = 0;
+			h->verdicts[hook][SHOAL_PLUGIN_DROP]++;
+			h->drops[pkt->drop_reason].value++;
+			if (by)
+				*by = h->desc->name;
+			return SHOAL_PLUGIN_DROP;
+		}
+	}
+	return SHOAL_PLUGIN_CONTINUE;
+}
+
+void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms)
+{
+	for (size_t i = 0; i < ph->count; i++) {
+		struct shoal_host *h = ph->plugins[i];
+		if (h->desc->tick)
+			h->desc->tick(h->state, now_ms);
+	}
+}

@@ -1,0 +1,428 @@
+/*
+ * shoald.c — main() of the Shoal router daemon.
+ *
+ * Startup is a sequence of steps, each a shoald_<step>_init() with a matching _fini() run in
+ * reverse order on exit; struct shoald holds everything they set up: the configuration, the
+ * event loop, the command queue and the data plane (devices, routes, ARP, ICMP, plugins;
+ * see dataplane.h). Threads (the API) must be started after shoald_loop_init() so they
+ * inherit its blocked signal mask.
+ *
+ * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
+ * 1 on an invalid configuration or a failed start; 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "shoal/cmdq.h"
+#include "shoal/config.h"
+#include "shoal/dataplane.h"
+#include "shoal/log.h"
+#include "shoal/loop.h"
+#include "shoal/plugin_host.h"
+
+#ifndef SHOAL_VERSION
+#define SHOAL_VERSION "unknown"
+#endif
+
+enum {
+	SHOALD_TICK_MS = 10,       /* period of the timer that drives ARP, TCP and plugin ticks */
+	SHOALD_CMDQ_CAPACITY = 64, /* control-path commands waiting at most */
+	SHOALD_CMDQ_BATCH = 16,    /* commands run per wake-up, between packet batches */
+};
+
+enum shoald_exit {
+	SHOALD_EXIT_OK = 0,
+	SHOALD_EXIT_FAILURE = 1,
+	SHOALD_EXIT_USAGE = 2,
+};
+
+enum shoald_action {
+	SHOALD_RUN,
+	SHOALD_CHECK_CONFIG,
+	SHOALD_HELP,
+	SHOALD_VERSION_INFO,
+	SHOALD_USAGE_ERROR,
+};
+
+struct shoald_options {
+	enum shoald_action action;
+	const char *config_path; /* NULL: built-in default */
+	int verbosity;           /* +1 per -v, -1 per -q */
+};
+
+struct shoald {
+	struct shoald_options opts;
+	struct shoal_config *cfg; /* the configuration in force */
+	struct shoal_loop loop;
+	bool loop_up;
+	struct shoal_cmdq cmdq;
+	bool cmdq_up;
+	struct shoal_dp *dp; /* the forwarding plane: devices, routes, ARP, plugins */
+};
+
+static const char shoald_usage_text[] =
+    "Usage: shoald [OPTION]...\n"
+    "User-space IPv4 router over TUN/TAP devices.\n"
+    "\n"
+    "  -c, --config FILE   read the configuration from FILE (JSON) instead of the\n"
+    "                      built-in default (taps lan0 10.0.1.1/24, lan1 10.0.2.1/24)\n"
+    "      --check-config  validate the configuration, print any errors and exit\n"
+    "                      (status 0 when valid, 1 otherwise)\n"
+    "  -v, --verbose       log more (repeatable: info -> debug)\n"
+    "  -q, --quiet         log less (repeatable: info -> warning -> error)\n"
+    "      --version       print the version and exit\n"
+    "  -h, --help          print this help and exit\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads routes and plugins.\n"
+    "See shoald(8).\n";
+
+static void shoald_options_parse(struct shoald_options *o, int argc, char **argv)
+{
+	enum { OPT_CHECK_CONFIG = 256, OPT_VERSION };
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct shoald_options){.action = SHOALD_RUN};
+	while ((c = getopt_long(argc, argv, "c:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			if (o->action == SHOALD_RUN)
+				o->action = SHOALD_CHECK_CONFIG;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity--;
+			break;
+		case OPT_VERSION:
+			if (o->action != SHOALD_HELP)
+				o->action = SHOALD_VERSION_INFO;
+			break;
+		case 'h':
+			o->action = SHOALD_HELP;
+			break;
+		default: /* getopt printed the problem */
+			o->action = SHOALD_USAGE_ERROR;
+			return;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shoald: unexpected argument '%s'\n", argv[optind]);
+		o->action = SHOALD_USAGE_ERROR;
+	}
+}
+
+/* Loads the file (or the default) into cfg; on errors prints them (one per line) and returns
+ * -1, leaving cfg unspecified. */
+static int shoald_config_read(const char *path, struct shoal_config *cfg, bool to_stderr)
+{
+	struct shoal_config_errors *errs = malloc(sizeof(*errs));
+	if (errs == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	int rc;
+	if (path != NULL) {
+		rc = shoal_config_load_file(cfg, path, errs);
+	} else {
+		shoal_config_default(cfg);
+		errs->count = 0;
+		rc = shoal_config_validate(cfg, "built-in default", errs);
+	}
+	unsigned shown =
+	    errs->count < SHOAL_CONFIG_ERRORS_MAX ? errs->count : SHOAL_CONFIG_ERRORS_MAX;
+	for (unsigned i = 0; i < shown; i++) {
+		if (to_stderr)
+			fprintf(stderr, "%s\n", errs->msg[i]);
+		else
+			shoal_log(SHOAL_LOG_ERROR, "%s", errs->msg[i]);
+	}
+	if (errs->count > shown) {
+		if (to_stderr)
+			fprintf(stderr, "... and %u more errors\n", errs->count - shown);
+		else
+			shoal_log(SHOAL_LOG_ERROR, "... and %u more errors", errs->count - shown);
+	}
+	free(errs);
+	return rc;
+}
+
+static int shoald_check_config(const struct shoald_options *o)
+{
+	struct shoal_config *cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "shoald: out of memory\n");
+		return SHOALD_EXIT_FAILURE;
+	}
+	int rc = shoald_config_read(o->config_path, cfg, true);
+	free(cfg);
+	if (rc != 0)
+		return SHOALD_EXIT_FAILURE;
+	printf("%s: configuration OK\n", o->config_path ? o->config_path : "built-in default");
+	return SHOALD_EXIT_OK;
+}
+
+/* ---- steps ------------------------------------------------------------------------------ */
+
+static int shoald_config_init(struct shoald *d)
+{
+	d->cfg = malloc(sizeof(*d->cfg));
+	if (d->cfg == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	if (shoald_config_read(d->opts.config_path, d->cfg, false) != 0)
+		return -1;
+	shoal_log(SHOAL_LOG_INFO, "configuration: %s (%u interfaces, %u routes, %u plugins)",
+	          d->opts.config_path ? d->opts.config_path : "built-in default",
+	          d->cfg->n_interfaces, d->cfg->n_routes, d->cfg->n_plugins);
+	return 0;
+}
+
+static void shoald_config_fini(struct shoald *d)
+{
+	free(d->cfg);
+	d->cfg = NULL;
+}
+
+/* Reloads routes and plugins from the configuration file (SIGHUP). A file with errors is
+ * rejected as a whole and the running configuration stays. */
+static void shoald_on_reload(void *arg)
+{
+	struct shoald *d = arg;
+	if (d->opts.config_path == NULL) {
+		shoal_log(SHOAL_LOG_INFO, "SIGHUP: running on the built-in default, nothing to "
+		                          "reload");
+		return;
+	}
+	struct shoal_config *next = malloc(sizeof(*next));
+	if (next == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "SIGHUP: out of memory, configuration unchanged");
+		return;
+	}
+	if (shoald_config_read(d->opts.config_path, next, false) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "SIGHUP: %s has errors, configuration unchanged",
+		          d->opts.config_path);
+		free(next);
+		return;
+	}
+	/* Applied between two packets: traffic keeps flowing on the routes that stay. */
+	char err[512] = "";
+	if (shoal_dp_reload(d->dp, next, err, sizeof(err)) != 0)
+		shoal_log(SHOAL_LOG_WARN, "SIGHUP: %s", err);
+	free(d->cfg);
+	d->cfg = next;
+	shoal_log(SHOAL_LOG_INFO, "SIGHUP: reloaded %s (%u routes, %u plugins)",
+	          d->opts.config_path, d->cfg->n_routes, d->cfg->n_plugins);
+}
+
+static int shoald_loop_init(struct shoald *d)
+{
+	int rc = shoal_loop_init(&d->loop, SHOALD_TICK_MS);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "event loop: %s", strerror(-rc));
+		return -1;
+	}
+	d->loop_up = true;
+	shoal_loop_set_reload(&d->loop, shoald_on_reload, d);
+	return 0;
+}
+
+static void shoald_loop_fini(struct shoald *d)
+{
+	if (!d->loop_up)
+		return;
+	shoal_loop_fini(&d->loop);
+	d->loop_up = false;
+}
+
+static void shoald_on_cmdq(void *arg, int fd, uint32_t events)
+{
+	struct shoald *d = arg;
+	(void)fd;
+	(void)events;
+	shoal_cmdq_drain(&d->cmdq, SHOALD_CMDQ_BATCH);
+}
+
+static int shoald_cmdq_init(struct shoald *d)
+{
+	int rc = shoal_cmdq_init(&d->cmdq, SHOALD_CMDQ_CAPACITY);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "command queue: %s", strerror(-rc));
+		return -1;
+	}
+	d->cmdq_up = true;
+	rc = shoal_loop_add_fd(&d->loop, shoal_cmdq_fd(&d->cmdq), EPOLLIN, shoald_on_cmdq, d);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "command queue: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void shoald_cmdq_fini(struct shoald *d)
+{
+	if (!d->cmdq_up)
+		return;
+	shoal_cmdq_close(&d->cmdq);
+	/* Control threads (the API) are joined here, before the queue goes away. */
+	shoal_loop_del_fd(&d->loop, shoal_cmdq_fd(&d->cmdq));
+	shoal_cmdq_fini(&d->cmdq);
+	d->cmdq_up = false;
+}
+
+static int shoald_dataplane_init(struct shoald *d)
+{
+	char err[512] = "";
+	struct shoal_dp_params p = {.plugin_build_dir = SHOAL_PLUGIN_BUILD_DIR};
+	d->dp = shoal_dp_create(d->cfg, &p, &d->loop, err, sizeof(err));
+	if (d->dp == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < d->cfg->n_interfaces; i++) {
+		const struct shoal_config_interface *ifc = &d->cfg->interfaces[i];
+		char a[SHOAL_CONFIG_IPV4_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];
+		shoal_log(SHOAL_LOG_INFO, "interface %s (%s) %s/%u mtu %u%s%s%s", ifc->name,
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun",
+		          shoal_config_ipv4_str(ifc->address, a), ifc->prefix_len, ifc->mtu,
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? " mac " : "",
+		          ifc->kind == SHOAL_CONFIG_IF_TAP ? shoal_config_mac_str(ifc->mac, m) : "",
+		          ifc->offload ? " offload" : "");
+	}
+	return 0;
+}
+
+/* Logs what was forwarded and dropped, by interface and reason (at exit). */
+static void shoald_dataplane_report(const struct shoald *d)
+{
+	const struct shoal_dp_stats *s = shoal_dp_stats(d->dp);
+	shoal_log(SHOAL_LOG_INFO,
+	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu), echo replies "
+	          "%llu, fragments %llu, gso whole %llu, gso segments %llu",
+	          (unsigned long long)s->forwarded, (unsigned long long)s->delivered_local,
+	          (unsigned long long)s->icmp_errors_sent, (unsigned long long)s->icmp_rate_limited,
+	          (unsigned long long)s->icmp_echo_replies, (unsigned long long)s->fragments_out,
+	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out);
+	for (unsigned i = 0; i < shoal_dp_if_count(d->dp); i++) {
+		const struct shoal_dp_if_stats *is = shoal_dp_if_stats(d->dp, i);
+		shoal_log(SHOAL_LOG_INFO, "%s: rx %llu pkts %llu bytes, tx %llu pkts %llu bytes",
+		          shoal_dp_if_name(d->dp, i), (unsigned long long)is->rx_packets,
+		          (unsigned long long)is->rx_bytes, (unsigned long long)is->tx_packets,
+		          (unsigned long long)is->tx_bytes);
+		for (unsigned r = 0; r < SHOAL_DP_DROP_COUNT_; r++)
+			if (is->drops[r])
+				shoal_log(SHOAL_LOG_INFO, "%s: drop %s %llu",
+				          shoal_dp_if_name(d->dp, i), shoal_dp_drop_names[r],
+				          (unsigned long long)is->drops[r]);
+	}
+}
+
+/* Logs each loaded plugin's hook calls and counters (at exit). */
+static void shoald_plugins_report(const struct shoald *d)
+{
+	struct shoal_plugin_host *ph = shoal_dp_plugins(d->dp);
+	for (size_t i = 0; i < shoal_plugin_host_count(ph); i++) {
+		struct shoal_plugin_info info;
+		if (shoal_plugin_host_info(ph, i, &info) != 0)
+			continue;
+		shoal_log(SHOAL_LOG_INFO,
+		          "plugin %s: ingress %llu, local_delivery %llu, egress %llu", info.name,
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_INGRESS],
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY],
+		          (unsigned long long)info.hook_calls[SHOAL_PLUGIN_HOOK_EGRESS]);
+		for (size_t c = 0; c < info.counter_count; c++)
+			shoal_log(SHOAL_LOG_INFO, "plugin %s: counter %s %llu", info.name,
+			          info.counters[c].name,
+			          (unsigned long long)info.counters[c].value);
+	}
+}
+
+static void shoald_dataplane_fini(struct shoald *d)
+{
+	if (d->dp == NULL)
+		return;
+	shoald_dataplane_report(d);
+	shoald_plugins_report(d);
+	shoal_dp_destroy(d->dp);
+	d->dp = NULL;
+}
+
+static void shoald_fini(struct shoald *d)
+{
+	shoald_dataplane_fini(d);
+	shoald_cmdq_fini(d);
+	shoald_loop_fini(d);
+	shoald_config_fini(d);
+}
+
+static int shoald_init(struct shoald *d)
+{
+	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
+	    shoald_dataplane_init(d) != 0) {
+		shoald_fini(d);
+		return -1;
+	}
+	return 0;
+}
+
+static int shoald_run(struct shoald *d)
+{
+	shoal_log(SHOAL_LOG_INFO, "shoald %s running", SHOAL_VERSION);
+	int rc = shoal_loop_run(&d->loop);
+	if (rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "event loop: %s", strerror(-rc));
+		return -1;
+	}
+	int sig = shoal_loop_stop_signal(&d->loop);
+	shoal_log(SHOAL_LOG_INFO, "stopping (%s)", sig ? strsignal(sig) : "requested");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shoald d = {0};
+
+	shoal_log_init();
+	shoald_options_parse(&d.opts, argc, argv);
+	shoal_log_adjust(d.opts.verbosity);
+	switch (d.opts.action) {
+	case SHOALD_USAGE_ERROR:
+		fputs("Try 'shoald --help'.\n", stderr);
+		return SHOALD_EXIT_USAGE;
+	case SHOALD_HELP:
+		fputs(shoald_usage_text, stdout);
+		return SHOALD_EXIT_OK;
+	case SHOALD_VERSION_INFO:
+		printf("shoald %s\n", SHOAL_VERSION);
+		return SHOALD_EXIT_OK;
+	case SHOALD_CHECK_CONFIG:
+		return shoald_check_config(&d.opts);
+	case SHOALD_RUN:
+		break;
+	}
+
+	signal(SIGPIPE, SIG_IGN); /* a closed API peer must not kill the router */
+	if (shoald_init(&d) != 0)
+		return SHOALD_EXIT_FAILURE;
+	int rc = shoald_run(&d);
+	shoald_fini(&d);
+	return rc == 0 ? SHOALD_EXIT_OK : SHOALD_EXIT_FAILURE;
+}

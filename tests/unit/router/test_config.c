@@ -1,0 +1,512 @@
+/* Tests for router/config.c: the default, every error message, unknown keys, a full file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shoal/config.h"
+
+static struct shoal_config *cfg;
+static struct shoal_config_errors *errs;
+
+static int setup(void **state)
+{
+	(void)state;
+	cfg = malloc(sizeof(*cfg));
+	errs = malloc(sizeof(*errs));
+	return cfg == NULL || errs == NULL;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(cfg);
+	free(errs);
+	return 0;
+}
+
+/* Tests write JSON with single quotes for readability; this turns them into double quotes. */
+static int load(const char *squoted)
+{
+	char text[8192];
+	size_t n = strlen(squoted);
+	assert_true(n < sizeof(text));
+	for (size_t i = 0; i <= n; i++)
+		text[i] = squoted[i] == '\'' ? '"' : squoted[i];
+	return shoal_config_load_string(cfg, text, "cfg.json", errs);
+}
+
+static void print_errors(void)
+{
+	for (unsigned i = 0; i < errs->count && i < SHOAL_CONFIG_ERRORS_MAX; i++)
+		fprintf(stderr, "  got: %s\n", errs->msg[i]);
+}
+
+/* Loads and requires exactly one error, equal to want. */
+static void expect_one(const char *json, const char *want)
+{
+	int rc = load(json);
+	if (errs->count != 1 || strcmp(errs->msg[0], want) != 0) {
+		fprintf(stderr, "want: %s\n", want);
+		print_errors();
+	}
+	assert_int_equal(rc, -1);
+	assert_int_equal(errs->count, 1);
+	assert_string_equal(errs->msg[0], want);
+}
+
+static void expect_ok(const char *json)
+{
+	int rc = load(json);
+	if (rc != 0)
+		print_errors();
+	assert_int_equal(rc, 0);
+	assert_int_equal(errs->count, 0);
+}
+
+#define LAN0 "{'name':'lan0','kind':'tap','address':'10.0.1.1/24'}"
+#define LAN1 "{'name':'lan1','kind':'tap','address':'10.0.2.1/24'}"
+#define UP0  "{'name':'up0','kind':'tun','address':'169.254.144.9/24'}"
+
+static void test_default_validates(void **state)
+{
+	(void)state;
+	shoal_config_default(cfg);
+	errs->count = 0;
+	assert_int_equal(shoal_config_validate(cfg, "default", errs), 0);
+	assert_int_equal(errs->count, 0);
+	assert_int_equal(cfg->n_interfaces, 2);
+	assert_string_equal(cfg->interfaces[0].name, "lan0");
+	assert_int_equal(cfg->interfaces[0].kind, SHOAL_CONFIG_IF_TAP);
+	assert_int_equal(cfg->interfaces[0].address, 0x0a000101u);
+	assert_int_equal(cfg->interfaces[0].prefix_len, 24);
+	assert_string_equal(cfg->interfaces[1].name, "lan1");
+	assert_int_equal(cfg->interfaces[1].address, 0x0a000201u);
+	assert_int_equal(cfg->interfaces[1].mtu, 1500);
+	assert_true(cfg->interfaces[1].offload);
+	assert_int_equal(cfg->api_address, 0x7f000001u);
+	assert_int_equal(cfg->api_port, 8144);
+	assert_string_equal(cfg->api_listen, "127.0.0.1:8144");
+	assert_string_equal(cfg->plugin_dir, "/usr/lib/shoal/plugins");
+	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
+	assert_string_equal(cfg->api_token_file, "/var/lib/shoal/api.token");
+	assert_int_equal(cfg->n_routes, 0);
+	assert_int_equal(cfg->n_plugins, 0);
+}
+
+static void test_minimal_file_takes_defaults(void **state)
+{
+	(void)state;
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->n_interfaces, 1);
+	assert_false(cfg->interfaces[0].has_mac);
+	uint8_t mac[6];
+	shoal_config_mac_from_name("lan0", mac);
+	assert_memory_equal(cfg->interfaces[0].mac, mac, 6);
+	assert_int_equal(cfg->api_port, 8144);
+	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
+}
+
+static void test_mac_from_name_stable_local_unicast_distinct(void **state)
+{
+	(void)state;
+	uint8_t a[6], b[6], c[6];
+	shoal_config_mac_from_name("lan0", a);
+	shoal_config_mac_from_name("lan0", b);
+	shoal_config_mac_from_name("lan1", c);
+	assert_memory_equal(a, b, 6);
+	assert_memory_not_equal(a, c, 6);
+	assert_int_equal(a[0], 0x02); /* locally administered, unicast */
+}
+
+static void test_full_file_round_trips(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/shoal_cfg_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text =
+	    "{\n"
+	    " \"interfaces\": [\n"
+	    "  {\"name\": \"lan0\", \"kind\": \"tap\", \"address\": \"10.0.1.1/24\",\n"
+	    "   \"mac\": \"02:00:00:00:01:01\", \"mtu\": 9000, \"offload\": false},\n"
+	    "  {\"name\": \"up0\", \"kind\": \"tun\", \"address\": \"169.254.144.9/24\"}],\n"
+	    " \"routes\": [{\"prefix\": \"0.0.0.0/0\", \"next_hop\": \"169.254.144.1\",\n"
+	    "              \"interface\": \"up0\"},\n"
+	    "            {\"prefix\": \"192.168.0.0/16\", \"next_hop\": \"10.0.1.254\"},\n"
+	    "            {\"prefix\": \"172.16.0.0/12\", \"interface\": \"lan0\"}],\n"
+	    " \"plugins\": [{\"name\": \"example\", \"config\": {\"greeting\": \"hi\", \"n\": "
+	    "3}},\n"
+	    "             {\"name\": \"stats\"}],\n"
+	    " \"plugin_dir\": \"/opt/shoal/plugins\",\n"
+	    " \"api\": {\"listen\": \"0.0.0.0:9000\", \"token_file\": \"/run/shoal/token\"},\n"
+	    " \"state_dir\": \"/run/shoal\"\n"
+	    "}\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	int rc = shoal_config_load_file(cfg, path, errs);
+	unlink(path);
+	if (rc != 0)
+		print_errors();
+	assert_int_equal(rc, 0);
+
+	assert_int_equal(cfg->n_interfaces, 2);
+	const struct shoal_config_interface *l = &cfg->interfaces[0];
+	assert_string_equal(l->name, "lan0");
+	assert_int_equal(l->kind, SHOAL_CONFIG_IF_TAP);
+	assert_int_equal(l->address, 0x0a000101u);
+	assert_int_equal(l->prefix_len, 24);
+	assert_true(l->has_mac);
+	static const uint8_t mac[6] = {2, 0, 0, 0, 1, 1};
+	assert_memory_equal(l->mac, mac, 6);
+	assert_int_equal(l->mtu, 9000);
+	assert_false(l->offload);
+	const struct shoal_config_interface *u = &cfg->interfaces[1];
+	assert_string_equal(u->name, "up0");
+	assert_int_equal(u->kind, SHOAL_CONFIG_IF_TUN);
+	assert_int_equal(u->address, 0xa9fe9009u);
+	assert_false(u->has_mac);
+	assert_int_equal(u->mtu, 1500);
+	assert_true(u->offload);
+
+	assert_int_equal(cfg->n_routes, 3);
+	assert_int_equal(cfg->routes[0].prefix, 0);
+	assert_int_equal(cfg->routes[0].prefix_len, 0);
+	assert_true(cfg->routes[0].has_next_hop);
+	assert_int_equal(cfg->routes[0].next_hop, 0xa9fe9001u);
+	assert_int_equal(cfg->routes[0].interface, 1);
+	assert_int_equal(cfg->routes[1].prefix, 0xc0a80000u);
+	assert_int_equal(cfg->routes[1].prefix_len, 16);
+	assert_int_equal(cfg->routes[1].next_hop, 0x0a0001feu);
+	assert_int_equal(cfg->routes[1].interface, 0); /* resolved from the next hop */
+	assert_string_equal(cfg->routes[1].interface_name, "lan0");
+	assert_false(cfg->routes[2].has_next_hop);
+	assert_int_equal(cfg->routes[2].interface, 0);
+
+	assert_int_equal(cfg->n_plugins, 2);
+	assert_string_equal(cfg->plugins[0].name, "example");
+	assert_string_equal(cfg->plugins[0].config_json, "{\"greeting\":\"hi\",\"n\":3}");
+	assert_string_equal(cfg->plugins[1].name, "stats");
+	assert_string_equal(cfg->plugins[1].config_json, "{}");
+
+	assert_string_equal(cfg->plugin_dir, "/opt/shoal/plugins");
+	assert_string_equal(cfg->api_listen, "0.0.0.0:9000");
+	assert_int_equal(cfg->api_address, 0);
+	assert_int_equal(cfg->api_port, 9000);
+	assert_string_equal(cfg->api_token_file, "/run/shoal/token");
+	assert_string_equal(cfg->state_dir, "/run/shoal");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	assert_int_equal(shoal_config_load_file(cfg, "/nonexistent/shoal.json", errs), -1);
+	assert_int_equal(errs->count, 1);
+	assert_string_equal(errs->msg[0], "/nonexistent/shoal.json: No such file or directory");
+}
+
+static void test_syntax_error_has_line_column(void **state)
+{
+	(void)state;
+	assert_int_equal(load("{\n  'interfaces': [\n    {'name': 'lan0',,}\n]}"), -1);
+	assert_int_equal(errs->count, 1);
+	assert_non_null(strstr(errs->msg[0], "cfg.json:3:"));
+	assert_int_equal(load("{'interfaces': [], 'interfaces': []}"), -1);
+	assert_non_null(strstr(errs->msg[0], "cfg.json:1:"));
+	assert_non_null(strstr(errs->msg[0], "duplicate"));
+}
+
+static void test_unknown_keys_every_level(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[" LAN0 "],'bogus':1}", "cfg.json: bogus: unknown key");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24','adress':1}"
+	           "]}",
+	           "cfg.json: interfaces[0].adress: unknown key");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','next_hop':"
+	           "'10.0.1.9','via':'x'}]}",
+	           "cfg.json: routes[0].via: unknown key");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'a','conf':{}}]}",
+	           "cfg.json: plugins[0].conf: unknown key");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'listen':'127.0.0.1:1','port':2}}",
+	           "cfg.json: api.port: unknown key");
+}
+
+static void test_shape_errors(void **state)
+{
+	(void)state;
+	expect_one("[]", "cfg.json: top level: expected an object, got an array");
+	expect_one("{}", "cfg.json: interfaces: missing required key");
+	expect_one("{'interfaces':[]}", "cfg.json: interfaces: at least one interface is required");
+	expect_one("{'interfaces':{}}", "cfg.json: interfaces: expected an array, got an object");
+	expect_one("{'interfaces':[3]}",
+	           "cfg.json: interfaces[0]: expected an object, got an integer");
+	expect_one("{'interfaces':[{'kind':'tap','address':'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].name: missing required key");
+	expect_one("{'interfaces':[{'name':'lan0','address':'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].kind: missing required key");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap'}]}",
+	           "cfg.json: interfaces[0].address: missing required key");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mtu':'1500'}]}",
+	           "cfg.json: interfaces[0].mtu: expected an integer, got a string");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'offload':1}]}",
+	           "cfg.json: interfaces[0].offload: expected true or false, got an integer");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'next_hop':'10.0.1.9'}]}",
+	           "cfg.json: routes[0].prefix: missing required key");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16'}]}",
+	           "cfg.json: routes[0]: needs \"next_hop\", \"interface\" or both");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'config':{}}]}",
+	           "cfg.json: plugins[0].name: missing required key");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'a','config':[]}]}",
+	           "cfg.json: plugins[0].config: expected an object, got an array");
+	expect_one("{'interfaces':[" LAN0 "],'api':'x'}",
+	           "cfg.json: api: expected an object, got a string");
+	expect_one("{'interfaces':[" LAN0 "],'state_dir':''}",
+	           "cfg.json: state_dir: must not be empty");
+	expect_one("{'interfaces':[" LAN0 "],'plugin_dir':7}",
+	           "cfg.json: plugin_dir: expected a string, got an integer");
+}
+
+static void test_interface_name_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[{'name':'lan/0','kind':'tap','address':'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].name: \"lan/0\" is not a valid interface name "
+	           "(1..15 characters of A-Z a-z 0-9 _ . -)");
+	expect_one("{'interfaces':[{'name':'abcdefghijklmnop','kind':'tap','address':"
+	           "'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].name: \"abcdefghijklmnop\" is not a valid interface "
+	           "name (1..15 characters of A-Z a-z 0-9 _ . -)");
+	/* 15 characters is fine. */
+	expect_ok("{'interfaces':[{'name':'abcdefghijklmno','kind':'tap','address':"
+	          "'10.0.1.1/24'}]}");
+	expect_one("{'interfaces':[{'name':'..','kind':'tap','address':'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].name: \"..\" is not a valid interface name "
+	           "(1..15 characters of A-Z a-z 0-9 _ . -)");
+	expect_one("{'interfaces':[" LAN0 ",{'name':'lan0','kind':'tap','address':'10.0.2.1/24'}]}",
+	           "cfg.json: interfaces[1].name: \"lan0\" is already used by interfaces[0]");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tapp','address':'10.0.1.1/24'}]}",
+	           "cfg.json: interfaces[0].kind: \"tapp\" is not an interface kind (expected "
+	           "\"tap\" or \"tun\")");
+}
+
+static void test_interface_address_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[" LAN0
+	           ",{'name':'lan1','kind':'tap','address':'10.0.1.300/24'}]}",
+	           "cfg.json: interfaces[1].address: \"10.0.1.300/24\" is not an IPv4 "
+	           "address/prefix");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1'}]}",
+	           "cfg.json: interfaces[0].address: \"10.0.1.1\" is not an IPv4 address/prefix");
+	expect_one(
+	    "{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/33'}]}",
+	    "cfg.json: interfaces[0].address: \"10.0.1.1/33\" is not an IPv4 address/prefix");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/0'}]}",
+	           "cfg.json: interfaces[0].address: \"10.0.1.1/0\": prefix length must be 1..32");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.0/24'}]}",
+	           "cfg.json: interfaces[0].address: \"10.0.1.0/24\" is the network address of "
+	           "10.0.1.0/24, not a host address");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.255/24'}]}",
+	           "cfg.json: interfaces[0].address: \"10.0.1.255/24\" is the broadcast address of "
+	           "10.0.1.0/24, not a host address");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'127.0.0.1/8'}]}",
+	           "cfg.json: interfaces[0].address: \"127.0.0.1/8\" is not a usable host address "
+	           "(0/8, 127/8 and 224.0.0.0 and above are refused)");
+	/* /31 and /32 have no network/broadcast address. */
+	expect_ok("{'interfaces':[{'name':'p0','kind':'tun','address':'10.0.0.0/31'},"
+	          "{'name':'p1','kind':'tun','address':'10.0.0.2/32'}]}");
+	expect_one("{'interfaces':[" LAN0 ",{'name':'lan1','kind':'tap','address':'10.0.0.1/16'}]}",
+	           "cfg.json: interfaces[1].address: 10.0.0.0/16 overlaps the network of "
+	           "interfaces[0] (lan0, 10.0.1.1/24)");
+}
+
+static void test_interface_mac_mtu_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mac':'02:00:00:00:01'}]}",
+	           "cfg.json: interfaces[0].mac: \"02:00:00:00:01\" is not a MAC address (expected "
+	           "aa:bb:cc:dd:ee:ff)");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mac':'02:00:00:00:01:0g'}]}",
+	           "cfg.json: interfaces[0].mac: \"02:00:00:00:01:0g\" is not a MAC address "
+	           "(expected aa:bb:cc:dd:ee:ff)");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mac':'01:00:5E:00:00:01'}]}",
+	           "cfg.json: interfaces[0].mac: \"01:00:5e:00:00:01\" is a multicast MAC address "
+	           "(the first octet must be even)");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mac':'00:00:00:00:00:00'}]}",
+	           "cfg.json: interfaces[0].mac: \"00:00:00:00:00:00\" is the zero MAC address");
+	expect_one("{'interfaces':[{'name':'up0','kind':'tun','address':'10.0.1.1/24',"
+	           "'mac':'02:00:00:00:00:01'}]}",
+	           "cfg.json: interfaces[0].mac: a tun interface has no MAC address");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mtu':67}]}",
+	           "cfg.json: interfaces[0].mtu: 67 is out of range (68..65535)");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'mtu':65536}]}",
+	           "cfg.json: interfaces[0].mtu: 65536 is out of range (68..65535)");
+	expect_ok("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	          "'mtu':68},{'name':'lan1','kind':'tap','address':'10.0.2.1/24','mtu':65535}]}");
+}
+
+static void test_route_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0','next_hop':"
+	           "'10.0.1.9'}]}",
+	           "cfg.json: routes[0].prefix: \"10.9.0.0\" is not an IPv4 address/prefix");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.1.0/16','next_hop':"
+	           "'10.0.1.9'}]}",
+	           "cfg.json: routes[0].prefix: \"10.9.1.0/16\" has host bits set; did you mean "
+	           "\"10.9.0.0/16\"?");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','next_hop':"
+	           "'10.0.1.9'},{'prefix':'10.9.0.0/16','next_hop':'10.0.1.8'}]}",
+	           "cfg.json: routes[1].prefix: 10.9.0.0/16 duplicates routes[0]");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','next_hop':"
+	           "'10.0.1.x'}]}",
+	           "cfg.json: routes[0].next_hop: \"10.0.1.x\" is not an IPv4 address");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','next_hop':"
+	           "'10.5.5.5'}]}",
+	           "cfg.json: routes[0].next_hop: 10.5.5.5 is not inside the connected network of "
+	           "any interface");
+	expect_one("{'interfaces':[" LAN0 "," LAN1 "],'routes':[{'prefix':'10.9.0.0/16',"
+	           "'next_hop':'10.0.2.9','interface':'lan0'}]}",
+	           "cfg.json: routes[0].next_hop: 10.0.2.9 is not inside the connected network of "
+	           "interface lan0 (10.0.1.0/24)");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','next_hop':"
+	           "'10.0.1.1'}]}",
+	           "cfg.json: routes[0].next_hop: 10.0.1.1 is the address of interface lan0");
+	expect_one("{'interfaces':[" LAN0 "],'routes':[{'prefix':'10.9.0.0/16','interface':"
+	           "'wan0'}]}",
+	           "cfg.json: routes[0].interface: no interface named \"wan0\"");
+	/* The issue's example: a default route over a TUN. */
+	expect_ok("{'interfaces':[" LAN0 "," UP0 "],'routes':[{'prefix':'0.0.0.0/0','next_hop':"
+	          "'169.254.144.1','interface':'up0'}]}");
+	assert_int_equal(cfg->routes[0].interface, 1);
+}
+
+static void test_plugin_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'../evil'}]}",
+	           "cfg.json: plugins[0].name: \"../evil\" is not a valid plugin name (1..31 "
+	           "characters of a-z 0-9 _)");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'my-nat'}]}",
+	           "cfg.json: plugins[0].name: \"my-nat\" is not a valid plugin name (1..31 "
+	           "characters of a-z 0-9 _)");
+	expect_one("{'interfaces':[" LAN0 "],'plugins':[{'name':'nat'},{'name':'nat'}]}",
+	           "cfg.json: plugins[1].name: \"nat\" is already used by plugins[0]");
+	char big[6000];
+	int n = snprintf(big, sizeof(big),
+	                 "{'interfaces':[" LAN0 "],'plugins':[{'name':'a',"
+	                 "'config':{'k':'");
+	memset(big + n, 'x', 4200);
+	snprintf(big + n + 4200, sizeof(big) - (size_t)n - 4200, "'}}]}");
+	assert_int_equal(load(big), -1);
+	assert_int_equal(errs->count, 1);
+	assert_non_null(strstr(errs->msg[0], "cfg.json: plugins[0].config: too large ("));
+}
+
+static void test_api_errors(void **state)
+{
+	(void)state;
+	expect_one("{'interfaces':[" LAN0 "],'api':{'listen':'127.0.0.1'}}",
+	           "cfg.json: api.listen: \"127.0.0.1\" is not an IPv4 address:port (e.g. "
+	           "\"127.0.0.1:8144\")");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'listen':'127.0.0.1:0'}}",
+	           "cfg.json: api.listen: \"127.0.0.1:0\" is not an IPv4 address:port (e.g. "
+	           "\"127.0.0.1:8144\")");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'listen':'localhost:80'}}",
+	           "cfg.json: api.listen: \"localhost:80\" is not an IPv4 address:port (e.g. "
+	           "\"127.0.0.1:8144\")");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'token_file':''}}",
+	           "cfg.json: api.token_file: must not be empty");
+}
+
+static void test_icmp_rate_limit(void **state)
+{
+	(void)state;
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->icmp_rate_per_s, 1000);
+	assert_int_equal(cfg->icmp_burst, 50);
+	expect_ok("{'interfaces':[" LAN0 "],'icmp':{'rate_per_s':0,'burst':5}}");
+	assert_int_equal(cfg->icmp_rate_per_s, 0);
+	assert_int_equal(cfg->icmp_burst, 5);
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'burst':0}}",
+	           "cfg.json: icmp.burst: 0 is out of range (1..1000000)");
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'rate_per_s':-1}}",
+	           "cfg.json: icmp.rate_per_s: -1 is out of range (0..1000000)");
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'rate':1}}",
+	           "cfg.json: icmp.rate: unknown key");
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	static char text[16384];
+	size_t off = (size_t)snprintf(text, sizeof(text), "{'interfaces':[");
+	for (int i = 0; i <= SHOAL_CONFIG_MAX_INTERFACES; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		                        "%s{'name':'t%d','kind':'tun','address':'10.%d.0.1/24'}",
+		                        i ? "," : "", i, i);
+	snprintf(text + off, sizeof(text) - off, "]}");
+	for (char *p = text; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	assert_int_equal(shoal_config_load_string(cfg, text, "cfg.json", errs), -1);
+	assert_int_equal(errs->count, 1);
+	assert_string_equal(errs->msg[0],
+	                    "cfg.json: interfaces: 65 entries, at most 64 are supported");
+}
+
+static void test_all_errors_reported(void **state)
+{
+	(void)state;
+	assert_int_equal(load("{'interfaces':[{'name':'lan0','kind':'x','address':'1/2','mtu':1,"
+	                      "'z':0}],'y':1}"),
+	                 -1);
+	assert_int_equal(errs->count, 5);
+	const char *paths[] = {"interfaces[0].z:", "interfaces[0].kind:", "interfaces[0].address:",
+	                       "interfaces[0].mtu:", " y:"};
+	for (int i = 0; i < 5; i++) {
+		bool found = false;
+		for (unsigned j = 0; j < errs->count; j++)
+			found = found || strstr(errs->msg[j], paths[i]) != NULL;
+		assert_true(found);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_default_validates),
+	    cmocka_unit_test(test_minimal_file_takes_defaults),
+	    cmocka_unit_test(test_mac_from_name_stable_local_unicast_distinct),
+	    cmocka_unit_test(test_full_file_round_trips),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_syntax_error_has_line_column),
+	    cmocka_unit_test(test_unknown_keys_every_level),
+	    cmocka_unit_test(test_shape_errors),
+	    cmocka_unit_test(test_interface_name_errors),
+	    cmocka_unit_test(test_interface_address_errors),
+	    cmocka_unit_test(test_interface_mac_mtu_errors),
+	    cmocka_unit_test(test_route_errors),
+	    cmocka_unit_test(test_plugin_errors),
+	    cmocka_unit_test(test_api_errors),
+	    cmocka_unit_test(test_icmp_rate_limit),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_all_errors_reported),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

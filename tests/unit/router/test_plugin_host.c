@@ -1,0 +1,606 @@
+/* test_plugin_host.c — plugin host: loading, ABI checks, rollback, hook chain, unload. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "shoal/plugin_host.h"
+
+static const char fixture_dir[] = SHOAL_TEST_FIXTURE_PLUGIN_DIR;
+static const char plugin_dir[] = SHOAL_TEST_PLUGIN_DIR;
+
+/* ---- environment seen by plugins ---- */
+
+struct test_env {
+	char log[4096];
+	size_t log_lines;
+	uint8_t sent[64];
+	size_t sent_len;
+	size_t sent_count;
+	uint64_t now;
+};
+
+static void test_env_log(void *user, enum shoal_log_level level, const char *plugin,
+                         const char *msg)
+{
+	struct test_env *te = user;
+	size_t used = strlen(te->log);
+	snprintf(te->log + used, sizeof(te->log) - used, "%d %s: %s\n", (int)level,
+	         plugin ? plugin : "-", msg);
+	te->log_lines++;
+}
+
+static int test_env_send(void *user, const uint8_t *datagram, size_t len)
+{
+	struct test_env *te = user;
+	if (len > sizeof(te->sent))
+		return -EMSGSIZE;
+	memcpy(te->sent, datagram, len);
+	te->sent_len = len;
+	te->sent_count++;
+	return 0;
+}
+
+static uint64_t test_env_now(void *user)
+{
+	return ((struct test_env *)user)->now;
+}
+
+struct fixture {
+	struct test_env env;
+	struct shoal_plugin_host *ph;
+	char err[SHOAL_PLUGIN_HOST_ERR_SIZE];
+	char path[512];
+	char expect[1024];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	struct shoal_plugin_host_env env = {
+	    .user = &f->env,
+	    .log = test_env_log,
+	    .send_datagram = test_env_send,
+	    .now_ms = test_env_now,
+	};
+	f->ph = shoal_plugin_host_create(plugin_dir, &env);
+	*state = f;
+	return f->ph ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	shoal_plugin_host_destroy(f->ph);
+	free(f);
+	return 0;
+}
+
+static const char *fixture_path(struct fixture *f, const char *name)
+{
+	snprintf(f->path, sizeof(f->path), "%s/%s.so", fixture_dir, name);
+	return f->path;
+}
+
+static int load_fixture(struct fixture *f, const char *name, const char *config)
+{
+	return shoal_plugin_host_load(f->ph, fixture_path(f, name), config, f->err, sizeof(f->err));
+}
+
+static uint64_t stat_value(const struct shoal_plugin_stat *arr, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(arr[i].name, name) == 0)
+			return arr[i].value;
+	fail_msg("no stat named %s", name);
+	return 0;
+}
+
+static uint64_t counter_of(struct fixture *f, size_t index, const char *name)
+{
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, index, &info), 0);
+	return stat_value(info.counters, info.counter_count, name);
+}
+
+/* A minimal IPv4 header with protocol `proto` in a buffer with spare capacity. */
+struct test_packet {
+	uint8_t buf[64];
+	struct shoal_packet_view view;
+};
+
+static void test_packet_init(struct test_packet *p, uint8_t proto)
+{
+	memset(p, 0, sizeof(*p));
+	p->buf[0] = 0x45;
+	p->buf[3] = 20;
+	p->buf[8] = 64;
+	p->buf[9] = proto;
+	p->view.data = p->buf;
+	p->view.len = 20;
+	p->view.capacity = sizeof(p->buf);
+	p->view.ingress_ifindex = 1;
+}
+
+/* ---- loading by name, example plugin ---- */
+
+static void test_example_loads_by_name_and_logs(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", "{\"label\": \"hello\"}", f->err,
+	                                        sizeof(f->err)),
+	                 0);
+	assert_string_equal(f->err, "");
+	assert_int_equal(shoal_plugin_host_count(f->ph), 1);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_string_equal(info.name, "example");
+	assert_string_equal(info.version, "1.0.0");
+	snprintf(f->expect, sizeof(f->expect), "%s/example.so", plugin_dir);
+	assert_string_equal(info.path, f->expect);
+	assert_int_equal(info.abi_major, SHOAL_PLUGIN_ABI_MAJOR);
+	assert_non_null(strstr(f->env.log, "2 example: example plugin loaded (hello)\n"));
+	assert_non_null(strstr(f->env.log, "2 example: loaded version 1.0.0 from "));
+	assert_int_equal(shoal_plugin_host_info(f->ph, 1, &info), -ENOENT);
+}
+
+static void test_example_counts_each_hook_and_tick(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+	struct test_packet p;
+	const char *by = "unset";
+	for (int i = 0; i < 3; i++) {
+		test_packet_init(&p, 17);
+		assert_int_equal(
+		    shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, &by),
+		    SHOAL_PLUGIN_CONTINUE);
+		assert_null(by);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		    shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_EGRESS, &p.view, NULL),
+		    SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(
+	    shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY, &p.view, NULL),
+	    SHOAL_PLUGIN_CONTINUE);
+	shoal_plugin_host_tick(f->ph, 5);
+	assert_int_equal(counter_of(f, 0, "ingress"), 3);
+	assert_int_equal(counter_of(f, 0, "egress"), 2);
+	assert_int_equal(counter_of(f, 0, "local_delivery"), 1);
+	assert_int_equal(counter_of(f, 0, "ticks"), 1);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_int_equal(info.hook_calls[SHOAL_PLUGIN_HOOK_INGRESS], 3);
+	assert_int_equal(info.verdicts[SHOAL_PLUGIN_HOOK_INGRESS][SHOAL_PLUGIN_CONTINUE], 3);
+	assert_int_equal(info.hook_calls[SHOAL_PLUGIN_HOOK_EGRESS], 2);
+	assert_int_equal(shoal_plugin_host_registration_count(f->ph), 5);
+}
+
+static void test_example_config_drops_protocol_with_reason(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", "{\"drop_protocol\": 6}", f->err,
+	                                        sizeof(f->err)),
+	                 0);
+	struct test_packet p;
+	test_packet_init(&p, 17);
+	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, NULL),
+	                 SHOAL_PLUGIN_CONTINUE);
+	test_packet_init(&p, 6);
+	const char *by = NULL;
+	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, &by),
+	                 SHOAL_PLUGIN_DROP);
+	assert_string_equal(by, "example");
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_true(p.view.drop_reason > 0 && p.view.drop_reason < info.drop_reason_count);
+	assert_string_equal(info.drop_reasons[p.view.drop_reason].name, "blocked_protocol");
+	assert_int_equal(stat_value(info.drop_reasons, info.drop_reason_count, "blocked_protocol"),
+	                 1);
+	assert_int_equal(stat_value(info.drop_reasons, info.drop_reason_count, "unspecified"), 0);
+}
+
+static void test_example_bad_config_fails_init_with_reason(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", "{\"drop_protocol\": \"tcp\"}",
+	                                        f->err, sizeof(f->err)),
+	                 -EINVAL);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin \"example\" (%s/example.so): init failed: config: drop_protocol must be "
+	         "an integer 0..255 (Invalid argument)",
+	         plugin_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_int_equal(shoal_plugin_host_count(f->ph), 0);
+}
+
+static void test_config_not_an_object_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", "[1]", f->err, sizeof(f->err)),
+	                 -EINVAL);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/example.so: bad config: not a JSON object", plugin_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_int_equal(shoal_plugin_host_count(f->ph), 0);
+}
+
+static void test_invalid_name_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_load(f->ph, "Ex-ample", NULL, f->err, sizeof(f->err)),
+	                 -EINVAL);
+	assert_string_equal(
+	    f->err, "plugin \"Ex-ample\": invalid name (expected [a-z0-9_]{1,31} or a path)");
+}
+
+/* ---- refusals leave the host unchanged ---- */
+
+static void load_example_first(struct fixture *f)
+{
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(shoal_plugin_host_registration_count(f->ph), 5);
+}
+
+static void assert_host_unchanged(struct fixture *f)
+{
+	assert_int_equal(shoal_plugin_host_count(f->ph), 1);
+	assert_int_equal(shoal_plugin_host_registration_count(f->ph), 5);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_string_equal(info.name, "example");
+	/* and the host still works */
+	struct test_packet p;
+	test_packet_init(&p, 1);
+	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, NULL),
+	                 SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(counter_of(f, 0, "ingress"), 1);
+}
+
+static void test_missing_file_is_refused_with_dlerror(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(shoal_plugin_host_load(f->ph, "nonexistent", NULL, f->err, sizeof(f->err)),
+	                 -ENOENT);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/nonexistent.so: cannot load: %s/nonexistent.so: cannot open shared "
+	         "object file: No such file or directory",
+	         plugin_dir, plugin_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+static void test_missing_symbol_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(load_fixture(f, "no_symbol", NULL), -ENOENT);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/no_symbol.so: no \"shoal_plugin\" symbol (not a Shoal plugin?)",
+	         fixture_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+static void test_wrong_abi_major_is_refused_naming_both_versions(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(load_fixture(f, "bad_abi", NULL), -EPROTO);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/bad_abi.so: ABI 2.0 not supported by host ABI %d.%d (needs major %d, "
+	         "minor <= %d)",
+	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, SHOAL_PLUGIN_ABI_MINOR,
+	         SHOAL_PLUGIN_ABI_MAJOR, SHOAL_PLUGIN_ABI_MINOR);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+static void test_newer_abi_minor_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(load_fixture(f, "too_new", NULL), -EPROTO);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/too_new.so: ABI %d.%d not supported by host ABI %d.%d (needs major %d, "
+	         "minor <= %d)",
+	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, SHOAL_PLUGIN_ABI_MINOR + 1,
+	         SHOAL_PLUGIN_ABI_MAJOR, SHOAL_PLUGIN_ABI_MINOR, SHOAL_PLUGIN_ABI_MAJOR,
+	         SHOAL_PLUGIN_ABI_MINOR);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+static void test_short_descriptor_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(load_fixture(f, "short_desc", NULL), -EPROTO);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/short_desc.so: descriptor size 16 too small for ABI %d.0 (needs %zu)",
+	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, sizeof(struct shoal_plugin_descriptor));
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+static void test_init_failure_is_refused_and_registrations_rolled_back(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	assert_int_equal(load_fixture(f, "init_fails", NULL), -ENODEV);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin \"init_fails\" (%s/init_fails.so): init failed: refusing to start: the "
+	         "fixture always fails (No such device)",
+	         fixture_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+	/* Retrying gives the same answer: nothing of the first attempt survived. */
+	assert_int_equal(load_fixture(f, "init_fails", NULL), -ENODEV);
+	assert_string_equal(f->err, f->expect);
+	assert_int_equal(shoal_plugin_host_registration_count(f->ph), 5);
+}
+
+static void test_duplicate_name_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	snprintf(f->path, sizeof(f->path), "%s/example.so", plugin_dir);
+	assert_int_equal(shoal_plugin_host_load(f->ph, f->path, NULL, f->err, sizeof(f->err)),
+	                 -EEXIST);
+	snprintf(f->expect, sizeof(f->expect),
+	         "plugin %s/example.so: a plugin named \"example\" is already loaded", plugin_dir);
+	assert_string_equal(f->err, f->expect);
+	assert_host_unchanged(f);
+}
+
+/* ---- the hook chain ---- */
+
+static enum shoal_plugin_verdict run_tagged(struct fixture *f, enum shoal_plugin_hook hook,
+                                            struct test_packet *p, const char **by)
+{
+	test_packet_init(p, 17);
+	return shoal_plugin_host_run(f->ph, hook, &p->view, by);
+}
+
+static void test_chain_runs_in_load_order(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_b", NULL), 0);
+	assert_int_equal(load_fixture(f, "tag_a", NULL), 0);
+	struct test_packet p;
+	for (int hook = 0; hook < SHOAL_PLUGIN_HOOK_COUNT_; hook++) {
+		const char *by = "unset";
+		assert_int_equal(run_tagged(f, (enum shoal_plugin_hook)hook, &p, &by),
+		                 SHOAL_PLUGIN_CONTINUE);
+		assert_null(by);
+		assert_int_equal(p.view.len, 22);
+		assert_memory_equal(p.buf + 20, "ba", 2);
+	}
+}
+
+static void test_consumed_stops_the_chain(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", "{\"local_delivery\": \"consume\"}"), 0);
+	assert_int_equal(load_fixture(f, "tag_b", NULL), 0);
+	struct test_packet p;
+	const char *by = NULL;
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY, &p, &by),
+	                 SHOAL_PLUGIN_CONSUMED);
+	assert_string_equal(by, "tag_a");
+	assert_int_equal(p.view.len, 21);
+	assert_int_equal(p.buf[20], 'a');
+	/* other hooks unaffected */
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, &by), SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(p.view.len, 22);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 1, &info), 0);
+	assert_int_equal(info.hook_calls[SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY], 0);
+	assert_int_equal(info.hook_calls[SHOAL_PLUGIN_HOOK_INGRESS], 1);
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_int_equal(info.verdicts[SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY][SHOAL_PLUGIN_CONSUMED], 1);
+}
+
+static void test_drop_stops_the_chain_and_counts_reason(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", NULL), 0);
+	assert_int_equal(load_fixture(f, "tag_b", "{\"egress\": \"drop\"}"), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+	struct test_packet p;
+	const char *by = NULL;
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_EGRESS, &p, &by), SHOAL_PLUGIN_DROP);
+	assert_string_equal(by, "tag_b");
+	assert_memory_equal(p.buf + 20, "ab", 2);
+	assert_int_equal(p.view.len, 22);
+	assert_int_equal(counter_of(f, 2, "egress"), 0); /* example never saw it */
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 1, &info), 0);
+	assert_string_equal(info.drop_reasons[p.view.drop_reason].name, "tagged");
+	assert_int_equal(stat_value(info.drop_reasons, info.drop_reason_count, "tagged"), 1);
+}
+
+static void test_drop_with_unknown_reason_counts_unspecified(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", "{\"ingress\": \"drop\", \"reason\": 999}"), 0);
+	struct test_packet p;
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, NULL), SHOAL_PLUGIN_DROP);
+	assert_int_equal(p.view.drop_reason, 0);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_int_equal(stat_value(info.drop_reasons, info.drop_reason_count, "unspecified"), 1);
+	assert_int_equal(stat_value(info.drop_reasons, info.drop_reason_count, "tagged"), 0);
+}
+
+static void test_unknown_verdict_is_an_unspecified_drop(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", "{\"ingress\": \"bogus\"}"), 0);
+	assert_int_equal(load_fixture(f, "tag_b", NULL), 0);
+	struct test_packet p;
+	const char *by = NULL;
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, &by), SHOAL_PLUGIN_DROP);
+	assert_string_equal(by, "tag_a");
+	assert_int_equal(p.view.len, 21);
+	assert_int_equal(p.view.drop_reason, 0);
+}
+
+static void test_empty_host_continues(void **state)
+{
+	struct fixture *f = *state;
+	struct test_packet p;
+	const char *by = "unset";
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, &by), SHOAL_PLUGIN_CONTINUE);
+	assert_null(by);
+	assert_int_equal(p.view.len, 20);
+}
+
+/* ---- host services ---- */
+
+static void test_tick_and_send_datagram_reach_the_env(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", "{\"send_on_tick\": 1}"), 0);
+	shoal_plugin_host_tick(f->ph, 1234);
+	shoal_plugin_host_tick(f->ph, 1250);
+	assert_int_equal(counter_of(f, 0, "ticks"), 2);
+	assert_int_equal(counter_of(f, 0, "last_tick"), 1250);
+	assert_int_equal(counter_of(f, 0, "sent"), 2);
+	assert_int_equal(f->env.sent_count, 2);
+	assert_int_equal(f->env.sent_len, 20);
+	for (size_t i = 0; i < 20; i++)
+		assert_int_equal(f->env.sent[i], 'a');
+}
+
+static void test_send_datagram_without_env_is_enotsup(void **state)
+{
+	(void)state;
+	struct shoal_plugin_host *ph = shoal_plugin_host_create(NULL, NULL);
+	assert_non_null(ph);
+	char path[512], err[SHOAL_PLUGIN_HOST_ERR_SIZE];
+	snprintf(path, sizeof(path), "%s/tag_a.so", fixture_dir);
+	assert_int_equal(
+	    shoal_plugin_host_load(ph, path, "{\"send_on_tick\": 1}", err, sizeof(err)), 0);
+	shoal_plugin_host_tick(ph, 1);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(ph, 0, &info), 0);
+	assert_int_equal(stat_value(info.counters, info.counter_count, "sent"), 0);
+	assert_int_equal(stat_value(info.counters, info.counter_count, "ticks"), 1);
+	/* without plugin_dir, names cannot be resolved */
+	assert_int_equal(shoal_plugin_host_load(ph, "example", NULL, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "plugin \"example\": no plugin_dir configured");
+	shoal_plugin_host_destroy(ph);
+}
+
+/* ---- unload ---- */
+
+static void test_unload_keeps_order_of_others(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", NULL), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(load_fixture(f, "tag_b", NULL), 0);
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "example", f->err, sizeof(f->err)), 0);
+	assert_non_null(strstr(f->env.log, "2 example: unloaded\n"));
+	assert_int_equal(shoal_plugin_host_count(f->ph), 2);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_string_equal(info.name, "tag_a");
+	assert_int_equal(shoal_plugin_host_info(f->ph, 1, &info), 0);
+	assert_string_equal(info.name, "tag_b");
+	struct test_packet p;
+	assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, NULL), SHOAL_PLUGIN_CONTINUE);
+	assert_memory_equal(p.buf + 20, "ab", 2);
+	assert_int_equal(p.view.len, 22);
+}
+
+static void test_unload_unknown_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "example", f->err, sizeof(f->err)),
+	                 -ENOENT);
+	assert_string_equal(f->err, "plugin \"example\": not loaded");
+}
+
+static void test_load_unload_cycles_reset_state(void **state)
+{
+	struct fixture *f = *state;
+	struct test_packet p;
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(
+		    shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+		assert_int_equal(load_fixture(f, "tag_a", NULL), 0);
+		assert_int_equal(load_fixture(f, "init_fails", NULL), -ENODEV);
+		assert_int_equal(load_fixture(f, "bad_abi", NULL), -EPROTO);
+		assert_int_equal(run_tagged(f, SHOAL_PLUGIN_HOOK_INGRESS, &p, NULL),
+		                 SHOAL_PLUGIN_CONTINUE);
+		assert_int_equal(counter_of(f, 0, "ingress"), 1); /* fresh state each time */
+		assert_int_equal(shoal_plugin_host_unload(f->ph, "example", f->err, sizeof(f->err)),
+		                 0);
+		assert_int_equal(shoal_plugin_host_unload(f->ph, "tag_a", f->err, sizeof(f->err)),
+		                 0);
+		assert_int_equal(shoal_plugin_host_count(f->ph), 0);
+		assert_int_equal(shoal_plugin_host_registration_count(f->ph), 0);
+	}
+}
+
+static void test_destroy_unloads_everything(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "tag_a", NULL), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, "example", NULL, f->err, sizeof(f->err)), 0);
+	/* teardown destroys the host with both loaded: ASan/LSan prove nothing leaks */
+	assert_int_equal(shoal_plugin_host_count(f->ph), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_example_loads_by_name_and_logs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_example_counts_each_hook_and_tick, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_example_config_drops_protocol_with_reason, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_example_bad_config_fails_init_with_reason, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_config_not_an_object_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invalid_name_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_file_is_refused_with_dlerror, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_symbol_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_abi_major_is_refused_naming_both_versions,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_abi_minor_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_descriptor_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_init_failure_is_refused_and_registrations_rolled_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_name_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_runs_in_load_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_consumed_stops_the_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_stops_the_chain_and_counts_reason, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_with_unknown_reason_counts_unspecified, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_verdict_is_an_unspecified_drop, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_host_continues, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tick_and_send_datagram_reach_the_env, setup,
+	                                    teardown),
+	    cmocka_unit_test(test_send_datagram_without_env_is_enotsup),
+	    cmocka_unit_test_setup_teardown(test_unload_keeps_order_of_others, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unload_unknown_is_enoent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_unload_cycles_reset_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_unloads_everything, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
