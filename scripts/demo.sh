@@ -108,6 +108,11 @@ while True:
 '
 api_here="ip netns exec shoal-demo curl http://127.0.0.1:$api_port/"
 py=$(command -v /usr/bin/python3 python3 | head -n 1)
+# Only relay (and advertise) the API when this shoald serves one.
+if ! ip netns exec shoal-demo ss -Hltn "sport = :$api_port" 2>/dev/null | grep -q .; then
+	api_here="not served by this build of shoald"
+	py=
+fi
 if [[ -n $py ]]; then
 	daemon_start relay_pid - api-relay "$py" -c "$relay_py" shoal-demo "$api_port"
 	if wait_for "API relay" 3 grep -q "relay: ready" "$SHOAL_LOG_api_relay"; then
