@@ -132,8 +132,7 @@ bench_shoald() {
 	tmpdir_create dir
 	cat >"$dir/shoald.json" <<-'EOF'
 		{"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24"},
-		                {"name": "lan1", "kind": "tap", "address": "10.0.2.1/24"}],
-		 "api": {"listen": "127.0.0.1:0"}}
+		                {"name": "lan1", "kind": "tap", "address": "10.0.2.1/24"}]}
 	EOF
 	daemon_start pid "$r" shoald "$shoald" -c "$dir/shoald.json"
 	wait_for_link "$r" lan0 10 && wait_for_link "$r" lan1 10 &&
