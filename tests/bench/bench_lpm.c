@@ -155,27 +155,33 @@ static double best_of(double a, double b)
 	return a > b ? a : b;
 }
 
-static int run_shoal(struct col *c, const struct route *rt, const uint32_t *addrs, uint32_t *out)
+static struct shoal_lpm *shoal_load(struct col *c, const struct route *rt)
 {
 	struct shoal_lpm_config cfg = {.max_routes = 1200000};
 	struct shoal_lpm *lpm = shoal_lpm_create(&cfg);
 	if (!lpm)
-		return -1;
+		return NULL;
 	double t0 = now_s();
 	for (size_t i = 0; i < N_ROUTES; i++) {
 		struct shoal_lpm_nh nh = bench_nh(rt[i].nh);
 		if (shoal_lpm_insert(lpm, rt[i].prefix, rt[i].len, &nh) != SHOAL_LPM_OK) {
 			fprintf(stderr, "shoal insert %zu failed\n", i);
 			shoal_lpm_destroy(lpm);
-			return -1;
+			return NULL;
 		}
 	}
 	c->load_s = now_s() - t0;
 	c->mem_mb = (double)shoal_lpm_memory(lpm) / 1e6;
+	return lpm;
+}
 
-	for (int pass = 0; pass < PASSES; pass++) {
+/* One pass of single and batched lookups; keeps the best rates. */
+static void shoal_pass(struct col *c, const struct shoal_lpm *lpm, const uint32_t *addrs,
+                       uint32_t *out)
+{
+	{
 		uint64_t sink = 0;
-		t0 = now_s();
+		double t0 = now_s();
 		for (size_t i = 0; i < N_LOOKUPS; i++)
 			sink += shoal_lpm_lookup(lpm, addrs[i]);
 		double t = now_s() - t0;
@@ -188,7 +194,13 @@ static int run_shoal(struct col *c, const struct route *rt, const uint32_t *addr
 		t = now_s() - t0;
 		c->batch_mps = best_of(c->batch_mps, N_LOOKUPS / t / 1e6);
 	}
-	/* translate ids to next-hop numbers for the comparison; check single == batch */
+}
+
+/* Checks single == batch, translates out[] to next-hop numbers, measures the churn. */
+static void shoal_finish(struct col *c, struct shoal_lpm *lpm, const struct route *rt,
+                         const uint32_t *addrs, uint32_t *out)
+{
+	double t0;
 	c->ok = true;
 	for (size_t i = 0; i < N_LOOKUPS; i++) {
 		if (out[i] != shoal_lpm_lookup(lpm, addrs[i]))
@@ -213,24 +225,23 @@ static int run_shoal(struct col *c, const struct route *rt, const uint32_t *addr
 		if ((uint32_t)shoal_nh_num(lpm, shoal_lpm_lookup(lpm, addrs[i])) != out[i])
 			c->ok = false;
 	shoal_lpm_destroy(lpm);
-	return 0;
 }
 
 #ifdef SHOAL_HAVE_DPDK
-static int run_rte(struct col *c, const struct route *rt, const uint32_t *addrs, uint32_t *out)
+static struct rte_lpm *rte_load(struct col *c, const struct route *rt)
 {
 	struct rte_lpm_config cfg = {.max_rules = 1200000, .number_tbl8s = 1 << 16, .flags = 0};
 	struct rte_lpm *lpm = rte_lpm_create("bench", SOCKET_ID_ANY, &cfg);
 	if (!lpm) {
 		fprintf(stderr, "rte_lpm_create: %s\n", rte_strerror(rte_errno));
-		return -1;
+		return NULL;
 	}
 	double t0 = now_s();
 	for (size_t i = 0; i < N_ROUTES; i++) {
 		if (rte_lpm_add(lpm, rt[i].prefix, rt[i].len, rt[i].nh) != 0) {
 			fprintf(stderr, "rte_lpm_add %zu failed\n", i);
 			rte_lpm_free(lpm);
-			return -1;
+			return NULL;
 		}
 	}
 	c->load_s = now_s() - t0;
@@ -239,10 +250,14 @@ static int run_rte(struct col *c, const struct route *rt, const uint32_t *addrs,
 	             (double)cfg.number_tbl8s * 256 * sizeof(struct rte_lpm_tbl_entry) +
 	             (double)cfg.max_rules * 8) /
 	            1e6;
+	return lpm;
+}
 
-	for (int pass = 0; pass < PASSES; pass++) {
+static void rte_pass(struct col *c, const struct rte_lpm *lpm, const uint32_t *addrs, uint32_t *out)
+{
+	{
 		uint64_t sink = 0;
-		t0 = now_s();
+		double t0 = now_s();
 		for (size_t i = 0; i < N_LOOKUPS; i++) {
 			uint32_t nh = 0;
 			sink += (uint64_t)rte_lpm_lookup(lpm, addrs[i], &nh) + nh;
@@ -257,6 +272,11 @@ static int run_rte(struct col *c, const struct route *rt, const uint32_t *addrs,
 		t = now_s() - t0;
 		c->batch_mps = best_of(c->batch_mps, N_LOOKUPS / t / 1e6);
 	}
+}
+
+static void rte_finish(struct col *c, struct rte_lpm *lpm, const struct route *rt, uint32_t *out)
+{
+	double t0;
 	for (size_t i = 0; i < N_LOOKUPS; i++)
 		out[i] = (out[i] & RTE_LPM_LOOKUP_SUCCESS) ? (out[i] & 0xffffff) : UINT32_MAX;
 	c->ok = true;
@@ -272,7 +292,6 @@ static int run_rte(struct col *c, const struct route *rt, const uint32_t *addrs,
 			c->ok = false;
 	c->ins_rate = N_CHURN / (now_s() - t0);
 	rte_lpm_free(lpm);
-	return 0;
 }
 #endif
 
@@ -323,10 +342,11 @@ int main(int argc, char **argv)
 	           1e4);
 
 	struct col cs = {0}, cr = {0};
-	if (run_shoal(&cs, rt, addrs, out_s) != 0)
+	struct shoal_lpm *slpm = shoal_load(&cs, rt);
+	if (!slpm)
 		return 1;
-	bool agree = cs.ok;
 #ifdef SHOAL_HAVE_DPDK
+	struct rte_lpm *rlpm = NULL;
 	if (want_rte) {
 		static char eal_args[][16] = {"bench_lpm", "--no-huge",   "--no-pci",
 		                              "-l",        "0",           "-m",
@@ -337,16 +357,30 @@ int main(int argc, char **argv)
 		if (rte_eal_init((int)(sizeof eal / sizeof eal[0]), eal) < 0) {
 			fprintf(stderr, "rte_eal_init failed: rte_lpm column skipped\n");
 			want_rte = false;
-		} else if (run_rte(&cr, rt, addrs, out_r) != 0) {
+		} else if (!(rlpm = rte_load(&cr, rt))) {
 			return 1;
-		} else {
-			size_t bad = 0;
-			for (size_t i = 0; i < N_LOOKUPS; i++)
-				bad += out_s[i] != out_r[i];
-			if (bad)
-				printf("MISMATCH: %zu of %d addresses differ\n", bad, N_LOOKUPS);
-			agree = agree && cr.ok && bad == 0;
 		}
+	}
+#endif
+	/* lookup passes alternate between the tables so both see the same machine load */
+	for (int pass = 0; pass < PASSES; pass++) {
+		shoal_pass(&cs, slpm, addrs, out_s);
+#ifdef SHOAL_HAVE_DPDK
+		if (rlpm)
+			rte_pass(&cr, rlpm, addrs, out_r);
+#endif
+	}
+	shoal_finish(&cs, slpm, rt, addrs, out_s);
+	bool agree = cs.ok;
+#ifdef SHOAL_HAVE_DPDK
+	if (rlpm) {
+		rte_finish(&cr, rlpm, rt, out_r);
+		size_t bad = 0;
+		for (size_t i = 0; i < N_LOOKUPS; i++)
+			bad += out_s[i] != out_r[i];
+		if (bad)
+			printf("MISMATCH: %zu of %d addresses differ\n", bad, N_LOOKUPS);
+		agree = agree && cr.ok && bad == 0;
 	}
 #endif
 	printf("%-24s %14s %14s %10s\n", "", "shoal_lpm", "rte_lpm", "ratio");

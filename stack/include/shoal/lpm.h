@@ -11,12 +11,14 @@
  *   - lookup(addr) returns the next hop of the longest stored prefix containing addr, or
  *     SHOAL_LPM_MISS. Updates take effect immediately (no rebuild step).
  *   - The table holds at most config.max_routes routes; inserting past that fails with
- *     SHOAL_LPM_FULL and changes nothing. Every failing call changes nothing.
+ *     SHOAL_LPM_FULL and changes nothing. Every failing call changes nothing (delete can in
+ *     principle fail with SHOAL_LPM_NO_MEMORY: it may need a new node block; the route stays).
  *
  * Next hops: a route carries a struct shoal_lpm_nh (gateway address or none = directly
  * attached, interface index). Identical next hops are interned: lookup returns a small
  * next-hop id, and shoal_lpm_nh_get() turns it into the next hop. Ids stay valid while a
- * route uses them.
+ * route uses them. A next hop without gateway is stored (and reported) with gateway 0.
+ * Structure, memory and update algorithm: docs/lpm.md.
  *
  * Addresses are host byte order (10.0.0.1 == 0x0a000001).
  * Ownership: create allocates everything; destroy frees it. lookup/lookup_batch never
