@@ -269,37 +269,46 @@ static bool dp_offload_ok(const struct dp_if *out, uint32_t next_hop)
 	return shoal_netif_lookup(out->netif, next_hop, &e) && e.state != SHOAL_NETIF_ENTRY_PENDING;
 }
 
+/* Runs one hook over the plugins with a view of p (egress: the interface index it leaves by,
+ * DP_NO_IF before routing) and takes back what the plugins rewrote. */
+static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_hook hook,
+                                         struct dp_pkt *p, unsigned egress, uint32_t next_hop)
+{
+	struct shoal_packet_view v = {
+	    .data = p->data,
+	    .len = (uint32_t)p->len,
+	    .headroom = (uint32_t)p->headroom,
+	    .capacity = (uint32_t)p->capacity,
+	    .ingress_ifindex = p->in < dp->n_ifs ? p->in + 1 : 0,
+	    .egress_ifindex = egress < dp->n_ifs ? egress + 1 : 0,
+	    .next_hop = next_hop,
+	    .flags = (p->csum_partial ? SHOAL_PACKET_F_CSUM_PARTIAL : 0) |
+	             (p->local_origin ? SHOAL_PACKET_F_LOCAL_ORIGIN : 0),
+	    .gso_size = p->gso_size,
+	    .csum_start = p->csum_start,
+	    .csum_offset = p->csum_offset,
+	};
+	enum shoal_plugin_verdict vd = shoal_plugin_host_run(dp->plugins, hook, &v, NULL);
+	p->data = v.data;
+	p->len = v.len;
+	p->headroom = v.headroom;
+	p->capacity = v.capacity;
+	return vd;
+}
+
 /* Egress hook, then size handling and the device. The datagram already has its final TTL. */
 static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, uint32_t next_hop)
 {
 	unsigned charge = p->in < dp->n_ifs ? p->in : out->index;
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
-		struct shoal_packet_view v = {
-		    .data = p->data,
-		    .len = (uint32_t)p->len,
-		    .headroom = (uint32_t)p->headroom,
-		    .capacity = (uint32_t)p->capacity,
-		    .ingress_ifindex = p->in < dp->n_ifs ? p->in + 1 : 0,
-		    .egress_ifindex = out->index + 1,
-		    .next_hop = next_hop,
-		    .flags = (p->csum_partial ? SHOAL_PACKET_F_CSUM_PARTIAL : 0) |
-		             (p->local_origin ? SHOAL_PACKET_F_LOCAL_ORIGIN : 0),
-		    .gso_size = p->gso_size,
-		    .csum_start = p->csum_start,
-		    .csum_offset = p->csum_offset,
-		};
 		enum shoal_plugin_verdict vd =
-		    shoal_plugin_host_run(dp->plugins, SHOAL_PLUGIN_HOOK_EGRESS, &v, NULL);
+		    dp_hook(dp, SHOAL_PLUGIN_HOOK_EGRESS, p, out->index, next_hop);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
 			return;
 		if (vd == SHOAL_PLUGIN_DROP) {
 			dp_drop(dp, charge, SHOAL_DP_DROP_PLUGIN);
 			return;
 		}
-		p->data = v.data;
-		p->len = v.len;
-		p->headroom = v.headroom;
-		p->capacity = v.capacity;
 	}
 
 	unsigned mtu = out->cfg.mtu;
@@ -481,33 +490,12 @@ static void dp_icmp_echo_reply(struct shoal_dp *dp, struct dp_pkt *p,
 
 /* ---------- pipeline ---------- */
 
-static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_hook hook,
-                                         struct dp_pkt *p)
-{
-	struct shoal_packet_view v = {
-	    .data = p->data,
-	    .len = (uint32_t)p->len,
-	    .headroom = (uint32_t)p->headroom,
-	    .capacity = (uint32_t)p->capacity,
-	    .ingress_ifindex = p->in < dp->n_ifs ? p->in + 1 : 0,
-	    .flags = p->csum_partial ? SHOAL_PACKET_F_CSUM_PARTIAL : 0,
-	    .gso_size = p->gso_size,
-	    .csum_start = p->csum_start,
-	    .csum_offset = p->csum_offset,
-	};
-	enum shoal_plugin_verdict vd = shoal_plugin_host_run(dp->plugins, hook, &v, NULL);
-	p->data = v.data;
-	p->len = v.len;
-	p->headroom = v.headroom;
-	p->capacity = v.capacity;
-	return vd;
-}
-
 static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_ipv4_hdr *h)
 {
 	dp->stats.delivered_local++;
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
-		enum shoal_plugin_verdict vd = dp_hook(dp, SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY, p);
+		enum shoal_plugin_verdict vd =
+		    dp_hook(dp, SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY, p, DP_NO_IF, 0);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
 			return;
 		if (vd == SHOAL_PLUGIN_DROP) {
@@ -650,7 +638,8 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 		return;
 	}
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
-		enum shoal_plugin_verdict vd = dp_hook(dp, SHOAL_PLUGIN_HOOK_INGRESS, &p);
+		enum shoal_plugin_verdict vd =
+		    dp_hook(dp, SHOAL_PLUGIN_HOOK_INGRESS, &p, DP_NO_IF, 0);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
 			return;
 		if (vd == SHOAL_PLUGIN_DROP) {
