@@ -22,10 +22,12 @@
  *   Routes of length 16..32: per /16 a sorted array of (low 16 bits, length, id) — ascending
  *   (prefix, length), which is also the order foreach reports.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE; posix_memalign */
 #include "shoal/lpm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
 	LPM_CHUNKS = 65536,
@@ -34,7 +36,10 @@ enum {
 	LPM_CLASSES = 134,      /* pool block sizes, in units of 2 words (max 9 + 256 words) */
 	LPM_GROUP = 16,         /* batch lookup interleave width */
 	LPM_ID_LIMIT = 1 << 30, /* next-hop ids must fit leaf encoding (id << 1 | 1) */
+	LPM_POOL_MIN = LPM_CHUNKS + 4096, /* words: tbl16 + a first few nodes */
 };
+
+static const size_t LPM_HUGE_PAGE = (size_t)2 << 20; /* transparent huge page size */
 
 static const uint32_t LPM_NONE = UINT32_MAX;
 static const size_t LPM_DEFAULT_MAX_ROUTES = 2000000;
@@ -78,14 +83,15 @@ struct shoal_lpm {
 	size_t max_routes;
 	size_t count;
 	bool popcnt; /* CPU has a popcount instruction */
+	bool huge;   /* allocate the pool 2 MB-aligned and ask for transparent huge pages */
 
-	uint32_t *tbl16;      /* LPM_CHUNKS lookup words */
+	uint32_t *tbl16;      /* LPM_CHUNKS lookup words: the first words of `pool` */
 	uint32_t *short_id;   /* routes /0../15: id or LPM_NONE, index (1 << len) + bits */
 	uint32_t *short_best; /* per /16: id of the longest route /0../15 covering it, or NONE */
 	struct lpm_chunk *chunks;
 	size_t store_bytes;
 
-	uint32_t *pool; /* nodes, addressed by word offset */
+	uint32_t *pool; /* tbl16, then the nodes, addressed by word offset (>= LPM_CHUNKS) */
 	size_t pool_cap, pool_used;
 	size_t pool_free; /* words on the free lists */
 	uint32_t free_head[LPM_CLASSES];
@@ -132,11 +138,18 @@ static inline __attribute__((always_inline)) uint32_t lpm_walk(const struct shoa
                                                                uint32_t addr)
 {
 	const uint32_t *pool = lpm->pool;
-	uint32_t e = lpm->tbl16[addr >> 16];
+	uint32_t e = pool[addr >> 16];
 	if (!(e & 1)) {
+		/* the bitmap and the entry are usually in different lines: fetch the
+		 * node's first lines together instead of one after the other */
+		__builtin_prefetch(pool + e + 16);
+		__builtin_prefetch(pool + e + 32);
+		__builtin_prefetch(pool + e + 48);
 		e = pool[lpm_node_pos(pool, e, (addr >> 8) & 255)];
-		if (!(e & 1))
+		if (!(e & 1)) {
+			__builtin_prefetch(pool + e + 16);
 			e = pool[lpm_node_pos(pool, e, addr & 255)];
+		}
 	}
 	return lpm_leaf_id(e);
 }
@@ -147,7 +160,7 @@ lpm_walk_group(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids
 	const uint32_t *pool = lpm->pool;
 	uint32_t e[LPM_GROUP];
 	for (unsigned k = 0; k < LPM_GROUP; k++) {
-		e[k] = lpm->tbl16[addrs[k] >> 16];
+		e[k] = pool[addrs[k] >> 16];
 		if (!(e[k] & 1))
 			__builtin_prefetch(pool + e[k]);
 	}
@@ -226,21 +239,49 @@ static size_t lpm_node_words(const uint32_t *n)
 	return LPM_HDR + runs;
 }
 
+/*
+ * Allocates a pool of at least *cap words. Past 2 MB it is 2 MB-aligned, rounded up to whole
+ * huge pages and marked MADV_HUGEPAGE: lookups then touch a handful of TLB entries instead of
+ * one 4 KB page per node. If the kernel declines (THP off, madvise error) the memory simply
+ * stays in small pages.
+ */
+static uint32_t *lpm_pool_new(const struct shoal_lpm *lpm, size_t *cap)
+{
+	size_t bytes = *cap * sizeof(uint32_t);
+	if (!lpm->huge || bytes < LPM_HUGE_PAGE)
+		return malloc(bytes);
+	bytes = (bytes + LPM_HUGE_PAGE - 1) & ~(LPM_HUGE_PAGE - 1);
+	void *p = NULL;
+	if (posix_memalign(&p, LPM_HUGE_PAGE, bytes) != 0)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	*cap = bytes / sizeof(uint32_t);
+	return p;
+}
+
+/* Moves the pool to a new allocation of `cap` words (tbl16 and offsets unchanged). */
+static bool lpm_pool_move(struct shoal_lpm *lpm, size_t cap)
+{
+	uint32_t *p = lpm_pool_new(lpm, &cap);
+	if (!p)
+		return false;
+	if (lpm->pool)
+		memcpy(p, lpm->pool, lpm->pool_used * sizeof *p);
+	free(lpm->pool);
+	lpm->pool = p;
+	lpm->tbl16 = p;
+	lpm->pool_cap = cap;
+	return true;
+}
+
 static bool lpm_pool_grow(struct shoal_lpm *lpm, size_t need)
 {
 	size_t cap = lpm->pool_cap + lpm->pool_cap / 4;
 	if (cap < lpm->pool_used + need)
 		cap = lpm->pool_used + need;
-	if (cap < 4096)
-		cap = 4096;
 	if (cap > UINT32_MAX - 1)
 		return false;
-	uint32_t *p = realloc(lpm->pool, cap * sizeof *p);
-	if (!p)
-		return false;
-	lpm->pool = p;
-	lpm->pool_cap = cap;
-	return true;
+	return lpm_pool_move(lpm, cap);
 }
 
 /* Returns the word offset of a block of at least `words` words, or LPM_NONE. */
@@ -284,18 +325,19 @@ static void lpm_pool_compact(struct shoal_lpm *lpm)
 		return;
 	size_t live = lpm->pool_used - lpm->pool_free;
 	size_t cap = live + live / 16 + 4096;
-	uint32_t *np = malloc(cap * sizeof *np);
+	uint32_t *np = lpm_pool_new(lpm, &cap);
 	if (!np)
 		return;
-	size_t used = 0;
+	memcpy(np, lpm->tbl16, LPM_CHUNKS * sizeof *np);
+	size_t used = LPM_CHUNKS;
 	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
-		uint32_t off = lpm->tbl16[ci];
+		uint32_t off = np[ci];
 		if (off & 1)
 			continue;
 		size_t words = lpm_node_words(lpm->pool + off);
 		uint32_t *n = np + used;
 		memcpy(n, lpm->pool + off, words * sizeof *n);
-		lpm->tbl16[ci] = (uint32_t)used;
+		np[ci] = (uint32_t)used;
 		used += lpm_block_words(words);
 		for (size_t j = LPM_HDR; j < words; j++) {
 			uint32_t kid = n[j];
@@ -309,6 +351,7 @@ static void lpm_pool_compact(struct shoal_lpm *lpm)
 	}
 	free(lpm->pool);
 	lpm->pool = np;
+	lpm->tbl16 = np;
 	lpm->pool_cap = cap;
 	lpm->pool_used = used;
 	lpm->pool_free = 0;
@@ -768,11 +811,16 @@ struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
 	__builtin_cpu_init();
 	lpm->popcnt = __builtin_cpu_supports("popcnt");
 #endif
-	lpm->tbl16 = malloc(LPM_CHUNKS * sizeof *lpm->tbl16);
+	lpm->huge = !(cfg && cfg->no_huge_pages);
+	lpm->pool_used = LPM_CHUNKS;
+	if (!lpm_pool_move(lpm, LPM_POOL_MIN)) {
+		free(lpm);
+		return NULL;
+	}
 	lpm->short_id = malloc(LPM_CHUNKS * sizeof *lpm->short_id);
 	lpm->short_best = malloc(LPM_CHUNKS * sizeof *lpm->short_best);
 	lpm->chunks = calloc(LPM_CHUNKS, sizeof *lpm->chunks);
-	if (!lpm->tbl16 || !lpm->short_id || !lpm->short_best || !lpm->chunks) {
+	if (!lpm->short_id || !lpm->short_best || !lpm->chunks) {
 		shoal_lpm_destroy(lpm);
 		return NULL;
 	}
@@ -795,7 +843,6 @@ void shoal_lpm_destroy(struct shoal_lpm *lpm)
 	free(lpm->chunks);
 	free(lpm->short_best);
 	free(lpm->short_id);
-	free(lpm->tbl16);
 	free(lpm);
 }
 
@@ -982,7 +1029,7 @@ size_t shoal_lpm_count(const struct shoal_lpm *lpm)
 
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm)
 {
-	return sizeof *lpm + 3 * LPM_CHUNKS * sizeof(uint32_t) +
+	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) +
 	       LPM_CHUNKS * sizeof(struct lpm_chunk) + lpm->store_bytes +
 	       lpm->pool_cap * sizeof(uint32_t) + (size_t)lpm->nh_cap * sizeof(struct lpm_nh_slot) +
 	       (size_t)lpm->nh_hash_cap * sizeof(uint32_t);

@@ -53,6 +53,10 @@ struct shoal_lpm_nh {
 
 struct shoal_lpm_config {
 	size_t max_routes; /* 0 selects the default, 2,000,000 */
+	/* false (default): the lookup structure is allocated 2 MB-aligned once it is that large
+	 * and marked for transparent huge pages (madvise; ignored where unsupported).
+	 * true: plain malloc (benchmarks compare both). Lookup results are the same. */
+	bool no_huge_pages;
 };
 
 /* Returns NULL on allocation failure. cfg may be NULL for defaults. */
