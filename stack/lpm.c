@@ -4,12 +4,16 @@
  * Design notes and figures: docs/lpm.md.
  *
  * Lookup structure
- *   tbl16[addr >> 16] is a word: odd = leaf (next-hop id << 1 | 1, all ones = miss), even =
- *   word offset of a node in `pool`. A node covers 256 slots (bits 15..8 of the address for
- *   level 1, bits 7..0 for level 2) stored as runs: header = 4 x 64-bit "run starts here"
- *   bitmap + 4 x 8-bit popcount of the preceding bitmap words, then one word per run (leaf or,
- *   in level 1, a level-2 node offset). slot i lives in run rank(i) - 1 where rank counts the
- *   set bits up to and including i.
+ *   One word array `pool`: its first 65,536 words are tbl16, the rest holds the nodes; past
+ *   2 MB it is 2 MB-aligned and marked for transparent huge pages. tbl16[addr >> 16] is a
+ *   word: odd = leaf (next-hop id << 1 | 1, all ones = miss), even = word offset of a level-1
+ *   node. A node covers 256 slots (bits 15..8 of the address for level 1, bits 7..0 for
+ *   level 2) stored as runs: header = 4 x 64-bit "run starts here" bitmap, 4 x 8-bit count of
+ *   the set bits before each bitmap word, a word (runs | kids << 16); then one 16-bit entry
+ *   per run: odd = leaf (id << 1 | 1, 0xffff = miss), even = 2 j for the j-th child of a
+ *   level-1 node at off, whose level-2 node offset is pool[off - 1 - j] (the kid table before
+ *   the header, padded to an even number of words). Slot i lives in run rank(i) - 1 where
+ *   rank counts the set bits up to and including i.
  *
  *   The run boundaries of a node depend only on which stored route covers each slot (never on
  *   next-hop values), so a change of next hop or of the inherited default (a route shorter
@@ -348,7 +352,7 @@ static bool lpm_pool_grow(struct shoal_lpm *lpm, size_t need)
 	size_t cap = lpm->pool_cap + lpm->pool_cap / 4;
 	if (cap < lpm->pool_used + need)
 		cap = lpm->pool_used + need;
-	if (cap > UINT32_MAX - 1)
+	if (cap > INT32_MAX) /* entries are addressed by 32-bit half-word index */
 		return false;
 	return lpm_pool_move(lpm, cap);
 }
