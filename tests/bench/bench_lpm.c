@@ -8,20 +8,17 @@
  * half inside table prefixes, best of 3 passes), delete and re-insert rates (100k routes).
  * Both tables must agree on every looked-up address (exit status 1 otherwise).
  *
- * Usage: bench_lpm [--no-dpdk] [--no-thp] [--rte-thp]
+ * Usage: bench_lpm [--no-dpdk] [--no-thp]
  *   --no-dpdk  skip the rte_lpm column (it needs a build with SHOAL_HAVE_DPDK)
  *   --no-thp   shoal without transparent huge pages (config.no_huge_pages), the same
  *              memory kind as rte_lpm, which runs with EAL --no-huge
- *   --rte-thp  after loading rte_lpm, move its tbl24 and tbl8s to transparent huge pages
- *              (madvise MADV_HUGEPAGE + MADV_COLLAPSE), so both tables use 2 MB pages
  */
-#define _DEFAULT_SOURCE /* clock_gettime; ssize_t for DPDK headers; madvise */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime; ssize_t for DPDK headers */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "shoal/lpm.h"
@@ -259,23 +256,6 @@ static struct rte_lpm *rte_load(struct col *c, const struct route *rt)
 	return lpm;
 }
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25 /* Linux 6.1 */
-#endif
-/* Asks for 2 MB pages over the whole 2 MB pages inside [p, p + len); returns MB collapsed. */
-static double bench_collapse(void *p, size_t len)
-{
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	uintptr_t b = ((uintptr_t)p + len) & ~(huge - 1);
-	if (b <= a)
-		return 0;
-	if (madvise((void *)a, b - a, MADV_HUGEPAGE) != 0 ||
-	    madvise((void *)a, b - a, MADV_COLLAPSE) != 0)
-		return -1;
-	return (double)(b - a) / (1 << 20);
-}
-
 static void rte_pass(struct col *c, const struct rte_lpm *lpm, const uint32_t *addrs, uint32_t *out)
 {
 	{
@@ -328,20 +308,17 @@ static void print_row(const char *name, const char *unit, double a, double b, bo
 
 int main(int argc, char **argv)
 {
-	bool want_rte = true, thp = true, rte_thp = false;
+	bool want_rte = true, thp = true;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-dpdk") == 0) {
 			want_rte = false;
 		} else if (strcmp(argv[i], "--no-thp") == 0) {
 			thp = false;
-		} else if (strcmp(argv[i], "--rte-thp") == 0) {
-			rte_thp = true;
 		} else {
-			fprintf(stderr, "usage: %s [--no-dpdk] [--no-thp] [--rte-thp]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--no-dpdk] [--no-thp]\n", argv[0]);
 			return 2;
 		}
 	}
-	(void)rte_thp; /* used only with DPDK */
 #ifndef SHOAL_HAVE_DPDK
 	if (want_rte)
 		puts("note: built without DPDK (pkg-config libdpdk not found): rte_lpm column "
@@ -396,13 +373,6 @@ int main(int argc, char **argv)
 			want_rte = false;
 		} else if (!(rlpm = rte_load(&cr, rt))) {
 			return 1;
-		} else if (rte_thp) {
-			double a = bench_collapse(rlpm->tbl24, sizeof rlpm->tbl24);
-			double b = bench_collapse(rlpm->tbl8, (size_t)(1 << 16) * 256 *
-			                                          sizeof(struct rte_lpm_tbl_entry));
-			printf(
-			    "rte_lpm: huge pages over tbl24 %.0f MB, tbl8 %.0f MB (-1 = failed)\n",
-			    a, b);
 		}
 	}
 #endif
