@@ -4,12 +4,16 @@
  * Design notes and figures: docs/lpm.md.
  *
  * Lookup structure
- *   tbl16[addr >> 16] is a word: odd = leaf (next-hop id << 1 | 1, all ones = miss), even =
- *   word offset of a node in `pool`. A node covers 256 slots (bits 15..8 of the address for
- *   level 1, bits 7..0 for level 2) stored as runs: header = 4 x 64-bit "run starts here"
- *   bitmap + 4 x 8-bit popcount of the preceding bitmap words, then one word per run (leaf or,
- *   in level 1, a level-2 node offset). slot i lives in run rank(i) - 1 where rank counts the
- *   set bits up to and including i.
+ *   One word array `pool`: its first 65,536 words are tbl16, the rest holds the nodes; past
+ *   2 MB it is 2 MB-aligned and marked for transparent huge pages. tbl16[addr >> 16] is a
+ *   word: odd = leaf (next-hop id << 1 | 1, all ones = miss), even = word offset of a level-1
+ *   node. A node covers 256 slots (bits 15..8 of the address for level 1, bits 7..0 for
+ *   level 2) stored as runs: header = 4 x 64-bit "run starts here" bitmap, 4 x 8-bit count of
+ *   the set bits before each bitmap word, a word (runs | kids << 16); then one 16-bit entry
+ *   per run: odd = leaf (id << 1 | 1, 0xffff = miss), even = 2 j for the j-th child of a
+ *   level-1 node at off, whose level-2 node offset is pool[off - 1 - j] (the kid table before
+ *   the header, padded to an even number of words). Slot i lives in run rank(i) - 1 where
+ *   rank counts the set bits up to and including i.
  *
  *   The run boundaries of a node depend only on which stored route covers each slot (never on
  *   next-hop values), so a change of next hop or of the inherited default (a route shorter
@@ -22,19 +26,26 @@
  *   Routes of length 16..32: per /16 a sorted array of (low 16 bits, length, id) — ascending
  *   (prefix, length), which is also the order foreach reports.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE; posix_memalign */
 #include "shoal/lpm.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
 	LPM_CHUNKS = 65536,
-	LPM_HDR = 9,            /* node header words: 4 x u64 bitmap, 4 x u8 counts */
-	LPM_SLOTS = 256,        /* slots per node */
-	LPM_CLASSES = 134,      /* pool block sizes, in units of 2 words (max 9 + 256 words) */
-	LPM_GROUP = 16,         /* batch lookup interleave width */
-	LPM_ID_LIMIT = 1 << 30, /* next-hop ids must fit leaf encoding (id << 1 | 1) */
+	LPM_HDR = 10,      /* node header words: 4 x u64 bitmap, 4 x u8 counts, runs | kids << 16 */
+	LPM_SLOTS = 256,   /* slots per node */
+	LPM_CLASSES = 198, /* pool block sizes, in 2 words (max 256 kids + 10 + 128 words) */
+	LPM_GROUP = 16,    /* batch lookup interleave width */
+	/* next-hop ids fit 16-bit leaves (id << 1 | 1; 0xffff = miss): ids 0..32,765 */
+	LPM_ID_LIMIT = 0x7fff,
+	LPM_LEAF16_MISS = 0xffff,
+	LPM_POOL_MIN = LPM_CHUNKS + 4096, /* words: tbl16 + a first few nodes */
 };
+
+static const size_t LPM_HUGE_PAGE = (size_t)2 << 20; /* transparent huge page size */
 
 static const uint32_t LPM_NONE = UINT32_MAX;
 static const size_t LPM_DEFAULT_MAX_ROUTES = 2000000;
@@ -78,14 +89,15 @@ struct shoal_lpm {
 	size_t max_routes;
 	size_t count;
 	bool popcnt; /* CPU has a popcount instruction */
+	bool huge;   /* allocate the pool 2 MB-aligned and ask for transparent huge pages */
 
-	uint32_t *tbl16;      /* LPM_CHUNKS lookup words */
+	uint32_t *tbl16;      /* LPM_CHUNKS lookup words: the first words of `pool` */
 	uint32_t *short_id;   /* routes /0../15: id or LPM_NONE, index (1 << len) + bits */
 	uint32_t *short_best; /* per /16: id of the longest route /0../15 covering it, or NONE */
 	struct lpm_chunk *chunks;
 	size_t store_bytes;
 
-	uint32_t *pool; /* nodes, addressed by word offset */
+	uint32_t *pool; /* tbl16, then the nodes, addressed by word offset (>= LPM_CHUNKS) */
 	size_t pool_cap, pool_used;
 	size_t pool_free; /* words on the free lists */
 	uint32_t free_head[LPM_CLASSES];
@@ -101,7 +113,7 @@ struct shoal_lpm {
 };
 
 /* ---------------------------------------------------------------------------------------- */
-/* Leaf encoding */
+/* Leaf encoding: 32 bits in tbl16, 16 bits in node entries */
 
 static uint32_t lpm_leaf_make(uint32_t id)
 {
@@ -113,9 +125,36 @@ static inline uint32_t lpm_leaf_id(uint32_t e)
 	return (e >> 1) | (e & 0x80000000u);
 }
 
+static uint16_t lpm_leaf16_make(uint32_t id)
+{
+	return id == LPM_NONE ? LPM_LEAF16_MISS : (uint16_t)((id << 1) | 1u);
+}
+
+static inline uint32_t lpm_leaf16_id(uint16_t v)
+{
+	uint32_t id = (uint32_t)v >> 1;
+	return id == LPM_LEAF16_MISS >> 1 ? SHOAL_LPM_MISS : id;
+}
+
+/* Node entries are 16-bit halves of pool words, addressed by half-word index h (the entry k
+ * of the node at word offset off is h = 2 * (off + LPM_HDR) + k); memcpy keeps the accesses
+ * free of type punning. */
+static inline uint16_t lpm_ent_get(const uint32_t *pool, size_t h)
+{
+	uint16_t v;
+	memcpy(&v, (const unsigned char *)pool + 2 * h, sizeof v);
+	return v;
+}
+
+static inline void lpm_ent_set(uint32_t *pool, size_t h, uint16_t v)
+{
+	memcpy((unsigned char *)pool + 2 * h, &v, sizeof v);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Lookup */
 
+/* Half-word index of the entry for slot i of the node at word offset off. */
 static inline __attribute__((always_inline)) uint32_t lpm_node_pos(const uint32_t *pool,
                                                                    uint32_t off, unsigned i)
 {
@@ -125,20 +164,27 @@ static inline __attribute__((always_inline)) uint32_t lpm_node_pos(const uint32_
 	memcpy(&bm, n + 2 * w, sizeof bm);
 	unsigned before = ((const uint8_t *)(n + 8))[w];
 	bm &= (2ull << (i & 63)) - 1;
-	return off + LPM_HDR + before + (unsigned)__builtin_popcountll(bm) - 1;
+	return 2 * (off + LPM_HDR) + before + (unsigned)__builtin_popcountll(bm) - 1;
 }
 
 static inline __attribute__((always_inline)) uint32_t lpm_walk(const struct shoal_lpm *lpm,
                                                                uint32_t addr)
 {
 	const uint32_t *pool = lpm->pool;
-	uint32_t e = lpm->tbl16[addr >> 16];
-	if (!(e & 1)) {
-		e = pool[lpm_node_pos(pool, e, (addr >> 8) & 255)];
-		if (!(e & 1))
-			e = pool[lpm_node_pos(pool, e, addr & 255)];
+	uint32_t e = pool[addr >> 16];
+	if (e & 1)
+		return lpm_leaf_id(e);
+	/* the bitmap and the entry are often in different lines: fetch the node's first
+	 * lines together instead of one after the other */
+	__builtin_prefetch(pool + e + 16);
+	__builtin_prefetch(pool + e + 32);
+	uint16_t v = lpm_ent_get(pool, lpm_node_pos(pool, e, (addr >> 8) & 255));
+	if (!(v & 1)) {
+		uint32_t kid = pool[e - 1 - (v >> 1)];
+		__builtin_prefetch(pool + kid + 16);
+		v = lpm_ent_get(pool, lpm_node_pos(pool, kid, addr & 255));
 	}
-	return lpm_leaf_id(e);
+	return lpm_leaf16_id(v);
 }
 
 static inline __attribute__((always_inline)) void
@@ -147,31 +193,39 @@ lpm_walk_group(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids
 	const uint32_t *pool = lpm->pool;
 	uint32_t e[LPM_GROUP];
 	for (unsigned k = 0; k < LPM_GROUP; k++) {
-		e[k] = lpm->tbl16[addrs[k] >> 16];
-		if (!(e[k] & 1))
+		e[k] = pool[addrs[k] >> 16];
+		if (!(e[k] & 1)) {
 			__builtin_prefetch(pool + e[k]);
+			__builtin_prefetch(pool + e[k] + 16);
+		}
 	}
 	uint32_t pos[LPM_GROUP];
 	for (unsigned k = 0; k < LPM_GROUP; k++) {
 		if (!(e[k] & 1)) {
 			pos[k] = lpm_node_pos(pool, e[k], (addrs[k] >> 8) & 255);
-			__builtin_prefetch(pool + pos[k]);
+			__builtin_prefetch((const unsigned char *)pool + 2 * (size_t)pos[k]);
 		}
 	}
 	for (unsigned k = 0; k < LPM_GROUP; k++) {
-		if (!(e[k] & 1)) {
-			e[k] = pool[pos[k]];
-			if (!(e[k] & 1))
-				e[k] = pool[lpm_node_pos(pool, e[k], addrs[k] & 255)];
+		if (e[k] & 1) {
+			ids[k] = lpm_leaf_id(e[k]);
+			continue;
 		}
-		ids[k] = lpm_leaf_id(e[k]);
+		uint16_t v = lpm_ent_get(pool, pos[k]);
+		if (!(v & 1)) {
+			uint32_t kid = pool[e[k] - 1 - (v >> 1)];
+			v = lpm_ent_get(pool, lpm_node_pos(pool, kid, addrs[k] & 255));
+		}
+		ids[k] = lpm_leaf16_id(v);
 	}
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define LPM_HAVE_POPCNT_TARGET 1
-static __attribute__((target("popcnt"))) uint32_t lpm_lookup_popcnt(const struct shoal_lpm *lpm,
-                                                                    uint32_t addr)
+/* noinline: shoal_lpm_lookup stays a flag test and a tail jump (inlining the fallback, which
+ * calls libgcc's popcount, made it save six registers on every lookup) */
+static __attribute__((target("popcnt"), noinline)) uint32_t
+lpm_lookup_popcnt(const struct shoal_lpm *lpm, uint32_t addr)
 {
 	return lpm_walk(lpm, addr);
 }
@@ -187,13 +241,19 @@ lpm_batch_popcnt(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *i
 }
 #endif
 
+static __attribute__((noinline)) uint32_t lpm_lookup_generic(const struct shoal_lpm *lpm,
+                                                             uint32_t addr)
+{
+	return lpm_walk(lpm, addr);
+}
+
 uint32_t shoal_lpm_lookup(const struct shoal_lpm *lpm, uint32_t addr)
 {
 #ifdef LPM_HAVE_POPCNT_TARGET
 	if (lpm->popcnt)
 		return lpm_lookup_popcnt(lpm, addr);
 #endif
-	return lpm_walk(lpm, addr);
+	return lpm_lookup_generic(lpm, addr);
 }
 
 void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids,
@@ -215,15 +275,76 @@ void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, 
 /* ---------------------------------------------------------------------------------------- */
 /* Node pool: blocks of 2k words, one free list per size class */
 
-static size_t lpm_node_words(const uint32_t *n)
+/*
+ * A node is a block [kid table][header][entries]: the word offset `off` of a node points at
+ * its header; its level-2 children's offsets sit just before it (child j at off - 1 - j, the
+ * table padded to an even number of words so that off stays even), and the entries, 16 bits
+ * each, follow the header.
+ */
+static unsigned lpm_node_runs(const uint32_t *n)
 {
-	size_t runs = 0;
-	for (unsigned w = 0; w < 4; w++) {
-		uint64_t bm;
-		memcpy(&bm, n + 2 * w, sizeof bm);
-		runs += (size_t)__builtin_popcountll(bm);
-	}
-	return LPM_HDR + runs;
+	return n[9] & 0xffff;
+}
+
+static size_t lpm_kid_words(unsigned kids)
+{
+	return (kids + 1u) & ~1u;
+}
+
+static size_t lpm_node_size(unsigned kids, unsigned runs)
+{
+	return lpm_kid_words(kids) + LPM_HDR + (runs + 1) / 2;
+}
+
+static unsigned lpm_node_kids(const uint32_t *n)
+{
+	return n[9] >> 16;
+}
+
+/* First word, size in words and number of children of the node at off. */
+static uint32_t lpm_node_block(const uint32_t *pool, uint32_t off, size_t *words, unsigned *kids)
+{
+	unsigned runs = lpm_node_runs(pool + off);
+	unsigned nk = lpm_node_kids(pool + off);
+	*words = lpm_node_size(nk, runs);
+	if (kids)
+		*kids = nk;
+	return off - (uint32_t)lpm_kid_words(nk);
+}
+
+/*
+ * Allocates a pool of at least *cap words. Past 2 MB it is 2 MB-aligned, rounded up to whole
+ * huge pages and marked MADV_HUGEPAGE: lookups then touch a handful of TLB entries instead of
+ * one 4 KB page per node. If the kernel declines (THP off, madvise error) the memory simply
+ * stays in small pages.
+ */
+static uint32_t *lpm_pool_new(const struct shoal_lpm *lpm, size_t *cap)
+{
+	size_t bytes = *cap * sizeof(uint32_t);
+	if (!lpm->huge || bytes < LPM_HUGE_PAGE)
+		return malloc(bytes);
+	bytes = (bytes + LPM_HUGE_PAGE - 1) & ~(LPM_HUGE_PAGE - 1);
+	void *p = NULL;
+	if (posix_memalign(&p, LPM_HUGE_PAGE, bytes) != 0)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	*cap = bytes / sizeof(uint32_t);
+	return p;
+}
+
+/* Moves the pool to a new allocation of `cap` words (tbl16 and offsets unchanged). */
+static bool lpm_pool_move(struct shoal_lpm *lpm, size_t cap)
+{
+	uint32_t *p = lpm_pool_new(lpm, &cap);
+	if (!p)
+		return false;
+	if (lpm->pool)
+		memcpy(p, lpm->pool, lpm->pool_used * sizeof *p);
+	free(lpm->pool);
+	lpm->pool = p;
+	lpm->tbl16 = p;
+	lpm->pool_cap = cap;
+	return true;
 }
 
 static bool lpm_pool_grow(struct shoal_lpm *lpm, size_t need)
@@ -231,16 +352,9 @@ static bool lpm_pool_grow(struct shoal_lpm *lpm, size_t need)
 	size_t cap = lpm->pool_cap + lpm->pool_cap / 4;
 	if (cap < lpm->pool_used + need)
 		cap = lpm->pool_used + need;
-	if (cap < 4096)
-		cap = 4096;
-	if (cap > UINT32_MAX - 1)
+	if (cap > INT32_MAX) /* entries are addressed by 32-bit half-word index */
 		return false;
-	uint32_t *p = realloc(lpm->pool, cap * sizeof *p);
-	if (!p)
-		return false;
-	lpm->pool = p;
-	lpm->pool_cap = cap;
-	return true;
+	return lpm_pool_move(lpm, cap);
 }
 
 /* Returns the word offset of a block of at least `words` words, or LPM_NONE. */
@@ -284,31 +398,35 @@ static void lpm_pool_compact(struct shoal_lpm *lpm)
 		return;
 	size_t live = lpm->pool_used - lpm->pool_free;
 	size_t cap = live + live / 16 + 4096;
-	uint32_t *np = malloc(cap * sizeof *np);
+	uint32_t *np = lpm_pool_new(lpm, &cap);
 	if (!np)
 		return;
-	size_t used = 0;
+	const uint32_t *op = lpm->pool;
+	memcpy(np, op, LPM_CHUNKS * sizeof *np);
+	size_t used = LPM_CHUNKS;
 	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
-		uint32_t off = lpm->tbl16[ci];
+		uint32_t off = np[ci];
 		if (off & 1)
 			continue;
-		size_t words = lpm_node_words(lpm->pool + off);
-		uint32_t *n = np + used;
-		memcpy(n, lpm->pool + off, words * sizeof *n);
-		lpm->tbl16[ci] = (uint32_t)used;
+		size_t words;
+		unsigned kids;
+		uint32_t start = lpm_node_block(op, off, &words, &kids);
+		memcpy(np + used, op + start, words * sizeof *np);
+		uint32_t noff = (uint32_t)used + (off - start);
+		np[ci] = noff;
 		used += lpm_block_words(words);
-		for (size_t j = LPM_HDR; j < words; j++) {
-			uint32_t kid = n[j];
-			if (kid & 1)
-				continue;
-			size_t kw = lpm_node_words(lpm->pool + kid);
-			memcpy(np + used, lpm->pool + kid, kw * sizeof *np);
-			n[j] = (uint32_t)used;
+		for (unsigned j = 0; j < kids; j++) {
+			uint32_t kid = np[noff - 1 - j];
+			size_t kw;
+			uint32_t ks = lpm_node_block(op, kid, &kw, NULL);
+			memcpy(np + used, op + ks, kw * sizeof *np);
+			np[noff - 1 - j] = (uint32_t)used + (kid - ks);
 			used += lpm_block_words(kw);
 		}
 	}
 	free(lpm->pool);
 	lpm->pool = np;
+	lpm->tbl16 = np;
 	lpm->pool_cap = cap;
 	lpm->pool_used = used;
 	lpm->pool_free = 0;
@@ -319,13 +437,16 @@ static void lpm_pool_compact(struct shoal_lpm *lpm)
 /* Frees a level-1 node and its level-2 children. */
 static void lpm_node_free_tree(struct shoal_lpm *lpm, uint32_t off)
 {
-	size_t words = lpm_node_words(lpm->pool + off);
-	for (size_t j = off + LPM_HDR; j < off + words; j++) {
-		uint32_t e = lpm->pool[j];
-		if (!(e & 1))
-			lpm_pool_free(lpm, e, lpm_node_words(lpm->pool + e));
+	size_t words;
+	unsigned kids;
+	uint32_t start = lpm_node_block(lpm->pool, off, &words, &kids);
+	for (unsigned j = 0; j < kids; j++) {
+		uint32_t kid = lpm->pool[off - 1 - j];
+		size_t kw;
+		uint32_t ks = lpm_node_block(lpm->pool, kid, &kw, NULL);
+		lpm_pool_free(lpm, ks, kw);
 	}
-	lpm_pool_free(lpm, off, words);
+	lpm_pool_free(lpm, start, words);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -396,37 +517,61 @@ static void lpm_sweep_run(struct lpm_sweep *sw, const struct lpm_chunk *c, uint3
 		lpm_run_emit(sw, sw->p, sw->stack[0].src);
 }
 
-static uint32_t lpm_src_leaf(const struct lpm_chunk *c, int32_t src, uint32_t dflt)
+/* Next-hop id of a run's source route, or dflt_id (inherited) when src < 0. */
+static uint32_t lpm_src_id(const struct lpm_chunk *c, int32_t src, uint32_t dflt_id)
 {
-	return src < 0 ? dflt : lpm_leaf_make(c->r[src].id);
+	return src < 0 ? dflt_id : c->r[src].id;
 }
 
-static void lpm_node_header(uint32_t *n, const struct lpm_sweep *sw)
+static void lpm_node_header(uint32_t *n, const struct lpm_sweep *sw, unsigned kids)
 {
 	uint64_t bm[4] = {0, 0, 0, 0};
-	for (unsigned k = 0; k < sw->n; k++)
+	unsigned per[4] = {0, 0, 0, 0};
+	for (unsigned k = 0; k < sw->n; k++) {
 		bm[sw->run[k].start >> 6] |= 1ull << (sw->run[k].start & 63);
+		per[sw->run[k].start >> 6]++;
+	}
 	uint8_t *cnt = (uint8_t *)(n + 8);
 	unsigned acc = 0;
 	for (unsigned w = 0; w < 4; w++) {
 		memcpy(n + 2 * w, &bm[w], sizeof bm[w]);
 		cnt[w] = (uint8_t)acc;
-		acc += (unsigned)__builtin_popcountll(bm[w]);
+		acc += per[w];
 	}
+	n[9] = sw->n | kids << 16;
 }
 
-/* Writes leaf values of a node's runs (child runs are left alone). */
-static void lpm_node_leaves(uint32_t *n, const struct lpm_sweep *sw, const struct lpm_chunk *c,
-                            uint32_t dflt)
+/* Writes leaf values of the runs of the node at off (child runs are left alone). */
+static void lpm_node_leaves(uint32_t *pool, uint32_t off, const struct lpm_sweep *sw,
+                            const struct lpm_chunk *c, uint32_t dflt_id)
 {
+	size_t h = 2 * ((size_t)off + LPM_HDR);
 	for (unsigned k = 0; k < sw->n; k++)
 		if (!sw->run[k].child)
-			n[LPM_HDR + k] = lpm_src_leaf(c, sw->run[k].src, dflt);
+			lpm_ent_set(pool, h + k,
+			            lpm_leaf16_make(lpm_src_id(c, sw->run[k].src, dflt_id)));
 }
 
-static uint32_t lpm_chunk_default(const struct shoal_lpm *lpm, uint32_t ci)
+/* Writes header, leaves, child entries and kid table of a level-1 node at off. */
+static void lpm_node_write1(uint32_t *pool, uint32_t off, const struct lpm_sweep *sw,
+                            const struct lpm_chunk *c, uint32_t dflt_id)
 {
-	return lpm_leaf_make(lpm->short_best[ci]);
+	unsigned kids = 0;
+	for (unsigned k = 0; k < sw->n; k++)
+		kids += sw->run[k].child;
+	lpm_node_header(pool + off, sw, kids);
+	lpm_node_leaves(pool, off, sw, c, dflt_id);
+	size_t h = 2 * ((size_t)off + LPM_HDR);
+	unsigned j = 0;
+	for (unsigned k = 0; k < sw->n; k++) {
+		if (!sw->run[k].child)
+			continue;
+		lpm_ent_set(pool, h + k, (uint16_t)(j << 1));
+		pool[off - 1 - j] = sw->run[k].kid;
+		j++;
+	}
+	if (j & 1)
+		pool[off - 1 - j] = 0; /* padding */
 }
 
 /*
@@ -436,65 +581,65 @@ static uint32_t lpm_chunk_default(const struct shoal_lpm *lpm, uint32_t ci)
 static bool lpm_chunk_rebuild(struct shoal_lpm *lpm, uint32_t ci)
 {
 	const struct lpm_chunk *c = &lpm->chunks[ci];
-	uint32_t dflt = lpm_chunk_default(lpm, ci);
+	uint32_t dflt = lpm->short_best[ci];
 	uint32_t old = lpm->tbl16[ci];
 	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
 	uint32_t word;
 
 	lpm_sweep_run(s1, c, 0, c->n, true, -1);
 	if (s1->n == 1 && !s1->run[0].child) {
-		word = lpm_src_leaf(c, s1->run[0].src, dflt);
+		word = lpm_leaf_make(lpm_src_id(c, s1->run[0].src, dflt));
 	} else {
-		unsigned made = 0;
-		word = LPM_NONE;
+		unsigned made = 0, kids = 0;
 		for (unsigned k = 0; k < s1->n; k++) {
 			struct lpm_run *run = &s1->run[k];
 			if (!run->child)
 				continue;
 			lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
-			uint32_t off = lpm_pool_alloc(lpm, LPM_HDR + s2->n);
+			uint32_t off = lpm_pool_alloc(lpm, lpm_node_size(0, s2->n));
 			if (off == LPM_NONE)
 				goto fail;
-			uint32_t *n = lpm->pool + off;
-			lpm_node_header(n, s2);
-			lpm_node_leaves(n, s2, c, dflt);
+			lpm_node_header(lpm->pool + off, s2, 0);
+			lpm_node_leaves(lpm->pool, off, s2, c, dflt);
 			run->kid = off;
 			made = k + 1;
+			kids++;
 		}
-		size_t old_words = (old & 1) ? 0 : lpm_node_words(lpm->pool + old);
-		if (old_words && (old_words + 1) / 2 == (LPM_HDR + s1->n + 1) / 2) {
-			/* same block size: rewrite the level-1 node in place, then free the
-			 * old children (their offsets are read before being overwritten) */
-			uint32_t *n = lpm->pool + old;
-			unsigned nk = 0;
-			for (size_t j = LPM_HDR; j < old_words; j++)
-				if (!(n[j] & 1))
-					lpm->old_kids[nk++] = n[j];
-			lpm_node_header(n, s1);
-			lpm_node_leaves(n, s1, c, dflt);
-			for (unsigned k = 0; k < s1->n; k++)
-				if (s1->run[k].child)
-					n[LPM_HDR + k] = s1->run[k].kid;
-			for (unsigned k = 0; k < nk; k++)
-				lpm_pool_free(lpm, lpm->old_kids[k],
-				              lpm_node_words(lpm->pool + lpm->old_kids[k]));
-			return true;
+		size_t words = lpm_node_size(kids, s1->n);
+		if (!(old & 1)) {
+			size_t old_words;
+			unsigned old_kids;
+			lpm_node_block(lpm->pool, old, &old_words, &old_kids);
+			if ((old_words + 1) / 2 == (words + 1) / 2 &&
+			    lpm_kid_words(old_kids) == lpm_kid_words(kids)) {
+				/* same block layout: rewrite the level-1 node in place, then free
+				 * the old children (their offsets are read before being
+				 * overwritten) */
+				for (unsigned j = 0; j < old_kids; j++)
+					lpm->old_kids[j] = lpm->pool[old - 1 - j];
+				lpm_node_write1(lpm->pool, old, s1, c, dflt);
+				for (unsigned j = 0; j < old_kids; j++) {
+					size_t kw;
+					uint32_t ks =
+					    lpm_node_block(lpm->pool, lpm->old_kids[j], &kw, NULL);
+					lpm_pool_free(lpm, ks, kw);
+				}
+				return true;
+			}
 		}
-		word = lpm_pool_alloc(lpm, LPM_HDR + s1->n);
-		if (word == LPM_NONE)
+		uint32_t start = lpm_pool_alloc(lpm, words);
+		if (start == LPM_NONE)
 			goto fail;
-		uint32_t *n = lpm->pool + word;
-		lpm_node_header(n, s1);
-		lpm_node_leaves(n, s1, c, dflt);
-		for (unsigned k = 0; k < s1->n; k++)
-			if (s1->run[k].child)
-				n[LPM_HDR + k] = s1->run[k].kid;
+		word = start + (uint32_t)lpm_kid_words(kids);
+		lpm_node_write1(lpm->pool, word, s1, c, dflt);
 		goto done;
 	fail:
 		for (unsigned k = 0; k < made; k++)
-			if (s1->run[k].child)
-				lpm_pool_free(lpm, s1->run[k].kid,
-				              lpm_node_words(lpm->pool + s1->run[k].kid));
+			if (s1->run[k].child) {
+				size_t kw;
+				uint32_t ks = lpm_node_block(lpm->pool, s1->run[k].kid, &kw, NULL);
+				lpm_pool_free(lpm, ks, kw);
+			}
 		return false;
 	}
 done:
@@ -508,23 +653,24 @@ done:
 static void lpm_chunk_refresh(struct shoal_lpm *lpm, uint32_t ci)
 {
 	const struct lpm_chunk *c = &lpm->chunks[ci];
-	uint32_t dflt = lpm_chunk_default(lpm, ci);
+	uint32_t dflt = lpm->short_best[ci];
 	uint32_t word = lpm->tbl16[ci];
 	struct lpm_sweep *s1 = &lpm->sweep1, *s2 = &lpm->sweep2;
 
 	lpm_sweep_run(s1, c, 0, c->n, true, -1);
 	if (word & 1) {
-		lpm->tbl16[ci] = lpm_src_leaf(c, s1->run[0].src, dflt);
+		lpm->tbl16[ci] = lpm_leaf_make(lpm_src_id(c, s1->run[0].src, dflt));
 		return;
 	}
-	uint32_t *n = lpm->pool + word;
-	lpm_node_leaves(n, s1, c, dflt);
+	lpm_node_leaves(lpm->pool, word, s1, c, dflt);
+	unsigned j = 0;
 	for (unsigned k = 0; k < s1->n; k++) {
 		const struct lpm_run *run = &s1->run[k];
 		if (!run->child)
 			continue;
 		lpm_sweep_run(s2, c, run->from, run->to, false, run->src);
-		lpm_node_leaves(lpm->pool + n[LPM_HDR + k], s2, c, dflt);
+		lpm_node_leaves(lpm->pool, lpm->pool[word - 1 - j], s2, c, dflt);
+		j++;
 	}
 }
 
@@ -768,11 +914,16 @@ struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
 	__builtin_cpu_init();
 	lpm->popcnt = __builtin_cpu_supports("popcnt");
 #endif
-	lpm->tbl16 = malloc(LPM_CHUNKS * sizeof *lpm->tbl16);
+	lpm->huge = !(cfg && cfg->no_huge_pages);
+	lpm->pool_used = LPM_CHUNKS;
+	if (!lpm_pool_move(lpm, LPM_POOL_MIN)) {
+		free(lpm);
+		return NULL;
+	}
 	lpm->short_id = malloc(LPM_CHUNKS * sizeof *lpm->short_id);
 	lpm->short_best = malloc(LPM_CHUNKS * sizeof *lpm->short_best);
 	lpm->chunks = calloc(LPM_CHUNKS, sizeof *lpm->chunks);
-	if (!lpm->tbl16 || !lpm->short_id || !lpm->short_best || !lpm->chunks) {
+	if (!lpm->short_id || !lpm->short_best || !lpm->chunks) {
 		shoal_lpm_destroy(lpm);
 		return NULL;
 	}
@@ -795,7 +946,6 @@ void shoal_lpm_destroy(struct shoal_lpm *lpm)
 	free(lpm->chunks);
 	free(lpm->short_best);
 	free(lpm->short_id);
-	free(lpm->tbl16);
 	free(lpm);
 }
 
@@ -982,7 +1132,7 @@ size_t shoal_lpm_count(const struct shoal_lpm *lpm)
 
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm)
 {
-	return sizeof *lpm + 3 * LPM_CHUNKS * sizeof(uint32_t) +
+	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) +
 	       LPM_CHUNKS * sizeof(struct lpm_chunk) + lpm->store_bytes +
 	       lpm->pool_cap * sizeof(uint32_t) + (size_t)lpm->nh_cap * sizeof(struct lpm_nh_slot) +
 	       (size_t)lpm->nh_hash_cap * sizeof(uint32_t);

@@ -8,7 +8,10 @@
  * half inside table prefixes, best of 3 passes), delete and re-insert rates (100k routes).
  * Both tables must agree on every looked-up address (exit status 1 otherwise).
  *
- * Usage: bench_lpm [--no-dpdk]   (the rte_lpm column needs a build with SHOAL_HAVE_DPDK)
+ * Usage: bench_lpm [--no-dpdk] [--no-thp]
+ *   --no-dpdk  skip the rte_lpm column (it needs a build with SHOAL_HAVE_DPDK)
+ *   --no-thp   shoal without transparent huge pages (config.no_huge_pages), the same
+ *              memory kind as rte_lpm, which runs with EAL --no-huge
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime; ssize_t for DPDK headers */
 #include <stdbool.h>
@@ -155,9 +158,9 @@ static double best_of(double a, double b)
 	return a > b ? a : b;
 }
 
-static struct shoal_lpm *shoal_load(struct col *c, const struct route *rt)
+static struct shoal_lpm *shoal_load(struct col *c, const struct route *rt, bool thp)
 {
-	struct shoal_lpm_config cfg = {.max_routes = 1200000};
+	struct shoal_lpm_config cfg = {.max_routes = 1200000, .no_huge_pages = !thp};
 	struct shoal_lpm *lpm = shoal_lpm_create(&cfg);
 	if (!lpm)
 		return NULL;
@@ -305,7 +308,17 @@ static void print_row(const char *name, const char *unit, double a, double b, bo
 
 int main(int argc, char **argv)
 {
-	bool want_rte = !(argc > 1 && strcmp(argv[1], "--no-dpdk") == 0);
+	bool want_rte = true, thp = true;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-dpdk") == 0) {
+			want_rte = false;
+		} else if (strcmp(argv[i], "--no-thp") == 0) {
+			thp = false;
+		} else {
+			fprintf(stderr, "usage: %s [--no-dpdk] [--no-thp]\n", argv[0]);
+			return 2;
+		}
+	}
 #ifndef SHOAL_HAVE_DPDK
 	if (want_rte)
 		puts("note: built without DPDK (pkg-config libdpdk not found): rte_lpm column "
@@ -342,7 +355,8 @@ int main(int argc, char **argv)
 	           1e4);
 
 	struct col cs = {0}, cr = {0};
-	struct shoal_lpm *slpm = shoal_load(&cs, rt);
+	printf("shoal: transparent huge pages %s\n", thp ? "requested" : "off (--no-thp)");
+	struct shoal_lpm *slpm = shoal_load(&cs, rt, thp);
 	if (!slpm)
 		return 1;
 #ifdef SHOAL_HAVE_DPDK

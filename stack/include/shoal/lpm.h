@@ -18,6 +18,8 @@
  * attached, interface index). Identical next hops are interned: lookup returns a small
  * next-hop id, and shoal_lpm_nh_get() turns it into the next hop. Ids stay valid while a
  * route uses them. A next hop without gateway is stored (and reported) with gateway 0.
+ * At most 32,766 distinct next hops are in use at once (ids 0..32,765, stored in 16 bits in
+ * the lookup nodes): an insert/replace that needs one more fails with SHOAL_LPM_FULL.
  * Structure, memory and update algorithm: docs/lpm.md.
  *
  * Addresses are host byte order (10.0.0.1 == 0x0a000001).
@@ -39,7 +41,7 @@ enum shoal_lpm_status {
 	SHOAL_LPM_EXISTS,     /* insert: that prefix is already present */
 	SHOAL_LPM_NOT_FOUND,  /* delete/get: no such prefix */
 	SHOAL_LPM_BAD_LENGTH, /* prefix length > 32 */
-	SHOAL_LPM_FULL,       /* max_routes reached, or next-hop ids exhausted */
+	SHOAL_LPM_FULL,       /* max_routes reached, or 32,766 distinct next hops in use */
 	SHOAL_LPM_NO_MEMORY,
 };
 
@@ -53,6 +55,10 @@ struct shoal_lpm_nh {
 
 struct shoal_lpm_config {
 	size_t max_routes; /* 0 selects the default, 2,000,000 */
+	/* false (default): the lookup structure is allocated 2 MB-aligned once it is that large
+	 * and marked for transparent huge pages (madvise; ignored where unsupported).
+	 * true: plain malloc (benchmarks compare both). Lookup results are the same. */
+	bool no_huge_pages;
 };
 
 /* Returns NULL on allocation failure. cfg may be NULL for defaults. */

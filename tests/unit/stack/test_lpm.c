@@ -321,6 +321,40 @@ static void test_next_hops_interned(void **state)
 	assert_null(shoal_lpm_nh_get(lpm, SHOAL_LPM_MISS));
 }
 
+/* Next-hop ids are 15 bits (32,766 distinct next hops at once): one more fails with FULL and
+ * changes nothing; every id, up to the largest, is looked up right at each level. */
+static void test_next_hop_limit(void **state)
+{
+	struct shoal_lpm *lpm = *state;
+	enum { LIMIT = 32766 };
+	for (uint32_t i = 0; i < LIMIT; i++) {
+		struct shoal_lpm_nh nh = nh_gw(i + 1, i);
+		/* /24s in 10.0.0.0/9, every 64th a /8 hole filler or a /28 below it */
+		uint32_t p = ip(10, 0, 0, 0) + (i << 8);
+		unsigned len = i % 64 == 63 ? 28 : 24;
+		assert_int_equal(shoal_lpm_insert(lpm, p, len, &nh), SHOAL_LPM_OK);
+	}
+	for (uint32_t i = 0; i < LIMIT; i += 7)
+		assert_int_equal(route_if(lpm, ip(10, 0, 0, 5) + (i << 8)), i);
+	assert_int_equal(route_if(lpm, ip(10, 0, 0, 5) + ((uint32_t)(LIMIT - 1) << 8)), LIMIT - 1);
+
+	struct shoal_lpm_nh extra = nh_gw(ip(1, 2, 3, 4), 99999);
+	assert_int_equal(shoal_lpm_insert(lpm, ip(20, 0, 0, 0), 8, &extra), SHOAL_LPM_FULL);
+	assert_int_equal(shoal_lpm_insert(lpm, ip(10, 0, 0, 0), 8, &extra), SHOAL_LPM_FULL);
+	assert_int_equal(shoal_lpm_count(lpm), LIMIT);
+	assert_int_equal(route_if(lpm, ip(20, 0, 0, 1)), -1);
+	assert_int_equal(route_if(lpm, ip(10, 200, 0, 1)), -1);
+
+	/* an existing next hop is still fine; freeing one id makes room for a new one */
+	struct shoal_lpm_nh old = nh_gw(LIMIT, LIMIT - 1);
+	assert_int_equal(shoal_lpm_insert(lpm, ip(10, 0, 0, 0), 8, &old), SHOAL_LPM_OK);
+	assert_int_equal(route_if(lpm, ip(10, 200, 0, 1)), LIMIT - 1);
+	assert_int_equal(shoal_lpm_delete(lpm, ip(10, 0, 1, 0), 24), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_insert(lpm, ip(20, 0, 0, 0), 8, &extra), SHOAL_LPM_OK);
+	assert_int_equal(route_if(lpm, ip(20, 0, 0, 1)), 99999);
+	assert_int_equal(route_if(lpm, ip(10, 0, 1, 1)), LIMIT - 1);
+}
+
 static void test_memory_reported(void **state)
 {
 	struct shoal_lpm *lpm = *state;
@@ -555,6 +589,7 @@ int main(void)
 	    cmocka_unit_test(test_full_changes_nothing),
 	    cmocka_unit_test_setup_teardown(test_foreach_order_and_count, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_next_hops_interned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_next_hop_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memory_reported, setup, teardown),
 	    cmocka_unit_test(test_model_random_100k),
 	};
