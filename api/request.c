@@ -262,7 +262,7 @@ static int request_match_v1(const char *rest, struct shoal_api_target *t, struct
 	if (strncmp(rest, "routes/", 7) == 0) {
 		const char *p = rest + 7;
 		const char *slash = strchr(p, '/');
-		if (slash && strchr(slash + 1, '/'))
+		if (*p == '\0' || (slash && strchr(slash + 1, '/')))
 			return 0; /* deeper: not found */
 		if (shoal_api_parse_prefix(p, &t->prefix, &t->prefix_len, e) != 0)
 			return -1;
@@ -275,7 +275,7 @@ static int request_match_v1(const char *rest, struct shoal_api_target *t, struct
 	}
 	if (strncmp(rest, "arp/", 4) == 0) {
 		const char *p = rest + 4;
-		if (strchr(p, '/'))
+		if (*p == '\0' || strchr(p, '/'))
 			return 0;
 		if (shoal_api_parse_ipv4(p, &t->ip) != 0)
 			return shoal_api_error_set(e, 400, "invalid_address",
