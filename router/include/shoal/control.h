@@ -143,8 +143,8 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size);
 /* Data-plane thread, after every other caller is gone. NULL is a no-op. */
 void shoal_ctl_destroy(struct shoal_ctl *c);
-/* Data-plane thread: re-applies the API state on top after shoal_dp_reload (SIGHUP). */
-void shoal_ctl_reapply(struct shoal_ctl *c);
+/* SIGHUP needs nothing from control: shoal_dp_reload swaps the configuration routes under
+ * the API overlay (routes.h), and static ARP entries are not part of the configuration. */
 
 /* Every function below: any thread but the data plane; blocks; returns the status (also in
  * e). */
@@ -174,17 +174,19 @@ enum shoal_ctl_status shoal_ctl_route_batch(struct shoal_ctl *c, const struct sh
                                             size_t n, size_t *failed_index,
                                             struct shoal_ctl_error *e);
 
-/* interface NULL: all TAPs. NOT_FOUND unknown_interface. Sorted by (interface, ip). */
+/* interface NULL: all TAPs. INVALID unknown_interface. Sorted by (interface order, ip). */
 enum shoal_ctl_status shoal_ctl_arp_list(struct shoal_ctl *c, const char *interface,
                                          struct shoal_ctl_arp_entry **out, size_t *n,
                                          struct shoal_ctl_error *e);
 /* interface NULL: the TAP whose connected network holds ip. CREATED (also when it replaced an
- * entry) | INVALID invalid_mac / unknown_interface / ip_not_on_link | STORAGE. */
+ * entry) | INVALID invalid_mac / unknown_interface / not_arp_interface (tun) / ip_not_on_link
+ * / invalid_ip (a router address) | FULL arp_cache_full | STORAGE. */
 enum shoal_ctl_status shoal_ctl_arp_add_static(struct shoal_ctl *c, const char *interface,
                                                uint32_t ip, const uint8_t mac[6],
                                                struct shoal_ctl_arp_entry *out,
                                                struct shoal_ctl_error *e);
-/* interface NULL: any. OK | NOT_FOUND arp_entry_not_found | STORAGE. */
+/* interface NULL: any. OK | NOT_FOUND arp_entry_not_found | INVALID unknown_interface |
+ * STORAGE. Any entry (dynamic, pending, static). */
 enum shoal_ctl_status shoal_ctl_arp_delete(struct shoal_ctl *c, const char *interface, uint32_t ip,
                                            struct shoal_ctl_error *e);
 /* Dynamic (and pending) entries only; interface NULL: every TAP. */
@@ -198,7 +200,8 @@ enum shoal_ctl_status shoal_ctl_interfaces(struct shoal_ctl *c, struct shoal_ctl
 enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_plugin **out,
                                         size_t *n, struct shoal_ctl_error *e);
 /* CREATED | CONFLICT plugin_exists (already loaded) | INVALID plugin_load_failed (message =
- * the host's error). config_json NULL: "{}". out may be NULL. */
+ * the host's error) / invalid_plugin_name (not [a-z0-9_]{1,31}: never a path). config_json
+ * NULL: "{}". out may be NULL. */
 enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
                                             const char *config_json, struct shoal_ctl_plugin *out,
                                             struct shoal_ctl_error *e);
@@ -208,7 +211,7 @@ enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *n
 /* Plugin endpoints /api/v1/NAME/SUBPATH (plugin ABI 1.1 `http` hook, run on the data plane).
  * body may be NULL. On OK: *http_status is the plugin's status and *reply_body (malloc'd,
  * JSON text, caller frees) its reply. NOT_FOUND plugin_not_found when no plugin NAME is
- * loaded or it has no http hook. */
+ * loaded or it has no http hook; INTERNAL plugin_failed when the hook failed. */
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
                                             const char *method, const char *subpath,
                                             const char *body, size_t body_len,

@@ -327,7 +327,7 @@ static void test_short_descriptor_is_refused(void **state)
 	assert_int_equal(load_fixture(f, "short_desc", NULL), -EPROTO);
 	snprintf(f->expect, sizeof(f->expect),
 	         "plugin %s/short_desc.so: descriptor size 16 too small for ABI %d.0 (needs %zu)",
-	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, sizeof(struct shoal_plugin_descriptor));
+	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, shoal_plugin_descriptor_size_for_minor(0));
 	assert_string_equal(f->err, f->expect);
 	assert_host_unchanged(f);
 }
