@@ -332,6 +332,25 @@ static void test_short_descriptor_is_refused(void **state)
 	assert_host_unchanged(f);
 }
 
+/* ABI 1.1: the host calls the http hook of the named plugin with a preset reply. */
+static void test_http_hook_of_example(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	assert_non_null(reply);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "GET", "stats", NULL, 0, reply),
+	                 0);
+	assert_int_equal(reply->status, 200);
+	assert_non_null(strstr(reply->body, "\"ingress\":0"));
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "POST", "stats", "{}", 2, reply),
+	                 0);
+	assert_int_equal(reply->status, 405);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "nope", "GET", "stats", NULL, 0, reply),
+	                 -ENOENT);
+	free(reply);
+}
+
 static void test_init_failure_is_refused_and_registrations_rolled_back(void **state)
 {
 	struct fixture *f = *state;
@@ -581,6 +600,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_wrong_abi_major_is_refused_naming_both_versions,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_abi_minor_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_hook_of_example, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_short_descriptor_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_init_failure_is_refused_and_registrations_rolled_back, setup, teardown),
