@@ -44,6 +44,7 @@ struct server_request {
 	char *raw; /* request target as sent */
 	bool headers_done;
 	enum shoal_api_method method;
+	char method_name[16]; /* as sent, for messages */
 	struct shoal_api_target target;
 	char *body;
 	size_t len, cap;
@@ -724,7 +725,7 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 	}
 	if (!(t->methods & q->method)) {
 		shoal_api_error_set(&e, 405, "method_not_allowed", "%s is not allowed on %.200s",
-		                    server_method_name(q->method), t->path);
+		                    q->method_name, t->path);
 		server_reply_error(&r, &e);
 		shoal_api_allow_string(t->methods, r.allow, sizeof(r.allow));
 		*ret = server_send(conn, &r);
@@ -803,6 +804,7 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 	if (!q->headers_done) {
 		q->headers_done = true;
 		q->method = shoal_api_method_from_string(method);
+		snprintf(q->method_name, sizeof(q->method_name), "%s", method);
 		struct shoal_api_error e;
 		if (shoal_api_target_parse(q->raw, &q->target, &e) != 0)
 			return server_send_error(conn, &e);
@@ -932,7 +934,6 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 		free(api);
 		return -1;
 	}
-	shoal_log(SHOAL_LOG_INFO, "api: listening on port %u", api->port);
 	*out = api;
 	return 0;
 }

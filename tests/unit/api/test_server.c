@@ -736,6 +736,7 @@ static void test_not_found_and_method_not_allowed(void **state)
 	assert_string_equal(resp_header("Allow"), "POST");
 	expect_error(api_call("PATCH", "/api/v1/routes/10.2.0.0/16", NULL), 405,
 	             "method_not_allowed");
+	assert_non_null(strstr(resp_body(), "PATCH is not allowed on /api/v1/routes/10.2.0.0/16"));
 	assert_string_equal(resp_header("Allow"), "GET, HEAD, PUT, DELETE");
 	expect_error(api_call("POST", "/api/v1/health", NULL), 405, "method_not_allowed");
 	expect_error(http("POST", "/index.html", NULL, NULL), 405, "method_not_allowed");
