@@ -51,7 +51,7 @@ api_init() {
 	API_PLUGINS=$TMP/plugins
 	mkdir -p "$API_PLUGINS"
 	if [[ -f $SHOAL_BUILD/plugins/example.so ]]; then
-		ln -sf "$SHOAL_BUILD/plugins/example.so" "$API_PLUGINS/"
+		ln -sf "$(realpath "$SHOAL_BUILD/plugins/example.so")" "$API_PLUGINS/"
 	fi
 }
 
@@ -73,7 +73,7 @@ api_start() {
 	sd_start SD_PID "$R" "$SD_LABEL" "$1" lan0 lan1 || return 1
 	sd_attach "$R" lan0 "$H1" 10.0.1.2/24 10.0.1.1 || return 1
 	sd_attach "$R" lan1 "$H2" 10.0.2.2/24 10.0.2.1 || return 1
-	if ! ip -n "$H2" addr show dev lo | grep -q 10.0.9.2; then
+	if [[ $(ip -n "$H2" addr show dev lo) != *10.0.9.2/24* ]]; then
 		ip -n "$H2" addr add 10.0.9.2/24 dev lo || return 1
 	fi
 	wait_for_port "$R" "$API_PORT" 10 || return 1
