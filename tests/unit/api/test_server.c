@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shoal/api.h"
@@ -914,7 +915,19 @@ static void test_listen_failure_is_reported(void **state)
 static void test_stop_closes_everything(void **state)
 {
 	(void)state;
+	/* An idle keep-alive connection must not hold stop up (it would until the timeout). */
+	int fd = http_connect();
+	const char *req = "GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n";
+	write_all(fd, req, strlen(req));
+	char buf[512];
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	server_teardown(state);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	assert_true(recv(fd, buf, sizeof(buf), 0) <= 0); /* closed by the server */
+	close(fd);
 	assert_int_equal(count_fds(), fds_before);
 	server_setup(state);
 }
