@@ -66,8 +66,8 @@ static void server_reply_error(struct server_reply *r, const struct shoal_api_er
 	r->status = e->http_status;
 	json_decref(r->json);
 	r->json = NULL;
-	char *text = shoal_api_error_json(e);
-	r->raw_json = text;
+	free(r->raw_json);
+	r->raw_json = shoal_api_error_json(e);
 }
 
 static void server_reply_json(struct server_reply *r, unsigned status, json_t *json)
@@ -81,9 +81,9 @@ static void server_reply_json(struct server_reply *r, unsigned status, json_t *j
 	}
 }
 
-/* control.h statuses to HTTP. */
-static void server_reply_ctl(struct server_reply *r, enum shoal_ctl_status st,
-                             const struct shoal_ctl_error *ce)
+/* A control.h status and error as the API's error (HTTP status, code, message). */
+static void server_ctl_error(enum shoal_ctl_status st, const struct shoal_ctl_error *ce,
+                             struct shoal_api_error *e)
 {
 	static const struct {
 		unsigned http;
@@ -100,15 +100,21 @@ static void server_reply_ctl(struct server_reply *r, enum shoal_ctl_status st,
 	    [SHOAL_CTL_STORAGE] = {500, "storage_failed"},
 	    [SHOAL_CTL_INTERNAL] = {500, "internal"},
 	};
-	struct shoal_api_error e;
 	unsigned idx =
 	    (unsigned)st < sizeof(map) / sizeof(map[0]) ? (unsigned)st : SHOAL_CTL_INTERNAL;
 	const char *code = ce->code[0] ? ce->code : map[idx].code;
 	unsigned http = map[idx].http;
 	if (st == SHOAL_CTL_INVALID && strcmp(code, "plugin_load_failed") == 0)
 		http = 422; /* well-formed request the plugin host could not carry out */
-	shoal_api_error_set(&e, http, code, "%s",
+	shoal_api_error_set(e, http, code, "%s",
 	                    ce->message[0] ? ce->message : shoal_ctl_status_name(st));
+}
+
+static void server_reply_ctl(struct server_reply *r, enum shoal_ctl_status st,
+                             const struct shoal_ctl_error *ce)
+{
+	struct shoal_api_error e;
+	server_ctl_error(st, ce, &e);
 	server_reply_error(r, &e);
 }
 
@@ -232,15 +238,9 @@ static void server_routes_batch(struct shoal_api *api, const struct server_reque
 	    n ? shoal_ctl_route_batch(api->ctl, ops, n, &failed, &ce) : SHOAL_CTL_OK;
 	free(ops);
 	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		/* Re-render with the failing operation's index. */
-		struct shoal_api_error with_index;
-		shoal_api_error_set(&with_index, r->status,
-		                    ce.code[0] ? ce.code : "invalid_request", "%s", ce.message);
-		with_index.index = (long)failed;
-		free(r->raw_json);
-		r->raw_json = NULL;
-		server_reply_error(r, &with_index);
+		server_ctl_error(st, &ce, &e);
+		e.index = (long)failed; /* nothing was applied; this operation failed */
+		server_reply_error(r, &e);
 		return;
 	}
 	server_reply_json(r, 200, json_pack("{s:I}", "applied", (json_int_t)n));
