@@ -239,7 +239,11 @@ static void server_routes_batch(struct shoal_api *api, const struct server_reque
 	free(ops);
 	if (!server_ctl_ok(st)) {
 		server_ctl_error(st, &ce, &e);
-		e.index = (long)failed; /* nothing was applied; this operation failed */
+		/* Nothing was applied; an operation's own failure names it. */
+		bool per_op = st == SHOAL_CTL_INVALID || st == SHOAL_CTL_NOT_FOUND ||
+		              st == SHOAL_CTL_CONFLICT || st == SHOAL_CTL_FULL;
+		if (per_op && failed < n)
+			e.index = (long)failed;
 		server_reply_error(r, &e);
 		return;
 	}

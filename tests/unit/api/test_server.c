@@ -661,6 +661,11 @@ static void test_batch(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "index")),
 	                 1);
 	json_decref(j);
+	/* Not an operation's fault (the state file): no index. */
+	fake_status = SHOAL_CTL_STORAGE;
+	snprintf(fake_code, sizeof(fake_code), "storage_failed");
+	expect_error(api_call("POST", "/api/v1/routes:batch", body), 500, "storage_failed");
+	assert_null(strstr(resp_body(), "\"index\""));
 	fake_status = SHOAL_CTL_OK;
 	expect_error(api_call("POST", "/api/v1/routes:batch",
 	                      "{\"operations\":[{\"op\":\"add\",\"prefix\":\"10.8.0.0/16\"}]}"),
