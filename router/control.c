@@ -570,7 +570,8 @@ static int ctl_cmd_arp_list(void *arg)
 			    ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 			return 0;
 		}
-		qsort(x->out + first, x->n - first, sizeof(*x->out), ctl_arp_entry_cmp);
+		if (x->n > first) /* x->out is NULL while nothing has been listed */
+			qsort(x->out + first, x->n - first, sizeof(*x->out), ctl_arp_entry_cmp);
 	}
 	return 0;
 }
