@@ -10,7 +10,8 @@
 #   4. forwarding throughput (iperf3 TCP, 1 stream) idle and while wrk hammers the API
 #      (1 thread, 4 connections) with GET /api/v1/routes/lookup (each one a command on the
 #      data-plane thread) — must stay within 10% of idle, exit status 1 otherwise — and with
-#      GET /api/v1/health (HTTP threads only: what CPU contention alone costs on this machine).
+#      GET /api/v1/health (HTTP threads only: what CPU contention alone costs on this machine),
+#      and with lookups paced at BENCH_API_PACE (1000) per second by one client.
 # Every namespace is ours (shoal-<pid>-...), deleted on exit; the root namespace is not touched.
 #
 #   +---------------+        +----------------------------+        +---------------+
@@ -98,6 +99,16 @@ fw_hammered() {
 	iperf_gbps
 	wait "$wrk_pid"
 }
+# fw_paced RATE PATH TAG: forwarding Gbit/s while one client GETs PATH at RATE requests/s;
+# the achieved rate in $TMP/pace.TAG.
+fw_paced() {
+	local pace_pid
+	cli pace "$1" "$((secs + 3))" "$2" >"$TMP/pace.$3" 2>&1 &
+	pace_pid=$!
+	sleep 1
+	iperf_gbps
+	wait "$pace_pid"
+}
 
 t0=$SECONDS
 log "API benchmark: shoald $shoald, $(nproc) CPUs, kernel $(uname -r), $runs runs per figure"
@@ -127,7 +138,8 @@ daemon_start SRV "$H2" iperf3 iperf3 -s -B 10.0.2.2
 wait_for_port "$H2" 5201 5 || { log "iperf3 server did not start"; exit 1; }
 ns_exec "$H1" timeout 10 iperf3 -c 10.0.2.2 -t 1 >/dev/null 2>&1 || { log "no path h1 -> h2"; exit 1; }
 LOOKUP='/api/v1/routes/lookup?address=10.0.2.2'
-idle_fw=() busy_fw=() health_fw=() idle_p99=() busy_p99=() idle_p50=() busy_p50=()
+PACE=${BENCH_API_PACE:-1000}
+idle_fw=() busy_fw=() health_fw=() paced_fw=() idle_p99=() busy_p99=() idle_p50=() busy_p50=()
 for r in $(seq 1 "$runs"); do
 	idle_fw+=("$(iperf_gbps)")
 	read -r p50 p99 _ < <(cli latency "$secs" "$LOOKUP")
@@ -143,16 +155,19 @@ for r in $(seq 1 "$runs"); do
 	# and health (answered by the HTTP threads alone: CPU contention only)
 	busy_fw+=("$(fw_hammered "$LOOKUP" "lookup.$r")")
 	health_fw+=("$(fw_hammered /api/v1/health "health.$r")")
+	paced_fw+=("$(fw_paced "$PACE" "$LOOKUP" "$r")")
 done
 daemon_stop "$SRV" 3
 m_idle=$(median "${idle_fw[@]}")
 m_busy=$(median "${busy_fw[@]}")
 m_health=$(median "${health_fw[@]}")
+m_paced=$(median "${paced_fw[@]}")
 rps_of() {
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP"/wrk."$1".* | sort -g | tr '\n' ' '
 }
 log "forwarding idle: ${idle_fw[*]} Gbit/s"
 log "forwarding, wrk hammering lookups ($(rps_of lookup)req/s): ${busy_fw[*]} Gbit/s"
+log "forwarding, lookups paced at $PACE/s (achieved $(cat "$TMP"/pace.* | tr '\n' ' ')): ${paced_fw[*]} Gbit/s"
 log "forwarding, wrk hammering health ($(rps_of health)req/s): ${health_fw[*]} Gbit/s"
 log "lookup latency idle p50/p99: ${idle_p50[*]} / ${idle_p99[*]} ms; under iperf3: ${busy_p50[*]} / ${busy_p99[*]} ms"
 if ! daemon_alive "$PID"; then
@@ -171,6 +186,9 @@ printf '%-58s %12s\n' "lookup latency under iperf3 p50 / p99 (ms)" "$(median "${
 printf '%-58s %12s\n' "forwarding TCP 1 stream idle (Gbit/s)" "$m_idle"
 printf '%-58s %12s\n' "forwarding TCP 1 stream, lookups hammered (Gbit/s)" "$m_busy"
 printf '%-58s %12s\n' "forwarding TCP 1 stream, health hammered (Gbit/s)" "$m_health"
+printf '%-58s %12s\n' "forwarding TCP 1 stream, $PACE lookups/s (Gbit/s)" "$m_paced"
+printf '%-58s %12s\n' "$PACE lookups/s / idle" \
+	"$(awk -v b="$m_paced" -v i="$m_idle" 'BEGIN { printf "%.3f", (i > 0 ? b / i : 0) }')"
 printf '%-58s %12s\n' "health hammered / idle (CPU contention alone)" \
 	"$(awk -v b="$m_health" -v i="$m_idle" 'BEGIN { printf "%.3f", (i > 0 ? b / i : 0) }')"
 if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.9) }'; then

@@ -18,6 +18,9 @@ Commands (each prints a result and exits 0 when its own checks pass, 1 otherwise
                         connection; prints routes/s (every answer must be 201)
   add_batch N B         add N routes 10.160.0.0/24 upward in batches of B; prints routes/s
   del_batch N B BASE    delete N routes from BASE (second octet, 128 or 160) in batches of B
+  pace RATE SECONDS PATH
+                        GETs of PATH at a fixed RATE per second for SECONDS (one keep-alive
+                        connection); prints the achieved requests/s
   latency SECONDS PATH  sequential GETs of PATH for SECONDS; prints "p50_ms p99_ms count"
   openapi FILE          every path and method of the OpenAPI document answers (not 404/405),
                         with a status the document lists, JSON errors, and 401 without a token
@@ -511,6 +514,27 @@ def batches(args, base, op):
     return 0
 
 
+def cmd_pace(args):
+    conn = conn_open(args.port)
+    n = 0
+    t0 = time.monotonic()
+    end = t0 + args.seconds
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            break
+        due = t0 + n / args.rate
+        if due > now:
+            time.sleep(due - now)
+        st, _, _ = request(conn, "GET", args.path, args.token)
+        if st != 200:
+            print(f"GET {args.path}: {st}", file=sys.stderr)
+            return 1
+        n += 1
+    print(f"{n / (time.monotonic() - t0):.1f}")
+    return 0
+
+
 def cmd_latency(args):
     conn = conn_open(args.port)
     lat = []
@@ -549,6 +573,10 @@ def main():
     a.add_argument("n", type=int)
     a.add_argument("b", type=int)
     a.add_argument("base", type=int)
+    a = sub.add_parser("pace")
+    a.add_argument("rate", type=float)
+    a.add_argument("seconds", type=float)
+    a.add_argument("path")
     a = sub.add_parser("latency")
     a.add_argument("seconds", type=float)
     a.add_argument("path")
@@ -565,6 +593,8 @@ def main():
         return batches(args, 160, "add")
     if args.cmd == "del_batch":
         return batches(args, args.base, "delete")
+    if args.cmd == "pace":
+        return cmd_pace(args)
     if args.cmd == "latency":
         return cmd_latency(args)
     if args.cmd == "concurrency":
