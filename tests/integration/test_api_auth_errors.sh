@@ -61,6 +61,11 @@ for p in /api/v1/interfaces /api/v1/arp /api/v1/plugins '/api/v1/routes/lookup?a
 done
 API_AUTH=none api DELETE /api/v1/routes/10.0.1.0/24
 api_check_error "DELETE without a token: 401" 401
+# Without the token nothing is validated: a malformed path or body gets 401 too, not 400/404.
+API_AUTH=none api POST /api/v1/routes '{"prefix":'
+api_check_error "POST malformed JSON without a token: 401" 401
+API_AUTH=none api POST /api/v1/routes "" -H 'Content-Type: text/plain' --data-binary x
+api_check_error "POST text/plain without a token: 401" 401
 API_AUTH=none api GET /api/v1/health
 api_check_status "health without a token: 200" 200
 API_AUTH="Bearer wrong" api GET /api/v1/health
