@@ -705,21 +705,43 @@ static bool server_is_json(const char *content_type)
 
 /* Checks done once the headers are in, before any body byte is read. Returns true when a
  * response was queued (*ret set). */
+static bool server_authorized(const struct shoal_api *api, struct MHD_Connection *conn)
+{
+	return shoal_api_bearer_ok(
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    api->token);
+}
+
+static enum MHD_Result server_send_unauthorized(struct MHD_Connection *conn)
+{
+	struct shoal_api_error e;
+	struct server_reply r = {0};
+	shoal_api_error_set(&e, 401, "unauthorized",
+	                    "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+	server_reply_error(&r, &e);
+	r.www_authenticate = true;
+	return server_send(conn, &r);
+}
+
+/* Whether a raw request target that does not parse lies under /api/ (health excepted): such
+ * a request must authenticate before its parse error tells anything. */
+static bool server_raw_needs_auth(const char *raw)
+{
+	static const char health[] = "/api/v1/health";
+	if (strncmp(raw, "/api/", 5) != 0)
+		return false;
+	size_t n = strcspn(raw, "?");
+	return !(n == sizeof(health) - 1 && strncmp(raw, health, n) == 0);
+}
+
 static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *conn,
                                  struct server_request *q, enum MHD_Result *ret)
 {
 	struct shoal_api_error e;
 	struct server_reply r = {0};
 	const struct shoal_api_target *t = &q->target;
-	if (t->needs_auth &&
-	    !shoal_api_bearer_ok(
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	        api->token)) {
-		shoal_api_error_set(&e, 401, "unauthorized",
-		                    "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-		server_reply_error(&r, &e);
-		r.www_authenticate = true;
-		*ret = server_send(conn, &r);
+	if (t->needs_auth && !server_authorized(api, conn)) {
+		*ret = server_send_unauthorized(conn);
 		return true;
 	}
 	if (t->endpoint == SHOAL_API_EP_NOT_FOUND) {
@@ -810,8 +832,11 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		q->method = shoal_api_method_from_string(method);
 		snprintf(q->method_name, sizeof(q->method_name), "%s", method);
 		struct shoal_api_error e;
-		if (shoal_api_target_parse(q->raw, &q->target, &e) != 0)
+		if (shoal_api_target_parse(q->raw, &q->target, &e) != 0) {
+			if (server_raw_needs_auth(q->raw) && !server_authorized(api, conn))
+				return server_send_unauthorized(conn);
 			return server_send_error(conn, &e);
+		}
 		enum MHD_Result ret;
 		if (server_check_headers(api, conn, q, &ret))
 			return ret;

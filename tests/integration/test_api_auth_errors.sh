@@ -62,6 +62,10 @@ done
 API_AUTH=none api DELETE /api/v1/routes/10.0.1.0/24
 api_check_error "DELETE without a token: 401" 401
 # Without the token nothing is validated: a malformed path or body gets 401 too, not 400/404.
+API_AUTH=none api DELETE /api/v1/routes/10.0.9.1/24
+api_check_error "DELETE of a non-canonical prefix without a token: 401" 401
+API_AUTH=none api GET /api/v1/routes/banana/99
+api_check_error "GET a malformed route path without a token: 401" 401
 API_AUTH=none api POST /api/v1/routes '{"prefix":'
 api_check_error "POST malformed JSON without a token: 401" 401
 API_AUTH=none api POST /api/v1/routes "" -H 'Content-Type: text/plain' --data-binary x
