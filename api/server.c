@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -816,6 +817,19 @@ static int server_body_append(struct server_request *q, const char *data, size_t
 	return 0;
 }
 
+/* The control plane yields to forwarding: a thread that serves HTTP lowers its own priority
+ * to nice SHOAL_API_NICE once (Linux keeps niceness per thread), so a burst of API requests
+ * takes CPU from idle time rather than from the data plane. */
+static void server_thread_yield_to_forwarding(void)
+{
+	static _Thread_local bool done;
+	if (done)
+		return;
+	done = true;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SHOAL_API_NICE) != 0)
+		shoal_log(SHOAL_LOG_DEBUG, "api: setpriority: %s", strerror(errno));
+}
+
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
                                      const char *method, const char *version,
                                      const char *upload_data, size_t *upload_data_size,
@@ -829,6 +843,7 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		return MHD_NO; /* the URI callback ran out of memory */
 	if (!q->headers_done) {
 		q->headers_done = true;
+		server_thread_yield_to_forwarding();
 		q->method = shoal_api_method_from_string(method);
 		snprintf(q->method_name, sizeof(q->method_name), "%s", method);
 		struct shoal_api_error e;

@@ -36,6 +36,7 @@ struct shoal_api;
 enum {
 	SHOAL_API_MAX_CONNECTIONS = 256,  /* concurrent connections; more wait in the backlog */
 	SHOAL_API_MAX_BODY = 1024 * 1024, /* request bodies above this get 413 */
+	SHOAL_API_NICE = 10,              /* niceness of the threads serving HTTP */
 	SHOAL_API_TOKEN_HEX_LEN = 64,     /* a created token: 32 random bytes as lowercase hex */
 };
 
