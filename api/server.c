@@ -818,7 +818,7 @@ static int server_body_append(struct server_request *q, const char *data, size_t
 }
 
 /* The control plane yields to forwarding: a thread that serves HTTP lowers its own priority
- * to nice SHOAL_API_NICE once (Linux keeps niceness per thread), so a burst of API requests
+ * by SHOAL_API_NICE once (Linux keeps niceness per thread), so a burst of API requests
  * takes CPU from idle time rather than from the data plane. */
 static void server_thread_yield_to_forwarding(void)
 {
@@ -826,7 +826,9 @@ static void server_thread_yield_to_forwarding(void)
 	if (done)
 		return;
 	done = true;
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SHOAL_API_NICE) != 0)
+	errno = 0;
+	int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno != 0 || setpriority(PRIO_PROCESS, (id_t)gettid(), nice_now + SHOAL_API_NICE) != 0)
 		shoal_log(SHOAL_LOG_DEBUG, "api: setpriority: %s", strerror(errno));
 }
 

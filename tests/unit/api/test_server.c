@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -91,10 +93,15 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 	return fake_result(SHOAL_CTL_OK, e);
 }
 
+/* The niceness of the thread that served the last lookup (set by the fake below). */
+static atomic_int fake_lookup_nice = -100;
+
 enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
                                              struct shoal_ctl_route *out, struct shoal_ctl_error *e)
 {
 	(void)c;
+	errno = 0;
+	fake_lookup_nice = getpriority(PRIO_PROCESS, (id_t)gettid());
 	memset(e, 0, sizeof(*e));
 	if ((addr >> 16) != 0x0a02) {
 		snprintf(e->code, sizeof(e->code), "no_route");
@@ -535,6 +542,16 @@ static void test_route_lookup(void **state)
 	             "invalid_address");
 }
 
+/* The threads that serve HTTP run below the data plane's priority: nice SHOAL_API_NICE. */
+static void test_http_threads_yield_to_forwarding(void **state)
+{
+	(void)state;
+	int before = getpriority(PRIO_PROCESS, (id_t)gettid());
+	assert_int_equal(api_call("GET", "/api/v1/routes/lookup?address=10.2.3.4", NULL), 200);
+	assert_int_equal(fake_lookup_nice, before + SHOAL_API_NICE);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)gettid()), before); /* only that thread */
+}
+
 static void test_route_add_created_with_location(void **state)
 {
 	(void)state;
@@ -944,6 +961,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_required),
 	    cmocka_unit_test(test_routes_list_and_filter),
 	    cmocka_unit_test(test_route_lookup),
+	    cmocka_unit_test(test_http_threads_yield_to_forwarding),
 	    cmocka_unit_test(test_route_add_created_with_location),
 	    cmocka_unit_test(test_control_errors_map_to_statuses),
 	    cmocka_unit_test(test_bad_bodies_never_reach_control),
