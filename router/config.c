@@ -480,8 +480,8 @@ static void config_parse_icmp(struct config_ctx *ctx, json_t *o, const char *jp)
 
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
-	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
-	                                   "api",        "state_dir", "icmp",       NULL};
+	static const char *const keys[] = {"interfaces", "routes", "plugin_dir", "plugins", "api",
+	                                   "state_dir",  "icmp",   "web_dir",    NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -546,6 +546,7 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 	}
 	config_copy_path(ctx, root, "", "plugin_dir", cfg->plugin_dir, sizeof(cfg->plugin_dir));
 	config_copy_path(ctx, root, "", "state_dir", cfg->state_dir, sizeof(cfg->state_dir));
+	config_copy_path(ctx, root, "", "web_dir", cfg->web_dir, sizeof(cfg->web_dir));
 	if ((v = config_get(ctx, root, "", "api", JSON_OBJECT, false, p)) != NULL)
 		config_parse_api(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "icmp", JSON_OBJECT, false, p)) != NULL)
@@ -774,6 +775,7 @@ void shoal_config_default(struct shoal_config *cfg)
 	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
+	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "/usr/share/shoal/web");
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
 	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
 }

@@ -18,6 +18,7 @@
 #include "shoal/netif.h"
 #include "shoal/netlink.h"
 #include "shoal/plugin_host.h"
+#include "shoal/routes.h"
 #include "shoal/segment.h"
 #include "shoal/tundev.h"
 #include "shoal/wire.h"
@@ -88,6 +89,7 @@ struct shoal_dp {
 	unsigned n_ifs;
 	struct dp_if ifs[SHOAL_CONFIG_MAX_INTERFACES];
 	struct shoal_lpm *lpm;
+	struct shoal_routes *routes; /* the table of record; lpm mirrors it */
 	struct shoal_plugin_host *plugins;
 	bool tick_registered;
 	uint8_t *rxbuf;    /* received packet */
@@ -785,15 +787,6 @@ static void dp_err(char *err, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct shoal_lpm_nh dp_route_nh(const struct shoal_config_route *r)
-{
-	return (struct shoal_lpm_nh){
-	    .gateway = r->has_next_hop ? r->next_hop : 0,
-	    .ifindex = r->interface,
-	    .has_gateway = r->has_next_hop,
-	};
-}
-
 static int dp_if_open(struct shoal_dp *dp, struct shoal_netlink *nl, struct dp_if *f, char *err,
                       size_t err_size)
 {
@@ -846,22 +839,44 @@ static void dp_if_close(struct shoal_dp *dp, struct dp_if *f)
 	f->dev_open = false;
 }
 
+/* routes.c -> the LPM. */
+static int dp_route_apply(void *ctx, uint32_t prefix, uint8_t len,
+                          const struct shoal_routes_entry *e)
+{
+	struct shoal_dp *dp = ctx;
+	if (!e) {
+		enum shoal_lpm_status s = shoal_lpm_delete(dp->lpm, prefix, len);
+		return s == SHOAL_LPM_OK || s == SHOAL_LPM_NOT_FOUND ? 0 : -1;
+	}
+	struct shoal_lpm_nh nh = {
+	    .gateway = e->has_next_hop ? e->next_hop : 0,
+	    .ifindex = e->ifindex,
+	    .has_gateway = e->has_next_hop,
+	};
+	return shoal_lpm_replace(dp->lpm, prefix, len, &nh, NULL) == SHOAL_LPM_OK ? 0 : -1;
+}
+
 static int dp_routes_install(struct shoal_dp *dp, const struct shoal_config *cfg, char *err,
                              size_t err_size)
 {
+	struct shoal_routes_entry *e = calloc(cfg->n_routes ? cfg->n_routes : 1, sizeof(*e));
+	if (!e) {
+		dp_err(err, err_size, "out of memory");
+		return -1;
+	}
 	for (unsigned i = 0; i < cfg->n_routes; i++) {
 		const struct shoal_config_route *r = &cfg->routes[i];
-		struct shoal_lpm_nh nh = dp_route_nh(r);
-		enum shoal_lpm_status s =
-		    shoal_lpm_replace(dp->lpm, r->prefix, r->prefix_len, &nh, NULL);
-		if (s != SHOAL_LPM_OK) {
-			char buf[SHOAL_IPV4_PREFIX_STRLEN];
-			dp_err(err, err_size, "route %s: cannot be installed (status %d)",
-			       shoal_ipv4_prefix_format(r->prefix, r->prefix_len, buf), (int)s);
-			return -1;
-		}
+		e[i] = (struct shoal_routes_entry){.prefix = r->prefix,
+		                                   .prefix_len = r->prefix_len,
+		                                   .has_next_hop = r->has_next_hop,
+		                                   .next_hop = r->has_next_hop ? r->next_hop : 0,
+		                                   .ifindex = r->interface};
 	}
-	return 0;
+	int rc = shoal_routes_set_config(dp->routes, e, cfg->n_routes);
+	free(e);
+	if (rc < 0)
+		dp_err(err, err_size, "routes: the forwarding table cannot take every route");
+	return rc;
 }
 
 static int dp_plugins_load(struct shoal_dp *dp, const struct shoal_config *cfg, char *err,
@@ -935,16 +950,19 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 			shoal_netlink_close(&nl);
 			goto fail;
 		}
-		struct shoal_lpm_nh nh = {.ifindex = i};
-		if (shoal_lpm_replace(dp->lpm, f->cfg.address & f->mask, f->cfg.prefix_len, &nh,
-		                      NULL) != SHOAL_LPM_OK) {
-			dp_err(err, err_size, "%s: connected route cannot be installed",
-			       f->cfg.name);
-			shoal_netlink_close(&nl);
-			goto fail;
-		}
 	}
 	shoal_netlink_close(&nl);
+	struct shoal_routes_if rifs[SHOAL_CONFIG_MAX_INTERFACES];
+	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
+		memcpy(rifs[i].name, cfg->interfaces[i].name, sizeof(rifs[i].name));
+		rifs[i].address = cfg->interfaces[i].address;
+		rifs[i].prefix_len = cfg->interfaces[i].prefix_len;
+	}
+	dp->routes = shoal_routes_create(rifs, cfg->n_interfaces, dp_route_apply, dp);
+	if (!dp->routes) {
+		dp_err(err, err_size, "connected routes cannot be installed");
+		goto fail;
+	}
 	if (dp_routes_install(dp, cfg, err, err_size) < 0)
 		goto fail;
 	if (shoal_loop_add_tick(loop, dp_tick, dp) < 0) {
@@ -970,6 +988,7 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 		shoal_loop_del_tick(dp->loop, dp_tick, dp);
 	for (unsigned i = dp->n_ifs; i-- > 0;)
 		dp_if_close(dp, &dp->ifs[i]);
+	shoal_routes_destroy(dp->routes);
 	shoal_lpm_destroy(dp->lpm);
 	free(dp->plugq);
 	free(dp->frag2buf);
@@ -978,16 +997,6 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	free(dp->rxbuf);
 	free(dp->cfg);
 	free(dp);
-}
-
-static bool dp_route_in(const struct shoal_config *cfg, const struct shoal_config_route *r)
-{
-	for (unsigned i = 0; i < cfg->n_routes; i++) {
-		const struct shoal_config_route *o = &cfg->routes[i];
-		if (o->prefix == r->prefix && o->prefix_len == r->prefix_len)
-			return true;
-	}
-	return false;
 }
 
 static const struct shoal_config_plugin *dp_plugin_in(const struct shoal_config *cfg,
@@ -1016,13 +1025,8 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 		dp_err(err, err_size, "interface changes need a restart; they were ignored");
 		rc = -1;
 	}
-	/* Routes: delete the ones gone (unless a connected route now owns the prefix), then
-	 * install the new set. All of it happens between two packets. */
-	for (unsigned i = 0; i < dp->cfg->n_routes; i++) {
-		const struct shoal_config_route *r = &dp->cfg->routes[i];
-		if (!dp_route_in(cfg, r))
-			shoal_lpm_delete(dp->lpm, r->prefix, r->prefix_len);
-	}
+	/* Routes: the configuration's set is swapped under the API overlay (prefixes the API
+	 * set or deleted keep their API state). All of it happens between two packets. */
 	if (dp_routes_install(dp, cfg, err, err_size) < 0)
 		rc = -1;
 	/* Plugins: unload those gone or with a new config, then load what is missing. */
@@ -1116,6 +1120,26 @@ const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp)
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 {
 	return dp->lpm;
+}
+
+struct shoal_routes *shoal_dp_routes(struct shoal_dp *dp)
+{
+	return dp->routes;
+}
+
+const struct shoal_config *shoal_dp_config(const struct shoal_dp *dp)
+{
+	return dp->cfg;
+}
+
+bool shoal_dp_if_up(const struct shoal_dp *dp, unsigned i)
+{
+	return i < dp->n_ifs && dp->ifs[i].dev_open && dp->ifs[i].fd_registered;
+}
+
+bool shoal_dp_if_offload(const struct shoal_dp *dp, unsigned i)
+{
+	return i < dp->n_ifs && dp->ifs[i].dev.vnet_hdr;
 }
 
 struct shoal_netif *shoal_dp_netif(struct shoal_dp *dp, unsigned i)

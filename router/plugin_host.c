@@ -489,3 +489,23 @@ void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms)
 			h->desc->tick(h->state, now_ms);
 	}
 }
+
+int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name, const char *method,
+                           const char *subpath, const char *body, size_t body_len,
+                           struct shoal_http_reply *reply)
+{
+	size_t idx;
+	struct shoal_host *h = plugin_host_find(ph, name, &idx);
+	if (!h)
+		return -ENOENT;
+	/* a 1.0 descriptor ends before `http`: never read it */
+	if (h->desc->abi_minor < 1 || !h->desc->http)
+		return -ENOTSUP;
+	reply->status = 200;
+	snprintf(reply->body, sizeof(reply->body), "{}");
+	int rc = h->desc->http(h->state, method, subpath, body, body_len, reply);
+	if (rc < 0 || reply->status < 100 || reply->status > 599 ||
+	    !memchr(reply->body, '\0', sizeof(reply->body)))
+		return -EIO;
+	return 0;
+}

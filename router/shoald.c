@@ -3,8 +3,9 @@
  *
  * Startup is a sequence of steps, each a shoald_<step>_init() with a matching _fini() run in
  * reverse order on exit; struct shoald holds everything they set up: the configuration, the
- * event loop, the command queue and the data plane (devices, routes, ARP, ICMP, plugins;
- * see dataplane.h). Threads (the API) must be started after shoald_loop_init() so they
+ * event loop, the command queue, the data plane (devices, routes, ARP, ICMP, plugins;
+ * see dataplane.h), the control API over the queue (control.h: restores state.json) and
+ * the HTTP API server (api.h). Threads (the API) must be started after shoald_loop_init() so they
  * inherit its blocked signal mask.
  *
  * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
@@ -18,12 +19,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include <unistd.h>
+
 #include "shoal/cmdq.h"
 #include "shoal/config.h"
+#include "shoal/control.h"
 #include "shoal/dataplane.h"
 #include "shoal/log.h"
 #include "shoal/loop.h"
 #include "shoal/plugin_host.h"
+#ifdef SHOAL_HAVE_API
+#include "shoal/api.h"
+#endif
 
 #ifndef SHOAL_VERSION
 #define SHOAL_VERSION "unknown"
@@ -62,7 +69,11 @@ struct shoald {
 	bool loop_up;
 	struct shoal_cmdq cmdq;
 	bool cmdq_up;
-	struct shoal_dp *dp; /* the forwarding plane: devices, routes, ARP, plugins */
+	struct shoal_dp *dp;   /* the forwarding plane: devices, routes, ARP, plugins */
+	struct shoal_ctl *ctl; /* the control API over the command queue (state.json) */
+#ifdef SHOAL_HAVE_API
+	struct shoal_api *api; /* the HTTP server (its own threads) */
+#endif
 };
 
 static const char shoald_usage_text[] =
@@ -365,8 +376,78 @@ static void shoald_dataplane_fini(struct shoald *d)
 	d->dp = NULL;
 }
 
+static int shoald_control_init(struct shoald *d)
+{
+	char err[1024] = "";
+	d->ctl = shoal_ctl_create(d->dp, &d->cmdq, d->cfg->state_dir, err, sizeof(err));
+	if (d->ctl == NULL) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	/* Accepted API state is never dropped silently: a bad state.json stops the start. */
+	if (shoal_ctl_restore(d->ctl, err, sizeof(err)) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "%s (fix or remove it)", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void shoald_control_fini(struct shoald *d)
+{
+	shoal_ctl_destroy(d->ctl);
+	d->ctl = NULL;
+}
+
+#ifdef SHOAL_HAVE_API
+/* web_dir; when the configured one is missing and shoald runs from its build tree, the
+ * source tree's web/ (like plugins). */
+static const char *shoald_web_dir(const struct shoald *d)
+{
+#ifdef SHOAL_SOURCE_WEB_DIR
+	if (access(d->cfg->web_dir, F_OK) != 0 && access(SHOAL_SOURCE_WEB_DIR, F_OK) == 0)
+		return SHOAL_SOURCE_WEB_DIR;
+#endif
+	return d->cfg->web_dir;
+}
+#endif
+
+static int shoald_api_init(struct shoald *d)
+{
+#ifdef SHOAL_HAVE_API
+	if (d->cfg->api_listen[0] == '\0')
+		return 0;
+	char err[1024] = "";
+	if (shoal_api_start(&d->api, d->cfg, d->ctl, shoald_web_dir(d), err, sizeof(err)) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	shoal_log(SHOAL_LOG_INFO, "api: listening on %s", d->cfg->api_listen);
+#else
+	(void)d;
+#endif
+	return 0;
+}
+
+/* Stops the API before the command queue and the data plane go: closing the queue first
+ * makes handlers blocked on it answer 503 at once, so stop only waits for them to return. */
+static void shoald_api_fini(struct shoald *d)
+{
+#ifdef SHOAL_HAVE_API
+	if (d->api == NULL)
+		return;
+	if (d->cmdq_up)
+		shoal_cmdq_close(&d->cmdq);
+	shoal_api_stop(d->api);
+	d->api = NULL;
+#else
+	(void)d;
+#endif
+}
+
 static void shoald_fini(struct shoald *d)
 {
+	shoald_api_fini(d);
+	shoald_control_fini(d);
 	shoald_dataplane_fini(d);
 	shoald_cmdq_fini(d);
 	shoald_loop_fini(d);
@@ -376,7 +457,8 @@ static void shoald_fini(struct shoald *d)
 static int shoald_init(struct shoald *d)
 {
 	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
-	    shoald_dataplane_init(d) != 0) {
+	    shoald_dataplane_init(d) != 0 || shoald_control_init(d) != 0 ||
+	    shoald_api_init(d) != 0) {
 		shoald_fini(d);
 		return -1;
 	}

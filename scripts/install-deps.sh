@@ -7,8 +7,9 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev
        libmnl-dev libip4tc-dev)
 # Tools the integration tests drive.
-test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod)
-bench=(libdpdk-dev)
+test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
+      python3-yaml)
+bench=(libdpdk-dev wrk)
 
 want=("${build[@]}")
 case "${1:-build}" in

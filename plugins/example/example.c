@@ -5,9 +5,14 @@
  *                         "drop_protocol": 0..255 (drop datagrams of that IP protocol
  *                                                  on ingress, counted as "blocked_protocol")}
  * State is one heap struct; the counters live in the host (api->counter_register).
+ * HTTP (ABI 1.1): GET /api/v1/example/stats -> {"ingress":N,"local_delivery":N,"egress":N,
+ * "ticks":N}; other subpaths 404, other methods 405 (JSON error bodies).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shoal/plugin.h"
 
@@ -104,6 +109,35 @@ static void example_tick(void *state, uint64_t now_ms)
 	(*st->ticks)++;
 }
 
+static int example_http(void *state, const char *method, const char *subpath, const char *body,
+                        size_t body_len, struct shoal_http_reply *reply)
+{
+	(void)body;
+	(void)body_len;
+	struct example_state *st = state;
+	if (strcmp(subpath, "stats") != 0) {
+		reply->status = 404;
+		snprintf(
+		    reply->body, sizeof(reply->body),
+		    "{\"error\":{\"code\":\"not_found\",\"message\":\"the example plugin serves "
+		    "only stats\"}}");
+		return 0;
+	}
+	if (strcmp(method, "GET") != 0) {
+		reply->status = 405;
+		snprintf(reply->body, sizeof(reply->body),
+		         "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"stats is "
+		         "read-only: use GET\"}}");
+		return 0;
+	}
+	reply->status = 200;
+	snprintf(reply->body, sizeof(reply->body),
+	         "{\"ingress\":%" PRIu64 ",\"local_delivery\":%" PRIu64 ",\"egress\":%" PRIu64
+	         ",\"ticks\":%" PRIu64 "}",
+	         *st->ingress, *st->local_delivery, *st->egress, *st->ticks);
+	return 0;
+}
+
 SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
     .abi_minor = SHOAL_PLUGIN_ABI_MINOR,
@@ -117,4 +151,5 @@ SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .local_delivery = example_local_delivery,
     .egress = example_egress,
     .tick = example_tick,
+    .http = example_http,
 };

@@ -10,6 +10,7 @@
  *    "plugin_dir": "/usr/lib/shoal/plugins",
  *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token"},
  *    "state_dir": "/var/lib/shoal",
+ *    "web_dir": "/usr/share/shoal/web",
  *    "icmp": {"rate_per_s": 1000, "burst": 50}}
  * "interfaces" is required (at least one); every other key is optional and takes the default
  * of shoal_config_default(). Per interface "name", "kind", "address" are required; "mac"
@@ -114,7 +115,8 @@ struct shoal_config {
 	uint16_t api_port;
 	char api_token_file[SHOAL_CONFIG_PATH_MAX];
 	char state_dir[SHOAL_CONFIG_PATH_MAX];
-	unsigned icmp_rate_per_s; /* 0: the router sends no ICMP errors */
+	char web_dir[SHOAL_CONFIG_PATH_MAX]; /* static files the API serves */
+	unsigned icmp_rate_per_s;            /* 0: the router sends no ICMP errors */
 	unsigned icmp_burst;
 };
 
@@ -128,7 +130,8 @@ struct shoal_config_errors {
 
 /* The built-in default: tap lan0 10.0.1.1/24 and tap lan1 10.0.2.1/24 (MACs derived from the
  * names, MTU 1500, offload on), no routes, no plugins, plugin_dir /usr/lib/shoal/plugins,
- * API 127.0.0.1:8144 with token file /var/lib/shoal/api.token, state_dir /var/lib/shoal. */
+ * API 127.0.0.1:8144 with token file /var/lib/shoal/api.token, state_dir /var/lib/shoal,
+ * web_dir /usr/share/shoal/web. */
 void shoal_config_default(struct shoal_config *cfg);
 
 /* Parse and validate. name is the file name used in messages. Return 0 when valid, -1 when

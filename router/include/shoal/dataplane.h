@@ -89,6 +89,7 @@ struct shoal_dp_stats {
 };
 
 struct shoal_dp;
+struct shoal_routes;
 
 /* Returns NULL with a message in err on failure (nothing left behind). */
 struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct shoal_dp_params *p,
@@ -115,6 +116,13 @@ const char *shoal_dp_if_name(const struct shoal_dp *dp, unsigned i);
 const struct shoal_dp_if_stats *shoal_dp_if_stats(const struct shoal_dp *dp, unsigned i);
 const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);
+/* The route table of record (origins, API overlay); the LPM mirrors it. Route changes go
+ * through it, never straight to the LPM. */
+struct shoal_routes *shoal_dp_routes(struct shoal_dp *dp);
+/* The configuration in force (interfaces as started; routes/plugins as last reloaded). */
+const struct shoal_config *shoal_dp_config(const struct shoal_dp *dp);
+bool shoal_dp_if_up(const struct shoal_dp *dp, unsigned i);
+bool shoal_dp_if_offload(const struct shoal_dp *dp, unsigned i);     /* offload header in use */
 struct shoal_netif *shoal_dp_netif(struct shoal_dp *dp, unsigned i); /* NULL for TUN */
 
 #endif

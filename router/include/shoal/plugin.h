@@ -74,7 +74,16 @@
 
 enum shoal_plugin_abi {
 	SHOAL_PLUGIN_ABI_MAJOR = 1,
-	SHOAL_PLUGIN_ABI_MINOR = 0,
+	SHOAL_PLUGIN_ABI_MINOR = 1,
+};
+
+/* ABI 1.1: the reply a plugin's http hook fills (host-owned, preset to status 200 and body
+ * "{}"). body is NUL-terminated JSON text of at most SHOAL_HTTP_REPLY_MAX - 1 bytes; status
+ * an HTTP status 100..599. */
+enum { SHOAL_HTTP_REPLY_MAX = 64 * 1024 };
+struct shoal_http_reply {
+	uint32_t status;
+	char body[SHOAL_HTTP_REPLY_MAX];
 };
 
 /* The one exported symbol's name. */
@@ -161,8 +170,6 @@ struct shoal_host_api {
 	 * or -ENOENT (absent) / -EINVAL (not an integer). */
 	const char *(*config_string)(struct shoal_host *host, const char *key);
 	int (*config_int)(struct shoal_host *host, const char *key, int64_t *out);
-	/* ABI 1.1 plan: append `int (*api_endpoint_register)(host, method, path, handler, ctx)`
-	 * here for the HTTP API; plugins built for 1.1 are refused by 1.0 hosts. */
 };
 
 typedef enum shoal_plugin_verdict (*shoal_plugin_hook_fn)(void *state,
@@ -185,6 +192,15 @@ struct shoal_plugin_descriptor {
 	shoal_plugin_hook_fn local_delivery;        /* optional */
 	shoal_plugin_hook_fn egress;                /* optional */
 	void (*tick)(void *state, uint64_t now_ms); /* optional */
+
+	/* ABI 1.1 (optional): serves the plugin's HTTP endpoints /api/v1/<name>/<subpath>.
+	 * method is "GET", "POST", ...; subpath the rest of the path after "<name>/" ("" for
+	 * /api/v1/<name>); body the request body (NULL when none; not NUL-terminated). Runs on
+	 * the data-plane thread between packets: answer quickly, never block. Fill *reply (JSON
+	 * text) and return 0; a negative errno makes the API answer 500. The host never calls
+	 * it for plugins built for minor 0. */
+	int (*http)(void *state, const char *method, const char *subpath, const char *body,
+	            size_t body_len, struct shoal_http_reply *reply);
 };
 
 /* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */
@@ -194,6 +210,9 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 	case 0:
 		return offsetof(struct shoal_plugin_descriptor, tick) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->tick);
+	case 1:
+		return offsetof(struct shoal_plugin_descriptor, http) +
+		       sizeof(((struct shoal_plugin_descriptor *)0)->http);
 	default:
 		return 0;
 	}

@@ -99,6 +99,12 @@ size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by);
+/* Calls the http hook (ABI >= 1.1) of the plugin named name with a reply preset to 200 and
+ * "{}". Returns 0 (reply filled), -ENOENT (no such plugin), -ENOTSUP (no http hook, or a 1.0
+ * plugin), or -EIO (the hook failed, or left an invalid status or an unterminated body). */
+int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name, const char *method,
+                           const char *subpath, const char *body, size_t body_len,
+                           struct shoal_http_reply *reply);
 /* Calls every plugin's tick in load order. */
 void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
 

@@ -95,6 +95,7 @@ static void test_default_validates(void **state)
 	assert_string_equal(cfg->api_listen, "127.0.0.1:8144");
 	assert_string_equal(cfg->plugin_dir, "/usr/lib/shoal/plugins");
 	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
+	assert_string_equal(cfg->web_dir, "/usr/share/shoal/web");
 	assert_string_equal(cfg->api_token_file, "/var/lib/shoal/api.token");
 	assert_int_equal(cfg->n_routes, 0);
 	assert_int_equal(cfg->n_plugins, 0);
@@ -111,6 +112,7 @@ static void test_minimal_file_takes_defaults(void **state)
 	assert_memory_equal(cfg->interfaces[0].mac, mac, 6);
 	assert_int_equal(cfg->api_port, 8144);
 	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
+	assert_string_equal(cfg->web_dir, "/usr/share/shoal/web");
 }
 
 static void test_mac_from_name_stable_local_unicast_distinct(void **state)
@@ -146,7 +148,8 @@ static void test_full_file_round_trips(void **state)
 	    "             {\"name\": \"stats\"}],\n"
 	    " \"plugin_dir\": \"/opt/shoal/plugins\",\n"
 	    " \"api\": {\"listen\": \"0.0.0.0:9000\", \"token_file\": \"/run/shoal/token\"},\n"
-	    " \"state_dir\": \"/run/shoal\"\n"
+	    " \"state_dir\": \"/run/shoal\",\n"
+	    " \"web_dir\": \"/srv/shoal/web\"\n"
 	    "}\n";
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
@@ -201,6 +204,7 @@ static void test_full_file_round_trips(void **state)
 	assert_int_equal(cfg->api_port, 9000);
 	assert_string_equal(cfg->api_token_file, "/run/shoal/token");
 	assert_string_equal(cfg->state_dir, "/run/shoal");
+	assert_string_equal(cfg->web_dir, "/srv/shoal/web");
 }
 
 static void test_missing_file(void **state)
@@ -271,6 +275,8 @@ static void test_shape_errors(void **state)
 	           "cfg.json: api: expected an object, got a string");
 	expect_one("{'interfaces':[" LAN0 "],'state_dir':''}",
 	           "cfg.json: state_dir: must not be empty");
+	expect_one("{'interfaces':[" LAN0 "],'web_dir':''}",
+	           "cfg.json: web_dir: must not be empty");
 	expect_one("{'interfaces':[" LAN0 "],'plugin_dir':7}",
 	           "cfg.json: plugin_dir: expected a string, got an integer");
 }

@@ -327,9 +327,52 @@ static void test_short_descriptor_is_refused(void **state)
 	assert_int_equal(load_fixture(f, "short_desc", NULL), -EPROTO);
 	snprintf(f->expect, sizeof(f->expect),
 	         "plugin %s/short_desc.so: descriptor size 16 too small for ABI %d.0 (needs %zu)",
-	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, sizeof(struct shoal_plugin_descriptor));
+	         fixture_dir, SHOAL_PLUGIN_ABI_MAJOR, shoal_plugin_descriptor_size_for_minor(0));
 	assert_string_equal(f->err, f->expect);
 	assert_host_unchanged(f);
+}
+
+/* A plugin built for ABI 1.0 (descriptor ending at tick) loads on a 1.1 host, its hooks run,
+ * and the host never touches the 1.1 fields (ASan would report a read past its descriptor). */
+static void test_abi_1_0_plugin_still_loads(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "abi10", NULL), 0);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_string_equal(info.name, "abi10");
+	assert_int_equal(info.abi_major, 1);
+	assert_int_equal(info.abi_minor, 0);
+	uint8_t dgram[20] = {0x45};
+	struct shoal_packet_view v = {
+	    .data = dgram, .len = sizeof(dgram), .capacity = sizeof(dgram)};
+	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &v, NULL),
+	                 SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(counter_of(f, 0, "ingress"), 1);
+	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	assert_non_null(reply);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "abi10", "GET", "", NULL, 0, reply),
+	                 -ENOTSUP);
+	free(reply);
+}
+
+/* ABI 1.1: the host calls the http hook of the named plugin with a preset reply. */
+static void test_http_hook_of_example(void **state)
+{
+	struct fixture *f = *state;
+	load_example_first(f);
+	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	assert_non_null(reply);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "GET", "stats", NULL, 0, reply),
+	                 0);
+	assert_int_equal(reply->status, 200);
+	assert_non_null(strstr(reply->body, "\"ingress\":0"));
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "POST", "stats", "{}", 2, reply),
+	                 0);
+	assert_int_equal(reply->status, 405);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "nope", "GET", "stats", NULL, 0, reply),
+	                 -ENOENT);
+	free(reply);
 }
 
 static void test_init_failure_is_refused_and_registrations_rolled_back(void **state)
@@ -581,6 +624,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_wrong_abi_major_is_refused_naming_both_versions,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_abi_minor_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_hook_of_example, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abi_1_0_plugin_still_loads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_short_descriptor_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_init_failure_is_refused_and_registrations_rolled_back, setup, teardown),

@@ -1,0 +1,357 @@
+/* JSON bodies to control.h structs and back (see api_json.h). */
+#include "shoal/api_json.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int body_load(const char *body, size_t len, json_t **out, struct shoal_api_error *e)
+{
+	if (!body || len == 0)
+		return shoal_api_error_set(e, 400, "invalid_json",
+		                           "a JSON object is required as the request body");
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return shoal_api_error_set(e, 400, "invalid_json",
+		                           "invalid JSON at line %d column %d: %s", jerr.line,
+		                           jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return shoal_api_error_set(e, 400, "invalid_json",
+		                           "the request body must be a JSON object");
+	}
+	*out = root;
+	return 0;
+}
+
+/* Every key of obj must be one of allowed (NULL-terminated). where prefixes field names in
+ * messages ("" or "operations[3]."). */
+static int body_check_fields(json_t *obj, const char *const *allowed, const char *where,
+                             struct shoal_api_error *e)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach(obj, key, value)
+	{
+		bool known = false;
+		for (const char *const *a = allowed; *a; a++)
+			known = known || strcmp(key, *a) == 0;
+		if (!known)
+			return shoal_api_error_set(e, 400, "unknown_field",
+			                           "unknown field \"%s%.64s\"", where, key);
+	}
+	return 0;
+}
+
+enum body_presence { BODY_OPTIONAL, BODY_REQUIRED };
+
+/* *out NULL when absent or null (null only for optional fields). */
+static int body_string(json_t *obj, const char *key, enum body_presence presence, const char *where,
+                       const char **out, struct shoal_api_error *e)
+{
+	json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || (json_is_null(v) && presence == BODY_OPTIONAL)) {
+		if (presence == BODY_REQUIRED)
+			return shoal_api_error_set(e, 400, "missing_field",
+			                           "field \"%s%s\" is required", where, key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return shoal_api_error_set(e, 400, "invalid_type",
+		                           "field \"%s%s\" must be a string%s", where, key,
+		                           presence == BODY_OPTIONAL ? " or null" : "");
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int body_interface_name(const char *s, char out[16], struct shoal_api_error *e)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 15)
+		return shoal_api_error_set(e, 400, "unknown_interface", "no interface \"%.64s\"",
+		                           s);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int body_route_fields(json_t *obj, enum body_presence prefix_presence, const char *where,
+                             struct shoal_ctl_route_spec *spec, struct shoal_api_error *e)
+{
+	const char *prefix, *next_hop, *interface;
+	if (body_string(obj, "prefix", prefix_presence, where, &prefix, e) != 0 ||
+	    body_string(obj, "next_hop", BODY_OPTIONAL, where, &next_hop, e) != 0 ||
+	    body_string(obj, "interface", BODY_OPTIONAL, where, &interface, e) != 0)
+		return -1;
+	memset(spec, 0, sizeof(*spec));
+	if (prefix && shoal_api_parse_prefix(prefix, &spec->prefix, &spec->prefix_len, e) != 0)
+		return -1;
+	if (next_hop) {
+		if (shoal_api_parse_ipv4(next_hop, &spec->next_hop) != 0)
+			return shoal_api_error_set(e, 400, "invalid_address",
+			                           "%snext_hop \"%.64s\" is not an IPv4 address",
+			                           where, next_hop);
+		spec->has_next_hop = true;
+	}
+	if (interface) {
+		if (body_interface_name(interface, spec->interface, e) != 0)
+			return -1;
+		spec->has_interface = true;
+	}
+	if (!spec->has_next_hop && !spec->has_interface)
+		return shoal_api_error_set(e, 400, "invalid_route",
+		                           "a route needs \"next_hop\" or \"interface\" (or both)");
+	return 0;
+}
+
+int shoal_api_route_body(const char *body, size_t len,
+                         const struct shoal_ctl_route_spec *path_prefix,
+                         struct shoal_ctl_route_spec *spec, struct shoal_api_error *e)
+{
+	static const char *const allowed[] = {"prefix", "next_hop", "interface", NULL};
+	json_t *root;
+	if (body_load(body, len, &root, e) != 0)
+		return -1;
+	int rc = body_check_fields(root, allowed, "", e);
+	bool has_prefix = json_object_get(root, "prefix") != NULL;
+	if (rc == 0)
+		rc = body_route_fields(root, path_prefix ? BODY_OPTIONAL : BODY_REQUIRED, "", spec,
+		                       e);
+	json_decref(root);
+	if (rc != 0 || !path_prefix)
+		return rc;
+	char a[20], b[20];
+	if (has_prefix &&
+	    (spec->prefix != path_prefix->prefix || spec->prefix_len != path_prefix->prefix_len))
+		return shoal_api_error_set(
+		    e, 400, "prefix_mismatch", "body prefix %s differs from the path's %s",
+		    shoal_api_prefix_str(spec->prefix, spec->prefix_len, a, sizeof(a)),
+		    shoal_api_prefix_str(path_prefix->prefix, path_prefix->prefix_len, b,
+		                         sizeof(b)));
+	spec->prefix = path_prefix->prefix;
+	spec->prefix_len = path_prefix->prefix_len;
+	return 0;
+}
+
+static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct shoal_api_error *e)
+{
+	static const char *const allowed_change[] = {"op", "prefix", "next_hop", "interface", NULL};
+	static const char *const allowed_delete[] = {"op", "prefix", NULL};
+	char where[40];
+	snprintf(where, sizeof(where), "operations[%zu].", i);
+	if (!json_is_object(item))
+		return shoal_api_error_set(e, 400, "invalid_type",
+		                           "operations[%zu] must be an object", i);
+	const char *kind;
+	if (body_string(item, "op", BODY_REQUIRED, where, &kind, e) != 0)
+		return -1;
+	memset(op, 0, sizeof(*op));
+	if (strcmp(kind, "add") == 0 || strcmp(kind, "put") == 0) {
+		op->kind = kind[0] == 'a' ? SHOAL_CTL_OP_ADD : SHOAL_CTL_OP_PUT;
+		if (body_check_fields(item, allowed_change, where, e) != 0)
+			return -1;
+		return body_route_fields(item, BODY_REQUIRED, where, &op->route, e);
+	}
+	if (strcmp(kind, "delete") == 0) {
+		op->kind = SHOAL_CTL_OP_DELETE;
+		const char *prefix;
+		if (body_check_fields(item, allowed_delete, where, e) != 0 ||
+		    body_string(item, "prefix", BODY_REQUIRED, where, &prefix, e) != 0)
+			return -1;
+		return shoal_api_parse_prefix(prefix, &op->route.prefix, &op->route.prefix_len, e);
+	}
+	return shoal_api_error_set(e, 400, "invalid_op",
+	                           "%sop \"%.32s\" is not one of \"add\", \"put\", \"delete\"",
+	                           where, kind);
+}
+
+int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops, size_t *n,
+                         struct shoal_api_error *e)
+{
+	static const char *const allowed[] = {"operations", NULL};
+	json_t *root;
+	*ops = NULL;
+	*n = 0;
+	if (body_load(body, len, &root, e) != 0)
+		return -1;
+	int rc = body_check_fields(root, allowed, "", e);
+	json_t *list = json_object_get(root, "operations");
+	if (rc == 0 && !list)
+		rc = shoal_api_error_set(e, 400, "missing_field",
+		                         "field \"operations\" is required");
+	if (rc == 0 && !json_is_array(list))
+		rc = shoal_api_error_set(e, 400, "invalid_type",
+		                         "field \"operations\" must be an array");
+	size_t count = rc == 0 ? json_array_size(list) : 0;
+	struct shoal_ctl_op *result = count ? calloc(count, sizeof(*result)) : NULL;
+	if (count && !result)
+		rc = shoal_api_error_set(e, 500, "internal", "out of memory");
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		rc = body_batch_op(json_array_get(list, i), i, &result[i], e);
+		if (rc != 0)
+			e->index = (long)i;
+	}
+	json_decref(root);
+	if (rc != 0) {
+		free(result);
+		return -1;
+	}
+	*ops = result;
+	*n = count;
+	return 0;
+}
+
+int shoal_api_arp_body(const char *body, size_t len, char interface[16], uint32_t *ip,
+                       uint8_t mac[6], struct shoal_api_error *e)
+{
+	static const char *const allowed[] = {"ip", "mac", "interface", NULL};
+	json_t *root;
+	if (body_load(body, len, &root, e) != 0)
+		return -1;
+	const char *ip_s, *mac_s, *if_s;
+	int rc = body_check_fields(root, allowed, "", e);
+	if (rc == 0)
+		rc = body_string(root, "ip", BODY_REQUIRED, "", &ip_s, e);
+	if (rc == 0)
+		rc = body_string(root, "mac", BODY_REQUIRED, "", &mac_s, e);
+	if (rc == 0)
+		rc = body_string(root, "interface", BODY_OPTIONAL, "", &if_s, e);
+	if (rc == 0 && shoal_api_parse_ipv4(ip_s, ip) != 0)
+		rc = shoal_api_error_set(e, 400, "invalid_address",
+		                         "ip \"%.64s\" is not an IPv4 address", ip_s);
+	if (rc == 0 && shoal_api_parse_mac(mac_s, mac) != 0)
+		rc = shoal_api_error_set(e, 400, "invalid_mac",
+		                         "mac \"%.64s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+		                         mac_s);
+	interface[0] = '\0';
+	if (rc == 0 && if_s)
+		rc = body_interface_name(if_s, interface, e);
+	json_decref(root);
+	return rc;
+}
+
+int shoal_api_plugin_body(const char *body, size_t len, char name[SHOAL_API_NAME_MAX],
+                          char **config_json, struct shoal_api_error *e)
+{
+	static const char *const allowed[] = {"name", "config", NULL};
+	json_t *root;
+	*config_json = NULL;
+	if (body_load(body, len, &root, e) != 0)
+		return -1;
+	const char *name_s;
+	int rc = body_check_fields(root, allowed, "", e);
+	if (rc == 0)
+		rc = body_string(root, "name", BODY_REQUIRED, "", &name_s, e);
+	if (rc == 0 && !shoal_api_valid_plugin_name(name_s))
+		rc = shoal_api_error_set(
+		    e, 400, "invalid_name",
+		    "plugin name \"%.64s\" is not 1..31 characters of [a-z0-9_]", name_s);
+	json_t *config = json_object_get(root, "config");
+	if (rc == 0 && config && !json_is_object(config))
+		rc = shoal_api_error_set(e, 400, "invalid_type",
+		                         "field \"config\" must be an object");
+	if (rc == 0) {
+		snprintf(name, SHOAL_API_NAME_MAX, "%s", name_s);
+		*config_json = config ? json_dumps(config, JSON_COMPACT) : strdup("{}");
+		if (!*config_json)
+			rc = shoal_api_error_set(e, 500, "internal", "out of memory");
+	}
+	json_decref(root);
+	return rc;
+}
+
+const char *shoal_api_prefix_str(uint32_t prefix, uint8_t len, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u.%u.%u.%u/%u", prefix >> 24, (prefix >> 16) & 0xff,
+	         (prefix >> 8) & 0xff, prefix & 0xff, len);
+	return buf;
+}
+
+static json_t *body_ipv4(uint32_t a)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+	         a & 0xff);
+	return json_string(buf);
+}
+
+static json_t *body_mac(const uint8_t m[6])
+{
+	char buf[18];
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+	         m[5]);
+	return json_string(buf);
+}
+
+static json_t *body_u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+json_t *shoal_api_route_json(const struct shoal_ctl_route *r)
+{
+	char p[20];
+	return json_pack("{s:s, s:o, s:s, s:s}", "prefix",
+	                 shoal_api_prefix_str(r->prefix, r->prefix_len, p, sizeof(p)), "next_hop",
+	                 r->has_next_hop ? body_ipv4(r->next_hop) : json_null(), "interface",
+	                 r->interface, "origin",
+	                 r->origin == SHOAL_CTL_ORIGIN_CONNECTED ? "connected" : "static");
+}
+
+json_t *shoal_api_arp_json(const struct shoal_ctl_arp_entry *a)
+{
+	static const char *const states[] = {"dynamic", "static", "pending"};
+	bool pending = a->state == SHOAL_CTL_ARP_PENDING;
+	json_t *o = json_pack(
+	    "{s:s, s:o, s:o, s:s, s:o}", "interface", a->interface, "ip", body_ipv4(a->ip), "mac",
+	    pending ? json_null() : body_mac(a->mac), "state", states[a->state], "expires_in_ms",
+	    a->state == SHOAL_CTL_ARP_STATIC ? json_null() : body_u64(a->expires_in_ms));
+	if (o && pending)
+		json_object_set_new(o, "queued", json_integer(a->queued));
+	return o;
+}
+
+json_t *shoal_api_interface_json(const struct shoal_ctl_interface *i)
+{
+	char addr[20];
+	json_t *drops = json_object();
+	for (size_t k = 0; drops && k < SHOAL_DP_DROP_COUNT_; k++)
+		json_object_set_new(drops, shoal_dp_drop_names[k], body_u64(i->drops[k]));
+	/* ARP-layer names merge in; a name both layers use (bad_ipv4) holds the sum. */
+	for (size_t k = 0; drops && k < SHOAL_NETIF_DROP_COUNT_; k++) {
+		json_t *prev = json_object_get(drops, shoal_netif_drop_names[k]);
+		uint64_t base = prev ? (uint64_t)json_integer_value(prev) : 0;
+		json_object_set_new(drops, shoal_netif_drop_names[k],
+		                    body_u64(base + i->arp_drops[k]));
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:b, s:b, s:{s:o, s:o, s:o, s:o}, s:o}", "name",
+	                 i->name, "kind", i->kind, "address",
+	                 shoal_api_prefix_str(i->address, i->prefix_len, addr, sizeof(addr)), "mac",
+	                 i->has_mac ? body_mac(i->mac) : json_null(), "mtu", (json_int_t)i->mtu,
+	                 "up", i->up, "offload", i->offload, "counters", "rx_packets",
+	                 body_u64(i->rx_packets), "rx_bytes", body_u64(i->rx_bytes), "tx_packets",
+	                 body_u64(i->tx_packets), "tx_bytes", body_u64(i->tx_bytes), "drops",
+	                 drops);
+}
+
+static const char *const body_hook_names[] = {"ingress", "local_delivery", "egress"};
+static_assert(sizeof(body_hook_names) / sizeof(body_hook_names[0]) == SHOAL_PLUGIN_HOOK_COUNT_,
+              "one name per plugin hook");
+
+json_t *shoal_api_plugin_json(const struct shoal_ctl_plugin *p)
+{
+	char abi[16];
+	snprintf(abi, sizeof(abi), "%u.%u", p->abi_major, p->abi_minor);
+	json_t *hooks = json_object(), *counters = json_object(), *drops = json_object();
+	for (size_t k = 0; hooks && k < SHOAL_PLUGIN_HOOK_COUNT_; k++)
+		json_object_set_new(hooks, body_hook_names[k], body_u64(p->hook_calls[k]));
+	for (size_t k = 0; counters && k < p->n_counters && k < 32; k++)
+		json_object_set_new(counters, p->counters[k].name, body_u64(p->counters[k].value));
+	for (size_t k = 0; drops && k < p->n_drops && k < 32; k++)
+		json_object_set_new(drops, p->drops[k].name, body_u64(p->drops[k].value));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", p->name, "version",
+	                 p->version, "description", p->description, "path", p->path, "abi", abi,
+	                 "hooks", hooks, "counters", counters, "drops", drops);
+}

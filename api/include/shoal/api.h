@@ -1,0 +1,58 @@
+/*
+ * api.h — shoald's HTTP JSON control API (libmicrohttpd server, jansson bodies).
+ *
+ * Role: shoal_api_start() loads (or creates) the bearer token from cfg->api_token_file, binds
+ * cfg->api_address:cfg->api_port and serves, on libmicrohttpd's own threads (one thread per
+ * connection, at most SHOAL_API_MAX_CONNECTIONS at once), the endpoints of api/openapi.yaml
+ * under /api/v1/ plus the static files of web_dir for every other path. Every read or write
+ * of router state goes through shoal/control.h (blocking calls into the data plane): the API
+ * never touches data-plane state itself. shoal_api_stop() stops accepting, waits for the
+ * running handlers to finish and frees everything.
+ *
+ * Threads: start and stop run on the caller's thread (shoald's main thread), never on the
+ * data-plane thread (handlers block on it: stop waits for them, so the data plane must still
+ * run its command queue while stop runs, or ctl must answer UNAVAILABLE by then).
+ *
+ * Ownership: the api keeps the pointer ctl (the caller keeps it alive until
+ * shoal_api_stop() returned) and copies what it needs from cfg and web_dir (the caller may
+ * free them after start). Nothing is global: several servers may run in one process.
+ *
+ * Errors: start returns 0, or -1 with one line in err (no trailing newline), e.g.
+ *   "api: cannot listen on 127.0.0.1:8144: Address already in use"
+ *   "api: token file /var/lib/shoal/api.token: Permission denied"
+ * and then has started nothing and left nothing behind (except a token file it created).
+ */
+#ifndef SHOAL_API_H
+#define SHOAL_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shoal/config.h"
+
+struct shoal_ctl;
+struct shoal_api;
+
+enum {
+	SHOAL_API_MAX_CONNECTIONS = 256,  /* concurrent connections; more wait in the backlog */
+	SHOAL_API_MAX_BODY = 1024 * 1024, /* request bodies above this get 413 */
+	SHOAL_API_NICE = 10,              /* niceness of the threads serving HTTP */
+	SHOAL_API_TOKEN_HEX_LEN = 64,     /* a created token: 32 random bytes as lowercase hex */
+};
+
+/* The default web_dir (config key "web_dir"). */
+#define SHOAL_API_DEFAULT_WEB_DIR "/usr/share/shoal/web"
+
+/* Starts the server; see the contract above. cfg->api_port 0 binds an ephemeral port
+ * (tests; read it back with shoal_api_port()). web_dir may be NULL: then every non-API path
+ * answers 404. */
+int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, struct shoal_ctl *ctl,
+                    const char *web_dir, char *err, size_t err_size);
+
+/* The TCP port actually bound (host order). */
+uint16_t shoal_api_port(const struct shoal_api *api);
+
+/* Stops and frees; NULL is a no-op. */
+void shoal_api_stop(struct shoal_api *api);
+
+#endif

@@ -1,0 +1,425 @@
+/* Request targets, errors, address parsing and static path resolution (see api_request.h). */
+#include "shoal/api_request.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const char *code,
+                        const char *fmt, ...)
+{
+	e->http_status = http_status;
+	e->index = -1;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *shoal_api_error_json(const struct shoal_api_error *e)
+{
+	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+	if (!inner)
+		return NULL;
+	if (e->index >= 0)
+		json_object_set_new(inner, "index", json_integer(e->index));
+	json_t *root = json_pack("{s:o}", "error", inner);
+	if (!root)
+		return NULL;
+	char *text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return text;
+}
+
+enum shoal_api_method shoal_api_method_from_string(const char *method)
+{
+	static const struct {
+		const char *name;
+		enum shoal_api_method m;
+	} table[] = {{"GET", SHOAL_API_GET},
+	             {"HEAD", SHOAL_API_HEAD},
+	             {"POST", SHOAL_API_POST},
+	             {"PUT", SHOAL_API_PUT},
+	             {"DELETE", SHOAL_API_DELETE}};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(method, table[i].name) == 0)
+			return table[i].m;
+	return SHOAL_API_OTHER;
+}
+
+const char *shoal_api_allow_string(unsigned methods, char *buf, size_t size)
+{
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE"};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(methods & (1u << i)))
+			continue;
+		int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+static int request_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes src[0..len) into out (size bytes, NUL-terminated). plus_is_space for query
+ * parts. Rejects bad escapes, NUL and other control characters. */
+static int request_decode(const char *src, size_t len, bool plus_is_space, char *out, size_t size,
+                          struct shoal_api_error *e)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == '%') {
+			int hi = i + 2 < len ? request_hex_value(src[i + 1]) : -1;
+			int lo = i + 2 < len ? request_hex_value(src[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return shoal_api_error_set(
+				    e, 400, "bad_request",
+				    "malformed percent-encoding in the request target");
+			c = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
+		}
+		if (c < 0x20 || c == 0x7f)
+			return shoal_api_error_set(
+			    e, 400, "bad_request",
+			    "control character (or NUL) in the request target");
+		if (o + 1 >= size)
+			return shoal_api_error_set(e, 400, "bad_request",
+			                           "request target too long");
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int shoal_api_parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static void request_ipv4_str(uint32_t addr, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+	         addr & 0xff);
+}
+
+int shoal_api_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len, struct shoal_api_error *e)
+{
+	const char *slash = strchr(s, '/');
+	char addr_text[16];
+	size_t addr_len = slash ? (size_t)(slash - s) : 0;
+	if (!slash || addr_len >= sizeof(addr_text))
+		return shoal_api_error_set(e, 400, "invalid_prefix",
+		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
+		                           s);
+	memcpy(addr_text, s, addr_len);
+	addr_text[addr_len] = '\0';
+	uint32_t addr;
+	if (shoal_api_parse_ipv4(addr_text, &addr) != 0)
+		return shoal_api_error_set(e, 400, "invalid_prefix",
+		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
+		                           s);
+	const char *l = slash + 1;
+	size_t n = strlen(l);
+	bool digits = n >= 1 && n <= 2 && strspn(l, "0123456789") == n && !(n == 2 && l[0] == '0');
+	unsigned value = digits ? (unsigned)strtoul(l, NULL, 10) : 99;
+	if (value > 32)
+		return shoal_api_error_set(e, 400, "invalid_prefix_length",
+		                           "prefix length \"%.16s\" in \"%.64s\" is not 0..32", l,
+		                           s);
+	uint32_t mask = value == 0 ? 0 : UINT32_MAX << (32 - value);
+	if ((addr & ~mask) != 0) {
+		char canon[16];
+		request_ipv4_str(addr & mask, canon);
+		return shoal_api_error_set(e, 400, "invalid_prefix",
+		                           "%s has host bits set; did you mean %s/%u?", s, canon,
+		                           value);
+	}
+	*prefix = addr;
+	*len = (uint8_t)value;
+	return 0;
+}
+
+int shoal_api_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		int hi = request_hex_value(s[3 * i]);
+		int lo = request_hex_value(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+bool shoal_api_valid_plugin_name(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n < SHOAL_API_NAME_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static int request_query_parse(const char *q, struct shoal_api_target *t, struct shoal_api_error *e)
+{
+	while (*q) {
+		size_t piece = strcspn(q, "&");
+		if (piece > 0) {
+			if (t->n_query == SHOAL_API_QUERY_MAX)
+				return shoal_api_error_set(e, 400, "bad_request",
+				                           "too many query parameters");
+			struct shoal_api_query_param *p = &t->query[t->n_query];
+			const char *eq = memchr(q, '=', piece);
+			size_t klen = eq ? (size_t)(eq - q) : piece;
+			if (request_decode(q, klen, true, p->key, sizeof(p->key), e) != 0)
+				return -1;
+			const char *v = eq ? eq + 1 : q + piece;
+			if (request_decode(v, (size_t)(q + piece - v), true, p->value,
+			                   sizeof(p->value), e) != 0)
+				return -1;
+			if (shoal_api_target_query(t, p->key))
+				return shoal_api_error_set(e, 400, "bad_request",
+				                           "query parameter \"%s\" given twice",
+				                           p->key);
+			t->n_query++;
+		}
+		q += piece;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
+enum {
+	REQUEST_READ = SHOAL_API_GET | SHOAL_API_HEAD,
+	REQUEST_ANY = SHOAL_API_GET | SHOAL_API_HEAD | SHOAL_API_POST | SHOAL_API_PUT |
+	              SHOAL_API_DELETE | SHOAL_API_OTHER,
+};
+
+static void request_set(struct shoal_api_target *t, enum shoal_api_endpoint ep, unsigned methods)
+{
+	t->endpoint = ep;
+	t->methods = methods;
+}
+
+static bool request_is_builtin(const char *segment, size_t len)
+{
+	static const char *const builtin[] = {"health", "routes", "arp", "interfaces", "plugins"};
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strlen(builtin[i]) == len && memcmp(segment, builtin[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* rest: the decoded path after "/api/v1/". */
+static int request_match_v1(const char *rest, struct shoal_api_target *t, struct shoal_api_error *e)
+{
+	if (strcmp(rest, "health") == 0) {
+		request_set(t, SHOAL_API_EP_HEALTH, REQUEST_READ);
+		t->needs_auth = false;
+		return 0;
+	}
+	if (strcmp(rest, "routes") == 0) {
+		request_set(t, SHOAL_API_EP_ROUTES, REQUEST_READ | SHOAL_API_POST);
+		return 0;
+	}
+	if (strcmp(rest, "routes:batch") == 0) {
+		request_set(t, SHOAL_API_EP_ROUTES_BATCH, SHOAL_API_POST);
+		return 0;
+	}
+	if (strcmp(rest, "routes/lookup") == 0) {
+		request_set(t, SHOAL_API_EP_ROUTES_LOOKUP, REQUEST_READ);
+		return 0;
+	}
+	if (strncmp(rest, "routes/", 7) == 0) {
+		const char *p = rest + 7;
+		const char *slash = strchr(p, '/');
+		if (*p == '\0' || (slash && strchr(slash + 1, '/')))
+			return 0; /* deeper: not found */
+		if (shoal_api_parse_prefix(p, &t->prefix, &t->prefix_len, e) != 0)
+			return -1;
+		request_set(t, SHOAL_API_EP_ROUTE, REQUEST_READ | SHOAL_API_PUT | SHOAL_API_DELETE);
+		return 0;
+	}
+	if (strcmp(rest, "arp") == 0) {
+		request_set(t, SHOAL_API_EP_ARP, REQUEST_READ | SHOAL_API_POST | SHOAL_API_DELETE);
+		return 0;
+	}
+	if (strncmp(rest, "arp/", 4) == 0) {
+		const char *p = rest + 4;
+		if (*p == '\0' || strchr(p, '/'))
+			return 0;
+		if (shoal_api_parse_ipv4(p, &t->ip) != 0)
+			return shoal_api_error_set(e, 400, "invalid_address",
+			                           "\"%.64s\" is not an IPv4 address", p);
+		request_set(t, SHOAL_API_EP_ARP_ENTRY, REQUEST_READ | SHOAL_API_DELETE);
+		return 0;
+	}
+	if (strcmp(rest, "interfaces") == 0) {
+		request_set(t, SHOAL_API_EP_INTERFACES, REQUEST_READ);
+		return 0;
+	}
+	if (strcmp(rest, "plugins") == 0) {
+		request_set(t, SHOAL_API_EP_PLUGINS, REQUEST_READ | SHOAL_API_POST);
+		return 0;
+	}
+	if (strncmp(rest, "plugins/", 8) == 0) {
+		const char *p = rest + 8;
+		if (!shoal_api_valid_plugin_name(p))
+			return 0;
+		snprintf(t->name, sizeof(t->name), "%s", p);
+		request_set(t, SHOAL_API_EP_PLUGIN, REQUEST_READ | SHOAL_API_DELETE);
+		return 0;
+	}
+	size_t seg = strcspn(rest, "/");
+	if (seg == 0 || seg >= SHOAL_API_NAME_MAX || request_is_builtin(rest, seg))
+		return 0;
+	memcpy(t->name, rest, seg);
+	t->name[seg] = '\0';
+	if (!shoal_api_valid_plugin_name(t->name)) {
+		t->name[0] = '\0';
+		return 0;
+	}
+	t->subpath = rest[seg] == '/' ? rest + seg + 1 : rest + seg;
+	request_set(t, SHOAL_API_EP_PLUGIN_HTTP,
+	            REQUEST_READ | SHOAL_API_POST | SHOAL_API_PUT | SHOAL_API_DELETE);
+	return 0;
+}
+
+int shoal_api_target_parse(const char *raw, struct shoal_api_target *t, struct shoal_api_error *e)
+{
+	memset(t, 0, sizeof(*t));
+	t->subpath = "";
+	if (raw[0] != '/')
+		return shoal_api_error_set(e, 400, "bad_request",
+		                           "request target must be an absolute path");
+	size_t path_len = strcspn(raw, "?");
+	if (request_decode(raw, path_len, false, t->path, sizeof(t->path), e) != 0)
+		return -1;
+	if (raw[path_len] == '?' && request_query_parse(raw + path_len + 1, t, e) != 0)
+		return -1;
+	if (strcmp(t->path, "/api") != 0 && strncmp(t->path, "/api/", 5) != 0) {
+		request_set(t, SHOAL_API_EP_STATIC, REQUEST_READ);
+		return 0;
+	}
+	t->needs_auth = true;
+	request_set(t, SHOAL_API_EP_NOT_FOUND, REQUEST_ANY);
+	if (strncmp(t->path, "/api/v1/", 8) != 0)
+		return 0;
+	return request_match_v1(t->path + 8, t, e);
+}
+
+const char *shoal_api_target_query(const struct shoal_api_target *t, const char *key)
+{
+	for (size_t i = 0; i < t->n_query; i++)
+		if (strcmp(t->query[i].key, key) == 0)
+			return t->query[i].value;
+	return NULL;
+}
+
+bool shoal_api_target_allows_query(const struct shoal_api_target *t, enum shoal_api_method method,
+                                   const char *key)
+{
+	bool read = method == SHOAL_API_GET || method == SHOAL_API_HEAD;
+	switch (t->endpoint) {
+	case SHOAL_API_EP_STATIC:
+	case SHOAL_API_EP_PLUGIN_HTTP:
+		return true;
+	case SHOAL_API_EP_ROUTES:
+		return read && strcmp(key, "prefix") == 0;
+	case SHOAL_API_EP_ROUTES_LOOKUP:
+		return strcmp(key, "address") == 0;
+	case SHOAL_API_EP_ARP:
+		return (read || method == SHOAL_API_DELETE) && strcmp(key, "interface") == 0;
+	case SHOAL_API_EP_ARP_ENTRY:
+		return strcmp(key, "interface") == 0;
+	default:
+		return false;
+	}
+}
+
+int shoal_api_static_resolve(const char *web_root, const char *path, char *out, size_t out_size,
+                             struct shoal_api_error *e)
+{
+	for (const char *p = path; *p;) {
+		size_t seg = strcspn(p, "/");
+		if ((seg == 1 && p[0] == '.') || (seg == 2 && p[0] == '.' && p[1] == '.'))
+			return shoal_api_error_set(e, 400, "bad_path",
+			                           "\".\" and \"..\" are not allowed in paths");
+		p += seg;
+		if (*p == '/')
+			p++;
+	}
+	char candidate[PATH_MAX];
+	size_t plen = strlen(path);
+	const char *index = plen > 0 && path[plen - 1] == '/' ? "index.html" : "";
+	int n = snprintf(candidate, sizeof(candidate), "%s%s%s", web_root, path, index);
+	if (n < 0 || (size_t)n >= sizeof(candidate))
+		return shoal_api_error_set(e, 404, "not_found", "no such file");
+	char real[PATH_MAX];
+	struct stat st;
+	if (!realpath(candidate, real) || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+	size_t rlen = strlen(web_root);
+	bool root_is_slash = rlen == 1 && web_root[0] == '/';
+	if (!root_is_slash && (strncmp(real, web_root, rlen) != 0 || real[rlen] != '/'))
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+	if (strlen(real) >= out_size)
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+	memcpy(out, real, strlen(real) + 1);
+	return 0;
+}
+
+const char *shoal_api_content_type(const char *file_name)
+{
+	static const struct {
+		const char *ext;
+		const char *type;
+	} table[] = {
+	    {".html", "text/html; charset=utf-8"},
+	    {".htm", "text/html; charset=utf-8"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".json", "application/json"},
+	    {".yaml", "application/yaml"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".ico", "image/x-icon"},
+	    {".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(file_name, '.');
+	const char *slash = strrchr(file_name, '/');
+	if (dot && (!slash || dot > slash))
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+			if (strcmp(dot, table[i].ext) == 0)
+				return table[i].type;
+	return "application/octet-stream";
+}

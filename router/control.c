@@ -1,0 +1,1127 @@
+/* control.c — the control API; contract in include/shoal/control.h. */
+#include "shoal/control.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shoal/ipv4.h"
+#include "shoal/plugin_host.h"
+#include "shoal/routes.h"
+#include "shoal/state.h"
+
+enum {
+	CTL_RETRY_MS = 1000, /* how long a full queue is retried */
+	CTL_RETRY_STEP_MS = 5,
+	CTL_PATH_MAX = 4096 + 16,
+	CTL_HTTP_REPLY_MAX = 64 * 1024,
+};
+
+struct shoal_ctl {
+	struct shoal_dp *dp;
+	struct shoal_cmdq *q;
+	bool persist;
+	char state_path[CTL_PATH_MAX];
+	pthread_mutex_t lock; /* serializes mutations across apply + persist */
+};
+
+static enum shoal_ctl_status ctl_fail(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                      const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum shoal_ctl_status ctl_fail(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                      const char *code, const char *fmt, ...)
+{
+	if (!e)
+		return st;
+	e->status = st;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
+{
+	if (e)
+		*e = (struct shoal_ctl_error){.status = st};
+	return st;
+}
+
+static bool ctl_status_good(enum shoal_ctl_status st)
+{
+	return st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED || st == SHOAL_CTL_REPLACED;
+}
+
+/* Runs fn(arg) on the data plane. OK when it ran; UNAVAILABLE otherwise (e filled). */
+static enum shoal_ctl_status ctl_run(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
+                                     struct shoal_ctl_error *e)
+{
+	for (unsigned waited = 0;; waited += CTL_RETRY_STEP_MS) {
+		int rc = shoal_cmdq_submit(c->q, fn, arg, NULL);
+		if (rc == 0)
+			return SHOAL_CTL_OK;
+		if (rc == -ESHUTDOWN)
+			return ctl_fail(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+			                "the router is shutting down");
+		if (waited >= CTL_RETRY_MS)
+			return ctl_fail(e, SHOAL_CTL_UNAVAILABLE, "busy",
+			                "the router is busy; try again");
+		struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---------- lifecycle ---------- */
+
+struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, const char *state_dir,
+                                   char *err, size_t err_size)
+{
+	struct shoal_ctl *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, err_size, "control: out of memory");
+		return NULL;
+	}
+	c->dp = dp;
+	c->q = q;
+	if (state_dir && state_dir[0]) {
+		if (shoal_state_path(state_dir, c->state_path, sizeof(c->state_path)) < 0) {
+			snprintf(err, err_size, "control: state_dir %s: path too long", state_dir);
+			free(c);
+			return NULL;
+		}
+		c->persist = true;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void shoal_ctl_destroy(struct shoal_ctl *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static int ctl_if_tap_by_name(struct shoal_dp *dp, const char *name)
+{
+	for (unsigned i = 0; i < shoal_dp_if_count(dp); i++)
+		if (strcmp(shoal_dp_if_name(dp, i), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size)
+{
+	if (!c->persist)
+		return 0;
+	struct shoal_state s = {0};
+	char e[512];
+	if (shoal_state_read(c->state_path, &s, NULL, err, err_size) < 0)
+		return -1;
+	if (shoal_routes_import(shoal_dp_routes(c->dp), &s, e, sizeof(e)) < 0) {
+		snprintf(err, err_size, "%s: %s", c->state_path, e);
+		shoal_state_free(&s);
+		return -1;
+	}
+	for (size_t i = 0; i < s.n_arp; i++) {
+		int ifi = ctl_if_tap_by_name(c->dp, s.arp[i].interface);
+		struct shoal_netif *n = ifi < 0 ? NULL : shoal_dp_netif(c->dp, (unsigned)ifi);
+		struct shoal_mac mac;
+		memcpy(mac.b, s.arp[i].mac, 6);
+		if (!n || shoal_netif_add_static(n, s.arp[i].ip, &mac) != SHOAL_NETIF_OK) {
+			snprintf(err, err_size, "%s: arp[%zu]: %s", c->state_path, i,
+			         n ? "the ARP cache is full" : "no TAP interface of that name");
+			shoal_state_free(&s);
+			return -1;
+		}
+	}
+	shoal_state_free(&s);
+	return 0;
+}
+
+/* ---------- persistence ---------- */
+
+static int ctl_arp_collect_static(void *ctx, const struct shoal_netif_entry *en);
+
+struct ctl_arp_static_ctx {
+	struct shoal_state *s;
+	const char *ifname;
+	int rc;
+};
+
+static int ctl_arp_collect_static(void *ctx, const struct shoal_netif_entry *en)
+{
+	struct ctl_arp_static_ctx *x = ctx;
+	if (en->state != SHOAL_NETIF_ENTRY_STATIC)
+		return 0;
+	struct shoal_state_arp a = {.ip = en->ip};
+	snprintf(a.interface, sizeof(a.interface), "%s", x->ifname);
+	memcpy(a.mac, en->mac.b, 6);
+	x->rc = shoal_state_add_arp(x->s, &a);
+	return x->rc;
+}
+
+/* Data plane: the persistent state as it is now. 0 or -ENOMEM. */
+static int ctl_snapshot(struct shoal_dp *dp, struct shoal_state *s)
+{
+	if (shoal_routes_export(shoal_dp_routes(dp), s) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < shoal_dp_if_count(dp); i++) {
+		struct shoal_netif *n = shoal_dp_netif(dp, i);
+		if (!n)
+			continue;
+		struct ctl_arp_static_ctx x = {.s = s, .ifname = shoal_dp_if_name(dp, i)};
+		shoal_netif_foreach(n, ctl_arp_collect_static, &x);
+		if (x.rc < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Control thread: writes the snapshot. OK or STORAGE. */
+static enum shoal_ctl_status ctl_persist(struct shoal_ctl *c, const struct shoal_state *s,
+                                         struct shoal_ctl_error *e)
+{
+	if (!c->persist)
+		return SHOAL_CTL_OK;
+	char err[512];
+	if (shoal_state_write(c->state_path, s, err, sizeof(err)) < 0)
+		return ctl_fail(e, SHOAL_CTL_STORAGE, "storage_failed",
+		                "the change could not be saved: %s", err);
+	return SHOAL_CTL_OK;
+}
+
+/* ---------- routes ---------- */
+
+static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_routes_route *in,
+                           struct shoal_ctl_route *out)
+{
+	*out = (struct shoal_ctl_route){
+	    .prefix = in->e.prefix,
+	    .prefix_len = in->e.prefix_len,
+	    .has_next_hop = in->e.has_next_hop,
+	    .next_hop = in->e.next_hop,
+	    .origin = in->origin == SHOAL_ROUTES_CONNECTED ? SHOAL_CTL_ORIGIN_CONNECTED
+	                                                   : SHOAL_CTL_ORIGIN_STATIC,
+	};
+	snprintf(out->interface, sizeof(out->interface), "%s",
+	         shoal_routes_if_name(r, in->e.ifindex));
+}
+
+struct ctl_list_cmd {
+	struct shoal_dp *dp;
+	uint32_t within;
+	uint8_t within_len;
+	struct shoal_ctl_route *out;
+	size_t n;
+	bool oom;
+};
+
+static int ctl_cmd_routes_list(void *arg)
+{
+	struct ctl_list_cmd *x = arg;
+	struct shoal_routes *r = shoal_dp_routes(x->dp);
+	struct shoal_routes_route *l;
+	size_t n;
+	x->oom = true;
+	if (shoal_routes_list(r, x->within, x->within_len, &l, &n) < 0)
+		return 0;
+	if (n) {
+		x->out = calloc(n, sizeof(*x->out));
+		if (!x->out) {
+			free(l);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		ctl_route_fill(r, &l[i], &x->out[i]);
+	x->n = n;
+	x->oom = false;
+	free(l);
+	return 0;
+}
+
+static enum shoal_ctl_status ctl_prefix_check(uint32_t p, unsigned l, struct shoal_ctl_error *e)
+{
+	if (l > 32)
+		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_prefix_length",
+		                "prefix length %u is out of range (0..32)", l);
+	uint32_t m = shoal_ipv4_prefix_mask(l);
+	if (p & ~m) {
+		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
+		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_prefix",
+		                "%s/%u has host bits set; did you mean %s/%u?",
+		                shoal_ipv4_addr_format(p, a), l, shoal_ipv4_addr_format(p & m, b),
+		                l);
+	}
+	return SHOAL_CTL_OK;
+}
+
+enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
+                                            const struct shoal_ctl_route_spec *within,
+                                            struct shoal_ctl_route **out, size_t *n,
+                                            struct shoal_ctl_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	struct ctl_list_cmd x = {.dp = c->dp};
+	if (within) {
+		enum shoal_ctl_status st = ctl_prefix_check(within->prefix, within->prefix_len, e);
+		if (st != SHOAL_CTL_OK)
+			return st;
+		x.within = within->prefix;
+		x.within_len = within->prefix_len;
+	}
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_routes_list, &x, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (x.oom)
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	*out = x.out;
+	*n = x.n;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+struct ctl_lookup_cmd {
+	struct shoal_dp *dp;
+	uint32_t addr;
+	bool found;
+	struct shoal_ctl_route out;
+};
+
+static int ctl_cmd_route_lookup(void *arg)
+{
+	struct ctl_lookup_cmd *x = arg;
+	struct shoal_routes *r = shoal_dp_routes(x->dp);
+	struct shoal_routes_route rt;
+	x->found = shoal_routes_lookup(r, x->addr, &rt);
+	if (x->found)
+		ctl_route_fill(r, &rt, &x->out);
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
+                                             struct shoal_ctl_route *out, struct shoal_ctl_error *e)
+{
+	struct ctl_lookup_cmd x = {.dp = c->dp, .addr = addr};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_lookup, &x, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (!x.found) {
+		char a[SHOAL_IPV4_ADDR_STRLEN];
+		return ctl_fail(e, SHOAL_CTL_NOT_FOUND, "no_route", "no route to %s",
+		                shoal_ipv4_addr_format(addr, a));
+	}
+	if (out)
+		*out = x.out;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* A batch of route ops (a single request is a batch of one): applied all or nothing, then
+ * the snapshot to persist; undo kept for a storage failure. */
+struct ctl_batch_cmd {
+	struct shoal_dp *dp;
+	const struct shoal_ctl_op *ops;
+	size_t n;
+	enum shoal_ctl_status st; /* of the last op (CREATED/REPLACED for a single one) */
+	struct shoal_ctl_error err;
+	size_t failed_index;
+	struct shoal_routes_saved *undo;
+	struct shoal_state snap;
+	bool has_route;
+	struct shoal_ctl_route route; /* of the single op, after it */
+};
+
+static int ctl_cmd_route_batch(void *arg)
+{
+	struct ctl_batch_cmd *x = arg;
+	struct shoal_routes *r = shoal_dp_routes(x->dp);
+	struct shoal_routes_saved *saved = shoal_routes_save(r);
+	x->undo = shoal_routes_save(r);
+	if (!saved || !x->undo) {
+		shoal_routes_saved_free(saved);
+		shoal_routes_saved_free(x->undo);
+		x->undo = NULL;
+		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return 0;
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		x->st = shoal_routes_op(r, x->ops[i].kind, &x->ops[i].route, &x->err);
+		if (!ctl_status_good(x->st)) {
+			x->failed_index = i;
+			shoal_routes_abandon(r, saved);
+			shoal_routes_saved_free(x->undo);
+			x->undo = NULL;
+			return 0;
+		}
+	}
+	if (shoal_routes_commit(r, saved) < 0) {
+		shoal_routes_saved_free(x->undo);
+		x->undo = NULL;
+		x->failed_index = x->n ? x->n - 1 : 0;
+		x->st = ctl_fail(&x->err, SHOAL_CTL_FULL, "route_table_full",
+		                 "the forwarding table is full");
+		return 0;
+	}
+	if (x->n == 1 && x->ops[0].kind != SHOAL_CTL_OP_DELETE) {
+		struct shoal_routes_route rt;
+		x->has_route =
+		    shoal_routes_get(r, x->ops[0].route.prefix, x->ops[0].route.prefix_len, &rt);
+		if (x->has_route)
+			ctl_route_fill(r, &rt, &x->route);
+	}
+	if (ctl_snapshot(x->dp, &x->snap) < 0) {
+		shoal_routes_restore(r, x->undo);
+		x->undo = NULL;
+		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	}
+	return 0;
+}
+
+struct ctl_undo_cmd {
+	struct shoal_dp *dp;
+	struct shoal_routes_saved *undo;
+};
+
+static int ctl_cmd_route_undo(void *arg)
+{
+	struct ctl_undo_cmd *x = arg;
+	shoal_routes_restore(shoal_dp_routes(x->dp), x->undo);
+	return 0;
+}
+
+/* Runs a batch under the mutation lock, persists, rolls back on storage failure. */
+static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl_batch_cmd *x,
+                                                 struct shoal_ctl_error *e)
+{
+	pthread_mutex_lock(&c->lock);
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_batch, x, e);
+	if (st != SHOAL_CTL_OK) {
+		pthread_mutex_unlock(&c->lock);
+		return st;
+	}
+	if (!ctl_status_good(x->st)) {
+		pthread_mutex_unlock(&c->lock);
+		if (e)
+			*e = x->err;
+		return x->st;
+	}
+	st = ctl_persist(c, &x->snap, e);
+	shoal_state_free(&x->snap);
+	if (st != SHOAL_CTL_OK) {
+		struct ctl_undo_cmd u = {.dp = c->dp, .undo = x->undo};
+		struct shoal_ctl_error ue;
+		if (ctl_run(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
+			shoal_routes_saved_free(x->undo); /* shutting down: nothing to undo into */
+		pthread_mutex_unlock(&c->lock);
+		return st;
+	}
+	shoal_routes_saved_free(x->undo);
+	pthread_mutex_unlock(&c->lock);
+	return ctl_ok(e, x->st);
+}
+
+static enum shoal_ctl_status ctl_route_single(struct shoal_ctl *c, enum shoal_ctl_op_kind kind,
+                                              const struct shoal_ctl_route_spec *r,
+                                              struct shoal_ctl_route *out,
+                                              struct shoal_ctl_error *e)
+{
+	struct shoal_ctl_op op = {.kind = kind, .route = *r};
+	struct ctl_batch_cmd x = {.dp = c->dp, .ops = &op, .n = 1};
+	enum shoal_ctl_status st = ctl_route_batch_run(c, &x, e);
+	if (ctl_status_good(st) && out && x.has_route)
+		*out = x.route;
+	return st;
+}
+
+enum shoal_ctl_status shoal_ctl_route_add(struct shoal_ctl *c, const struct shoal_ctl_route_spec *r,
+                                          struct shoal_ctl_route *out, struct shoal_ctl_error *e)
+{
+	return ctl_route_single(c, SHOAL_CTL_OP_ADD, r, out, e);
+}
+
+enum shoal_ctl_status shoal_ctl_route_put(struct shoal_ctl *c, const struct shoal_ctl_route_spec *r,
+                                          struct shoal_ctl_route *out, struct shoal_ctl_error *e)
+{
+	return ctl_route_single(c, SHOAL_CTL_OP_PUT, r, out, e);
+}
+
+enum shoal_ctl_status shoal_ctl_route_delete(struct shoal_ctl *c, uint32_t prefix, uint8_t len,
+                                             struct shoal_ctl_error *e)
+{
+	struct shoal_ctl_route_spec r = {.prefix = prefix, .prefix_len = len};
+	return ctl_route_single(c, SHOAL_CTL_OP_DELETE, &r, NULL, e);
+}
+
+enum shoal_ctl_status shoal_ctl_route_batch(struct shoal_ctl *c, const struct shoal_ctl_op *ops,
+                                            size_t n, size_t *failed_index,
+                                            struct shoal_ctl_error *e)
+{
+	struct ctl_batch_cmd x = {.dp = c->dp, .ops = ops, .n = n};
+	enum shoal_ctl_status st = ctl_route_batch_run(c, &x, e);
+	if (!ctl_status_good(st)) {
+		if (failed_index)
+			*failed_index = x.failed_index;
+		return st;
+	}
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- ARP ---------- */
+
+/* The interface index named name, or -1 (e filled: unknown_interface / not_arp_interface). */
+static int ctl_tap_find(struct shoal_dp *dp, const char *name, struct shoal_ctl_error *e)
+{
+	int ifi = ctl_if_tap_by_name(dp, name);
+	if (ifi < 0) {
+		ctl_fail(e, SHOAL_CTL_INVALID, "unknown_interface", "no interface named \"%s\"",
+		         name);
+		return -1;
+	}
+	if (!shoal_dp_netif(dp, (unsigned)ifi)) {
+		ctl_fail(e, SHOAL_CTL_INVALID, "not_arp_interface",
+		         "%s is a tun interface: it has no ARP cache", name);
+		return -1;
+	}
+	return ifi;
+}
+
+static void ctl_arp_fill(const char *ifname, const struct shoal_netif_entry *en,
+                         struct shoal_ctl_arp_entry *out)
+{
+	*out = (struct shoal_ctl_arp_entry){.ip = en->ip};
+	snprintf(out->interface, sizeof(out->interface), "%s", ifname);
+	switch (en->state) {
+	case SHOAL_NETIF_ENTRY_DYNAMIC:
+		out->state = SHOAL_CTL_ARP_DYNAMIC;
+		out->expires_in_ms = en->remaining_ms;
+		memcpy(out->mac, en->mac.b, 6);
+		break;
+	case SHOAL_NETIF_ENTRY_STATIC:
+		out->state = SHOAL_CTL_ARP_STATIC;
+		memcpy(out->mac, en->mac.b, 6);
+		break;
+	case SHOAL_NETIF_ENTRY_PENDING:
+		out->state = SHOAL_CTL_ARP_PENDING;
+		out->expires_in_ms = en->remaining_ms;
+		out->queued = (uint32_t)en->queued;
+		break;
+	}
+}
+
+struct ctl_arp_list_cmd {
+	struct shoal_dp *dp;
+	const char *interface;
+	enum shoal_ctl_status st;
+	struct shoal_ctl_error err;
+	struct shoal_ctl_arp_entry *out;
+	size_t n, cap;
+	const char *cur_if;
+};
+
+static int ctl_arp_list_visit(void *ctx, const struct shoal_netif_entry *en)
+{
+	struct ctl_arp_list_cmd *x = ctx;
+	if (x->n == x->cap) {
+		size_t ncap = x->cap ? x->cap * 2 : 32;
+		struct shoal_ctl_arp_entry *nv = realloc(x->out, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		x->out = nv;
+		x->cap = ncap;
+	}
+	ctl_arp_fill(x->cur_if, en, &x->out[x->n++]);
+	return 0;
+}
+
+static int ctl_arp_entry_cmp(const void *a, const void *b)
+{
+	const struct shoal_ctl_arp_entry *x = a, *y = b;
+	return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+static int ctl_cmd_arp_list(void *arg)
+{
+	struct ctl_arp_list_cmd *x = arg;
+	x->st = SHOAL_CTL_OK;
+	if (x->interface) {
+		int ifi = ctl_if_tap_by_name(x->dp, x->interface);
+		if (ifi < 0) {
+			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "unknown_interface",
+			                 "no interface named \"%s\"", x->interface);
+			return 0;
+		}
+	}
+	for (unsigned i = 0; i < shoal_dp_if_count(x->dp); i++) {
+		struct shoal_netif *n = shoal_dp_netif(x->dp, i);
+		x->cur_if = shoal_dp_if_name(x->dp, i);
+		if (!n || (x->interface && strcmp(x->interface, x->cur_if) != 0))
+			continue;
+		size_t first = x->n;
+		if (shoal_netif_foreach(n, ctl_arp_list_visit, x) < 0) {
+			x->st =
+			    ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+			return 0;
+		}
+		if (x->n > first) /* x->out is NULL while nothing has been listed */
+			qsort(x->out + first, x->n - first, sizeof(*x->out), ctl_arp_entry_cmp);
+	}
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_arp_list(struct shoal_ctl *c, const char *interface,
+                                         struct shoal_ctl_arp_entry **out, size_t *n,
+                                         struct shoal_ctl_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	struct ctl_arp_list_cmd x = {.dp = c->dp, .interface = interface};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp_list, &x, e);
+	if (st == SHOAL_CTL_OK && x.st != SHOAL_CTL_OK) {
+		st = x.st;
+		if (e)
+			*e = x.err;
+	}
+	if (st != SHOAL_CTL_OK) {
+		free(x.out);
+		return st;
+	}
+	*out = x.n ? x.out : NULL;
+	if (!x.n)
+		free(x.out);
+	*n = x.n;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* A change to one ARP entry, with what it takes to undo it. */
+struct ctl_arp_cmd {
+	struct shoal_dp *dp;
+	bool add; /* else delete */
+	const char *interface;
+	uint32_t ip;
+	uint8_t mac[6];
+	enum shoal_ctl_status st;
+	struct shoal_ctl_error err;
+	int ifi;
+	bool had_static; /* before: a static entry (undo re-adds it) */
+	uint8_t old_mac[6];
+	struct shoal_ctl_arp_entry out;
+	struct shoal_state snap;
+};
+
+static void ctl_arp_add(struct ctl_arp_cmd *x)
+{
+	char a[SHOAL_IPV4_ADDR_STRLEN];
+	shoal_ipv4_addr_format(x->ip, a);
+	const struct shoal_config *cfg = shoal_dp_config(x->dp);
+	if (x->interface) {
+		x->ifi = ctl_tap_find(x->dp, x->interface, &x->err);
+		if (x->ifi < 0) {
+			x->st = x->err.status;
+			return;
+		}
+		const struct shoal_config_interface *f = &cfg->interfaces[x->ifi];
+		uint32_t m = shoal_ipv4_prefix_mask(f->prefix_len);
+		if ((x->ip & m) != (f->address & m)) {
+			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
+			                 "%s is outside %s's network", a, f->name);
+			return;
+		}
+	} else {
+		x->ifi = shoal_routes_if_for(shoal_dp_routes(x->dp), x->ip);
+		if (x->ifi < 0 || !shoal_dp_netif(x->dp, (unsigned)x->ifi)) {
+			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
+			                 "%s is outside every TAP interface's network", a);
+			return;
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_interfaces; i++)
+		if (cfg->interfaces[i].address == x->ip) {
+			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "invalid_ip",
+			                 "%s is the router's own address", a);
+			return;
+		}
+	struct shoal_netif *n = shoal_dp_netif(x->dp, (unsigned)x->ifi);
+	struct shoal_netif_entry old;
+	if (shoal_netif_lookup(n, x->ip, &old) && old.state == SHOAL_NETIF_ENTRY_STATIC) {
+		x->had_static = true;
+		memcpy(x->old_mac, old.mac.b, 6);
+	}
+	struct shoal_mac mac;
+	memcpy(mac.b, x->mac, 6);
+	if (shoal_netif_add_static(n, x->ip, &mac) != SHOAL_NETIF_OK) {
+		x->st = ctl_fail(&x->err, SHOAL_CTL_FULL, "arp_cache_full",
+		                 "the ARP cache of %s is full", cfg->interfaces[x->ifi].name);
+		return;
+	}
+	struct shoal_netif_entry now;
+	if (shoal_netif_lookup(n, x->ip, &now))
+		ctl_arp_fill(cfg->interfaces[x->ifi].name, &now, &x->out);
+	x->st = SHOAL_CTL_CREATED;
+}
+
+static void ctl_arp_delete(struct ctl_arp_cmd *x)
+{
+	char a[SHOAL_IPV4_ADDR_STRLEN];
+	shoal_ipv4_addr_format(x->ip, a);
+	if (x->interface) {
+		x->ifi = ctl_tap_find(x->dp, x->interface, &x->err);
+		if (x->ifi < 0) {
+			x->st = x->err.status;
+			return;
+		}
+	}
+	for (unsigned i = 0; i < shoal_dp_if_count(x->dp); i++) {
+		struct shoal_netif *n = shoal_dp_netif(x->dp, i);
+		struct shoal_netif_entry old;
+		if (!n || (x->interface && (int)i != x->ifi) || !shoal_netif_lookup(n, x->ip, &old))
+			continue;
+		x->ifi = (int)i;
+		if (old.state == SHOAL_NETIF_ENTRY_STATIC) {
+			x->had_static = true;
+			memcpy(x->old_mac, old.mac.b, 6);
+		}
+		shoal_netif_delete(n, x->ip);
+		x->st = SHOAL_CTL_OK;
+		return;
+	}
+	x->st =
+	    ctl_fail(&x->err, SHOAL_CTL_NOT_FOUND, "arp_entry_not_found", "no ARP entry for %s", a);
+}
+
+static int ctl_cmd_arp(void *arg)
+{
+	struct ctl_arp_cmd *x = arg;
+	if (x->add)
+		ctl_arp_add(x);
+	else
+		ctl_arp_delete(x);
+	if (ctl_status_good(x->st) && ctl_snapshot(x->dp, &x->snap) < 0)
+		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	return 0;
+}
+
+static int ctl_cmd_arp_undo(void *arg)
+{
+	struct ctl_arp_cmd *x = arg;
+	struct shoal_netif *n = shoal_dp_netif(x->dp, (unsigned)x->ifi);
+	if (!n)
+		return 0;
+	if (x->had_static) {
+		struct shoal_mac mac;
+		memcpy(mac.b, x->old_mac, 6);
+		shoal_netif_add_static(n, x->ip, &mac);
+	} else if (x->add) {
+		shoal_netif_delete(n, x->ip);
+	}
+	return 0;
+}
+
+static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd *x,
+                                         struct shoal_ctl_error *e)
+{
+	pthread_mutex_lock(&c->lock);
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp, x, e);
+	if (st == SHOAL_CTL_OK && !ctl_status_good(x->st)) {
+		st = x->st;
+		if (e)
+			*e = x->err;
+		shoal_state_free(&x->snap);
+	} else if (st == SHOAL_CTL_OK) {
+		st = ctl_persist(c, &x->snap, e);
+		shoal_state_free(&x->snap);
+		if (st != SHOAL_CTL_OK) {
+			struct shoal_ctl_error ue;
+			ctl_run(c, ctl_cmd_arp_undo, x, &ue);
+		} else {
+			st = ctl_ok(e, x->st);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return st;
+}
+
+static bool ctl_mac_ok(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
+}
+
+enum shoal_ctl_status shoal_ctl_arp_add_static(struct shoal_ctl *c, const char *interface,
+                                               uint32_t ip, const uint8_t mac[6],
+                                               struct shoal_ctl_arp_entry *out,
+                                               struct shoal_ctl_error *e)
+{
+	if (!ctl_mac_ok(mac))
+		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_mac",
+		                "a static entry needs a unicast, non-zero MAC address");
+	struct ctl_arp_cmd x = {.dp = c->dp, .add = true, .interface = interface, .ip = ip};
+	memcpy(x.mac, mac, 6);
+	enum shoal_ctl_status st = ctl_arp_run(c, &x, e);
+	if (ctl_status_good(st) && out)
+		*out = x.out;
+	return st;
+}
+
+enum shoal_ctl_status shoal_ctl_arp_delete(struct shoal_ctl *c, const char *interface, uint32_t ip,
+                                           struct shoal_ctl_error *e)
+{
+	struct ctl_arp_cmd x = {.dp = c->dp, .interface = interface, .ip = ip};
+	return ctl_arp_run(c, &x, e);
+}
+
+struct ctl_flush_cmd {
+	struct shoal_dp *dp;
+	const char *interface;
+	enum shoal_ctl_status st;
+	struct shoal_ctl_error err;
+	size_t flushed;
+};
+
+static int ctl_cmd_arp_flush(void *arg)
+{
+	struct ctl_flush_cmd *x = arg;
+	int ifi = -1;
+	if (x->interface) {
+		ifi = ctl_tap_find(x->dp, x->interface, &x->err);
+		if (ifi < 0) {
+			x->st = x->err.status;
+			return 0;
+		}
+	}
+	for (unsigned i = 0; i < shoal_dp_if_count(x->dp); i++) {
+		struct shoal_netif *n = shoal_dp_netif(x->dp, i);
+		if (n && (ifi < 0 || (int)i == ifi))
+			x->flushed += shoal_netif_flush(n);
+	}
+	x->st = SHOAL_CTL_OK;
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_arp_flush(struct shoal_ctl *c, const char *interface,
+                                          size_t *flushed, struct shoal_ctl_error *e)
+{
+	struct ctl_flush_cmd x = {.dp = c->dp, .interface = interface};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp_flush, &x, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (x.st != SHOAL_CTL_OK) {
+		if (e)
+			*e = x.err;
+		return x.st;
+	}
+	if (flushed)
+		*flushed = x.flushed;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- interfaces ---------- */
+
+struct ctl_ifs_cmd {
+	struct shoal_dp *dp;
+	struct shoal_ctl_interface *out;
+	size_t n;
+};
+
+static int ctl_cmd_interfaces(void *arg)
+{
+	struct ctl_ifs_cmd *x = arg;
+	const struct shoal_config *cfg = shoal_dp_config(x->dp);
+	unsigned n = shoal_dp_if_count(x->dp);
+	x->out = calloc(n ? n : 1, sizeof(*x->out));
+	if (!x->out)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct shoal_config_interface *f = &cfg->interfaces[i];
+		struct shoal_ctl_interface *o = &x->out[i];
+		const struct shoal_dp_if_stats *s = shoal_dp_if_stats(x->dp, i);
+		struct shoal_netif *nf = shoal_dp_netif(x->dp, i);
+		snprintf(o->name, sizeof(o->name), "%s", f->name);
+		snprintf(o->kind, sizeof(o->kind), "%s",
+		         f->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun");
+		o->address = f->address;
+		o->prefix_len = f->prefix_len;
+		o->has_mac = f->kind == SHOAL_CONFIG_IF_TAP;
+		if (o->has_mac)
+			memcpy(o->mac, f->mac, 6);
+		o->mtu = f->mtu;
+		o->up = shoal_dp_if_up(x->dp, i);
+		o->offload = shoal_dp_if_offload(x->dp, i);
+		o->rx_packets = s->rx_packets;
+		o->rx_bytes = s->rx_bytes;
+		o->tx_packets = s->tx_packets;
+		o->tx_bytes = s->tx_bytes;
+		memcpy(o->drops, s->drops, sizeof(o->drops));
+		if (nf)
+			memcpy(o->arp_drops, shoal_netif_stats(nf)->drops, sizeof(o->arp_drops));
+	}
+	x->n = n;
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_interfaces(struct shoal_ctl *c, struct shoal_ctl_interface **out,
+                                           size_t *n, struct shoal_ctl_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	struct ctl_ifs_cmd x = {.dp = c->dp};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_interfaces, &x, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (!x.out)
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	*out = x.out;
+	*n = x.n;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- plugins ---------- */
+
+static void ctl_plugin_fill(const struct shoal_plugin_info *in, struct shoal_ctl_plugin *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", in->name ? in->name : "");
+	snprintf(o->version, sizeof(o->version), "%s", in->version ? in->version : "");
+	snprintf(o->description, sizeof(o->description), "%s",
+	         in->description ? in->description : "");
+	snprintf(o->path, sizeof(o->path), "%s", in->path ? in->path : "");
+	o->abi_major = in->abi_major;
+	o->abi_minor = in->abi_minor;
+	memcpy(o->hook_calls, in->hook_calls, sizeof(o->hook_calls));
+	size_t max = sizeof(o->counters) / sizeof(o->counters[0]);
+	for (size_t i = 0; i < in->counter_count && i < max; i++) {
+		snprintf(o->counters[i].name, sizeof(o->counters[i].name), "%s",
+		         in->counters[i].name);
+		o->counters[i].value = in->counters[i].value;
+		o->n_counters = i + 1;
+	}
+	for (size_t i = 0; i < in->drop_reason_count && i < max; i++) {
+		snprintf(o->drops[i].name, sizeof(o->drops[i].name), "%s",
+		         in->drop_reasons[i].name);
+		o->drops[i].value = in->drop_reasons[i].value;
+		o->n_drops = i + 1;
+	}
+}
+
+/* Index of the plugin named name in ph, or -1. */
+static int ctl_plugin_index(struct shoal_plugin_host *ph, const char *name,
+                            struct shoal_plugin_info *info)
+{
+	for (size_t i = 0; i < shoal_plugin_host_count(ph); i++)
+		if (shoal_plugin_host_info(ph, i, info) == 0 && strcmp(info->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct ctl_plugins_cmd {
+	struct shoal_dp *dp;
+	struct shoal_ctl_plugin *out;
+	size_t n;
+	bool oom;
+};
+
+static int ctl_cmd_plugins(void *arg)
+{
+	struct ctl_plugins_cmd *x = arg;
+	struct shoal_plugin_host *ph = shoal_dp_plugins(x->dp);
+	size_t n = shoal_plugin_host_count(ph);
+	if (n == 0)
+		return 0;
+	x->out = calloc(n, sizeof(*x->out));
+	if (!x->out) {
+		x->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct shoal_plugin_info info;
+		if (shoal_plugin_host_info(ph, i, &info) == 0)
+			ctl_plugin_fill(&info, &x->out[x->n++]);
+	}
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_plugin **out,
+                                        size_t *n, struct shoal_ctl_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	struct ctl_plugins_cmd x = {.dp = c->dp};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugins, &x, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (x.oom)
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	*out = x.out;
+	*n = x.n;
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+struct ctl_plugin_cmd {
+	struct shoal_dp *dp;
+	bool load;
+	const char *name;
+	const char *config_json;
+	enum shoal_ctl_status st;
+	struct shoal_ctl_error err;
+	struct shoal_ctl_plugin out;
+};
+
+static int ctl_cmd_plugin(void *arg)
+{
+	struct ctl_plugin_cmd *x = arg;
+	struct shoal_plugin_host *ph = shoal_dp_plugins(x->dp);
+	struct shoal_plugin_info info;
+	bool loaded = ctl_plugin_index(ph, x->name, &info) >= 0;
+	char err[SHOAL_PLUGIN_HOST_ERR_SIZE] = "";
+	if (!x->load) {
+		if (!loaded) {
+			x->st = ctl_fail(&x->err, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
+			                 "no plugin named \"%s\" is loaded", x->name);
+			return 0;
+		}
+		shoal_dp_plugin_unload(x->dp, x->name, err, sizeof(err));
+		x->st = SHOAL_CTL_OK;
+		return 0;
+	}
+	if (loaded) {
+		x->st = ctl_fail(&x->err, SHOAL_CTL_CONFLICT, "plugin_exists",
+		                 "plugin \"%s\" is already loaded", x->name);
+		return 0;
+	}
+	if (shoal_dp_plugin_load(x->dp, x->name, x->config_json, err, sizeof(err)) < 0) {
+		x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "plugin_load_failed", "%s", err);
+		return 0;
+	}
+	if (ctl_plugin_index(ph, x->name, &info) >= 0)
+		ctl_plugin_fill(&info, &x->out);
+	x->st = SHOAL_CTL_CREATED;
+	return 0;
+}
+
+/* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). */
+static bool ctl_plugin_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_'))
+			return false;
+	return true;
+}
+
+static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plugin_cmd *x,
+                                            struct shoal_ctl_error *e)
+{
+	if (!ctl_plugin_name_ok(x->name))
+		return ctl_fail(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
+		                x->load ? "invalid_plugin_name" : "plugin_not_found",
+		                "plugin names are 1..31 characters of [a-z0-9_]");
+	pthread_mutex_lock(&c->lock);
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin, x, e);
+	pthread_mutex_unlock(&c->lock);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (!ctl_status_good(x->st)) {
+		if (e)
+			*e = x->err;
+		return x->st;
+	}
+	return ctl_ok(e, x->st);
+}
+
+enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
+                                            const char *config_json, struct shoal_ctl_plugin *out,
+                                            struct shoal_ctl_error *e)
+{
+	struct ctl_plugin_cmd x = {
+	    .dp = c->dp, .load = true, .name = name, .config_json = config_json};
+	enum shoal_ctl_status st = ctl_plugin_run(c, &x, e);
+	if (ctl_status_good(st) && out)
+		*out = x.out;
+	return st;
+}
+
+enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *name,
+                                              struct shoal_ctl_error *e)
+{
+	struct ctl_plugin_cmd x = {.dp = c->dp, .name = name};
+	return ctl_plugin_run(c, &x, e);
+}
+
+struct ctl_http_cmd {
+	struct shoal_dp *dp;
+	const char *name, *method, *subpath, *body;
+	size_t body_len;
+	struct shoal_http_reply *reply;
+	int rc;
+};
+
+static int ctl_cmd_plugin_http(void *arg)
+{
+	struct ctl_http_cmd *x = arg;
+	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, x->method, x->subpath,
+	                               x->body, x->body_len, x->reply);
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
+                                            const char *method, const char *subpath,
+                                            const char *body, size_t body_len,
+                                            unsigned *http_status, char **reply_body,
+                                            struct shoal_ctl_error *e)
+{
+	*reply_body = NULL;
+	*http_status = 0;
+	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	if (!reply)
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	struct ctl_http_cmd x = {.dp = c->dp,
+	                         .name = name,
+	                         .method = method,
+	                         .subpath = subpath ? subpath : "",
+	                         .body = body,
+	                         .body_len = body_len,
+	                         .reply = reply};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin_http, &x, e);
+	if (st != SHOAL_CTL_OK) {
+		free(reply);
+		return st;
+	}
+	if (x.rc == -ENOENT || x.rc == -ENOTSUP) {
+		free(reply);
+		return ctl_fail(e, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
+		                x.rc == -ENOENT ? "no plugin named \"%s\" is loaded"
+		                                : "plugin \"%s\" serves no HTTP endpoints",
+		                name);
+	}
+	if (x.rc < 0) {
+		free(reply);
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "plugin_failed",
+		                "plugin \"%s\" failed to answer", name);
+	}
+	*reply_body = strdup(reply->body);
+	if (!*reply_body) {
+		free(reply);
+		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	}
+	*http_status = reply->status;
+	free(reply);
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+const char *shoal_ctl_status_name(enum shoal_ctl_status s)
+{
+	static const char *const names[] = {"ok",        "created",  "replaced", "invalid",
+	                                    "not_found", "conflict", "full",     "unavailable",
+	                                    "storage",   "internal"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}

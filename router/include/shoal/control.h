@@ -1,0 +1,224 @@
+/*
+ * control.h — the control API of shoald: every read and change the HTTP API (or any other
+ * control client) makes to the running router.
+ *
+ * Role: the API threads never touch data-plane state. Each function here packs its request
+ * into a command, submits it through the command queue (cmdq.h) and blocks until the
+ * data-plane thread ran it; a full queue is retried briefly (about 1 s) and then reported as
+ * SHOAL_CTL_UNAVAILABLE, as is a closed queue (shutting down). Route specifications are
+ * validated here (canonical prefix, length, interface, next hop inside a connected network,
+ * next hop not a router address); callers only parse.
+ *
+ * Durability: mutations (routes, static ARP entries) are serialized by one mutex held across
+ * apply + persist: the command applies the change on the data plane and returns a snapshot
+ * of the persistent state (API-set routes, API-deleted config routes, static ARP entries);
+ * control then writes <state_dir>/state.json durably (state.h: temp + fsync + rename +
+ * fsync(dir)) on the calling thread; if that fails, a second command rolls the change back
+ * and the call returns SHOAL_CTL_STORAGE. Only then does the caller answer. Reads do not take
+ * the mutex. Plugin load/unload are not persisted (the configuration rules plugins).
+ *
+ * Threads: shoal_ctl_create, shoal_ctl_restore and shoal_ctl_destroy run on the data-plane
+ * thread (at start / exit, while nothing else uses the control); every other function on
+ * any thread but the data plane (calling them there deadlocks).
+ *
+ * Errors: each function returns its status and, when e is not NULL, fills *e: status, a
+ * snake_case machine code (e.g. invalid_prefix, route_exists) and a one-line human message.
+ * On success e->code and e->message are empty.
+ *
+ * Ownership: struct shoal_ctl is allocated by create and freed by destroy; it borrows dp and
+ * q, which must outlive it. Arrays returned through **out are malloc'd (possibly NULL when
+ * *n is 0) and belong to the caller (free()). Addresses are in host byte order.
+ */
+#ifndef SHOAL_CONTROL_H
+#define SHOAL_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shoal/cmdq.h"
+#include "shoal/dataplane.h"
+#include "shoal/netif.h"
+#include "shoal/plugin.h"
+
+enum shoal_ctl_status {
+	SHOAL_CTL_OK = 0,
+	SHOAL_CTL_CREATED,
+	SHOAL_CTL_REPLACED,
+	SHOAL_CTL_INVALID,     /* 400 */
+	SHOAL_CTL_NOT_FOUND,   /* 404 */
+	SHOAL_CTL_CONFLICT,    /* 409 */
+	SHOAL_CTL_FULL,        /* 507 or 409: table full */
+	SHOAL_CTL_UNAVAILABLE, /* 503: queue full / shutting down */
+	SHOAL_CTL_STORAGE,     /* 500 storage_failed */
+	SHOAL_CTL_INTERNAL,    /* 500 */
+};
+
+struct shoal_ctl_error {
+	enum shoal_ctl_status status;
+	char code[40];     /* e.g. invalid_prefix, route_exists, connected_route */
+	char message[256]; /* one line, for humans */
+};
+
+enum shoal_ctl_origin { SHOAL_CTL_ORIGIN_CONNECTED, SHOAL_CTL_ORIGIN_STATIC };
+
+struct shoal_ctl_route {
+	uint32_t prefix;
+	uint8_t prefix_len;
+	bool has_next_hop;
+	uint32_t next_hop;
+	char interface[16];
+	enum shoal_ctl_origin origin;
+};
+
+/* A route as a client asked for it; validated by control. */
+struct shoal_ctl_route_spec {
+	uint32_t prefix;
+	uint8_t prefix_len;
+	bool has_next_hop;
+	uint32_t next_hop;
+	bool has_interface;
+	char interface[16];
+};
+
+enum shoal_ctl_op_kind { SHOAL_CTL_OP_ADD, SHOAL_CTL_OP_PUT, SHOAL_CTL_OP_DELETE };
+
+struct shoal_ctl_op {
+	enum shoal_ctl_op_kind kind;
+	struct shoal_ctl_route_spec route; /* DELETE: only prefix and prefix_len count */
+};
+
+struct shoal_ctl_arp_entry {
+	char interface[16];
+	uint32_t ip;
+	uint8_t mac[6]; /* zero when pending */
+	enum { SHOAL_CTL_ARP_DYNAMIC, SHOAL_CTL_ARP_STATIC, SHOAL_CTL_ARP_PENDING } state;
+	uint64_t expires_in_ms; /* dynamic: until expiry; pending: until give-up; static: 0 */
+	uint32_t queued;        /* pending only */
+};
+
+struct shoal_ctl_interface {
+	char name[16];
+	char kind[4]; /* "tap" or "tun" */
+	uint32_t address;
+	uint8_t prefix_len;
+	uint8_t mac[6];
+	bool has_mac; /* tap */
+	uint32_t mtu;
+	bool up;
+	bool offload;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t drops[SHOAL_DP_DROP_COUNT_];        /* names: shoal_dp_drop_names[] */
+	uint64_t arp_drops[SHOAL_NETIF_DROP_COUNT_]; /* TAP only; names: shoal_netif_drop_names[] */
+};
+
+struct shoal_ctl_plugin {
+	char name[32];
+	char version[32];
+	char description[128];
+	char path[256];
+	uint16_t abi_major, abi_minor;
+	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
+	size_t n_counters;
+	struct {
+		char name[32];
+		uint64_t value;
+	} counters[32];
+	size_t n_drops;
+	struct {
+		char name[32];
+		uint64_t value;
+	} drops[32];
+};
+
+struct shoal_ctl;
+
+/* Data-plane thread, at start. state_dir: where state.json lives (may be NULL or "": nothing
+ * is persisted). Returns NULL with a message in err. */
+struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, const char *state_dir,
+                                   char *err, size_t err_size);
+/* Data-plane thread, after create: reads <state_dir>/state.json (a missing file is an empty
+ * state) and applies it on top of the configuration. Returns 0, or -1 with a message naming
+ * the file in err (corrupt, unreadable, or an entry that cannot be applied). */
+int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size);
+/* Data-plane thread, after every other caller is gone. NULL is a no-op. */
+void shoal_ctl_destroy(struct shoal_ctl *c);
+/* SIGHUP needs nothing from control: shoal_dp_reload swaps the configuration routes under
+ * the API overlay (routes.h), and static ARP entries are not part of the configuration. */
+
+/* Every function below: any thread but the data plane; blocks; returns the status (also in
+ * e). */
+
+/* within NULL: all routes; else those equal to or inside that prefix. Sorted by (prefix,
+ * length). *out malloc'd, caller frees. */
+enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
+                                            const struct shoal_ctl_route_spec *within,
+                                            struct shoal_ctl_route **out, size_t *n,
+                                            struct shoal_ctl_error *e);
+/* NOT_FOUND no_route when nothing matches addr. */
+enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
+                                             struct shoal_ctl_route *out,
+                                             struct shoal_ctl_error *e);
+/* CREATED | CONFLICT route_exists | INVALID | FULL | STORAGE. out may be NULL. */
+enum shoal_ctl_status shoal_ctl_route_add(struct shoal_ctl *c, const struct shoal_ctl_route_spec *r,
+                                          struct shoal_ctl_route *out, struct shoal_ctl_error *e);
+/* CREATED | REPLACED | CONFLICT connected_route | INVALID | FULL | STORAGE. */
+enum shoal_ctl_status shoal_ctl_route_put(struct shoal_ctl *c, const struct shoal_ctl_route_spec *r,
+                                          struct shoal_ctl_route *out, struct shoal_ctl_error *e);
+/* OK | NOT_FOUND route_not_found | CONFLICT connected_route | INVALID | STORAGE. */
+enum shoal_ctl_status shoal_ctl_route_delete(struct shoal_ctl *c, uint32_t prefix, uint8_t len,
+                                             struct shoal_ctl_error *e);
+/* All or nothing: OK when every op applied; otherwise nothing changed, *failed_index (may be
+ * NULL) is the first failing op and e its error. */
+enum shoal_ctl_status shoal_ctl_route_batch(struct shoal_ctl *c, const struct shoal_ctl_op *ops,
+                                            size_t n, size_t *failed_index,
+                                            struct shoal_ctl_error *e);
+
+/* interface NULL: all TAPs. INVALID unknown_interface. Sorted by (interface order, ip). */
+enum shoal_ctl_status shoal_ctl_arp_list(struct shoal_ctl *c, const char *interface,
+                                         struct shoal_ctl_arp_entry **out, size_t *n,
+                                         struct shoal_ctl_error *e);
+/* interface NULL: the TAP whose connected network holds ip. CREATED (also when it replaced an
+ * entry) | INVALID invalid_mac / unknown_interface / not_arp_interface (tun) / ip_not_on_link
+ * / invalid_ip (a router address) | FULL arp_cache_full | STORAGE. */
+enum shoal_ctl_status shoal_ctl_arp_add_static(struct shoal_ctl *c, const char *interface,
+                                               uint32_t ip, const uint8_t mac[6],
+                                               struct shoal_ctl_arp_entry *out,
+                                               struct shoal_ctl_error *e);
+/* interface NULL: any. OK | NOT_FOUND arp_entry_not_found | INVALID unknown_interface |
+ * STORAGE. Any entry (dynamic, pending, static). */
+enum shoal_ctl_status shoal_ctl_arp_delete(struct shoal_ctl *c, const char *interface, uint32_t ip,
+                                           struct shoal_ctl_error *e);
+/* Dynamic (and pending) entries only; interface NULL: every TAP. */
+enum shoal_ctl_status shoal_ctl_arp_flush(struct shoal_ctl *c, const char *interface,
+                                          size_t *flushed, struct shoal_ctl_error *e);
+
+/* In configuration order. */
+enum shoal_ctl_status shoal_ctl_interfaces(struct shoal_ctl *c, struct shoal_ctl_interface **out,
+                                           size_t *n, struct shoal_ctl_error *e);
+/* In load order. */
+enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_plugin **out,
+                                        size_t *n, struct shoal_ctl_error *e);
+/* CREATED | CONFLICT plugin_exists (already loaded) | INVALID plugin_load_failed (message =
+ * the host's error) / invalid_plugin_name (not [a-z0-9_]{1,31}: never a path). config_json
+ * NULL: "{}". out may be NULL. */
+enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
+                                            const char *config_json, struct shoal_ctl_plugin *out,
+                                            struct shoal_ctl_error *e);
+/* OK | NOT_FOUND plugin_not_found. */
+enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *name,
+                                              struct shoal_ctl_error *e);
+/* Plugin endpoints /api/v1/NAME/SUBPATH (plugin ABI 1.1 `http` hook, run on the data plane).
+ * body may be NULL. On OK: *http_status is the plugin's status and *reply_body (malloc'd,
+ * JSON text, caller frees) its reply. NOT_FOUND plugin_not_found when no plugin NAME is
+ * loaded or it has no http hook; INTERNAL plugin_failed when the hook failed. */
+enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
+                                            const char *method, const char *subpath,
+                                            const char *body, size_t body_len,
+                                            unsigned *http_status, char **reply_body,
+                                            struct shoal_ctl_error *e);
+
+/* "ok", "created", ..., for logs. */
+const char *shoal_ctl_status_name(enum shoal_ctl_status s);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * routes.h — shoald's static route table of record, with origins and the API overlay.
+ *
+ * Role: knows every route and where it came from: connected networks (from the
+ * interfaces), configuration routes, routes set through the API, and configuration routes
+ * the API deleted. The effective route of a prefix is, in order: the API's route; nothing
+ * when the API deleted it; the configuration's route; the connected network. The forwarding
+ * table (the LPM) mirrors the effective routes through the apply callback, called once for
+ * every prefix whose effective route changes (NULL entry = delete). This module does no I/O
+ * and touches no LPM itself, so it is tested alone (tests/unit/router/test_routes.c).
+ *
+ * Changes made through the API are two-phase: shoal_routes_save() copies the overlay,
+ * shoal_routes_op() validates one operation against the current overlay and applies it to
+ * the overlay only (the table is not touched yet), and shoal_routes_commit() pushes the
+ * difference to the table — or, when the table refuses (full), puts everything back as it
+ * was saved. A batch is several ops between one save and one commit: if an op fails,
+ * shoal_routes_abandon() puts the overlay back without touching the table (all or
+ * nothing). shoal_routes_restore() undoes a committed change (storage failure).
+ *
+ * SIGHUP: shoal_routes_set_config() swaps the configuration routes; prefixes the API set
+ * or deleted keep their API state.
+ *
+ * Validation of route specifications (the 400 rules of the HTTP API) lives here: canonical
+ * prefix, length 0..32, a known interface, a next hop inside a connected network (that of
+ * the interface when one is given) and not a router address, and at least one of next hop
+ * and interface.
+ *
+ * Ownership: create allocates, destroy frees; saved overlays are freed by commit, abandon
+ * or restore (or shoal_routes_saved_free). Single-threaded (the data-plane thread).
+ */
+#ifndef SHOAL_ROUTES_H
+#define SHOAL_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shoal/control.h"
+#include "shoal/state.h"
+
+enum {
+	SHOAL_ROUTES_MAX_IFS = 64,
+	SHOAL_ROUTES_MAX_API = 65536, /* routes set through the API at most */
+};
+
+struct shoal_routes_if {
+	char name[16];
+	uint32_t address;
+	uint8_t prefix_len;
+};
+
+struct shoal_routes_entry {
+	uint32_t prefix;
+	uint8_t prefix_len;
+	bool has_next_hop;
+	uint32_t next_hop;
+	unsigned ifindex;
+};
+
+enum shoal_routes_origin { SHOAL_ROUTES_CONNECTED, SHOAL_ROUTES_CONFIG, SHOAL_ROUTES_API };
+
+struct shoal_routes_route {
+	struct shoal_routes_entry e;
+	enum shoal_routes_origin origin;
+};
+
+/* Makes the forwarding table match: e NULL deletes prefix/len. Returns 0, or -1 when the
+ * table cannot take it (full, no memory). */
+typedef int (*shoal_routes_apply_fn)(void *ctx, uint32_t prefix, uint8_t prefix_len,
+                                     const struct shoal_routes_entry *e);
+
+struct shoal_routes;
+struct shoal_routes_saved;
+
+/* Installs the connected networks through apply. NULL on ENOMEM or apply failure. */
+struct shoal_routes *shoal_routes_create(const struct shoal_routes_if *ifs, unsigned n_ifs,
+                                         shoal_routes_apply_fn apply, void *ctx);
+void shoal_routes_destroy(struct shoal_routes *r);
+
+/* Replaces the configuration routes (entries need not be sorted; keys unique). Returns 0,
+ * or -1 when apply refused some prefix (the rest is applied). */
+int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_entry *e, size_t n);
+
+/* Validates a spec into an entry. SHOAL_CTL_OK or SHOAL_CTL_INVALID with *err filled. */
+enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
+                                            const struct shoal_ctl_route_spec *spec,
+                                            struct shoal_routes_entry *out,
+                                            struct shoal_ctl_error *err);
+
+struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r); /* NULL: ENOMEM */
+/* One API operation on the overlay only (see above). ADD: CREATED | CONFLICT route_exists;
+ * PUT: CREATED | REPLACED | CONFLICT connected_route; DELETE: OK | NOT_FOUND |
+ * CONFLICT connected_route; any: INVALID | FULL. */
+enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_kind kind,
+                                      const struct shoal_ctl_route_spec *spec,
+                                      struct shoal_ctl_error *err);
+/* Pushes the changes since save to the table; frees saved. 0, or -1 (table full: overlay
+ * and table are back as saved). */
+int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved);
+/* Overlay back to saved, table untouched (nothing was committed); frees saved. */
+void shoal_routes_abandon(struct shoal_routes *r, struct shoal_routes_saved *saved);
+/* Overlay and table back to saved after a commit; frees saved. */
+void shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved);
+void shoal_routes_saved_free(struct shoal_routes_saved *saved);
+
+/* The effective route of exactly prefix/len. */
+bool shoal_routes_get(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
+                      struct shoal_routes_route *out);
+/* The longest effective route holding addr. */
+bool shoal_routes_lookup(const struct shoal_routes *r, uint32_t addr,
+                         struct shoal_routes_route *out);
+/* Effective routes equal to or inside within/within_len (within_len 0: all), sorted by
+ * (prefix, length); *out malloc'd (NULL when *n is 0). Returns 0 or -ENOMEM. */
+int shoal_routes_list(const struct shoal_routes *r, uint32_t within, uint8_t within_len,
+                      struct shoal_routes_route **out, size_t *n);
+const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex);
+/* The interface whose connected network holds addr, or -1. */
+int shoal_routes_if_for(const struct shoal_routes *r, uint32_t addr);
+int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name);
+
+/* The API overlay into a state (appends routes and deleted prefixes). 0 or -ENOMEM. */
+int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s);
+/* Applies a state's routes on top (deletions first, then routes; validated like API
+ * requests) and commits. 0, or -1 with "routes[i]: ..." in err (nothing applied). */
+int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
+                        size_t err_size);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * state.h — shoald's persistent API state: <state_dir>/state.json.
+ *
+ * Role: what the HTTP API changed and must survive a restart — routes set through the API,
+ * configuration routes deleted through the API, and static ARP entries — as plain arrays,
+ * and its JSON file:
+ *   {"version": 1,
+ *    "routes": [{"prefix": "10.2.0.0/16", "next_hop": "10.0.1.2", "interface": "lan0"}],
+ *    "deleted_routes": ["10.9.0.0/16"],
+ *    "arp": [{"interface": "lan0", "ip": "10.0.1.5", "mac": "02:00:00:00:00:05"}]}
+ * "version" is required; the arrays are optional (empty). Per route "prefix" is required
+ * plus at least one of "next_hop" and "interface".
+ *
+ * The reader is strict: malformed JSON, unknown keys, wrong types, a non-canonical prefix, a
+ * bad address or MAC, a missing required key or an unsupported version are errors, reported
+ * as one line "<file>: <json path>: <what>" (or "<file>:<line>:<col>: <jansson text>"). It
+ * never drops an entry silently. It does not check entries against the interfaces (control
+ * does that when it applies them).
+ *
+ * The writer is durable: the text goes to a temporary file in the same directory, which is
+ * fsync()ed and rename()d over state.json, then the directory is fsync()ed; the directory is
+ * created (mode 0700) when missing. On failure the old file is intact and the temporary file
+ * removed.
+ *
+ * Ownership: struct shoal_state owns its three malloc'd arrays (NULL when empty);
+ * shoal_state_free() releases them. No global state; not thread-safe per struct.
+ */
+#ifndef SHOAL_STATE_H
+#define SHOAL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { SHOAL_STATE_VERSION = 1, SHOAL_STATE_IFNAME_MAX = 16 };
+
+struct shoal_state_route {
+	uint32_t prefix; /* host order, canonical */
+	uint8_t prefix_len;
+	bool has_next_hop;
+	uint32_t next_hop;
+	char interface[SHOAL_STATE_IFNAME_MAX]; /* "" when not given */
+};
+
+struct shoal_state_prefix {
+	uint32_t prefix;
+	uint8_t prefix_len;
+};
+
+struct shoal_state_arp {
+	char interface[SHOAL_STATE_IFNAME_MAX];
+	uint32_t ip;
+	uint8_t mac[6];
+};
+
+struct shoal_state {
+	size_t n_routes;
+	struct shoal_state_route *routes;
+	size_t n_deleted;
+	struct shoal_state_prefix *deleted;
+	size_t n_arp;
+	struct shoal_state_arp *arp;
+};
+
+/* Releases the arrays and zeroes *s. */
+void shoal_state_free(struct shoal_state *s);
+
+/* Appends one entry (grows the array). Return 0 or -ENOMEM. */
+int shoal_state_add_route(struct shoal_state *s, const struct shoal_state_route *r);
+int shoal_state_add_deleted(struct shoal_state *s, uint32_t prefix, uint8_t prefix_len);
+int shoal_state_add_arp(struct shoal_state *s, const struct shoal_state_arp *a);
+
+/* Parses text (len bytes, need not be NUL-terminated); name is used in messages. *s must be
+ * empty (zeroed); on error it stays empty. Returns 0 or -1 with a message in err. */
+int shoal_state_parse(const char *text, size_t len, const char *name, struct shoal_state *s,
+                      char *err, size_t err_size);
+/* The file's text (pretty-printed, newline-terminated), malloc'd; NULL on ENOMEM. */
+char *shoal_state_format(const struct shoal_state *s);
+
+/* The file path for a state directory: "<dir>/state.json". -ENAMETOOLONG if it won't fit. */
+int shoal_state_path(const char *dir, char *out, size_t out_size);
+/* Reads the file. A missing file is an empty state (returns 0, *missing = true when
+ * missing is not NULL). Returns -1 with "<path>: ..." in err otherwise. */
+int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, char *err,
+                     size_t err_size);
+/* Writes the file durably (see above). Returns 0 or -1 with "<path>: ..." in err. */
+int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,637 @@
+/* routes.c — the route table of record with origins and the API overlay; contract in
+ * include/shoal/routes.h. */
+#include "shoal/routes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shoal/ipv4.h"
+
+/* A set of entries sorted by (prefix, prefix_len), unique keys. */
+struct routes_set {
+	size_t n, cap;
+	struct shoal_routes_entry *v;
+};
+
+struct shoal_routes_saved {
+	struct routes_set api, deleted;
+};
+
+struct shoal_routes {
+	unsigned n_ifs;
+	struct shoal_routes_if ifs[SHOAL_ROUTES_MAX_IFS];
+	struct routes_set connected, config, api, deleted;
+	shoal_routes_apply_fn apply;
+	void *ctx;
+};
+
+static int routes_key_cmp(uint32_t ap, uint8_t al, uint32_t bp, uint8_t bl)
+{
+	if (ap != bp)
+		return ap < bp ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
+
+static int routes_entry_cmp(const void *a, const void *b)
+{
+	const struct shoal_routes_entry *x = a, *y = b;
+	return routes_key_cmp(x->prefix, x->prefix_len, y->prefix, y->prefix_len);
+}
+
+/* Index of key, or of where it would go (*found tells). */
+static size_t routes_set_find(const struct routes_set *s, uint32_t p, uint8_t l, bool *found)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = routes_key_cmp(s->v[mid].prefix, s->v[mid].prefix_len, p, l);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static const struct shoal_routes_entry *routes_set_get(const struct routes_set *s, uint32_t p,
+                                                       uint8_t l)
+{
+	bool found;
+	size_t i = routes_set_find(s, p, l, &found);
+	return found ? &s->v[i] : NULL;
+}
+
+static int routes_set_put(struct routes_set *s, const struct shoal_routes_entry *e)
+{
+	bool found;
+	size_t i = routes_set_find(s, e->prefix, e->prefix_len, &found);
+	if (found) {
+		s->v[i] = *e;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		struct shoal_routes_entry *nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+	s->v[i] = *e;
+	s->n++;
+	return 0;
+}
+
+static void routes_set_remove(struct routes_set *s, uint32_t p, uint8_t l)
+{
+	bool found;
+	size_t i = routes_set_find(s, p, l, &found);
+	if (!found)
+		return;
+	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
+	s->n--;
+}
+
+static int routes_set_copy(struct routes_set *dst, const struct routes_set *src)
+{
+	dst->n = dst->cap = 0;
+	dst->v = NULL;
+	if (src->n == 0)
+		return 0;
+	dst->v = malloc(src->n * sizeof(*dst->v));
+	if (!dst->v)
+		return -ENOMEM;
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+static void routes_set_free(struct routes_set *s)
+{
+	free(s->v);
+	*s = (struct routes_set){0};
+}
+
+/* Effective route of a key over explicit sets. */
+static bool routes_effective(const struct routes_set *connected, const struct routes_set *config,
+                             const struct routes_set *api, const struct routes_set *deleted,
+                             uint32_t p, uint8_t l, struct shoal_routes_route *out)
+{
+	const struct shoal_routes_entry *e = routes_set_get(api, p, l);
+	if (e) {
+		*out = (struct shoal_routes_route){.e = *e, .origin = SHOAL_ROUTES_API};
+		return true;
+	}
+	e = routes_set_get(config, p, l);
+	if (e && !routes_set_get(deleted, p, l)) {
+		*out = (struct shoal_routes_route){.e = *e, .origin = SHOAL_ROUTES_CONFIG};
+		return true;
+	}
+	e = routes_set_get(connected, p, l);
+	if (e) {
+		*out = (struct shoal_routes_route){.e = *e, .origin = SHOAL_ROUTES_CONNECTED};
+		return true;
+	}
+	return false;
+}
+
+static bool routes_same(bool ha, const struct shoal_routes_route *a, bool hb,
+                        const struct shoal_routes_route *b)
+{
+	if (ha != hb)
+		return false;
+	if (!ha)
+		return true;
+	return a->e.has_next_hop == b->e.has_next_hop &&
+	       (!a->e.has_next_hop || a->e.next_hop == b->e.next_hop) &&
+	       a->e.ifindex == b->e.ifindex;
+}
+
+/* Calls apply for key when its effective route differs between the two views. */
+struct routes_view {
+	const struct routes_set *config, *api, *deleted;
+};
+
+static int routes_sync_key(struct shoal_routes *r, const struct routes_view *from,
+                           const struct routes_view *to, uint32_t p, uint8_t l)
+{
+	struct shoal_routes_route a, b;
+	bool ha = routes_effective(&r->connected, from->config, from->api, from->deleted, p, l, &a);
+	bool hb = routes_effective(&r->connected, to->config, to->api, to->deleted, p, l, &b);
+	if (routes_same(ha, &a, hb, &b))
+		return 0;
+	return r->apply(r->ctx, p, l, hb ? &b.e : NULL);
+}
+
+/* Syncs keys[0..n) from one view to the other. On failure stops, puts keys already synced
+ * back (in reverse order, so what was removed to make room is not needed) and returns -1. */
+static int routes_sync(struct shoal_routes *r, const struct routes_view *from,
+                       const struct routes_view *to, const struct shoal_routes_entry *keys,
+                       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (routes_sync_key(r, from, to, keys[i].prefix, keys[i].prefix_len) == 0)
+			continue;
+		while (i-- > 0)
+			routes_sync_key(r, to, from, keys[i].prefix, keys[i].prefix_len);
+		return -1;
+	}
+	return 0;
+}
+
+/* The keys of the two overlays (duplicates allowed), malloc'd; NULL with *n 0 when none. */
+static struct shoal_routes_entry *routes_overlay_keys(const struct shoal_routes_saved *a,
+                                                      const struct routes_set *api,
+                                                      const struct routes_set *deleted, size_t *n,
+                                                      bool *oom)
+{
+	const struct routes_set *sets[] = {&a->api, &a->deleted, api, deleted};
+	size_t total = 0;
+	for (size_t i = 0; i < 4; i++)
+		total += sets[i]->n;
+	*n = 0;
+	*oom = false;
+	if (total == 0)
+		return NULL;
+	struct shoal_routes_entry *keys = malloc(total * sizeof(*keys));
+	if (!keys) {
+		*oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		if (sets[i]->n)
+			memcpy(keys + *n, sets[i]->v, sets[i]->n * sizeof(*keys));
+		*n += sets[i]->n;
+	}
+	return keys;
+}
+
+struct shoal_routes *shoal_routes_create(const struct shoal_routes_if *ifs, unsigned n_ifs,
+                                         shoal_routes_apply_fn apply, void *ctx)
+{
+	if (n_ifs > SHOAL_ROUTES_MAX_IFS)
+		return NULL;
+	struct shoal_routes *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->apply = apply;
+	r->ctx = ctx;
+	r->n_ifs = n_ifs;
+	if (n_ifs)
+		memcpy(r->ifs, ifs, n_ifs * sizeof(*ifs));
+	for (unsigned i = 0; i < n_ifs; i++) {
+		uint32_t mask = shoal_ipv4_prefix_mask(ifs[i].prefix_len);
+		struct shoal_routes_entry e = {
+		    .prefix = ifs[i].address & mask, .prefix_len = ifs[i].prefix_len, .ifindex = i};
+		if (routes_set_put(&r->connected, &e) < 0 ||
+		    apply(ctx, e.prefix, e.prefix_len, &e) < 0) {
+			shoal_routes_destroy(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void shoal_routes_destroy(struct shoal_routes *r)
+{
+	if (!r)
+		return;
+	routes_set_free(&r->deleted);
+	routes_set_free(&r->api);
+	routes_set_free(&r->config);
+	routes_set_free(&r->connected);
+	free(r);
+}
+
+int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_entry *e, size_t n)
+{
+	struct routes_set next = {0};
+	for (size_t i = 0; i < n; i++)
+		if (routes_set_put(&next, &e[i]) < 0) {
+			routes_set_free(&next);
+			return -1;
+		}
+	struct routes_view from = {&r->config, &r->api, &r->deleted};
+	struct routes_view to = {&next, &r->api, &r->deleted};
+	int rc = 0;
+	for (size_t i = 0; i < r->config.n; i++)
+		if (routes_sync_key(r, &from, &to, r->config.v[i].prefix,
+		                    r->config.v[i].prefix_len) < 0)
+			rc = -1;
+	for (size_t i = 0; i < next.n; i++)
+		if (routes_sync_key(r, &from, &to, next.v[i].prefix, next.v[i].prefix_len) < 0)
+			rc = -1;
+	routes_set_free(&r->config);
+	r->config = next;
+	return rc;
+}
+
+static enum shoal_ctl_status routes_fail(struct shoal_ctl_error *err, enum shoal_ctl_status st,
+                                         const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum shoal_ctl_status routes_fail(struct shoal_ctl_error *err, enum shoal_ctl_status st,
+                                         const char *code, const char *fmt, ...)
+{
+	if (!err)
+		return st;
+	err->status = st;
+	snprintf(err->code, sizeof(err->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex)
+{
+	return ifindex < r->n_ifs ? r->ifs[ifindex].name : "";
+}
+
+int shoal_routes_if_for(const struct shoal_routes *r, uint32_t addr)
+{
+	for (unsigned i = 0; i < r->n_ifs; i++) {
+		uint32_t m = shoal_ipv4_prefix_mask(r->ifs[i].prefix_len);
+		if ((addr & m) == (r->ifs[i].address & m))
+			return (int)i;
+	}
+	return -1;
+}
+
+int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name)
+{
+	for (unsigned i = 0; i < r->n_ifs; i++)
+		if (strcmp(r->ifs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Length and canonical form of prefix/len. */
+static enum shoal_ctl_status routes_prefix_check(uint32_t p, unsigned l,
+                                                 struct shoal_ctl_error *err)
+{
+	if (l > 32)
+		return routes_fail(err, SHOAL_CTL_INVALID, "invalid_prefix_length",
+		                   "prefix length %u is out of range (0..32)", l);
+	uint32_t m = shoal_ipv4_prefix_mask(l);
+	if (p & ~m) {
+		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
+		return routes_fail(err, SHOAL_CTL_INVALID, "invalid_prefix",
+		                   "%s/%u has host bits set; did you mean %s/%u?",
+		                   shoal_ipv4_addr_format(p, a), l,
+		                   shoal_ipv4_addr_format(p & m, b), l);
+	}
+	return SHOAL_CTL_OK;
+}
+
+enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
+                                            const struct shoal_ctl_route_spec *spec,
+                                            struct shoal_routes_entry *out,
+                                            struct shoal_ctl_error *err)
+{
+	enum shoal_ctl_status st = routes_prefix_check(spec->prefix, spec->prefix_len, err);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	if (!spec->has_next_hop && !spec->has_interface)
+		return routes_fail(err, SHOAL_CTL_INVALID, "missing_next_hop",
+		                   "a route needs a next_hop, an interface, or both");
+	int ifi = -1;
+	if (spec->has_interface) {
+		char name[sizeof(spec->interface)];
+		memcpy(name, spec->interface, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		ifi = shoal_routes_if_by_name(r, name);
+		if (ifi < 0)
+			return routes_fail(err, SHOAL_CTL_INVALID, "unknown_interface",
+			                   "no interface named \"%s\"", name);
+	}
+	char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
+	if (spec->has_next_hop) {
+		for (unsigned i = 0; i < r->n_ifs; i++)
+			if (r->ifs[i].address == spec->next_hop)
+				return routes_fail(err, SHOAL_CTL_INVALID, "invalid_next_hop",
+				                   "next hop %s is the router's own address (%s)",
+				                   shoal_ipv4_addr_format(spec->next_hop, a),
+				                   r->ifs[i].name);
+		if (ifi >= 0) {
+			const struct shoal_routes_if *f = &r->ifs[ifi];
+			uint32_t m = shoal_ipv4_prefix_mask(f->prefix_len);
+			if ((spec->next_hop & m) != (f->address & m))
+				return routes_fail(
+				    err, SHOAL_CTL_INVALID, "next_hop_unreachable",
+				    "next hop %s is outside %s's network %s/%u",
+				    shoal_ipv4_addr_format(spec->next_hop, a), f->name,
+				    shoal_ipv4_addr_format(f->address & m, b), f->prefix_len);
+		} else {
+			ifi = shoal_routes_if_for(r, spec->next_hop);
+			if (ifi < 0)
+				return routes_fail(err, SHOAL_CTL_INVALID, "next_hop_unreachable",
+				                   "next hop %s is outside every connected network",
+				                   shoal_ipv4_addr_format(spec->next_hop, a));
+		}
+	}
+	*out = (struct shoal_routes_entry){
+	    .prefix = spec->prefix,
+	    .prefix_len = spec->prefix_len,
+	    .has_next_hop = spec->has_next_hop,
+	    .next_hop = spec->has_next_hop ? spec->next_hop : 0,
+	    .ifindex = (unsigned)ifi,
+	};
+	return SHOAL_CTL_OK;
+}
+
+struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r)
+{
+	struct shoal_routes_saved *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (routes_set_copy(&s->api, &r->api) < 0 ||
+	    routes_set_copy(&s->deleted, &r->deleted) < 0) {
+		shoal_routes_saved_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void shoal_routes_saved_free(struct shoal_routes_saved *saved)
+{
+	if (!saved)
+		return;
+	routes_set_free(&saved->deleted);
+	routes_set_free(&saved->api);
+	free(saved);
+}
+
+bool shoal_routes_get(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
+                      struct shoal_routes_route *out)
+{
+	return routes_effective(&r->connected, &r->config, &r->api, &r->deleted, prefix, prefix_len,
+	                        out);
+}
+
+enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_kind kind,
+                                      const struct shoal_ctl_route_spec *spec,
+                                      struct shoal_ctl_error *err)
+{
+	struct shoal_routes_entry e;
+	enum shoal_ctl_status st;
+	if (kind == SHOAL_CTL_OP_DELETE)
+		st = routes_prefix_check(spec->prefix, spec->prefix_len, err);
+	else
+		st = shoal_routes_validate(r, spec, &e, err);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	char p[SHOAL_IPV4_PREFIX_STRLEN];
+	shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, p);
+	struct shoal_routes_route cur;
+	bool has = shoal_routes_get(r, spec->prefix, spec->prefix_len, &cur);
+	switch (kind) {
+	case SHOAL_CTL_OP_ADD:
+		if (has)
+			return routes_fail(err, SHOAL_CTL_CONFLICT, "route_exists",
+			                   "a route for %s already exists", p);
+		break;
+	case SHOAL_CTL_OP_PUT:
+		if (has && cur.origin == SHOAL_ROUTES_CONNECTED)
+			return routes_fail(
+			    err, SHOAL_CTL_CONFLICT, "connected_route",
+			    "%s is the connected network of %s; it cannot be replaced", p,
+			    shoal_routes_if_name(r, cur.e.ifindex));
+		break;
+	case SHOAL_CTL_OP_DELETE:
+		if (!has)
+			return routes_fail(err, SHOAL_CTL_NOT_FOUND, "route_not_found",
+			                   "no route for %s", p);
+		if (cur.origin == SHOAL_ROUTES_CONNECTED)
+			return routes_fail(
+			    err, SHOAL_CTL_CONFLICT, "connected_route",
+			    "%s is the connected network of %s; it cannot be deleted", p,
+			    shoal_routes_if_name(r, cur.e.ifindex));
+		routes_set_remove(&r->api, spec->prefix, spec->prefix_len);
+		if (routes_set_get(&r->config, spec->prefix, spec->prefix_len)) {
+			struct shoal_routes_entry k = {.prefix = spec->prefix,
+			                               .prefix_len = spec->prefix_len};
+			if (routes_set_put(&r->deleted, &k) < 0)
+				return routes_fail(err, SHOAL_CTL_INTERNAL, "out_of_memory",
+				                   "out of memory");
+		}
+		return SHOAL_CTL_OK;
+	}
+	if (!routes_set_get(&r->api, e.prefix, e.prefix_len) && r->api.n >= SHOAL_ROUTES_MAX_API)
+		return routes_fail(err, SHOAL_CTL_FULL, "route_table_full",
+		                   "at most %d routes can be set through the API",
+		                   SHOAL_ROUTES_MAX_API);
+	if (routes_set_put(&r->api, &e) < 0)
+		return routes_fail(err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	return has ? SHOAL_CTL_REPLACED : SHOAL_CTL_CREATED;
+}
+
+int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved)
+{
+	struct routes_view fv = {&r->config, &saved->api, &saved->deleted};
+	struct routes_view tv = {&r->config, &r->api, &r->deleted};
+	size_t n;
+	bool oom;
+	struct shoal_routes_entry *keys =
+	    routes_overlay_keys(saved, &r->api, &r->deleted, &n, &oom);
+	if (!oom && routes_sync(r, &fv, &tv, keys, n) == 0) {
+		free(keys);
+		shoal_routes_saved_free(saved);
+		return 0;
+	}
+	free(keys);
+	shoal_routes_abandon(r, saved);
+	return -1;
+}
+
+void shoal_routes_abandon(struct shoal_routes *r, struct shoal_routes_saved *saved)
+{
+	routes_set_free(&r->api);
+	routes_set_free(&r->deleted);
+	r->api = saved->api;
+	r->deleted = saved->deleted;
+	free(saved);
+}
+
+void shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved)
+{
+	struct routes_view fv = {&r->config, &r->api, &r->deleted};
+	struct routes_view tv = {&r->config, &saved->api, &saved->deleted};
+	size_t n;
+	bool oom;
+	struct shoal_routes_entry *keys =
+	    routes_overlay_keys(saved, &r->api, &r->deleted, &n, &oom);
+	if (!oom)
+		routes_sync(r, &fv, &tv, keys, n);
+	free(keys);
+	shoal_routes_abandon(r, saved);
+}
+
+bool shoal_routes_lookup(const struct shoal_routes *r, uint32_t addr,
+                         struct shoal_routes_route *out)
+{
+	for (int l = 32; l >= 0; l--)
+		if (shoal_routes_get(r, addr & shoal_ipv4_prefix_mask((unsigned)l), (uint8_t)l,
+		                     out))
+			return true;
+	return false;
+}
+
+int shoal_routes_list(const struct shoal_routes *r, uint32_t within, uint8_t within_len,
+                      struct shoal_routes_route **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = r->connected.n + r->config.n + r->api.n;
+	if (cap == 0)
+		return 0;
+	struct shoal_routes_entry *keys = malloc(cap * sizeof(*keys));
+	struct shoal_routes_route *res = malloc(cap * sizeof(*res));
+	if (!keys || !res) {
+		free(keys);
+		free(res);
+		return -ENOMEM;
+	}
+	size_t k = 0;
+	const struct routes_set *sets[] = {&r->connected, &r->config, &r->api};
+	for (size_t s = 0; s < 3; s++) {
+		if (sets[s]->n)
+			memcpy(keys + k, sets[s]->v, sets[s]->n * sizeof(*keys));
+		k += sets[s]->n;
+	}
+	qsort(keys, k, sizeof(*keys), routes_entry_cmp);
+	uint32_t wm = shoal_ipv4_prefix_mask(within_len);
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0 && routes_entry_cmp(&keys[i - 1], &keys[i]) == 0)
+			continue;
+		if (keys[i].prefix_len < within_len || (keys[i].prefix & wm) != (within & wm))
+			continue;
+		if (shoal_routes_get(r, keys[i].prefix, keys[i].prefix_len, &res[m]))
+			m++;
+	}
+	free(keys);
+	if (m == 0) {
+		free(res);
+		return 0;
+	}
+	*out = res;
+	*n = m;
+	return 0;
+}
+
+int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s)
+{
+	for (size_t i = 0; i < r->api.n; i++) {
+		const struct shoal_routes_entry *e = &r->api.v[i];
+		struct shoal_state_route sr = {.prefix = e->prefix,
+		                               .prefix_len = e->prefix_len,
+		                               .has_next_hop = e->has_next_hop,
+		                               .next_hop = e->next_hop};
+		snprintf(sr.interface, sizeof(sr.interface), "%s",
+		         shoal_routes_if_name(r, e->ifindex));
+		if (shoal_state_add_route(s, &sr) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->deleted.n; i++)
+		if (shoal_state_add_deleted(s, r->deleted.v[i].prefix, r->deleted.v[i].prefix_len) <
+		    0)
+			return -ENOMEM;
+	return 0;
+}
+
+int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
+                        size_t err_size)
+{
+	struct shoal_routes_saved *saved = shoal_routes_save(r);
+	if (!saved) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_deleted; i++) {
+		struct shoal_routes_entry k = {.prefix = s->deleted[i].prefix,
+		                               .prefix_len = s->deleted[i].prefix_len};
+		routes_set_remove(&r->api, k.prefix, k.prefix_len);
+		if (routes_set_put(&r->deleted, &k) < 0) {
+			snprintf(err, err_size, "out of memory");
+			shoal_routes_abandon(r, saved);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < s->n_routes; i++) {
+		const struct shoal_state_route *sr = &s->routes[i];
+		struct shoal_ctl_route_spec spec = {.prefix = sr->prefix,
+		                                    .prefix_len = sr->prefix_len,
+		                                    .has_next_hop = sr->has_next_hop,
+		                                    .next_hop = sr->next_hop,
+		                                    .has_interface = sr->interface[0] != '\0'};
+		memcpy(spec.interface, sr->interface, sizeof(spec.interface));
+		struct shoal_routes_entry e;
+		struct shoal_ctl_error ce;
+		enum shoal_ctl_status st = shoal_routes_validate(r, &spec, &e, &ce);
+		if (st == SHOAL_CTL_OK && r->api.n >= SHOAL_ROUTES_MAX_API)
+			st =
+			    routes_fail(&ce, SHOAL_CTL_FULL, "route_table_full", "too many routes");
+		if (st == SHOAL_CTL_OK && routes_set_put(&r->api, &e) < 0)
+			st = routes_fail(&ce, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		if (st != SHOAL_CTL_OK) {
+			snprintf(err, err_size, "routes[%zu]: %s", i, ce.message);
+			shoal_routes_abandon(r, saved);
+			return -1;
+		}
+	}
+	if (shoal_routes_commit(r, saved) < 0) {
+		snprintf(err, err_size, "routes: the forwarding table is full");
+		return -1;
+	}
+	return 0;
+}
