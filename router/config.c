@@ -1,12 +1,15 @@
 /* config.c — JSON configuration parsing and validation. Contract in include/shoal/config.h. */
 #include "shoal/config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "shoal/ethernet.h"
+#include "shoal/ipv4.h"
+#include "shoal/wire.h"
 
 enum { CONFIG_JPATH_MAX = 128 };
 
@@ -45,46 +48,33 @@ static void config_error(struct config_ctx *ctx, const char *jpath, const char *
 
 /* ---- text helpers ---------------------------------------------------------------------- */
 
-const char *shoal_config_ipv4_str(uint32_t addr, char buf[SHOAL_CONFIG_IPV4_STRLEN])
-{
-	snprintf(buf, SHOAL_CONFIG_IPV4_STRLEN, "%u.%u.%u.%u", (unsigned)(addr >> 24) & 0xffu,
-	         (unsigned)(addr >> 16) & 0xffu, (unsigned)(addr >> 8) & 0xffu,
-	         (unsigned)addr & 0xffu);
-	return buf;
-}
-
 const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN])
 {
-	snprintf(buf, SHOAL_CONFIG_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-	         mac[2], mac[3], mac[4], mac[5]);
-	return buf;
+	struct shoal_mac m;
+	memcpy(m.b, mac, sizeof(m.b));
+	return shoal_mac_format(&m, buf);
 }
 
-void shoal_config_mac_from_name(const char *name, uint8_t mac[6])
-{
-	/* FNV-1a 64 over the name; five bytes of it after the locally administered 02. */
-	uint64_t h = 0xcbf29ce484222325u;
-	for (const char *p = name; *p != '\0'; p++) {
-		h ^= (uint8_t)*p;
-		h *= 0x100000001b3u;
-	}
-	mac[0] = 0x02;
-	for (int i = 1; i < 6; i++)
-		mac[i] = (uint8_t)(h >> (8 * (i - 1)));
-}
-
-static uint32_t config_mask(unsigned len)
-{
-	return len == 0 ? 0 : (uint32_t)0xffffffffu << (32 - len);
-}
-
+/* IPv4 and MAC text are the stack's (strict dotted quad, xx:xx:xx:xx:xx:xx). */
 static bool config_ipv4_parse(const char *s, uint32_t *out)
 {
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
+	return shoal_ipv4_addr_parse(s, out) == SHOAL_WIRE_OK;
+}
+
+static bool config_mac_parse(const char *s, uint8_t mac[6])
+{
+	struct shoal_mac m;
+	if (shoal_mac_parse(s, &m) != SHOAL_WIRE_OK)
 		return false;
-	*out = ntohl(a.s_addr);
+	memcpy(mac, m.b, sizeof(m.b));
 	return true;
+}
+
+static void config_mac_from_name(const char *name, uint8_t mac[6])
+{
+	struct shoal_mac m;
+	shoal_mac_from_name(name, &m);
+	memcpy(mac, m.b, sizeof(m.b));
 }
 
 /* "a.b.c.d/n" with n 0..32 written as 1-2 decimal digits. */
@@ -111,31 +101,6 @@ static bool config_prefix_parse(const char *s, uint32_t *addr, uint8_t *len)
 	if (v > 32)
 		return false;
 	*len = (uint8_t)v;
-	return true;
-}
-
-static int config_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool config_mac_parse(const char *s, uint8_t mac[6])
-{
-	if (strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		int hi = config_hex_digit(s[3 * i]);
-		int lo = config_hex_digit(s[3 * i + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return false;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return true;
 }
 
@@ -340,7 +305,7 @@ static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char
 			ifc->has_mac = true;
 	}
 	if (!ifc->has_mac && ifc->kind == SHOAL_CONFIG_IF_TAP)
-		shoal_config_mac_from_name(ifc->name, ifc->mac);
+		config_mac_from_name(ifc->name, ifc->mac);
 	if ((v = config_get(ctx, o, jp, "mtu", JSON_INTEGER, false, p)) != NULL) {
 		json_int_t m = json_integer_value(v);
 		if (m < SHOAL_CONFIG_MIN_MTU || m > SHOAL_CONFIG_MAX_MTU)
@@ -557,7 +522,7 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 
 static bool config_in_net(uint32_t addr, uint32_t net, unsigned len)
 {
-	uint32_t m = config_mask(len);
+	uint32_t m = shoal_ipv4_prefix_mask(len);
 	return (addr & m) == (net & m);
 }
 
@@ -571,7 +536,7 @@ static void config_validate_interfaces(struct config_ctx *ctx)
 
 	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
 		const struct shoal_config_interface *ifc = &cfg->interfaces[i];
-		uint32_t mask = config_mask(ifc->prefix_len);
+		uint32_t mask = shoal_ipv4_prefix_mask(ifc->prefix_len);
 		uint32_t net = ifc->address & mask;
 		uint8_t top = (uint8_t)(ifc->address >> 24);
 
@@ -582,8 +547,8 @@ static void config_validate_interfaces(struct config_ctx *ctx)
 				             ifc->name, j);
 
 		snprintf(p, sizeof(p), "interfaces[%u].address", i);
-		shoal_config_ipv4_str(ifc->address, a);
-		shoal_config_ipv4_str(net, b);
+		shoal_ipv4_addr_format(ifc->address, a);
+		shoal_ipv4_addr_format(net, b);
 		if (top == 0 || top == 127 || top >= 224) {
 			config_error(ctx, p,
 			             "\"%s/%u\" is not a usable host address (0/8, 127/8 and "
@@ -609,7 +574,7 @@ static void config_validate_interfaces(struct config_ctx *ctx)
 				             "%s/%u overlaps the network of interfaces[%u] (%s, "
 				             "%s/%u)",
 				             b, ifc->prefix_len, j, o->name,
-				             shoal_config_ipv4_str(o->address, c), o->prefix_len);
+				             shoal_ipv4_addr_format(o->address, c), o->prefix_len);
 			}
 		}
 
@@ -648,19 +613,19 @@ static void config_validate_route(struct config_ctx *ctx, unsigned i)
 	char p[CONFIG_JPATH_MAX];
 	char a[SHOAL_CONFIG_IPV4_STRLEN];
 	char b[SHOAL_CONFIG_IPV4_STRLEN];
-	uint32_t canon = rt->prefix & config_mask(rt->prefix_len);
+	uint32_t canon = rt->prefix & shoal_ipv4_prefix_mask(rt->prefix_len);
 
 	snprintf(p, sizeof(p), "routes[%u].prefix", i);
 	if (canon != rt->prefix) {
 		config_error(ctx, p, "\"%s/%u\" has host bits set; did you mean \"%s/%u\"?",
-		             shoal_config_ipv4_str(rt->prefix, a), rt->prefix_len,
-		             shoal_config_ipv4_str(canon, b), rt->prefix_len);
+		             shoal_ipv4_addr_format(rt->prefix, a), rt->prefix_len,
+		             shoal_ipv4_addr_format(canon, b), rt->prefix_len);
 	} else {
 		for (unsigned j = 0; j < i; j++) {
 			const struct shoal_config_route *o = &cfg->routes[j];
 			if (o->prefix == rt->prefix && o->prefix_len == rt->prefix_len) {
 				config_error(ctx, p, "%s/%u duplicates routes[%u]",
-				             shoal_config_ipv4_str(rt->prefix, a), rt->prefix_len,
+				             shoal_ipv4_addr_format(rt->prefix, a), rt->prefix_len,
 				             j);
 				break;
 			}
@@ -678,7 +643,7 @@ static void config_validate_route(struct config_ctx *ctx, unsigned i)
 	}
 	if (rt->has_next_hop) {
 		snprintf(p, sizeof(p), "routes[%u].next_hop", i);
-		shoal_config_ipv4_str(rt->next_hop, a);
+		shoal_ipv4_addr_format(rt->next_hop, a);
 		for (unsigned j = 0; j < cfg->n_interfaces; j++) {
 			if (cfg->interfaces[j].address == rt->next_hop) {
 				config_error(ctx, p, "%s is the address of interface %s", a,
@@ -689,13 +654,14 @@ static void config_validate_route(struct config_ctx *ctx, unsigned i)
 		if (ifi >= 0) {
 			const struct shoal_config_interface *ifc = &cfg->interfaces[ifi];
 			if (!config_in_net(rt->next_hop, ifc->address, ifc->prefix_len)) {
-				config_error(ctx, p,
-				             "%s is not inside the connected network of interface "
-				             "%s (%s/%u)",
-				             a, ifc->name,
-				             shoal_config_ipv4_str(
-				                 ifc->address & config_mask(ifc->prefix_len), b),
-				             ifc->prefix_len);
+				config_error(
+				    ctx, p,
+				    "%s is not inside the connected network of interface "
+				    "%s (%s/%u)",
+				    a, ifc->name,
+				    shoal_ipv4_addr_format(
+				        ifc->address & shoal_ipv4_prefix_mask(ifc->prefix_len), b),
+				    ifc->prefix_len);
 				return;
 			}
 		} else {
@@ -763,7 +729,7 @@ void shoal_config_default(struct shoal_config *cfg)
 		ifc->kind = SHOAL_CONFIG_IF_TAP;
 		ifc->address = lans[i].address;
 		ifc->prefix_len = 24;
-		shoal_config_mac_from_name(ifc->name, ifc->mac);
+		config_mac_from_name(ifc->name, ifc->mac);
 		ifc->mtu = SHOAL_CONFIG_DEFAULT_MTU;
 		ifc->offload = true;
 	}

@@ -23,6 +23,7 @@
 
 #include "shoal/cmdq.h"
 #include "shoal/config.h"
+#include "shoal/ipv4.h"
 #include "shoal/control.h"
 #include "shoal/dataplane.h"
 #include "shoal/log.h"
@@ -313,7 +314,7 @@ static int shoald_dataplane_init(struct shoald *d)
 		char a[SHOAL_CONFIG_IPV4_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];
 		shoal_log(SHOAL_LOG_INFO, "interface %s (%s) %s/%u mtu %u%s%s%s", ifc->name,
 		          ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun",
-		          shoal_config_ipv4_str(ifc->address, a), ifc->prefix_len, ifc->mtu,
+		          shoal_ipv4_addr_format(ifc->address, a), ifc->prefix_len, ifc->mtu,
 		          ifc->kind == SHOAL_CONFIG_IF_TAP ? " mac " : "",
 		          ifc->kind == SHOAL_CONFIG_IF_TAP ? shoal_config_mac_str(ifc->mac, m) : "",
 		          ifc->offload ? " offload" : "");

@@ -135,15 +135,3 @@ int shoal_tundev_write(struct shoal_tundev *dev, const struct virtio_net_hdr *hd
 		return -EIO;
 	return 0;
 }
-
-void shoal_tundev_mac_from_name(const char *name, uint8_t mac[SHOAL_TUNDEV_MAC_LEN])
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ull; /* FNV-1a 64 prime */
-	}
-	mac[0] = 0x02; /* locally administered, unicast */
-	for (int i = 1; i < SHOAL_TUNDEV_MAC_LEN; i++)
-		mac[i] = (uint8_t)(h >> (64 - 8 * i));
-}

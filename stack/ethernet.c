@@ -66,3 +66,15 @@ char *shoal_mac_format(const struct shoal_mac *mac, char out[SHOAL_MAC_STRLEN])
 	}
 	return out;
 }
+
+void shoal_mac_from_name(const char *name, struct shoal_mac *out)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull; /* FNV-1a 64 prime */
+	}
+	out->b[0] = 0x02; /* locally administered, unicast */
+	for (int i = 1; i < SHOAL_ETH_ADDR_LEN; i++)
+		out->b[i] = (uint8_t)(h >> (64 - 8 * i));
+}

@@ -148,12 +148,8 @@ int shoal_config_load_string(struct shoal_config *cfg, const char *text, const c
 int shoal_config_validate(struct shoal_config *cfg, const char *name,
                           struct shoal_config_errors *errs);
 
-/* The stable locally administered unicast MAC derived from an interface name (02:xx:...). */
-void shoal_config_mac_from_name(const char *name, uint8_t mac[6]);
-
 /* Formatting helpers for messages and logs: "a.b.c.d" and "aa:bb:cc:dd:ee:ff". */
 enum { SHOAL_CONFIG_IPV4_STRLEN = 16, SHOAL_CONFIG_MAC_STRLEN = 18 };
-const char *shoal_config_ipv4_str(uint32_t addr, char buf[SHOAL_CONFIG_IPV4_STRLEN]);
 const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN]);
 
 #endif

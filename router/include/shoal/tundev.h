@@ -39,8 +39,6 @@ enum shoal_tundev_kind {
 	SHOAL_TUNDEV_TAP, /* Ethernet frames */
 };
 
-enum shoal_tundev_mac_len { SHOAL_TUNDEV_MAC_LEN = 6 };
-
 struct shoal_tundev {
 	int fd; /* -1 when closed */
 	char name[IFNAMSIZ];
@@ -72,10 +70,5 @@ ssize_t shoal_tundev_read(struct shoal_tundev *dev, struct virtio_net_hdr *hdr, 
  * ignored without vnet_hdr. Returns 0 or a negative errno (-EAGAIN when the queue is full). */
 int shoal_tundev_write(struct shoal_tundev *dev, const struct virtio_net_hdr *hdr,
                        const uint8_t *buf, size_t len);
-
-/* A stable locally administered unicast MAC derived from an interface name: 02 followed by
- * the first five bytes of the 64-bit FNV-1a hash of the name (big-endian). Same name, same
- * MAC, across runs and machines. */
-void shoal_tundev_mac_from_name(const char *name, uint8_t mac[SHOAL_TUNDEV_MAC_LEN]);
 
 #endif

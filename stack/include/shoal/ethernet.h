@@ -68,6 +68,10 @@ size_t shoal_eth_serialize(const struct shoal_eth_hdr *in, uint8_t *buf, size_t 
 /* Parses exactly six two-hex-digit groups separated by ':' (either case), nothing else
  * (no surrounding spaces); BAD_TEXT otherwise (*out untouched then). */
 enum shoal_wire_status shoal_mac_parse(const char *text, struct shoal_mac *out);
+/* A stable locally administered unicast MAC derived from a name (an interface's): 02 followed
+ * by the first five bytes of the 64-bit FNV-1a hash of the name, big-endian. Same name, same
+ * MAC, across runs and machines. */
+void shoal_mac_from_name(const char *name, struct shoal_mac *out);
 /* Writes lower-case "xx:xx:xx:xx:xx:xx" into out (SHOAL_MAC_STRLEN bytes); returns out. */
 char *shoal_mac_format(const struct shoal_mac *mac, char out[SHOAL_MAC_STRLEN]);
 

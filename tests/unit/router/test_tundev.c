@@ -435,22 +435,6 @@ static void test_full_csum_frame_accepted_without_offload(void **state)
 	shoal_tundev_close(&r.dev);
 }
 
-static void test_mac_from_name_is_stable_and_local(void **state)
-{
-	(void)state;
-	uint8_t a[6], b[6], c[6];
-	shoal_tundev_mac_from_name("lan0", a);
-	shoal_tundev_mac_from_name("lan0", b);
-	shoal_tundev_mac_from_name("lan1", c);
-	assert_memory_equal(a, b, 6);
-	assert_memory_not_equal(a, c, 6);
-	assert_int_equal(a[0], 0x02); /* locally administered, unicast */
-	/* FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c: the MAC is 02 + its first five bytes. */
-	uint8_t expect[6] = {0x02, 0xaf, 0x63, 0xdc, 0x4c, 0x86};
-	shoal_tundev_mac_from_name("a", a);
-	assert_memory_equal(a, expect, 6);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -484,7 +468,6 @@ int main(void)
 	    cmocka_unit_test(test_kernel_udp_has_full_csum_without_offload),
 	    cmocka_unit_test(test_partial_csum_frame_accepted_only_with_needs_csum),
 	    cmocka_unit_test(test_full_csum_frame_accepted_without_offload),
-	    cmocka_unit_test(test_mac_from_name_is_stable_and_local),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -146,6 +146,23 @@ static void test_mac_predicates(void **state)
 	assert_false(shoal_mac_is_broadcast(&z));
 }
 
+/* A MAC derived from a name: stable, locally administered unicast, distinct per name, and
+ * exactly 02 + the first five bytes of FNV-1a 64 (of "a": 0xaf63dc4c8601ec8c). */
+static void test_mac_from_name(void **state)
+{
+	(void)state;
+	struct shoal_mac a, b, c;
+	shoal_mac_from_name("lan0", &a);
+	shoal_mac_from_name("lan0", &b);
+	shoal_mac_from_name("lan1", &c);
+	assert_true(shoal_mac_equal(&a, &b));
+	assert_false(shoal_mac_equal(&a, &c));
+	assert_int_equal(a.b[0], 0x02);
+	const uint8_t expect[6] = {0x02, 0xaf, 0x63, 0xdc, 0x4c, 0x86};
+	shoal_mac_from_name("a", &a);
+	assert_memory_equal(a.b, expect, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +174,7 @@ int main(void)
 	    cmocka_unit_test(test_mac_text_round_trip),
 	    cmocka_unit_test(test_mac_text_rejects_malformed),
 	    cmocka_unit_test(test_mac_predicates),
+	    cmocka_unit_test(test_mac_from_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
