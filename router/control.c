@@ -29,23 +29,6 @@ struct shoal_ctl {
 	pthread_mutex_t lock; /* serializes mutations across apply + persist */
 };
 
-static enum shoal_ctl_status ctl_fail(struct shoal_ctl_error *e, enum shoal_ctl_status st,
-                                      const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum shoal_ctl_status ctl_fail(struct shoal_ctl_error *e, enum shoal_ctl_status st,
-                                      const char *code, const char *fmt, ...)
-{
-	if (!e)
-		return st;
-	e->status = st;
-	snprintf(e->code, sizeof(e->code), "%s", code);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
-	va_end(ap);
-	return st;
-}
-
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
 {
 	if (e)
@@ -67,11 +50,11 @@ static enum shoal_ctl_status ctl_run(struct shoal_ctl *c, shoal_cmd_fn fn, void 
 		if (rc == 0)
 			return SHOAL_CTL_OK;
 		if (rc == -ESHUTDOWN)
-			return ctl_fail(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
-			                "the router is shutting down");
+			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+			                           "the router is shutting down");
 		if (waited >= CTL_RETRY_MS)
-			return ctl_fail(e, SHOAL_CTL_UNAVAILABLE, "busy",
-			                "the router is busy; try again");
+			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "busy",
+			                           "the router is busy; try again");
 		struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}
@@ -193,8 +176,8 @@ static enum shoal_ctl_status ctl_persist(struct shoal_ctl *c, const struct shoal
 		return SHOAL_CTL_OK;
 	char err[512];
 	if (shoal_state_write(c->state_path, s, err, sizeof(err)) < 0)
-		return ctl_fail(e, SHOAL_CTL_STORAGE, "storage_failed",
-		                "the change could not be saved: %s", err);
+		return shoal_ctl_error_set(e, SHOAL_CTL_STORAGE, "storage_failed",
+		                           "the change could not be saved: %s", err);
 	return SHOAL_CTL_OK;
 }
 
@@ -251,15 +234,15 @@ static int ctl_cmd_routes_list(void *arg)
 static enum shoal_ctl_status ctl_prefix_check(uint32_t p, unsigned l, struct shoal_ctl_error *e)
 {
 	if (l > 32)
-		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_prefix_length",
-		                "prefix length %u is out of range (0..32)", l);
+		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "invalid_prefix_length",
+		                           "prefix length %u is out of range (0..32)", l);
 	uint32_t m = shoal_ipv4_prefix_mask(l);
 	if (p & ~m) {
 		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
-		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_prefix",
-		                "%s/%u has host bits set; did you mean %s/%u?",
-		                shoal_ipv4_addr_format(p, a), l, shoal_ipv4_addr_format(p & m, b),
-		                l);
+		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "invalid_prefix",
+		                           "%s/%u has host bits set; did you mean %s/%u?",
+		                           shoal_ipv4_addr_format(p, a), l,
+		                           shoal_ipv4_addr_format(p & m, b), l);
 	}
 	return SHOAL_CTL_OK;
 }
@@ -283,7 +266,7 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 	if (st != SHOAL_CTL_OK)
 		return st;
 	if (x.oom)
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	*out = x.out;
 	*n = x.n;
 	return ctl_ok(e, SHOAL_CTL_OK);
@@ -316,8 +299,8 @@ enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
 		return st;
 	if (!x.found) {
 		char a[SHOAL_IPV4_ADDR_STRLEN];
-		return ctl_fail(e, SHOAL_CTL_NOT_FOUND, "no_route", "no route to %s",
-		                shoal_ipv4_addr_format(addr, a));
+		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "no_route", "no route to %s",
+		                           shoal_ipv4_addr_format(addr, a));
 	}
 	if (out)
 		*out = x.out;
@@ -349,7 +332,8 @@ static int ctl_cmd_route_batch(void *arg)
 		shoal_routes_saved_free(saved);
 		shoal_routes_saved_free(x->undo);
 		x->undo = NULL;
-		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
+		                            "out of memory");
 		return 0;
 	}
 	for (size_t i = 0; i < x->n; i++) {
@@ -366,8 +350,8 @@ static int ctl_cmd_route_batch(void *arg)
 		shoal_routes_saved_free(x->undo);
 		x->undo = NULL;
 		x->failed_index = x->n ? x->n - 1 : 0;
-		x->st = ctl_fail(&x->err, SHOAL_CTL_FULL, "route_table_full",
-		                 "the forwarding table is full");
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_FULL, "route_table_full",
+		                            "the forwarding table is full");
 		return 0;
 	}
 	if (x->n == 1 && x->ops[0].kind != SHOAL_CTL_OP_DELETE) {
@@ -380,7 +364,8 @@ static int ctl_cmd_route_batch(void *arg)
 	if (ctl_snapshot(x->dp, &x->snap) < 0) {
 		shoal_routes_restore(r, x->undo);
 		x->undo = NULL;
-		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
+		                            "out of memory");
 	}
 	return 0;
 }
@@ -481,13 +466,13 @@ static int ctl_tap_find(struct shoal_dp *dp, const char *name, struct shoal_ctl_
 {
 	int ifi = ctl_if_tap_by_name(dp, name);
 	if (ifi < 0) {
-		ctl_fail(e, SHOAL_CTL_INVALID, "unknown_interface", "no interface named \"%s\"",
-		         name);
+		shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "unknown_interface",
+		                    "no interface named \"%s\"", name);
 		return -1;
 	}
 	if (!shoal_dp_netif(dp, (unsigned)ifi)) {
-		ctl_fail(e, SHOAL_CTL_INVALID, "not_arp_interface",
-		         "%s is a tun interface: it has no ARP cache", name);
+		shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "not_arp_interface",
+		                    "%s is a tun interface: it has no ARP cache", name);
 		return -1;
 	}
 	return ifi;
@@ -554,8 +539,8 @@ static int ctl_cmd_arp_list(void *arg)
 	if (x->interface) {
 		int ifi = ctl_if_tap_by_name(x->dp, x->interface);
 		if (ifi < 0) {
-			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "unknown_interface",
-			                 "no interface named \"%s\"", x->interface);
+			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INVALID, "unknown_interface",
+			                            "no interface named \"%s\"", x->interface);
 			return 0;
 		}
 	}
@@ -566,8 +551,8 @@ static int ctl_cmd_arp_list(void *arg)
 			continue;
 		size_t first = x->n;
 		if (shoal_netif_foreach(n, ctl_arp_list_visit, x) < 0) {
-			x->st =
-			    ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
+			                            "out of memory");
 			return 0;
 		}
 		if (x->n > first) /* x->out is NULL while nothing has been listed */
@@ -630,22 +615,23 @@ static void ctl_arp_add(struct ctl_arp_cmd *x)
 		const struct shoal_config_interface *f = &cfg->interfaces[x->ifi];
 		uint32_t m = shoal_ipv4_prefix_mask(f->prefix_len);
 		if ((x->ip & m) != (f->address & m)) {
-			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
-			                 "%s is outside %s's network", a, f->name);
+			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
+			                            "%s is outside %s's network", a, f->name);
 			return;
 		}
 	} else {
 		x->ifi = shoal_routes_if_for(shoal_dp_routes(x->dp), x->ip);
 		if (x->ifi < 0 || !shoal_dp_netif(x->dp, (unsigned)x->ifi)) {
-			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
-			                 "%s is outside every TAP interface's network", a);
+			x->st =
+			    shoal_ctl_error_set(&x->err, SHOAL_CTL_INVALID, "ip_not_on_link",
+			                        "%s is outside every TAP interface's network", a);
 			return;
 		}
 	}
 	for (unsigned i = 0; i < cfg->n_interfaces; i++)
 		if (cfg->interfaces[i].address == x->ip) {
-			x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "invalid_ip",
-			                 "%s is the router's own address", a);
+			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INVALID, "invalid_ip",
+			                            "%s is the router's own address", a);
 			return;
 		}
 	struct shoal_netif *n = shoal_dp_netif(x->dp, (unsigned)x->ifi);
@@ -657,8 +643,9 @@ static void ctl_arp_add(struct ctl_arp_cmd *x)
 	struct shoal_mac mac;
 	memcpy(mac.b, x->mac, 6);
 	if (shoal_netif_add_static(n, x->ip, &mac) != SHOAL_NETIF_OK) {
-		x->st = ctl_fail(&x->err, SHOAL_CTL_FULL, "arp_cache_full",
-		                 "the ARP cache of %s is full", cfg->interfaces[x->ifi].name);
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_FULL, "arp_cache_full",
+		                            "the ARP cache of %s is full",
+		                            cfg->interfaces[x->ifi].name);
 		return;
 	}
 	struct shoal_netif_entry now;
@@ -692,8 +679,8 @@ static void ctl_arp_delete(struct ctl_arp_cmd *x)
 		x->st = SHOAL_CTL_OK;
 		return;
 	}
-	x->st =
-	    ctl_fail(&x->err, SHOAL_CTL_NOT_FOUND, "arp_entry_not_found", "no ARP entry for %s", a);
+	x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_NOT_FOUND, "arp_entry_not_found",
+	                            "no ARP entry for %s", a);
 }
 
 static int ctl_cmd_arp(void *arg)
@@ -704,7 +691,8 @@ static int ctl_cmd_arp(void *arg)
 	else
 		ctl_arp_delete(x);
 	if (ctl_status_good(x->st) && ctl_snapshot(x->dp, &x->snap) < 0)
-		x->st = ctl_fail(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
+		                            "out of memory");
 	return 0;
 }
 
@@ -760,8 +748,8 @@ enum shoal_ctl_status shoal_ctl_arp_add_static(struct shoal_ctl *c, const char *
                                                struct shoal_ctl_error *e)
 {
 	if (!ctl_mac_ok(mac))
-		return ctl_fail(e, SHOAL_CTL_INVALID, "invalid_mac",
-		                "a static entry needs a unicast, non-zero MAC address");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "invalid_mac",
+		                           "a static entry needs a unicast, non-zero MAC address");
 	struct ctl_arp_cmd x = {.dp = c->dp, .add = true, .interface = interface, .ip = ip};
 	memcpy(x.mac, mac, 6);
 	enum shoal_ctl_status st = ctl_arp_run(c, &x, e);
@@ -876,7 +864,7 @@ enum shoal_ctl_status shoal_ctl_interfaces(struct shoal_ctl *c, struct shoal_ctl
 	if (st != SHOAL_CTL_OK)
 		return st;
 	if (!x.out)
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	*out = x.out;
 	*n = x.n;
 	return ctl_ok(e, SHOAL_CTL_OK);
@@ -957,7 +945,7 @@ enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_pl
 	if (st != SHOAL_CTL_OK)
 		return st;
 	if (x.oom)
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	*out = x.out;
 	*n = x.n;
 	return ctl_ok(e, SHOAL_CTL_OK);
@@ -982,8 +970,9 @@ static int ctl_cmd_plugin(void *arg)
 	char err[SHOAL_PLUGIN_HOST_ERR_SIZE] = "";
 	if (!x->load) {
 		if (!loaded) {
-			x->st = ctl_fail(&x->err, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
-			                 "no plugin named \"%s\" is loaded", x->name);
+			x->st =
+			    shoal_ctl_error_set(&x->err, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
+			                        "no plugin named \"%s\" is loaded", x->name);
 			return 0;
 		}
 		shoal_dp_plugin_unload(x->dp, x->name, err, sizeof(err));
@@ -991,12 +980,13 @@ static int ctl_cmd_plugin(void *arg)
 		return 0;
 	}
 	if (loaded) {
-		x->st = ctl_fail(&x->err, SHOAL_CTL_CONFLICT, "plugin_exists",
-		                 "plugin \"%s\" is already loaded", x->name);
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_CONFLICT, "plugin_exists",
+		                            "plugin \"%s\" is already loaded", x->name);
 		return 0;
 	}
 	if (shoal_dp_plugin_load(x->dp, x->name, x->config_json, err, sizeof(err)) < 0) {
-		x->st = ctl_fail(&x->err, SHOAL_CTL_INVALID, "plugin_load_failed", "%s", err);
+		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INVALID, "plugin_load_failed", "%s",
+		                            err);
 		return 0;
 	}
 	if (ctl_plugin_index(ph, x->name, &info) >= 0)
@@ -1022,9 +1012,9 @@ static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plug
                                             struct shoal_ctl_error *e)
 {
 	if (!ctl_plugin_name_ok(x->name))
-		return ctl_fail(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
-		                x->load ? "invalid_plugin_name" : "plugin_not_found",
-		                "plugin names are 1..31 characters of [a-z0-9_]");
+		return shoal_ctl_error_set(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
+		                           x->load ? "invalid_plugin_name" : "plugin_not_found",
+		                           "plugin names are 1..31 characters of [a-z0-9_]");
 	pthread_mutex_lock(&c->lock);
 	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin, x, e);
 	pthread_mutex_unlock(&c->lock);
@@ -1083,7 +1073,7 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 	*http_status = 0;
 	struct shoal_http_reply *reply = malloc(sizeof(*reply));
 	if (!reply)
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	struct ctl_http_cmd x = {.dp = c->dp,
 	                         .name = name,
 	                         .method = method,
@@ -1098,20 +1088,21 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 	}
 	if (x.rc == -ENOENT || x.rc == -ENOTSUP) {
 		free(reply);
-		return ctl_fail(e, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
-		                x.rc == -ENOENT ? "no plugin named \"%s\" is loaded"
-		                                : "plugin \"%s\" serves no HTTP endpoints",
-		                name);
+		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
+		                           x.rc == -ENOENT
+		                               ? "no plugin named \"%s\" is loaded"
+		                               : "plugin \"%s\" serves no HTTP endpoints",
+		                           name);
 	}
 	if (x.rc < 0) {
 		free(reply);
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "plugin_failed",
-		                "plugin \"%s\" failed to answer", name);
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "plugin_failed",
+		                           "plugin \"%s\" failed to answer", name);
 	}
 	*reply_body = strdup(reply->body);
 	if (!*reply_body) {
 		free(reply);
-		return ctl_fail(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	}
 	*http_status = reply->status;
 	free(reply);

@@ -28,6 +28,21 @@ struct shoal_routes {
 	void *ctx;
 };
 
+/* Declared in control.h; defined here, the lowest layer of the control path. */
+enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                          const char *code, const char *fmt, ...)
+{
+	if (!e)
+		return st;
+	e->status = st;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
 static int routes_key_cmp(uint32_t ap, uint8_t al, uint32_t bp, uint8_t bl)
 {
 	if (ap != bp)
@@ -275,23 +290,6 @@ int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_en
 	return rc;
 }
 
-static enum shoal_ctl_status routes_fail(struct shoal_ctl_error *err, enum shoal_ctl_status st,
-                                         const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum shoal_ctl_status routes_fail(struct shoal_ctl_error *err, enum shoal_ctl_status st,
-                                         const char *code, const char *fmt, ...)
-{
-	if (!err)
-		return st;
-	err->status = st;
-	snprintf(err->code, sizeof(err->code), "%s", code);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return st;
-}
-
 const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex)
 {
 	return ifindex < r->n_ifs ? r->ifs[ifindex].name : "";
@@ -320,15 +318,15 @@ static enum shoal_ctl_status routes_prefix_check(uint32_t p, unsigned l,
                                                  struct shoal_ctl_error *err)
 {
 	if (l > 32)
-		return routes_fail(err, SHOAL_CTL_INVALID, "invalid_prefix_length",
-		                   "prefix length %u is out of range (0..32)", l);
+		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "invalid_prefix_length",
+		                           "prefix length %u is out of range (0..32)", l);
 	uint32_t m = shoal_ipv4_prefix_mask(l);
 	if (p & ~m) {
 		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
-		return routes_fail(err, SHOAL_CTL_INVALID, "invalid_prefix",
-		                   "%s/%u has host bits set; did you mean %s/%u?",
-		                   shoal_ipv4_addr_format(p, a), l,
-		                   shoal_ipv4_addr_format(p & m, b), l);
+		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "invalid_prefix",
+		                           "%s/%u has host bits set; did you mean %s/%u?",
+		                           shoal_ipv4_addr_format(p, a), l,
+		                           shoal_ipv4_addr_format(p & m, b), l);
 	}
 	return SHOAL_CTL_OK;
 }
@@ -342,8 +340,8 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
 	if (st != SHOAL_CTL_OK)
 		return st;
 	if (!spec->has_next_hop && !spec->has_interface)
-		return routes_fail(err, SHOAL_CTL_INVALID, "missing_next_hop",
-		                   "a route needs a next_hop, an interface, or both");
+		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "missing_next_hop",
+		                           "a route needs a next_hop, an interface, or both");
 	int ifi = -1;
 	if (spec->has_interface) {
 		char name[sizeof(spec->interface)];
@@ -351,22 +349,22 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
 		name[sizeof(name) - 1] = '\0';
 		ifi = shoal_routes_if_by_name(r, name);
 		if (ifi < 0)
-			return routes_fail(err, SHOAL_CTL_INVALID, "unknown_interface",
-			                   "no interface named \"%s\"", name);
+			return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "unknown_interface",
+			                           "no interface named \"%s\"", name);
 	}
 	char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
 	if (spec->has_next_hop) {
 		for (unsigned i = 0; i < r->n_ifs; i++)
 			if (r->ifs[i].address == spec->next_hop)
-				return routes_fail(err, SHOAL_CTL_INVALID, "invalid_next_hop",
-				                   "next hop %s is the router's own address (%s)",
-				                   shoal_ipv4_addr_format(spec->next_hop, a),
-				                   r->ifs[i].name);
+				return shoal_ctl_error_set(
+				    err, SHOAL_CTL_INVALID, "invalid_next_hop",
+				    "next hop %s is the router's own address (%s)",
+				    shoal_ipv4_addr_format(spec->next_hop, a), r->ifs[i].name);
 		if (ifi >= 0) {
 			const struct shoal_routes_if *f = &r->ifs[ifi];
 			uint32_t m = shoal_ipv4_prefix_mask(f->prefix_len);
 			if ((spec->next_hop & m) != (f->address & m))
-				return routes_fail(
+				return shoal_ctl_error_set(
 				    err, SHOAL_CTL_INVALID, "next_hop_unreachable",
 				    "next hop %s is outside %s's network %s/%u",
 				    shoal_ipv4_addr_format(spec->next_hop, a), f->name,
@@ -374,9 +372,10 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
 		} else {
 			ifi = shoal_routes_if_for(r, spec->next_hop);
 			if (ifi < 0)
-				return routes_fail(err, SHOAL_CTL_INVALID, "next_hop_unreachable",
-				                   "next hop %s is outside every connected network",
-				                   shoal_ipv4_addr_format(spec->next_hop, a));
+				return shoal_ctl_error_set(
+				    err, SHOAL_CTL_INVALID, "next_hop_unreachable",
+				    "next hop %s is outside every connected network",
+				    shoal_ipv4_addr_format(spec->next_hop, a));
 		}
 	}
 	*out = (struct shoal_routes_entry){
@@ -437,22 +436,22 @@ enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_
 	switch (kind) {
 	case SHOAL_CTL_OP_ADD:
 		if (has)
-			return routes_fail(err, SHOAL_CTL_CONFLICT, "route_exists",
-			                   "a route for %s already exists", p);
+			return shoal_ctl_error_set(err, SHOAL_CTL_CONFLICT, "route_exists",
+			                           "a route for %s already exists", p);
 		break;
 	case SHOAL_CTL_OP_PUT:
 		if (has && cur.origin == SHOAL_ROUTES_CONNECTED)
-			return routes_fail(
+			return shoal_ctl_error_set(
 			    err, SHOAL_CTL_CONFLICT, "connected_route",
 			    "%s is the connected network of %s; it cannot be replaced", p,
 			    shoal_routes_if_name(r, cur.e.ifindex));
 		break;
 	case SHOAL_CTL_OP_DELETE:
 		if (!has)
-			return routes_fail(err, SHOAL_CTL_NOT_FOUND, "route_not_found",
-			                   "no route for %s", p);
+			return shoal_ctl_error_set(err, SHOAL_CTL_NOT_FOUND, "route_not_found",
+			                           "no route for %s", p);
 		if (cur.origin == SHOAL_ROUTES_CONNECTED)
-			return routes_fail(
+			return shoal_ctl_error_set(
 			    err, SHOAL_CTL_CONFLICT, "connected_route",
 			    "%s is the connected network of %s; it cannot be deleted", p,
 			    shoal_routes_if_name(r, cur.e.ifindex));
@@ -461,17 +460,18 @@ enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_
 			struct shoal_routes_entry k = {.prefix = spec->prefix,
 			                               .prefix_len = spec->prefix_len};
 			if (routes_set_put(&r->deleted, &k) < 0)
-				return routes_fail(err, SHOAL_CTL_INTERNAL, "out_of_memory",
-				                   "out of memory");
+				return shoal_ctl_error_set(err, SHOAL_CTL_INTERNAL, "out_of_memory",
+				                           "out of memory");
 		}
 		return SHOAL_CTL_OK;
 	}
 	if (!routes_set_get(&r->api, e.prefix, e.prefix_len) && r->api.n >= SHOAL_ROUTES_MAX_API)
-		return routes_fail(err, SHOAL_CTL_FULL, "route_table_full",
-		                   "at most %d routes can be set through the API",
-		                   SHOAL_ROUTES_MAX_API);
+		return shoal_ctl_error_set(err, SHOAL_CTL_FULL, "route_table_full",
+		                           "at most %d routes can be set through the API",
+		                           SHOAL_ROUTES_MAX_API);
 	if (routes_set_put(&r->api, &e) < 0)
-		return routes_fail(err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return shoal_ctl_error_set(err, SHOAL_CTL_INTERNAL, "out_of_memory",
+		                           "out of memory");
 	return has ? SHOAL_CTL_REPLACED : SHOAL_CTL_CREATED;
 }
 
@@ -619,10 +619,11 @@ int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, cha
 		struct shoal_ctl_error ce;
 		enum shoal_ctl_status st = shoal_routes_validate(r, &spec, &e, &ce);
 		if (st == SHOAL_CTL_OK && r->api.n >= SHOAL_ROUTES_MAX_API)
-			st =
-			    routes_fail(&ce, SHOAL_CTL_FULL, "route_table_full", "too many routes");
+			st = shoal_ctl_error_set(&ce, SHOAL_CTL_FULL, "route_table_full",
+			                         "too many routes");
 		if (st == SHOAL_CTL_OK && routes_set_put(&r->api, &e) < 0)
-			st = routes_fail(&ce, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+			st = shoal_ctl_error_set(&ce, SHOAL_CTL_INTERNAL, "out_of_memory",
+			                         "out of memory");
 		if (st != SHOAL_CTL_OK) {
 			snprintf(err, err_size, "routes[%zu]: %s", i, ce.message);
 			shoal_routes_abandon(r, saved);

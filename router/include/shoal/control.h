@@ -220,5 +220,10 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 
 /* "ok", "created", ..., for logs. */
 const char *shoal_ctl_status_name(enum shoal_ctl_status s);
+/* Fills e (when not NULL) with status, machine code and message, and returns st: the one way
+ * the control path (control.c, routes.c) reports an error. Defined in routes.c. */
+enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                          const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif
