@@ -231,22 +231,6 @@ static int ctl_cmd_routes_list(void *arg)
 	return 0;
 }
 
-static enum shoal_ctl_status ctl_prefix_check(uint32_t p, unsigned l, struct shoal_ctl_error *e)
-{
-	if (l > 32)
-		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "invalid_prefix_length",
-		                           "prefix length %u is out of range (0..32)", l);
-	uint32_t m = shoal_ipv4_prefix_mask(l);
-	if (p & ~m) {
-		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
-		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "invalid_prefix",
-		                           "%s/%u has host bits set; did you mean %s/%u?",
-		                           shoal_ipv4_addr_format(p, a), l,
-		                           shoal_ipv4_addr_format(p & m, b), l);
-	}
-	return SHOAL_CTL_OK;
-}
-
 enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
                                             const struct shoal_ctl_route_spec *within,
                                             struct shoal_ctl_route **out, size_t *n,
@@ -256,7 +240,8 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 	*n = 0;
 	struct ctl_list_cmd x = {.dp = c->dp};
 	if (within) {
-		enum shoal_ctl_status st = ctl_prefix_check(within->prefix, within->prefix_len, e);
+		enum shoal_ctl_status st =
+		    shoal_routes_prefix_check(within->prefix, within->prefix_len, e);
 		if (st != SHOAL_CTL_OK)
 			return st;
 		x.within = within->prefix;

@@ -313,9 +313,7 @@ int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name)
 	return -1;
 }
 
-/* Length and canonical form of prefix/len. */
-static enum shoal_ctl_status routes_prefix_check(uint32_t p, unsigned l,
-                                                 struct shoal_ctl_error *err)
+enum shoal_ctl_status shoal_routes_prefix_check(uint32_t p, unsigned l, struct shoal_ctl_error *err)
 {
 	if (l > 32)
 		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "invalid_prefix_length",
@@ -336,7 +334,7 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
                                             struct shoal_routes_entry *out,
                                             struct shoal_ctl_error *err)
 {
-	enum shoal_ctl_status st = routes_prefix_check(spec->prefix, spec->prefix_len, err);
+	enum shoal_ctl_status st = shoal_routes_prefix_check(spec->prefix, spec->prefix_len, err);
 	if (st != SHOAL_CTL_OK)
 		return st;
 	if (!spec->has_next_hop && !spec->has_interface)
@@ -424,7 +422,7 @@ enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_
 	struct shoal_routes_entry e;
 	enum shoal_ctl_status st;
 	if (kind == SHOAL_CTL_OP_DELETE)
-		st = routes_prefix_check(spec->prefix, spec->prefix_len, err);
+		st = shoal_routes_prefix_check(spec->prefix, spec->prefix_len, err);
 	else
 		st = shoal_routes_validate(r, spec, &e, err);
 	if (st != SHOAL_CTL_OK)

@@ -81,6 +81,11 @@ void shoal_routes_destroy(struct shoal_routes *r);
  * or -1 when apply refused some prefix (the rest is applied). */
 int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_entry *e, size_t n);
 
+/* Length (0..32) and canonical form of prefix/len: INVALID invalid_prefix_length, or
+ * invalid_prefix "A/L has host bits set; did you mean B/L?". */
+enum shoal_ctl_status shoal_routes_prefix_check(uint32_t prefix, unsigned len,
+                                                struct shoal_ctl_error *err);
+
 /* Validates a spec into an entry. SHOAL_CTL_OK or SHOAL_CTL_INVALID with *err filled. */
 enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
                                             const struct shoal_ctl_route_spec *spec,
