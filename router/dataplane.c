@@ -158,6 +158,26 @@ static void dp_drop(struct shoal_dp *dp, unsigned ifi, enum shoal_dp_drop why)
 	shoal_log(SHOAL_LOG_DEBUG, "drop: %s", shoal_dp_drop_names[why]);
 }
 
+/* The route to dst: its egress interface, and in *next_hop the gateway or, for a directly
+ * attached route, dst itself. NULL without a route. */
+static struct dp_if *dp_route(struct shoal_dp *dp, uint32_t dst, uint32_t *next_hop)
+{
+	uint32_t id = shoal_lpm_lookup(dp->lpm, dst);
+	if (id == SHOAL_LPM_MISS)
+		return NULL;
+	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(dp->lpm, id);
+	*next_hop = nh->has_gateway ? nh->gateway : dst;
+	return &dp->ifs[nh->ifindex];
+}
+
+/* IPv4 + TCP header length of a TCP datagram (a GSO super-frame's per-segment headers). The
+ * caller has checked that both headers are within the datagram (dp_offload_parse). */
+static size_t dp_gso_hdrs_len(const uint8_t *ip)
+{
+	size_t ip_hlen = (size_t)(ip[0] & 0x0f) * 4;
+	return ip_hlen + (size_t)(ip[ip_hlen + 12] >> 4) * 4;
+}
+
 /* ---------- device output ---------- */
 
 static void dp_vnet_hdr_fill(const struct dp_pkt *p, size_t l2, struct virtio_net_hdr *h)
@@ -171,9 +191,7 @@ static void dp_vnet_hdr_fill(const struct dp_pkt *p, size_t l2, struct virtio_ne
 	if (p->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 		h->gso_type = (uint8_t)(p->gso_type | (p->gso_ecn ? VIRTIO_NET_HDR_GSO_ECN : 0));
 		h->gso_size = p->gso_size;
-		size_t ip_hlen = (size_t)(p->data[0] & 0x0f) * 4;
-		size_t tcp_hlen = (size_t)(p->data[ip_hlen + 12] >> 4) * 4;
-		h->hdr_len = (uint16_t)(l2 + ip_hlen + tcp_hlen);
+		h->hdr_len = (uint16_t)(l2 + dp_gso_hdrs_len(p->data));
 	}
 }
 
@@ -316,14 +334,10 @@ static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, 
 	unsigned mtu = out->cfg.mtu;
 	bool offload = dp_offload_ok(out, next_hop);
 	if (p->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		if (offload && p->len <= 65535) {
-			size_t ip_hlen = (size_t)(p->data[0] & 0x0f) * 4;
-			size_t tcp_hlen = (size_t)(p->data[ip_hlen + 12] >> 4) * 4;
-			if (ip_hlen + tcp_hlen + p->gso_size <= mtu) {
-				dp->stats.gso_passthrough++;
-				dp_device_send(dp, out, p->data, p->len, p, next_hop);
-				return;
-			}
+		if (offload && p->len <= 65535 && dp_gso_hdrs_len(p->data) + p->gso_size <= mtu) {
+			dp->stats.gso_passthrough++;
+			dp_device_send(dp, out, p->data, p->len, p, next_hop);
+			return;
 		}
 		dp->emit_out = out;
 		dp->emit_next_hop = next_hop;
@@ -335,7 +349,9 @@ static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, 
 			dp_drop(dp, charge, SHOAL_DP_DROP_FRAG_FAILED);
 		return;
 	}
-	if (p->csum_partial && !offload) {
+	/* A checksum stays partial only when the egress takes offloads and the datagram leaves
+	 * whole; otherwise it is completed here, before any fragmenting. */
+	if (p->csum_partial && (!offload || p->len > mtu)) {
 		if (shoal_segment_csum_complete(p->data, p->len, p->csum_start, p->csum_offset) !=
 		    SHOAL_SEGMENT_OK) {
 			dp_drop(dp, charge, SHOAL_DP_DROP_BAD_OFFLOAD);
@@ -345,11 +361,6 @@ static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, 
 	}
 	if (p->len <= mtu) {
 		dp_device_send(dp, out, p->data, p->len, offload ? p : NULL, next_hop);
-		return;
-	}
-	if (p->csum_partial && shoal_segment_csum_complete(p->data, p->len, p->csum_start,
-	                                                   p->csum_offset) != SHOAL_SEGMENT_OK) {
-		dp_drop(dp, charge, SHOAL_DP_DROP_BAD_OFFLOAD);
 		return;
 	}
 	dp->emit_out = out;
@@ -371,11 +382,10 @@ static int dp_send_local(struct shoal_dp *dp, uint8_t *data, size_t len, size_t 
 	struct shoal_ipv4_hdr h;
 	if (shoal_ipv4_parse(data, len, &h) != SHOAL_WIRE_OK)
 		return -EINVAL;
-	uint32_t id = shoal_lpm_lookup(dp->lpm, h.dst);
-	if (id == SHOAL_LPM_MISS)
+	uint32_t next_hop;
+	struct dp_if *out = dp_route(dp, h.dst, &next_hop);
+	if (!out)
 		return -ENETUNREACH;
-	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(dp->lpm, id);
-	struct dp_if *out = &dp->ifs[nh->ifindex];
 	struct dp_pkt p = {
 	    .data = data,
 	    .len = h.total_len,
@@ -384,7 +394,7 @@ static int dp_send_local(struct shoal_dp *dp, uint8_t *data, size_t len, size_t 
 	    .in = DP_NO_IF,
 	    .local_origin = true,
 	};
-	dp_output(dp, &p, out, nh->has_gateway ? nh->gateway : h.dst);
+	dp_output(dp, &p, out, next_hop);
 	return 0;
 }
 
@@ -443,11 +453,11 @@ static void dp_icmp_error(struct shoal_dp *dp, const uint8_t *orig, size_t orig_
 	if (!dp_icmp_bucket_take(dp))
 		return;
 
-	uint32_t id = shoal_lpm_lookup(dp->lpm, h.src);
-	if (id == SHOAL_LPM_MISS)
+	uint32_t next_hop;
+	struct dp_if *back = dp_route(dp, h.src, &next_hop);
+	if (!back)
 		return;
-	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(dp->lpm, id);
-	uint32_t src = in < dp->n_ifs ? dp->ifs[in].cfg.address : dp->ifs[nh->ifindex].cfg.address;
+	uint32_t src = in < dp->n_ifs ? dp->ifs[in].cfg.address : back->cfg.address;
 
 	uint8_t *buf = dp->txbuf + DP_HEADROOM;
 	size_t icmp_len =
@@ -549,24 +559,20 @@ static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal
 		dp_drop(dp, p->in, SHOAL_DP_DROP_TTL_EXPIRED);
 		return;
 	}
-	uint32_t id = shoal_lpm_lookup(dp->lpm, h->dst);
-	if (id == SHOAL_LPM_MISS) {
+	uint32_t next_hop;
+	struct dp_if *out = dp_route(dp, h->dst, &next_hop);
+	if (!out) {
 		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_DEST_UNREACH,
 		              SHOAL_ICMP_UNREACH_NET, 0);
 		dp_drop(dp, p->in, SHOAL_DP_DROP_NO_ROUTE);
 		return;
 	}
-	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(dp->lpm, id);
-	struct dp_if *out = &dp->ifs[nh->ifindex];
-	uint32_t next_hop = nh->has_gateway ? nh->gateway : h->dst;
 
 	/* DF and too big for the egress: tell the source the MTU (quoting it as received). A
 	 * GSO super-frame counts by the size of the segments it stands for. */
-	size_t wire_len = p->len;
-	if (p->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		size_t ip_hlen = shoal_ipv4_hdr_len(h);
-		wire_len = ip_hlen + (size_t)(p->data[ip_hlen + 12] >> 4) * 4 + p->gso_size;
-	}
+	size_t wire_len = p->gso_type != VIRTIO_NET_HDR_GSO_NONE
+	                      ? dp_gso_hdrs_len(p->data) + p->gso_size
+	                      : p->len;
 	if (wire_len > out->cfg.mtu && shoal_ipv4_df(h)) {
 		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_DEST_UNREACH,
 		              SHOAL_ICMP_UNREACH_FRAG_NEEDED, (uint16_t)out->cfg.mtu);
@@ -599,8 +605,8 @@ static bool dp_offload_parse(struct dp_pkt *p, const struct virtio_net_hdr *vh, 
 	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 || vh->gso_size == 0 ||
 	    h->protocol != SHOAL_IP_PROTO_TCP || p->len < ip_hlen + DP_TCP_MIN_HDR)
 		return false;
-	size_t tcp_hlen = (size_t)(p->data[ip_hlen + 12] >> 4) * 4;
-	if (tcp_hlen < DP_TCP_MIN_HDR || ip_hlen + tcp_hlen > p->len)
+	size_t hdrs = dp_gso_hdrs_len(p->data);
+	if (hdrs - ip_hlen < DP_TCP_MIN_HDR || hdrs > p->len)
 		return false;
 	p->gso_type = gso;
 	p->gso_ecn = vh->gso_type & VIRTIO_NET_HDR_GSO_ECN;
@@ -1058,29 +1064,25 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	return rc;
 }
 
-/* Whether DIR/NAME.so exists (whatever it holds). */
-static bool dp_plugin_file_exists(const char *dir, const char *name)
+/* Writes DIR/NAME.so into path; true when it fits and the file exists (whatever it holds). */
+static bool dp_plugin_path(const char *dir, const char *name, char path[SHOAL_CONFIG_PATH_MAX])
 {
-	char path[SHOAL_CONFIG_PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/%s.so", dir, name);
-	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
+	int n = snprintf(path, SHOAL_CONFIG_PATH_MAX, "%s/%s.so", dir, name);
+	return n > 0 && n < SHOAL_CONFIG_PATH_MAX && access(path, F_OK) == 0;
 }
 
 int shoal_dp_plugin_load(struct shoal_dp *dp, const char *name, const char *config_json, char *err,
                          size_t err_size)
 {
 	int rc = shoal_plugin_host_load(dp->plugins, name, config_json, err, err_size);
+	/* Not installed: try the build tree (running from a checkout). Only when the file is
+	 * missing from plugin_dir (a plugin there without its symbol also gives ENOENT) and
+	 * present in the build tree; otherwise the first error, naming plugin_dir, stays. */
+	char path[SHOAL_CONFIG_PATH_MAX];
 	if (rc == -ENOENT && dp->params.plugin_build_dir && !strchr(name, '/') &&
-	    !dp_plugin_file_exists(dp->cfg->plugin_dir, name)) {
-		/* Not installed: try the build tree (running from a checkout). Only when the file
-		 * is missing from plugin_dir (a plugin there without its symbol also gives ENOENT)
-		 * and present in the build tree; otherwise the first error, naming plugin_dir,
-		 * stays. */
-		char path[SHOAL_CONFIG_PATH_MAX];
-		int n = snprintf(path, sizeof(path), "%s/%s.so", dp->params.plugin_build_dir, name);
-		if (n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0)
-			rc = shoal_plugin_host_load(dp->plugins, path, config_json, err, err_size);
-	}
+	    !dp_plugin_path(dp->cfg->plugin_dir, name, path) &&
+	    dp_plugin_path(dp->params.plugin_build_dir, name, path))
+		rc = shoal_plugin_host_load(dp->plugins, path, config_json, err, err_size);
 	if (rc == 0)
 		shoal_log(SHOAL_LOG_INFO, "plugin %s loaded", name);
 	dp_plugq_flush(dp); /* what init sent */
