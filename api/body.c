@@ -1,5 +1,6 @@
 /* JSON bodies to control.h structs and back (see api_json.h). */
 #include "shoal/api_json.h"
+#include "shoal/plugin_host.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -244,7 +245,7 @@ int shoal_api_plugin_body(const char *body, size_t len, char name[SHOAL_API_NAME
 	int rc = body_check_fields(root, allowed, "", e);
 	if (rc == 0)
 		rc = body_string(root, "name", BODY_REQUIRED, "", &name_s, e);
-	if (rc == 0 && !shoal_api_valid_plugin_name(name_s))
+	if (rc == 0 && !shoal_plugin_name_valid(name_s))
 		rc = shoal_api_error_set(
 		    e, 400, "invalid_name",
 		    "plugin name \"%.64s\" is not 1..31 characters of [a-z0-9_]", name_s);

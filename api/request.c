@@ -1,5 +1,6 @@
 /* Request targets, errors, address parsing and static path resolution (see api_request.h). */
 #include "shoal/api_request.h"
+#include "shoal/plugin_host.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -181,13 +182,6 @@ int shoal_api_parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-bool shoal_api_valid_plugin_name(const char *s)
-{
-	size_t n = strlen(s);
-	return n >= 1 && n < SHOAL_API_NAME_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
-}
-
 static int request_query_parse(const char *q, struct shoal_api_target *t, struct shoal_api_error *e)
 {
 	while (*q) {
@@ -293,7 +287,7 @@ static int request_match_v1(const char *rest, struct shoal_api_target *t, struct
 	}
 	if (strncmp(rest, "plugins/", 8) == 0) {
 		const char *p = rest + 8;
-		if (!shoal_api_valid_plugin_name(p))
+		if (!shoal_plugin_name_valid(p))
 			return 0;
 		snprintf(t->name, sizeof(t->name), "%s", p);
 		request_set(t, SHOAL_API_EP_PLUGIN, REQUEST_READ | SHOAL_API_DELETE);
@@ -304,7 +298,7 @@ static int request_match_v1(const char *rest, struct shoal_api_target *t, struct
 		return 0;
 	memcpy(t->name, rest, seg);
 	t->name[seg] = '\0';
-	if (!shoal_api_valid_plugin_name(t->name)) {
+	if (!shoal_plugin_name_valid(t->name)) {
 		t->name[0] = '\0';
 		return 0;
 	}

@@ -9,6 +9,7 @@
 
 #include "shoal/ethernet.h"
 #include "shoal/ipv4.h"
+#include "shoal/plugin_host.h"
 #include "shoal/wire.h"
 
 enum { CONFIG_JPATH_MAX = 128 };
@@ -114,19 +115,6 @@ static bool config_ifname_valid(const char *s)
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static bool config_plugin_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= SHOAL_CONFIG_PLUGIN_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
 			return false;
 	}
 	return true;
@@ -364,7 +352,7 @@ static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *j
 	config_check_keys(ctx, o, jp, keys);
 	if ((v = config_get(ctx, o, jp, "name", JSON_STRING, true, p)) != NULL) {
 		const char *s = json_string_value(v);
-		if (config_plugin_name_valid(s))
+		if (shoal_plugin_name_valid(s))
 			snprintf(pl->name, sizeof(pl->name), "%s", s);
 		else
 			config_error(ctx, p,
@@ -703,7 +691,7 @@ int shoal_config_validate(struct shoal_config *cfg, const char *name,
 		config_validate_route(&ctx, i);
 	for (unsigned i = 0; i < cfg->n_plugins; i++) {
 		snprintf(p, sizeof(p), "plugins[%u].name", i);
-		if (!config_plugin_name_valid(cfg->plugins[i].name))
+		if (!shoal_plugin_name_valid(cfg->plugins[i].name))
 			config_error(&ctx, p, "\"%s\" is not a valid plugin name",
 			             cfg->plugins[i].name);
 		for (unsigned j = 0; j < i; j++)

@@ -981,22 +981,10 @@ static int ctl_cmd_plugin(void *arg)
 }
 
 /* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). */
-static bool ctl_plugin_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-		      name[i] == '_'))
-			return false;
-	return true;
-}
-
 static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plugin_cmd *x,
                                             struct shoal_ctl_error *e)
 {
-	if (!ctl_plugin_name_ok(x->name))
+	if (!shoal_plugin_name_valid(x->name))
 		return shoal_ctl_error_set(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
 		                           x->load ? "invalid_plugin_name" : "plugin_not_found",
 		                           "plugin names are 1..31 characters of [a-z0-9_]");

@@ -39,7 +39,7 @@ struct shoal_plugin_host {
 	struct shoal_host *plugins[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
 };
 
-static bool plugin_host_name_valid(const char *name)
+bool shoal_plugin_name_valid(const char *name)
 {
 	if (!name)
 		return false;
@@ -98,7 +98,7 @@ __attribute__((format(printf, 2, 3))) static void plugin_api_error(struct shoal_
 static int plugin_stat_add(struct shoal_plugin_stat *arr, size_t *count, size_t max,
                            const char *name, const char *description)
 {
-	if (!plugin_host_name_valid(name))
+	if (!shoal_plugin_name_valid(name))
 		return -EINVAL;
 	for (size_t i = 0; i < *count; i++)
 		if (strcmp(arr[i].name, name) == 0)
@@ -270,7 +270,7 @@ static int plugin_descriptor_check(const struct shoal_plugin_descriptor *d, cons
 		                        "plugin %s: descriptor size %u too small for ABI %u.%u "
 		                        "(needs %zu)",
 		                        path, d->struct_size, d->abi_major, d->abi_minor, need);
-	if (!plugin_host_name_valid(d->name))
+	if (!shoal_plugin_name_valid(d->name))
 		return plugin_host_fail(err, err_size, EINVAL,
 		                        "plugin %s: invalid descriptor: name must match "
 		                        "[a-z0-9_]{1,31}",
@@ -289,7 +289,7 @@ static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or
 	if (strchr(name_or_path, '/')) {
 		h->path = strdup(name_or_path);
 	} else {
-		if (!plugin_host_name_valid(name_or_path))
+		if (!shoal_plugin_name_valid(name_or_path))
 			return plugin_host_fail(
 			    err, err_size, EINVAL,
 			    "plugin \"%s\": invalid name (expected [a-z0-9_]{1,31} "

@@ -120,8 +120,6 @@ int shoal_api_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len,
                            struct shoal_api_error *e);
 /* "aa:bb:cc:dd:ee:ff" (hex, either case, exactly two digits per byte). */
 int shoal_api_parse_mac(const char *s, uint8_t mac[6]);
-/* [a-z0-9_]{1,31}, the plugin host's rule. */
-bool shoal_api_valid_plugin_name(const char *s);
 
 /* Static files. web_root is the realpath() of web_dir; path a decoded path from
  * shoal_api_target_parse (starts with '/'). "/" and paths ending in '/' mean their

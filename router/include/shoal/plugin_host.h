@@ -27,6 +27,7 @@
 #ifndef SHOAL_PLUGIN_HOST_H
 #define SHOAL_PLUGIN_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,10 @@ struct shoal_plugin_info {
 	size_t drop_reason_count; /* including 0 = "unspecified" */
 	const struct shoal_plugin_stat *drop_reasons;
 };
+
+/* The one naming rule for plugins and their counters and drop reasons: [a-z0-9_]{1,31}
+ * (the config, the control path and the API check plugin names with it too). */
+bool shoal_plugin_name_valid(const char *name);
 
 struct shoal_plugin_host;
 
