@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shoal/ethernet.h"
+#include "shoal/ipv4.h"
+
 static int body_load(const char *body, size_t len, json_t **out, struct shoal_api_error *e)
 {
 	if (!body || len == 0)
@@ -265,25 +268,23 @@ int shoal_api_plugin_body(const char *body, size_t len, char name[SHOAL_API_NAME
 
 const char *shoal_api_prefix_str(uint32_t prefix, uint8_t len, char *buf, size_t size)
 {
-	snprintf(buf, size, "%u.%u.%u.%u/%u", prefix >> 24, (prefix >> 16) & 0xff,
-	         (prefix >> 8) & 0xff, prefix & 0xff, len);
+	char text[SHOAL_IPV4_PREFIX_STRLEN];
+	snprintf(buf, size, "%s", shoal_ipv4_prefix_format(prefix, len, text));
 	return buf;
 }
 
 static json_t *body_ipv4(uint32_t a)
 {
-	char buf[16];
-	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-	         a & 0xff);
-	return json_string(buf);
+	char buf[SHOAL_IPV4_ADDR_STRLEN];
+	return json_string(shoal_ipv4_addr_format(a, buf));
 }
 
 static json_t *body_mac(const uint8_t m[6])
 {
-	char buf[18];
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-	         m[5]);
-	return json_string(buf);
+	struct shoal_mac mac;
+	char buf[SHOAL_MAC_STRLEN];
+	memcpy(mac.b, m, sizeof(mac.b));
+	return json_string(shoal_mac_format(&mac, buf));
 }
 
 static json_t *body_u64(uint64_t v)

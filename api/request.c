@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
+
+#include "shoal/ethernet.h"
+#include "shoal/ipv4.h"
+#include "shoal/wire.h"
 
 int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const char *code,
                         const char *fmt, ...)
@@ -118,67 +121,44 @@ static int request_decode(const char *src, size_t len, bool plus_is_space, char 
 
 int shoal_api_parse_ipv4(const char *s, uint32_t *out)
 {
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -1;
-	*out = ntohl(a.s_addr);
-	return 0;
+	return shoal_ipv4_addr_parse(s, out) == SHOAL_WIRE_OK ? 0 : -1;
 }
 
-static void request_ipv4_str(uint32_t addr, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-	         addr & 0xff);
-}
-
+/* The stack's prefix parser (address, then length, then host bits), with the API's codes. */
 int shoal_api_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len, struct shoal_api_error *e)
 {
-	const char *slash = strchr(s, '/');
-	char addr_text[16];
-	size_t addr_len = slash ? (size_t)(slash - s) : 0;
-	if (!slash || addr_len >= sizeof(addr_text))
-		return shoal_api_error_set(e, 400, "invalid_prefix",
-		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
-		                           s);
-	memcpy(addr_text, s, addr_len);
-	addr_text[addr_len] = '\0';
-	uint32_t addr;
-	if (shoal_api_parse_ipv4(addr_text, &addr) != 0)
-		return shoal_api_error_set(e, 400, "invalid_prefix",
-		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
-		                           s);
-	const char *l = slash + 1;
-	size_t n = strlen(l);
-	bool digits = n >= 1 && n <= 2 && strspn(l, "0123456789") == n && !(n == 2 && l[0] == '0');
-	unsigned value = digits ? (unsigned)strtoul(l, NULL, 10) : 99;
-	if (value > 32)
+	switch (shoal_ipv4_prefix_parse(s, prefix, len)) {
+	case SHOAL_WIRE_OK:
+		return 0;
+	case SHOAL_WIRE_BAD_PREFIX_LEN:
 		return shoal_api_error_set(e, 400, "invalid_prefix_length",
-		                           "prefix length \"%.16s\" in \"%.64s\" is not 0..32", l,
-		                           s);
-	uint32_t mask = value == 0 ? 0 : UINT32_MAX << (32 - value);
-	if ((addr & ~mask) != 0) {
-		char canon[16];
-		request_ipv4_str(addr & mask, canon);
-		return shoal_api_error_set(e, 400, "invalid_prefix",
-		                           "%s has host bits set; did you mean %s/%u?", s, canon,
-		                           value);
+		                           "prefix length \"%.16s\" in \"%.64s\" is not 0..32",
+		                           strchr(s, '/') + 1, s);
+	case SHOAL_WIRE_HOST_BITS_SET: {
+		/* address and length are well formed here: name the canonical prefix */
+		const char *slash = strchr(s, '/');
+		char addr_text[SHOAL_IPV4_ADDR_STRLEN], canon[SHOAL_IPV4_ADDR_STRLEN];
+		snprintf(addr_text, sizeof(addr_text), "%.*s", (int)(slash - s), s);
+		uint32_t addr = 0;
+		shoal_ipv4_addr_parse(addr_text, &addr);
+		unsigned l = (unsigned)strtoul(slash + 1, NULL, 10);
+		return shoal_api_error_set(
+		    e, 400, "invalid_prefix", "%s has host bits set; did you mean %s/%u?", s,
+		    shoal_ipv4_addr_format(addr & shoal_ipv4_prefix_mask(l), canon), l);
 	}
-	*prefix = addr;
-	*len = (uint8_t)value;
-	return 0;
+	default:
+		return shoal_api_error_set(e, 400, "invalid_prefix",
+		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
+		                           s);
+	}
 }
 
 int shoal_api_parse_mac(const char *s, uint8_t mac[6])
 {
-	if (strlen(s) != 17)
+	struct shoal_mac m;
+	if (shoal_mac_parse(s, &m) != SHOAL_WIRE_OK)
 		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = request_hex_value(s[3 * i]);
-		int lo = request_hex_value(s[3 * i + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -1;
-		mac[i] = (uint8_t)(hi * 16 + lo);
-	}
+	memcpy(mac, m.b, sizeof(m.b));
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shoal/ethernet.h"
 #include "shoal/ipv4.h"
 #include "shoal/wire.h"
 
@@ -87,31 +88,6 @@ static void state_fail(struct state_ctx *c, const char *path, const char *fmt, .
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	snprintf(c->err, c->err_size, "%s: %s: %s", c->name, path, what);
-}
-
-static bool state_mac_parse(const char *s, uint8_t mac[6])
-{
-	for (int i = 0; i < 6; i++) {
-		unsigned v = 0;
-		for (int j = 0; j < 2; j++) {
-			char ch = *s++;
-			unsigned d;
-			if (ch >= '0' && ch <= '9')
-				d = (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				d = (unsigned)(ch - 'a' + 10);
-			else if (ch >= 'A' && ch <= 'F')
-				d = (unsigned)(ch - 'A' + 10);
-			else
-				return false;
-			v = v * 16 + d;
-		}
-		mac[i] = (uint8_t)v;
-		if (*s != (i < 5 ? ':' : '\0'))
-			return false;
-		s++;
-	}
-	return true;
 }
 
 /* Checks that object o has only the listed keys. */
@@ -210,8 +186,11 @@ static void state_parse_arp(struct state_ctx *c, struct shoal_state *s, json_t *
 	if (ip && shoal_ipv4_addr_parse(ip, &a.ip) != SHOAL_WIRE_OK)
 		state_fail(c, path, "ip \"%s\" is not an IPv4 address", ip);
 	const char *mac = state_string(c, o, "mac", path, true);
-	if (mac && !state_mac_parse(mac, a.mac))
+	struct shoal_mac m;
+	if (mac && shoal_mac_parse(mac, &m) != SHOAL_WIRE_OK)
 		state_fail(c, path, "mac \"%s\" is not a MAC address", mac);
+	else if (mac)
+		memcpy(a.mac, m.b, sizeof(a.mac));
 	if (!c->failed && shoal_state_add_arp(s, &a) < 0)
 		state_fail(c, path, "out of memory");
 }
@@ -309,9 +288,10 @@ static json_t *state_route_json(const struct shoal_state_route *r)
 
 static json_t *state_arp_json(const struct shoal_state_arp *a)
 {
-	char ip[SHOAL_IPV4_ADDR_STRLEN], mac[18];
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2],
-	         a->mac[3], a->mac[4], a->mac[5]);
+	char ip[SHOAL_IPV4_ADDR_STRLEN], mac[SHOAL_MAC_STRLEN];
+	struct shoal_mac m;
+	memcpy(m.b, a->mac, sizeof(m.b));
+	shoal_mac_format(&m, mac);
 	json_t *o = json_object();
 	json_object_set_new(o, "interface", json_string(a->interface));
 	json_object_set_new(o, "ip", json_string(shoal_ipv4_addr_format(a->ip, ip)));
