@@ -21,6 +21,7 @@
 #include "shoal/api_json.h"
 #include "shoal/api_request.h"
 #include "shoal/control.h"
+#include "shoal/ipv4.h"
 #include "shoal/log.h"
 
 enum {
@@ -923,9 +924,9 @@ static int server_listen(const struct shoal_config *cfg, uint16_t *port, char *e
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    listen(fd, SERVER_LISTEN_BACKLOG) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-		char a[16];
-		inet_ntop(AF_INET, &(struct in_addr){htonl(cfg->api_address)}, a, sizeof(a));
-		snprintf(err, err_size, "api: cannot listen on %s:%u: %s", a, cfg->api_port,
+		char a[SHOAL_IPV4_ADDR_STRLEN];
+		snprintf(err, err_size, "api: cannot listen on %s:%u: %s",
+		         shoal_ipv4_addr_format(cfg->api_address, a), cfg->api_port,
 		         strerror(errno));
 		close(fd);
 		return -1;
