@@ -525,9 +525,18 @@ static void server_plugin_http(struct shoal_api *api, const struct server_reques
 	unsigned status = 0;
 	char *reply = NULL;
 	struct shoal_ctl_error ce = {0};
+	struct shoal_http_param params[SHOAL_API_QUERY_MAX];
+	for (size_t i = 0; i < q->target.n_query; i++)
+		params[i] = (struct shoal_http_param){.key = q->target.query[i].key,
+		                                      .value = q->target.query[i].value};
+	struct shoal_http_request req = {.method = server_method_name(q->method),
+	                                 .subpath = q->target.subpath ? q->target.subpath : "",
+	                                 .n_query = q->target.n_query,
+	                                 .query = params,
+	                                 .body = q->body,
+	                                 .body_len = q->len};
 	enum shoal_ctl_status st =
-	    shoal_ctl_plugin_http(api->ctl, q->target.name, server_method_name(q->method),
-	                          q->target.subpath, q->body, q->len, &status, &reply, &ce);
+	    shoal_ctl_plugin_http(api->ctl, q->target.name, &req, &status, &reply, &ce);
 	if (!server_ctl_ok(st)) {
 		free(reply);
 		server_reply_ctl(r, st, &ce);

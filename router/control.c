@@ -1022,8 +1022,8 @@ enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *n
 
 struct ctl_http_cmd {
 	struct shoal_dp *dp;
-	const char *name, *method, *subpath, *body;
-	size_t body_len;
+	const char *name;
+	const struct shoal_http_request *req;
 	struct shoal_http_reply *reply;
 	int rc;
 };
@@ -1031,29 +1031,21 @@ struct ctl_http_cmd {
 static int ctl_cmd_plugin_http(void *arg)
 {
 	struct ctl_http_cmd *x = arg;
-	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, x->method, x->subpath,
-	                               x->body, x->body_len, x->reply);
+	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, x->req, x->reply);
 	return 0;
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
-                                            const char *method, const char *subpath,
-                                            const char *body, size_t body_len,
+                                            const struct shoal_http_request *req,
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e)
 {
 	*reply_body = NULL;
 	*http_status = 0;
-	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	struct shoal_http_reply *reply = shoal_plugin_host_http_reply_new();
 	if (!reply)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
-	struct ctl_http_cmd x = {.dp = c->dp,
-	                         .name = name,
-	                         .method = method,
-	                         .subpath = subpath ? subpath : "",
-	                         .body = body,
-	                         .body_len = body_len,
-	                         .reply = reply};
+	struct ctl_http_cmd x = {.dp = c->dp, .name = name, .req = req, .reply = reply};
 	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin_http, &x, e);
 	if (st != SHOAL_CTL_OK) {
 		free(reply);
@@ -1066,6 +1058,11 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 		                               ? "no plugin named \"%s\" is loaded"
 		                               : "plugin \"%s\" serves no HTTP endpoints",
 		                           name);
+	}
+	if (x.rc == -EINVAL) {
+		free(reply);
+		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "unknown_query_parameter",
+		                           "plugin \"%s\" takes no query parameters", name);
 	}
 	if (x.rc < 0) {
 		free(reply);

@@ -213,8 +213,7 @@ enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *n
  * JSON text, caller frees) its reply. NOT_FOUND plugin_not_found when no plugin NAME is
  * loaded or it has no http hook; INTERNAL plugin_failed when the hook failed. */
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
-                                            const char *method, const char *subpath,
-                                            const char *body, size_t body_len,
+                                            const struct shoal_http_request *req,
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e);
 

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 enum {
-	SHOAL_LOOP_MAX_FDS = 256,
+	SHOAL_LOOP_MAX_FDS = 16384, /* devices, queues, plugins' sockets (linear search on add) */
 	SHOAL_LOOP_MAX_TICKS = 16,
 	SHOAL_LOOP_BATCH = 64, /* epoll events fetched per wake-up */
 };

@@ -256,11 +256,12 @@ enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *n
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
-                                            const char *method, const char *subpath,
-                                            const char *body, size_t body_len,
+                                            const struct shoal_http_request *req,
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e)
 {
+	const char *method = req->method, *subpath = req->subpath, *body = req->body;
+	size_t body_len = req->body_len;
 	(void)c;
 	memset(e, 0, sizeof(*e));
 	if (strcmp(name, "example") != 0) {
