@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -478,6 +480,118 @@ static int plugin_descriptor_check(const struct shoal_plugin_descriptor *d, cons
 	return 0;
 }
 
+/* ---- trust: who may have written the code we are about to run ---- */
+
+static bool plugin_uid_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* Checks one directory of a canonical path. A directory writable by group or others is
+ * accepted only when sticky (like /tmp) and the entry below it, child_uid, is owned by a
+ * trusted user: nobody else can then rename or replace that entry. */
+static int plugin_dir_check(const char *dir, const struct stat *st, bool has_child, uid_t child_uid,
+                            const char *what, char *err, size_t err_size)
+{
+	if (!plugin_uid_trusted(st->st_uid))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: directory %s is owned by uid %u; plugin "
+		    "directories must be owned by root or the daemon's user (uid %u)",
+		    what, dir, (unsigned)st->st_uid, (unsigned)geteuid());
+	bool writable = (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (writable && !(has_child && (st->st_mode & S_ISVTX) && plugin_uid_trusted(child_uid)))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: directory %s is writable by group or others "
+		    "(mode %04o); plugin directories must not be",
+		    what, dir, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/* Checks every directory from canonical path `real` up to "/". child_uid: owner of the entry
+ * `real` names (checked by the caller). */
+static int plugin_chain_check(const char *real, uid_t child_uid, const char *what, char *err,
+                              size_t err_size)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", real);
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return 0;
+		if (slash == buf)
+			slash[1] = '\0'; /* "/" itself */
+		else
+			*slash = '\0';
+		struct stat st;
+		if (stat(buf, &st) < 0)
+			return plugin_host_fail(err, err_size, errno,
+			                        "plugin %s: cannot check %s: %s", what, buf,
+			                        strerror(errno));
+		int rc = plugin_dir_check(buf, &st, true, child_uid, what, err, err_size);
+		if (rc < 0)
+			return rc;
+		if (strcmp(buf, "/") == 0)
+			return 0;
+		child_uid = st.st_uid;
+	}
+}
+
+/* The trust rule (docs/plugins.md): the plugin file and every directory above it, on its real
+ * path and on the path it was named by, belong to root or the daemon's user and are not
+ * writable by group or others (sticky directories excepted, as above); so a symlink may only
+ * lead from a trusted directory to a trusted file. Returns 0 or -errno with err set. */
+static int plugin_path_trusted(const char *path, char *err, size_t err_size)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return 0; /* nothing there (or a dangling link): dlopen() says so in its words */
+	struct stat st;
+	if (stat(real, &st) < 0)
+		return plugin_host_fail(err, err_size, errno, "plugin %s: cannot load: %s", path,
+		                        strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return plugin_host_fail(err, err_size, EPERM,
+		                        "plugin %s: refused: %s is not a regular file", path, real);
+	if (!plugin_uid_trusted(st.st_uid))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: file %s is owned by uid %u; plugin files "
+		    "must be owned by root or the daemon's user (uid %u)",
+		    path, real, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: file %s is writable by group or others "
+		    "(mode %04o); plugin files must not be",
+		    path, real, (unsigned)(st.st_mode & 07777));
+	int rc = plugin_chain_check(real, st.st_uid, path, err, err_size);
+	if (rc < 0)
+		return rc;
+	/* the directory the plugin was named in (it holds the name, maybe a symlink) */
+	char named_dir[PATH_MAX];
+	snprintf(named_dir, sizeof(named_dir), "%s", path);
+	char *slash = strrchr(named_dir, '/');
+	if (!slash)
+		return 0;
+	if (slash == named_dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	char dir_real[PATH_MAX];
+	if (!realpath(named_dir, dir_real))
+		return plugin_host_fail(err, err_size, ENOENT, "plugin %s: cannot load: %s: %s",
+		                        path, named_dir, strerror(errno));
+	struct stat dst;
+	if (stat(dir_real, &dst) < 0)
+		return plugin_host_fail(err, err_size, errno, "plugin %s: cannot check %s: %s",
+		                        path, dir_real, strerror(errno));
+	/* the named entry is what others could replace: its directory must not be writable */
+	rc = plugin_dir_check(dir_real, &dst, false, 0, path, err, err_size);
+	return rc < 0 ? rc : plugin_chain_check(dir_real, dst.st_uid, path, err, err_size);
+}
+
 static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or_path,
                                const char *config_json, struct shoal_host *h, char *err,
                                size_t err_size)
@@ -511,6 +625,9 @@ static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or
 		return plugin_host_fail(err, err_size, EINVAL,
 		                        "plugin %s: bad config: not a JSON object", h->path);
 
+	int trust = plugin_path_trusted(h->path, err, err_size);
+	if (trust < 0)
+		return trust;
 	dlerror();
 	h->dl = dlopen(h->path, RTLD_NOW | RTLD_LOCAL);
 	if (!h->dl)

@@ -303,7 +303,11 @@ static void shoald_cmdq_fini(struct shoald *d)
 static int shoald_dataplane_init(struct shoald *d)
 {
 	char err[512] = "";
+#ifdef SHOAL_PLUGIN_BUILD_DIR /* -DSHOAL_DEV_PLUGINS=ON builds only */
 	struct shoal_dp_params p = {.plugin_build_dir = SHOAL_PLUGIN_BUILD_DIR};
+#else
+	struct shoal_dp_params p = {.plugin_build_dir = NULL};
+#endif
 	d->dp = shoal_dp_create(d->cfg, &p, &d->loop, err, sizeof(err));
 	if (d->dp == NULL) {
 		shoal_log(SHOAL_LOG_ERROR, "%s", err);

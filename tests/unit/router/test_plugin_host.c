@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shoal/loop.h"
 #include "shoal/plugin_host.h"
@@ -590,6 +592,152 @@ static void test_abi_1_2_services_without_env(void **state)
 	free(reply);
 }
 
+/* ---- trust: plugin files and directories (docs/plugins.md "Trust") ---- */
+
+struct trust {
+	char base[64];
+	char path[512];
+};
+
+static void trust_copy(const char *from, const char *to, mode_t mode)
+{
+	FILE *in = fopen(from, "rb");
+	assert_non_null(in);
+	FILE *out = fopen(to, "wb");
+	assert_non_null(out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+/* Makes base/dir (mode dmode) holding tag_a.so (mode fmode); returns its path in t->path. */
+static const char *trust_plugin(struct trust *t, const char *dir, mode_t dmode, mode_t fmode)
+{
+	char d[300], src[512];
+	snprintf(d, sizeof(d), "%s/%s", t->base, dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(t->path, sizeof(t->path), "%s/tag_a.so", d);
+	snprintf(src, sizeof(src), "%s/tag_a.so", fixture_dir);
+	trust_copy(src, t->path, fmode);
+	assert_int_equal(chmod(d, dmode), 0);
+	return t->path;
+}
+
+static void trust_cleanup(struct trust *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->base);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void trust_init(struct trust *t)
+{
+	/* the checks need root (chown to another user); make test runs as root */
+	assert_int_equal(geteuid(), 0);
+	snprintf(t->base, sizeof(t->base), "/tmp/shoal-trust-XXXXXX");
+	assert_non_null(mkdtemp(t->base));
+}
+
+static void assert_refused(struct fixture *f, const char *path, const char *rule)
+{
+	assert_int_equal(shoal_plugin_host_load(f->ph, path, NULL, f->err, sizeof(f->err)), -EPERM);
+	if (!strstr(f->err, rule) || !strstr(f->err, "refused"))
+		fail_msg("expected a refusal naming \"%s\", got: %s", rule, f->err);
+	assert_int_equal(shoal_plugin_host_count(f->ph), 0);
+}
+
+/* A plugin in a root-owned 0755 directory, itself 0644, loads; so does one below a sticky
+ * world-writable directory (like /tmp) when the entry below it is root's. */
+static void test_trust_accepts_safe_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_int_equal(shoal_plugin_host_load(f->ph, trust_plugin(&t, "ok", 0755, 0644), NULL,
+	                                        f->err, sizeof(f->err)),
+	                 0);
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "tag_a", f->err, sizeof(f->err)), 0);
+	char sticky[300];
+	snprintf(sticky, sizeof(sticky), "%s/sticky", t.base);
+	assert_int_equal(mkdir(sticky, 0755), 0);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, trust_plugin(&t, "sticky/ok", 0755, 0644),
+	                                        NULL, f->err, sizeof(f->err)),
+	                 0);
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_writable_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_refused(f, trust_plugin(&t, "w", 0777, 0644),
+	               "is writable by group or others (mode 0777)");
+	assert_refused(f, trust_plugin(&t, "g", 0775, 0644),
+	               "is writable by group or others (mode 0775)");
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_writable_file(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_refused(f, trust_plugin(&t, "d", 0755, 0666), "file ");
+	assert_refused(f, t.path, "is writable by group or others (mode 0666)");
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_other_owners(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	const char *p = trust_plugin(&t, "d", 0755, 0644);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_refused(f, p, "is owned by uid 65534");
+	const char *q = trust_plugin(&t, "e", 0755, 0644);
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/e", t.base);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_refused(f, q, "directory ");
+	assert_refused(f, q, "is owned by uid 65534");
+	trust_cleanup(&t);
+}
+
+/* A symlink from a trusted directory into a world-writable one, and a symlink in a writable
+ * directory pointing at a trusted file, are both refused. */
+static void test_trust_refuses_symlinks_out_of_trust(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	char target[512], link[512], dir[300];
+	snprintf(target, sizeof(target), "%s", trust_plugin(&t, "w", 0777, 0644));
+	snprintf(dir, sizeof(dir), "%s/ok", t.base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/ok/tag_a.so", t.base);
+	assert_int_equal(symlink(target, link), 0);
+	assert_refused(f, link, "is writable by group or others (mode 0777)");
+
+	snprintf(target, sizeof(target), "%s", trust_plugin(&t, "good", 0755, 0644));
+	snprintf(dir, sizeof(dir), "%s/w2", t.base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/w2/tag_a.so", t.base);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_refused(f, link, "is writable by group or others (mode 0777)");
+	/* the same link from a trusted directory is fine */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, link, NULL, f->err, sizeof(f->err)), 0);
+	trust_cleanup(&t);
+}
+
 static void test_init_failure_is_refused_and_registrations_rolled_back(void **state)
 {
 	struct fixture *f = *state;
@@ -870,6 +1018,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_timer, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_interfaces, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_services_without_env, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_accepts_safe_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_writable_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_writable_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_other_owners, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_symlinks_out_of_trust, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
