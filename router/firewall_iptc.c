@@ -79,9 +79,9 @@ static struct ipt_entry *iptc_mark_entry(struct iptc_rule_buf *rb, const struct 
 	memcpy(e->ip.iniface, s->ifname, n);
 	memset(e->ip.iniface_mask, 0xff, n + 1);
 	iptc_put_comment(rb, s->ifname);
-	struct xt_connmark_tginfo1 t = {
+	struct xt_connmark_tginfo2 t = {
 	    .ctmark = s->mark, .ctmask = 0xffffffffu, .nfmask = 0, .mode = XT_CONNMARK_SET};
-	iptc_put_target(rb, e, "CONNMARK", 1, &t, sizeof(t));
+	iptc_put_target(rb, e, "CONNMARK", 2, &t, sizeof(t));
 	return e;
 }
 
@@ -134,8 +134,9 @@ static void iptc_parse(const struct ipt_entry *e, const char *comment, struct ip
 	const struct xt_entry_target *t = (const void *)((const char *)e + e->target_offset);
 	snprintf(p->target, sizeof(p->target), "%s", t->u.user.name);
 	size_t tlen = t->u.target_size - XT_ALIGN(sizeof(*t));
-	if (strcmp(p->target, "CONNMARK") == 0 && tlen >= sizeof(struct xt_connmark_tginfo1)) {
-		const struct xt_connmark_tginfo1 *c = (const void *)t->data;
+	if (strcmp(p->target, "CONNMARK") == 0 && t->u.user.revision == 2 &&
+	    tlen >= sizeof(struct xt_connmark_tginfo2)) {
+		const struct xt_connmark_tginfo2 *c = (const void *)t->data;
 		p->target_connmark_set = c->mode == XT_CONNMARK_SET;
 		p->set_mark = c->ctmark;
 	}
