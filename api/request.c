@@ -206,8 +206,8 @@ static void request_set(struct shoal_api_target *t, enum shoal_api_endpoint ep, 
 
 static bool request_is_builtin(const char *segment, size_t len)
 {
-	static const char *const builtin[] = {"health", "routes", "arp", "interfaces", "plugins",
-	                                      "host"};
+	static const char *const builtin[] = {"health",     "routes",  "arp",
+	                                      "interfaces", "plugins", "host"};
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		if (strlen(builtin[i]) == len && memcmp(segment, builtin[i], len) == 0)
 			return true;

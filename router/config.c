@@ -321,8 +321,8 @@ static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, 
 static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
                               struct shoal_config_host *h)
 {
-	static const char *const keys[] = {"address",  "owner",      "rto_min_ms", "masquerade",
-	                                   "mark",     "forwarding", "firewall",   NULL};
+	static const char *const keys[] = {"address", "owner",      "rto_min_ms", "masquerade",
+	                                   "mark",    "forwarding", "firewall",   NULL};
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
 
@@ -341,9 +341,11 @@ static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
 	if ((v = config_get(ctx, o, jp, "owner", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
 		size_t n = strlen(s);
-		bool ok = n >= 1 && n < sizeof(h->owner) && s[0] != '-' &&
-		          strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		              n;
+		bool ok =
+		    n >= 1 && n < sizeof(h->owner) && s[0] != '-' &&
+		    strspn(s,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		        n;
 		if (!ok)
 			config_error(ctx, p,
 			             "\"%s\" is not a user name (1..%zu characters of "
@@ -603,20 +605,24 @@ static void config_validate_host(struct config_ctx *ctx, unsigned i)
 	snprintf(p, sizeof(p), "interfaces[%u].host", i);
 	for (unsigned j = 0; j < i; j++)
 		if (cfg->interfaces[j].host.present)
-			config_error(ctx, p, "only one interface may have a host side "
-			                     "(interfaces[%u] has one)", j);
+			config_error(ctx, p,
+			             "only one interface may have a host side "
+			             "(interfaces[%u] has one)",
+			             j);
 	snprintf(p, sizeof(p), "interfaces[%u].host.address", i);
 	shoal_ipv4_addr_format(h->address, a);
 	shoal_ipv4_addr_format(ifc->address & mask, b);
-	if (h->prefix_len != ifc->prefix_len || !config_in_net(h->address, ifc->address,
-	                                                       ifc->prefix_len)) {
+	if (h->prefix_len != ifc->prefix_len ||
+	    !config_in_net(h->address, ifc->address, ifc->prefix_len)) {
 		config_error(ctx, p, "\"%s/%u\" is not in the interface's network %s/%u", a,
 		             h->prefix_len, b, ifc->prefix_len);
 	} else if (h->address == ifc->address) {
-		config_error(ctx, p, "\"%s/%u\" is the interface's own address (the host side needs "
-		                     "another one)", a, h->prefix_len);
-	} else if (ifc->prefix_len <= 30 && ((h->address & ~mask) == 0 ||
-	                                     (h->address | mask) == 0xffffffffu)) {
+		config_error(ctx, p,
+		             "\"%s/%u\" is the interface's own address (the host side needs "
+		             "another one)",
+		             a, h->prefix_len);
+	} else if (ifc->prefix_len <= 30 &&
+	           ((h->address & ~mask) == 0 || (h->address | mask) == 0xffffffffu)) {
 		config_error(ctx, p, "\"%s/%u\" is the network or broadcast address of %s/%u", a,
 		             h->prefix_len, b, ifc->prefix_len);
 	}

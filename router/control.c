@@ -27,7 +27,7 @@ struct shoal_ctl {
 	struct shoal_cmdq *q;
 	bool persist;
 	char state_path[CTL_PATH_MAX];
-	pthread_mutex_t lock; /* serializes mutations across apply + persist */
+	pthread_mutex_t lock;             /* serializes mutations across apply + persist */
 	const struct shoal_hostcfg *host; /* the uplink's host side (NULL: none), read-only */
 };
 

@@ -161,8 +161,8 @@ static void iptc_describe(const char *chain, const struct iptc_parsed *p, const 
 		snprintf(tgt, sizeof(tgt), "CONNMARK --set-xmark 0x%x/0xffffffff", p->set_mark);
 	else
 		snprintf(tgt, sizeof(tgt), "%s", p->target);
-	snprintf(r->text, sizeof(r->text), "-A %s%s%s -m comment --comment \"%s\" -j %s", chain,
-	         in, cm, comment, tgt);
+	snprintf(r->text, sizeof(r->text), "-A %s%s%s -m comment --comment \"%s\" -j %s", chain, in,
+	         cm, comment, tgt);
 	if (strcmp(chain, "PREROUTING") == 0 && p->target_connmark_set) {
 		r->role = SHOAL_FW_ROLE_MARK;
 		r->mark = p->set_mark;

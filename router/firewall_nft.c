@@ -295,8 +295,8 @@ static int nft_install(const struct shoal_fw_spec *s, char *err, size_t err_size
 struct nft_render {
 	struct shoal_fw_rule *r;
 	size_t len;
-	int pending;       /* what the last load put in a register: 0 none, 1 iifname, 2 ct mark */
-	uint32_t imm;      /* last immediate value */
+	int pending;  /* what the last load put in a register: 0 none, 1 iifname, 2 ct mark */
+	uint32_t imm; /* last immediate value */
 	bool has_imm;
 	bool ct_set;
 	bool masq;
@@ -305,7 +305,7 @@ struct nft_render {
 };
 
 __attribute__((format(printf, 2, 3))) static void nft_render_put(struct nft_render *d,
-                                                                  const char *fmt, ...)
+                                                                 const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

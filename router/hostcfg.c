@@ -119,10 +119,10 @@ static int hostcfg_record_write(const struct shoal_hostcfg *h, bool fw, bool fwd
 	json_object_set_new(o, "interface", json_string(h->ifname));
 	json_object_set_new(o, "tun_created", json_boolean(h->tun_created));
 	if (!h->addr_found)
-		json_object_set_new(o, "address", json_string(shoal_ipv4_prefix_format(
-		                                      h->host.address, h->host.prefix_len, a)));
-	json_object_set_new(o, "gateway",
-	                    json_string(shoal_ipv4_addr_format(h->tun_addr, a)));
+		json_object_set_new(
+		    o, "address",
+		    json_string(shoal_ipv4_prefix_format(h->host.address, h->host.prefix_len, a)));
+	json_object_set_new(o, "gateway", json_string(shoal_ipv4_addr_format(h->tun_addr, a)));
 	for (unsigned i = 0; i < h->n_lan; i++)
 		if (!h->lan[i].found)
 			json_array_append_new(routes, json_string(shoal_ipv4_prefix_format(
@@ -169,9 +169,8 @@ static unsigned hostcfg_record_undo(const char *path, json_t *rec)
 	}
 	const char *fwname = json_string_value(json_object_get(rec, "firewall"));
 	if (fwname) {
-		const struct shoal_fw_backend *fw = strcmp(fwname, shoal_fw_iptc.name) == 0
-		                                        ? &shoal_fw_iptc
-		                                        : &shoal_fw_nft;
+		const struct shoal_fw_backend *fw =
+		    strcmp(fwname, shoal_fw_iptc.name) == 0 ? &shoal_fw_iptc : &shoal_fw_nft;
 		char err[256];
 		unsigned n = 0;
 		if (fw->remove(ifname, &n, err, sizeof(err)) != 0)
@@ -213,7 +212,8 @@ static unsigned hostcfg_record_undo(const char *path, json_t *rec)
 				memcpy(ab, as, (size_t)(slash - as));
 				len = (uint8_t)atoi(slash + 1);
 				if (shoal_ipv4_addr_parse(ab, &addr) == SHOAL_WIRE_OK &&
-				    shoal_netlink_addr_del_ipv4(&nl, ifindex, htonl(addr), len) == 0)
+				    shoal_netlink_addr_del_ipv4(&nl, ifindex, htonl(addr), len) ==
+				        0)
 					removed++;
 			}
 		}
@@ -253,7 +253,8 @@ static unsigned hostcfg_leftovers_remove(const char *path)
 static int hostcfg_find(const struct shoal_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->n_interfaces; i++)
-		if (cfg->interfaces[i].kind == SHOAL_CONFIG_IF_TUN && cfg->interfaces[i].host.present)
+		if (cfg->interfaces[i].kind == SHOAL_CONFIG_IF_TUN &&
+		    cfg->interfaces[i].host.present)
 			return (int)i;
 	return -1;
 }
@@ -307,8 +308,8 @@ int shoal_hostcfg_prepare(struct shoal_hostcfg **out, const struct shoal_config 
 		}
 		if (if_nametoindex(h->ifname) == 0) {
 			char terr[256];
-			if (shoal_tundev_persist_create(h->ifname, SHOAL_TUNDEV_TUN, pw.pw_uid, terr,
-			                                sizeof(terr)) != 0) {
+			if (shoal_tundev_persist_create(h->ifname, SHOAL_TUNDEV_TUN, pw.pw_uid,
+			                                terr, sizeof(terr)) != 0) {
 				hostcfg_err(err, err_size, "%s.owner: %s", h->jp, terr);
 				free(h);
 				return -1;
@@ -443,8 +444,8 @@ static void hostcfg_undo(struct shoal_hostcfg *h)
 	if (h->fwd_changed) {
 		int rc = hostcfg_forward_write(h->fwd_before);
 		if (rc != 0)
-			shoal_log(SHOAL_LOG_WARN, "host: restore %s to %d: %s", hostcfg_forward_path,
-			          h->fwd_before, strerror(-rc));
+			shoal_log(SHOAL_LOG_WARN, "host: restore %s to %d: %s",
+			          hostcfg_forward_path, h->fwd_before, strerror(-rc));
 		h->fwd_changed = false;
 	}
 	if (h->fw_installed) {
@@ -506,9 +507,10 @@ int shoal_hostcfg_apply(struct shoal_hostcfg *h, char *err, size_t err_size)
 	if (!h->addr_found) {
 		if (shoal_netlink_addr_add_ipv4(&nl, h->ifindex, htonl(h->host.address),
 		                                h->host.prefix_len) != 0) {
-			hostcfg_err(err, err_size, "%s.address: %s: %s", h->jp,
-			            shoal_ipv4_prefix_format(h->host.address, h->host.prefix_len, a),
-			            nl.err);
+			hostcfg_err(
+			    err, err_size, "%s.address: %s: %s", h->jp,
+			    shoal_ipv4_prefix_format(h->host.address, h->host.prefix_len, a),
+			    nl.err);
 			goto out;
 		}
 		h->addr_added = true;
@@ -608,7 +610,8 @@ int shoal_hostcfg_cleanup(const struct shoal_config *cfg, unsigned *removed, cha
 
 /* ---- report ------------------------------------------------------------------------------ */
 
-static void hostcfg_drift(json_t *drift, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void hostcfg_drift(json_t *drift, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void hostcfg_drift(json_t *drift, const char *fmt, ...)
 {
@@ -651,9 +654,9 @@ static void hostcfg_report_net(const struct shoal_hostcfg *h, json_t *o, json_t 
 			bool ours = v == h->host.address && ad[i].prefix_len == h->host.prefix_len;
 			have_addr = have_addr || ours;
 			json_t *e = json_object();
-			json_object_set_new(e, "address",
-			                    json_string(shoal_ipv4_prefix_format(
-			                        v, (uint8_t)ad[i].prefix_len, a)));
+			json_object_set_new(
+			    e, "address",
+			    json_string(shoal_ipv4_prefix_format(v, (uint8_t)ad[i].prefix_len, a)));
 			json_object_set_new(e, "added", json_boolean(ours && h->addr_added));
 			json_array_append_new(addrs, e);
 		}
@@ -670,8 +673,9 @@ static void hostcfg_report_net(const struct shoal_hostcfg *h, json_t *o, json_t 
 			n = HOSTCFG_ROUTES_MAX;
 		/* connected first, then the LAN routes, in configuration order */
 		for (unsigned want = 0; want <= h->n_lan; want++) {
-			uint32_t net = want == 0 ? h->host.address & hostcfg_mask(h->host.prefix_len)
-			                         : h->lan[want - 1].net;
+			uint32_t net = want == 0
+			                   ? h->host.address & hostcfg_mask(h->host.prefix_len)
+			                   : h->lan[want - 1].net;
 			uint8_t len = want == 0 ? h->host.prefix_len : h->lan[want - 1].len;
 			bool seen = false;
 			for (size_t i = 0; i < n; i++) {
@@ -680,22 +684,25 @@ static void hostcfg_report_net(const struct shoal_hostcfg *h, json_t *o, json_t 
 					continue;
 				seen = true;
 				json_t *e = json_object();
-				json_object_set_new(e, "prefix",
-				                    json_string(shoal_ipv4_prefix_format(net, len, a)));
 				json_object_set_new(
-				    e, "via",
-				    rt[i].gateway ? json_string(shoal_ipv4_addr_format(
-				                        ntohl(rt[i].gateway), b))
-				                  : json_null());
+				    e, "prefix",
+				    json_string(shoal_ipv4_prefix_format(net, len, a)));
+				json_object_set_new(e, "via",
+				                    rt[i].gateway
+				                        ? json_string(shoal_ipv4_addr_format(
+				                              ntohl(rt[i].gateway), b))
+				                        : json_null());
 				json_object_set_new(e, "kind",
 				                    json_string(want == 0 ? "connected" : "lan"));
-				json_object_set_new(e, "rto_min_ms", json_integer(rt[i].rto_min_ms));
+				json_object_set_new(e, "rto_min_ms",
+				                    json_integer(rt[i].rto_min_ms));
 				json_object_set_new(
-				    e, "added", json_boolean(want == 0 ? false : h->lan[want - 1].added));
+				    e, "added",
+				    json_boolean(want == 0 ? false : h->lan[want - 1].added));
 				json_array_append_new(routes, e);
 				if (h->host.rto_min_ms && rt[i].rto_min_ms != h->host.rto_min_ms)
-					hostcfg_drift(drift, "route %s has rto_min %ums, not %ums", a,
-					              rt[i].rto_min_ms, h->host.rto_min_ms);
+					hostcfg_drift(drift, "route %s has rto_min %ums, not %ums",
+					              a, rt[i].rto_min_ms, h->host.rto_min_ms);
 			}
 			if (!seen)
 				hostcfg_drift(drift, "route %s dev %s is missing",

@@ -263,15 +263,15 @@ static int netlink_addr_msg_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t local = 0;
 	mnl_attr_parse(nlh, sizeof(*ifa), netlink_addr_attr_cb, &local);
 	if (d->total < d->cap)
-		d->out[d->total] = (struct shoal_netlink_addr){
-		    .ifindex = (int)ifa->ifa_index, .addr = local, .prefix_len = ifa->ifa_prefixlen};
+		d->out[d->total] = (struct shoal_netlink_addr){.ifindex = (int)ifa->ifa_index,
+		                                               .addr = local,
+		                                               .prefix_len = ifa->ifa_prefixlen};
 	d->total++;
 	return MNL_CB_OK;
 }
 
 /* Runs a dump request: replies until NLMSG_DONE. */
-static int netlink_dump_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-                            void *data)
+static int netlink_dump_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++nl->seq;
@@ -346,8 +346,8 @@ int shoal_netlink_route_set_ipv4(struct shoal_netlink *nl, const struct shoal_ne
 	if (r->dst_len > 32)
 		return netlink_err_set(nl, EINVAL, "set route %s", what);
 	char buf[NETLINK_BUF_SIZE];
-	uint16_t flags = mode == SHOAL_NETLINK_ROUTE_CREATE ? NLM_F_CREATE | NLM_F_EXCL
-	                                                    : NLM_F_REPLACE;
+	uint16_t flags =
+	    mode == SHOAL_NETLINK_ROUTE_CREATE ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_REPLACE;
 	struct nlmsghdr *nlh = netlink_route_msg_put(buf, RTM_NEWROUTE, flags, r);
 	if (r->rto_min_ms) {
 		struct nlattr *nest = mnl_attr_nest_start(nlh, RTA_METRICS);
@@ -433,9 +433,8 @@ static int netlink_route_msg_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET || rtm->rtm_table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
-	struct shoal_netlink_route r = {.dst_len = rtm->rtm_dst_len,
-	                                .protocol = rtm->rtm_protocol,
-	                                .scope = rtm->rtm_scope};
+	struct shoal_netlink_route r = {
+	    .dst_len = rtm->rtm_dst_len, .protocol = rtm->rtm_protocol, .scope = rtm->rtm_scope};
 	mnl_attr_parse(nlh, sizeof(*rtm), netlink_route_attr_cb, &r);
 	if (d->total < d->cap)
 		d->out[d->total] = r;

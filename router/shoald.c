@@ -6,8 +6,9 @@
  * event loop, the command queue, the data plane (devices, routes, ARP, ICMP, plugins;
  * see dataplane.h), the control API over the queue (control.h: restores state.json) and
  * the HTTP API server (api.h); the uplink's host side (hostcfg.h) is prepared before the data
- * plane (leftovers out, owned TUN created) and applied right after it, undone after it closed. Threads (the API) must be started after shoald_loop_init() so they
- * inherit its blocked signal mask.
+ * plane (leftovers out, owned TUN created) and applied right after it, undone after it closed.
+ * Threads (the API) must be started after shoald_loop_init() so they inherit its blocked signal
+ * mask.
  *
  * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
  * 1 on an invalid configuration or a failed start; 2 on a usage error.
@@ -74,8 +75,8 @@ struct shoald {
 	struct shoal_cmdq cmdq;
 	bool cmdq_up;
 	struct shoal_hostcfg *host; /* the uplink's host side (NULL: no "host" section) */
-	struct shoal_dp *dp;   /* the forwarding plane: devices, routes, ARP, plugins */
-	struct shoal_ctl *ctl; /* the control API over the command queue (state.json) */
+	struct shoal_dp *dp;        /* the forwarding plane: devices, routes, ARP, plugins */
+	struct shoal_ctl *ctl;      /* the control API over the command queue (state.json) */
 #ifdef SHOAL_HAVE_API
 	struct shoal_api *api; /* the HTTP server (its own threads) */
 #endif

@@ -137,8 +137,7 @@ int shoal_tundev_write(struct shoal_tundev *dev, const struct virtio_net_hdr *hd
 }
 
 /* Opens /dev/net/tun attached to `name` (created when missing). Returns the fd or -errno. */
-static int tundev_attach(const char *name, enum shoal_tundev_kind kind, char *err,
-                         size_t err_size)
+static int tundev_attach(const char *name, enum shoal_tundev_kind kind, char *err, size_t err_size)
 {
 	size_t name_len = strlen(name);
 	if (name_len == 0 || name_len >= IFNAMSIZ)

@@ -22,8 +22,8 @@
  * interface's own address) and the rest optional: owner (user name, 1..32 characters of
  * [A-Za-z0-9_.-], resolved at start), rto_min_ms 0..60000 (0 = kernel default), masquerade
  * false, mark 1..4294967295 (default 144), forwarding false, firewall "auto" |
- * "iptables-legacy" | "nftables". Per route "prefix" is required plus at least one of "next_hop" and
- * "interface"; without "interface" the route leaves through the interface whose connected
+ * "iptables-legacy" | "nftables". Per route "prefix" is required plus at least one of "next_hop"
+ * and "interface"; without "interface" the route leaves through the interface whose connected
  * network holds the next hop. Per plugin "name" is required, "config" (an object) optional.
  * Unknown keys are errors at every level.
  *
@@ -87,7 +87,7 @@ enum shoal_config_firewall {
 };
 
 enum {
-	SHOAL_CONFIG_USER_MAX = 33,         /* a user name (owner), including the NUL */
+	SHOAL_CONFIG_USER_MAX = 33,          /* a user name (owner), including the NUL */
 	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000, /* host.rto_min_ms upper bound */
 	SHOAL_CONFIG_DEFAULT_MARK = 144,     /* host.mark default (the seed's) */
 };
@@ -96,8 +96,8 @@ enum {
  * shoald sets up on the host for its uplink (router/hostcfg.h). */
 struct shoal_config_host {
 	bool present;
-	uint32_t address;   /* host order: the kernel side of the TUN */
-	uint8_t prefix_len; /* equal to the interface's */
+	uint32_t address;                  /* host order: the kernel side of the TUN */
+	uint8_t prefix_len;                /* equal to the interface's */
 	char owner[SHOAL_CONFIG_USER_MAX]; /* "" = not given; else shoald creates the TUN
 	                                      persistent and owned by this user */
 	unsigned rto_min_ms;               /* 0 = leave the kernel default */

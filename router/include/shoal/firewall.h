@@ -72,7 +72,8 @@ struct shoal_fw_rule {
 
 struct shoal_fw_backend {
 	const char *name; /* "iptables-legacy", "nftables" */
-	/* The table/where shoald's rules live, for humans: "nat table (legacy)", "table ip shoal" */
+	/* The table/where shoald's rules live, for humans: "nat table (legacy)", "table ip shoal"
+	 */
 	const char *where;
 	int (*install)(const struct shoal_fw_spec *spec, char *err, size_t err_size);
 	/* Removes our rules for ifname; *removed (may be NULL) gets how many went. */
