@@ -27,8 +27,8 @@ struct shoal_ctl {
 	struct shoal_cmdq *q;
 	bool persist;
 	char state_path[CTL_PATH_MAX];
-	pthread_mutex_t lock;             /* serializes mutations across apply + persist */
-	const struct shoal_hostcfg *host; /* the uplink's host side (NULL: none), read-only */
+	pthread_mutex_t lock;       /* serializes mutations across apply + persist */
+	struct shoal_hostcfg *host; /* the uplink's host side (NULL: none) */
 };
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
@@ -1094,7 +1094,7 @@ const char *shoal_ctl_status_name(enum shoal_ctl_status s)
 
 /* ---- host uplink (hostcfg.h) -------------------------------------------------------------- */
 
-void shoal_ctl_set_host(struct shoal_ctl *c, const struct shoal_hostcfg *host)
+void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host)
 {
 	c->host = host;
 }

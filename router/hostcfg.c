@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -56,6 +57,9 @@ struct shoal_hostcfg {
 	bool fw_installed;
 	bool fwd_changed;
 	int fwd_before;
+	/* Serializes the API's firewall reads: libiptc keeps its last-error function in a
+	 * library-global variable, so two concurrent reads could garble each other's message. */
+	pthread_mutex_t fw_lock;
 };
 
 __attribute__((format(printf, 3, 4))) static int hostcfg_err(char *err, size_t err_size,
@@ -250,6 +254,12 @@ static unsigned hostcfg_leftovers_remove(const char *path)
 
 /* ---- prepare / apply / destroy -------------------------------------------------------- */
 
+static void hostcfg_free(struct shoal_hostcfg *h)
+{
+	pthread_mutex_destroy(&h->fw_lock);
+	free(h);
+}
+
 static int hostcfg_find(const struct shoal_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->n_interfaces; i++)
@@ -276,6 +286,7 @@ int shoal_hostcfg_prepare(struct shoal_hostcfg **out, const struct shoal_config 
 	h->tun_addr = ifc->address;
 	h->fw = shoal_fw_backend_for(ifc->host.firewall);
 	h->fwd_before = -1;
+	pthread_mutex_init(&h->fw_lock, NULL);
 	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
 		const struct shoal_config_interface *o = &cfg->interfaces[i];
 		if ((int)i == idx)
@@ -284,7 +295,7 @@ int shoal_hostcfg_prepare(struct shoal_hostcfg **out, const struct shoal_config 
 		    .net = o->address & hostcfg_mask(o->prefix_len), .len = o->prefix_len};
 	}
 	if (hostcfg_record_path(cfg, h->record_path, sizeof(h->record_path)) != 0) {
-		free(h);
+		hostcfg_free(h);
 		return hostcfg_err(err, err_size, "state_dir: path too long");
 	}
 	/* A killed shoald's leftovers go first, then its rules wherever they are. */
@@ -303,7 +314,7 @@ int shoal_hostcfg_prepare(struct shoal_hostcfg **out, const struct shoal_config 
 		if (res == NULL) {
 			hostcfg_err(err, err_size, "%s.owner: no user \"%s\"%s%s", h->jp,
 			            h->host.owner, e ? ": " : "", e ? strerror(e) : "");
-			free(h);
+			hostcfg_free(h);
 			return -1;
 		}
 		if (if_nametoindex(h->ifname) == 0) {
@@ -311,14 +322,14 @@ int shoal_hostcfg_prepare(struct shoal_hostcfg **out, const struct shoal_config 
 			if (shoal_tundev_persist_create(h->ifname, SHOAL_TUNDEV_TUN, pw.pw_uid,
 			                                terr, sizeof(terr)) != 0) {
 				hostcfg_err(err, err_size, "%s.owner: %s", h->jp, terr);
-				free(h);
+				hostcfg_free(h);
 				return -1;
 			}
 			h->tun_created = true;
 			if (hostcfg_record_write(h, false, false, err, err_size) != 0) {
 				shoal_tundev_persist_remove(h->ifname, SHOAL_TUNDEV_TUN, ferr,
 				                            sizeof(ferr));
-				free(h);
+				hostcfg_free(h);
 				return -1;
 			}
 		}
@@ -339,8 +350,13 @@ static int hostcfg_check_addresses(struct shoal_hostcfg *h, struct shoal_netlink
 		free(addrs);
 		return hostcfg_err(err, err_size, "%s.address: %s", h->jp, nl->err);
 	}
-	if (n > HOSTCFG_ADDRS_MAX)
+	if (n > HOSTCFG_ADDRS_MAX) {
+		shoal_log(SHOAL_LOG_WARN,
+		          "host: %zu addresses on the host, only the first %d checked "
+		          "for clashes",
+		          n, HOSTCFG_ADDRS_MAX);
 		n = HOSTCFG_ADDRS_MAX;
+	}
 	int rc = 0;
 	char a[SHOAL_IPV4_PREFIX_STRLEN], b[SHOAL_IPV4_PREFIX_STRLEN];
 	shoal_ipv4_prefix_format(h->host.address, h->host.prefix_len, a);
@@ -385,8 +401,13 @@ static int hostcfg_check_routes(struct shoal_hostcfg *h, struct shoal_netlink *n
 		free(rt);
 		return hostcfg_err(err, err_size, "%s: %s", h->jp, nl->err);
 	}
-	if (n > HOSTCFG_ROUTES_MAX)
+	if (n > HOSTCFG_ROUTES_MAX) {
+		shoal_log(SHOAL_LOG_WARN,
+		          "host: %zu routes on the host, only the first %d checked "
+		          "for clashes",
+		          n, HOSTCFG_ROUTES_MAX);
 		n = HOSTCFG_ROUTES_MAX;
+	}
 	int rc = 0;
 	for (unsigned l = 0; l < h->n_lan && rc == 0; l++) {
 		for (size_t i = 0; i < n; i++) {
@@ -584,7 +605,7 @@ void shoal_hostcfg_destroy(struct shoal_hostcfg *h)
 	}
 	if (h->record_path[0])
 		unlink(h->record_path);
-	free(h);
+	hostcfg_free(h);
 }
 
 int shoal_hostcfg_cleanup(const struct shoal_config *cfg, unsigned *removed, char *err,
@@ -715,7 +736,7 @@ static void hostcfg_report_net(const struct shoal_hostcfg *h, json_t *o, json_t 
 	shoal_netlink_close(&nl);
 }
 
-static void hostcfg_report_fw(const struct shoal_hostcfg *h, json_t *o, json_t *drift)
+static void hostcfg_report_fw(struct shoal_hostcfg *h, json_t *o, json_t *drift)
 {
 	json_t *fw = json_object();
 	json_t *rules = json_array();
@@ -729,10 +750,16 @@ static void hostcfg_report_fw(const struct shoal_hostcfg *h, json_t *o, json_t *
 	struct shoal_fw_rule r[SHOAL_FW_RULES_MAX];
 	size_t n = 0;
 	char err[256];
-	if (h->fw->list(h->ifname, r, SHOAL_FW_RULES_MAX, &n, err, sizeof(err)) != 0) {
+	pthread_mutex_lock(&h->fw_lock);
+	int rc = h->fw->list(h->ifname, r, SHOAL_FW_RULES_MAX, &n, err, sizeof(err));
+	pthread_mutex_unlock(&h->fw_lock);
+	if (rc != 0) {
 		hostcfg_drift(drift, "cannot read the firewall: %s", err);
 		return;
 	}
+	if (n > SHOAL_FW_RULES_MAX)
+		hostcfg_drift(drift, "firewall: %zu rules carry shoald's comment, only %d shown", n,
+		              SHOAL_FW_RULES_MAX);
 	unsigned seen[3] = {0};
 	for (size_t i = 0; i < n && i < SHOAL_FW_RULES_MAX; i++) {
 		json_t *e = json_object();
@@ -766,7 +793,7 @@ static void hostcfg_report_fw(const struct shoal_hostcfg *h, json_t *o, json_t *
 		              seen[SHOAL_FW_ROLE_OTHER]);
 }
 
-json_t *shoal_hostcfg_report(const struct shoal_hostcfg *h)
+json_t *shoal_hostcfg_report(struct shoal_hostcfg *h)
 {
 	json_t *o = json_object();
 	json_t *drift = json_array();

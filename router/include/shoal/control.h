@@ -231,7 +231,7 @@ enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_
 /* The host side of the uplink (hostcfg.h): shoald sets it once at start, before the API
  * runs (NULL: no host section). */
 struct shoal_hostcfg;
-void shoal_ctl_set_host(struct shoal_ctl *c, const struct shoal_hostcfg *host);
+void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host);
 /* GET /api/v1/host: what shoald set up on the host, read back from the kernel, with drift
  * (shoal_hostcfg_report()). Unlike the other reads this runs on the calling thread (no
  * data-plane state involved). *out is a new reference. */

@@ -30,8 +30,9 @@
  *
  * Threads: prepare, apply, destroy and cleanup run on shoald's main thread (start/exit).
  * shoal_hostcfg_report() may run on any thread while the object lives (the API's HTTP
- * threads): it only reads the object's immutable fields and asks the kernel with its own
- * netlink socket / firewall handle, never touching data-plane state.
+ * threads): it reads the object's fields fixed at start and asks the kernel with its own
+ * netlink socket / firewall handle, never touching data-plane state; firewall reads are
+ * serialized by a mutex in the object (libiptc keeps its error state in a global).
  *
  * Ownership: prepare allocates the object (NULL when the configuration has no host side);
  * destroy undoes and frees it. report returns a new json_t reference owned by the caller.
@@ -69,7 +70,7 @@ void shoal_hostcfg_destroy(struct shoal_hostcfg *h);
  *    "forwarding": {"managed": true, "value": 1, "restore_to": 0},
  *    "drift": ["firewall: the masquerade rule is missing", ...]}
  * h NULL gives {"configured": false, "drift": []}. NULL only when out of memory. */
-json_t *shoal_hostcfg_report(const struct shoal_hostcfg *h);
+json_t *shoal_hostcfg_report(struct shoal_hostcfg *h);
 
 /* `shoald --cleanup`: removes the leftovers of cfg's host side (record + firewall rules)
  * without starting. Returns 0 or -1 with err. Prints nothing; *removed counts what went. */
