@@ -148,6 +148,12 @@ for FW in iptables-legacy nftables; do
 		ip netns exec "$HOST" iptables-legacy -t nat -D POSTROUTING "$n"
 	fi
 	check "$FW: deleted rule shows as drift" grep -q 'the masquerade rule is missing' <(api_host | jq -r '.drift[]')
+	# ... and so do a route whose rto_min was dropped and forwarding turned off.
+	ip -n "$HOST" route change 169.254.144.0/24 dev up0 proto kernel scope link src 169.254.144.1
+	echo 0 | ip netns exec "$HOST" tee /proc/sys/net/ipv4/ip_forward >/dev/null
+	drift=$(api_host | jq -r '.drift[]')
+	check "$FW: rto_min change shows as drift" grep -q 'route 169.254.144.0/24 has rto_min 0ms, not 10ms' <<<"$drift"
+	check "$FW: forwarding off shows as drift" grep -q 'forwarding: .* is 0, not 1' <<<"$drift"
 
 	# Restart twice (SIGTERM, start): no duplicates, the deleted rule is back.
 	for i in 1 2; do
@@ -208,6 +214,17 @@ check_eq "clash: no rules left" 0 "$(count_rules nftables)"
 check_eq "clash: no TUN left" 0 "$(ip -n "$HOST" link show | grep -c up0)"
 check_eq "clash: forwarding untouched" 0 "$(forward)"
 check_not "clash: no record left" test -e "$STATE/host.json"
+
+# A user that does not exist is refused naming the setting.
+ip -n "$HOST" addr del 169.254.144.50/24 dev wan0
+sed -i 's/"owner": "nobody"/"owner": "no-such-user-shoal"/' "$CFG"
+N=$((N + 1))
+daemon_start PID "$HOST" "shoald-$N" "$SHOALD" -c "$CFG"
+wait_for_exit "$PID" 10
+wait "$PID"
+check_eq "owner: shoald refuses to start" 1 "$?"
+check "owner: message names the setting" grep -q 'interfaces\[1\].host.owner: no user "no-such-user-shoal"' "$(daemon_log_path "shoald-$N")"
+check_eq "owner: no TUN left" 0 "$(ip -n "$HOST" link show | grep -c up0)"
 
 for label in $(seq 1 "$N"); do
 	sd_clean "shoald-$label" || fail "shoald-$label: sanitizer report"
