@@ -206,7 +206,8 @@ static void request_set(struct shoal_api_target *t, enum shoal_api_endpoint ep, 
 
 static bool request_is_builtin(const char *segment, size_t len)
 {
-	static const char *const builtin[] = {"health", "routes", "arp", "interfaces", "plugins"};
+	static const char *const builtin[] = {"health",     "routes",  "arp",
+	                                      "interfaces", "plugins", "host"};
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		if (strlen(builtin[i]) == len && memcmp(segment, builtin[i], len) == 0)
 			return true;
@@ -259,6 +260,10 @@ static int request_match_v1(const char *rest, struct shoal_api_target *t, struct
 	}
 	if (strcmp(rest, "interfaces") == 0) {
 		request_set(t, SHOAL_API_EP_INTERFACES, REQUEST_READ);
+		return 0;
+	}
+	if (strcmp(rest, "host") == 0) {
+		request_set(t, SHOAL_API_EP_HOST, REQUEST_READ);
 		return 0;
 	}
 	if (strcmp(rest, "plugins") == 0) {

@@ -1,5 +1,6 @@
 /* The HTTP server: libmicrohttpd glue and one handler per endpoint (see api.h). */
 #include "shoal/api.h"
+#include "shoal/api_host.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -591,6 +592,16 @@ static void server_dispatch(struct shoal_api *api, const struct server_request *
 	case SHOAL_API_EP_INTERFACES:
 		server_interfaces(api, r);
 		return;
+	case SHOAL_API_EP_HOST: { /* api/host.c; moves to the registration table at merge */
+		json_t *body;
+		struct shoal_api_error he;
+		unsigned st = shoal_api_host_get(api->ctl, &body, &he);
+		if (body)
+			server_reply_json(r, st, body);
+		else
+			server_reply_error(r, &he);
+		return;
+	}
 	case SHOAL_API_EP_PLUGINS:
 		if (read)
 			server_plugins_get(api, NULL, r);

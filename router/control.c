@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shoal/hostcfg.h"
 #include "shoal/ipv4.h"
 #include "shoal/plugin_host.h"
 #include "shoal/routes.h"
@@ -26,7 +27,8 @@ struct shoal_ctl {
 	struct shoal_cmdq *q;
 	bool persist;
 	char state_path[CTL_PATH_MAX];
-	pthread_mutex_t lock; /* serializes mutations across apply + persist */
+	pthread_mutex_t lock;       /* serializes mutations across apply + persist */
+	struct shoal_hostcfg *host; /* the uplink's host side (NULL: none) */
 };
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
@@ -1085,4 +1087,21 @@ const char *shoal_ctl_status_name(enum shoal_ctl_status s)
 	                                    "not_found", "conflict", "full",     "unavailable",
 	                                    "storage",   "internal"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+/* ---- host uplink (hostcfg.h) -------------------------------------------------------------- */
+
+void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host)
+{
+	c->host = host;
+}
+
+enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e)
+{
+	/* Read on the calling thread: hostcfg only asks the kernel (its own netlink socket and
+	 * firewall handle) and reads fields fixed at start; no data-plane state is touched. */
+	*out = shoal_hostcfg_report(c->host);
+	if (*out == NULL)
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	return ctl_ok(e, SHOAL_CTL_OK);
 }

@@ -425,6 +425,18 @@ static int state_dir_of(const char *path, char *dir, size_t size)
 
 int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size)
 {
+	char *text = shoal_state_format(s);
+	if (!text) {
+		snprintf(err, err_size, "%s: out of memory", path);
+		return -1;
+	}
+	int rc = shoal_state_write_text(path, text, err, err_size);
+	free(text);
+	return rc;
+}
+
+int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size)
+{
 	char dir[4096], tmp[4096 + 32];
 	if (state_dir_of(path, dir, sizeof(dir)) < 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -433,11 +445,6 @@ int shoal_state_write(const char *path, const struct shoal_state *s, char *err, 
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, err_size, "%s: cannot create %s: %s", path, dir, strerror(errno));
-		return -1;
-	}
-	char *text = shoal_state_format(s);
-	if (!text) {
-		snprintf(err, err_size, "%s: out of memory", path);
 		return -1;
 	}
 	const char *what = NULL;
@@ -453,7 +460,6 @@ int shoal_state_write(const char *path, const struct shoal_state *s, char *err, 
 		what = "close";
 		saved = errno;
 	}
-	free(text);
 	if (!what && rename(tmp, path) < 0) {
 		what = "rename";
 		saved = errno;

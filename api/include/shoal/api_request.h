@@ -72,6 +72,7 @@ enum shoal_api_endpoint {
 	SHOAL_API_EP_ARP,           /* /api/v1/arp */
 	SHOAL_API_EP_ARP_ENTRY,     /* /api/v1/arp/A.B.C.D */
 	SHOAL_API_EP_INTERFACES,    /* /api/v1/interfaces */
+	SHOAL_API_EP_HOST,          /* /api/v1/host */
 	SHOAL_API_EP_PLUGINS,       /* /api/v1/plugins */
 	SHOAL_API_EP_PLUGIN,        /* /api/v1/plugins/NAME */
 	SHOAL_API_EP_PLUGIN_HTTP,   /* /api/v1/NAME[/SUBPATH]: a plugin's own endpoints */

@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "shoal/cmdq.h"
 #include "shoal/dataplane.h"
 #include "shoal/netif.h"
@@ -224,5 +226,14 @@ const char *shoal_ctl_status_name(enum shoal_ctl_status s);
 enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
                                           const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The host side of the uplink (hostcfg.h): shoald sets it once at start, before the API
+ * runs (NULL: no host section). */
+struct shoal_hostcfg;
+void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host);
+/* GET /api/v1/host: what shoald set up on the host, read back from the kernel, with drift
+ * (shoal_hostcfg_report()). Unlike the other reads this runs on the calling thread (no
+ * data-plane state involved). *out is a new reference. */
+enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e);
 
 #endif

@@ -85,5 +85,7 @@ int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, cha
                      size_t err_size);
 /* Writes the file durably (see above). Returns 0 or -1 with "<path>: ..." in err. */
 int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size);
+/* The same durable write for any text (hostcfg.h keeps its record file with it). */
+int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size);
 
 #endif

@@ -277,6 +277,20 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 	return SHOAL_CTL_OK;
 }
 
+static bool fake_host_oom;
+
+enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e)
+{
+	(void)c;
+	if (fake_host_oom) {
+		*out = NULL;
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	}
+	*out = json_pack("{s:b, s:s, s:[s]}", "configured", 1, "interface", "up0", "drift",
+	                 "firewall: the masquerade rule is missing");
+	return SHOAL_CTL_OK;
+}
+
 const char *shoal_ctl_status_name(enum shoal_ctl_status s)
 {
 	(void)s;
@@ -719,6 +733,21 @@ static void test_arp_endpoints(void **state)
 	assert_non_null(strstr(resp_body(), "{\"flushed\":1}"));
 }
 
+static void test_host(void **state)
+{
+	(void)state;
+	assert_int_equal(api_call("GET", "/api/v1/host", NULL), 200);
+	json_t *j = json_loads(resp_body(), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "interface")), "up0");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "drift"), 0)),
+	                    "firewall: the masquerade rule is missing");
+	json_decref(j);
+	expect_error(api_call("POST", "/api/v1/host", "{}"), 405, "method_not_allowed");
+	fake_host_oom = true;
+	expect_error(api_call("GET", "/api/v1/host", NULL), 500, "internal");
+	fake_host_oom = false;
+}
+
 static void test_interfaces_and_plugins(void **state)
 {
 	(void)state;
@@ -971,6 +1000,7 @@ int main(void)
 	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_arp_endpoints),
 	    cmocka_unit_test(test_interfaces_and_plugins),
+	    cmocka_unit_test(test_host),
 	    cmocka_unit_test(test_plugin_http_passthrough),
 	    cmocka_unit_test(test_not_found_and_method_not_allowed),
 	    cmocka_unit_test(test_unsupported_media_type),
