@@ -10,13 +10,13 @@
 #include <time.h>
 
 #include "shoal/ipv4.h"
+#include "shoal/loop.h"
 #include "shoal/plugin_host.h"
 #include "shoal/routes.h"
 #include "shoal/state.h"
 
 enum {
-	CTL_RETRY_MS = 1000, /* how long a full queue is retried */
-	CTL_RETRY_STEP_MS = 5,
+	CTL_RETRY_STEP_MS = 5, /* a full queue is retried this often until the deadline */
 	CTL_PATH_MAX = 4096 + 16,
 	CTL_HTTP_REPLY_MAX = 64 * 1024,
 };
@@ -27,6 +27,8 @@ struct shoal_ctl {
 	bool persist;
 	char state_path[CTL_PATH_MAX];
 	pthread_mutex_t lock; /* serializes mutations across apply + persist */
+	unsigned wait_ms;     /* bound of every wait on the data plane */
+	unsigned health_wait_ms;
 };
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
@@ -41,23 +43,104 @@ static bool ctl_status_good(enum shoal_ctl_status st)
 	return st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED || st == SHOAL_CTL_REPLACED;
 }
 
-/* Runs fn(arg) on the data plane. OK when it ran; UNAVAILABLE otherwise (e filled). */
+static void ctl_deadline(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static unsigned ctl_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	               (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (unsigned)ms : 0;
+}
+
+/* Runs fn(arg) on the data plane within timeout_ms (a full queue is retried until then).
+ * OK when it ran; UNAVAILABLE otherwise (e filled): shutting_down, or dataplane_busy when
+ * the data plane did not take it in time (then it never runs) or, with release, did not
+ * finish it in time (then it finishes in the background and release frees arg). */
+static enum shoal_ctl_status ctl_run_within(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
+                                            shoal_cmd_release_fn release, unsigned timeout_ms,
+                                            bool *detached, struct shoal_ctl_error *e)
+{
+	if (detached)
+		*detached = false;
+	struct timespec deadline;
+	ctl_deadline(&deadline, timeout_ms);
+	for (;;) {
+		int rc =
+		    shoal_cmdq_submit_timed(c->q, fn, arg, NULL, ctl_ms_left(&deadline), release);
+		switch (rc) {
+		case 0:
+			return SHOAL_CTL_OK;
+		case -ESHUTDOWN:
+			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+			                           "the router is shutting down");
+		case -ENOMEM:
+			return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory",
+			                           "out of memory");
+		case -EINPROGRESS:
+			if (detached)
+				*detached = true;
+			return shoal_ctl_error_set(
+			    e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+			    "the data plane did not finish the request within %u ms; it goes on in "
+			    "the background",
+			    timeout_ms);
+		case -EAGAIN:
+			if (ctl_ms_left(&deadline) > 0) {
+				struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			break;
+		default: /* -ETIMEDOUT: cancelled before it started */
+			break;
+		}
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+		                           "the data plane did not answer within %u ms; nothing "
+		                           "was done",
+		                           timeout_ms);
+	}
+}
+
+/* Commands that run no plugin code: once started they finish in bounded time. */
 static enum shoal_ctl_status ctl_run(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
                                      struct shoal_ctl_error *e)
 {
-	for (unsigned waited = 0;; waited += CTL_RETRY_STEP_MS) {
-		int rc = shoal_cmdq_submit(c->q, fn, arg, NULL);
-		if (rc == 0)
-			return SHOAL_CTL_OK;
-		if (rc == -ESHUTDOWN)
-			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
-			                           "the router is shutting down");
-		if (waited >= CTL_RETRY_MS)
-			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "busy",
-			                           "the router is busy; try again");
-		struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	return ctl_run_within(c, fn, arg, NULL, c->wait_ms, NULL, e);
+}
+
+/* An undo after a failed write must run before the client is answered: it waits without a
+ * bound (the mutation lock is held, so nothing else changes meanwhile). */
+static enum shoal_ctl_status ctl_run_undo(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
+                                          struct shoal_ctl_error *e)
+{
+	if (shoal_cmdq_submit(c->q, fn, arg, NULL) != 0)
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+		                           "the router is shutting down");
+	return SHOAL_CTL_OK;
+}
+
+/* The mutation lock within the wait bound: a writer stuck behind a stalled one gives up. */
+static enum shoal_ctl_status ctl_lock(struct shoal_ctl *c, struct shoal_ctl_error *e)
+{
+	struct timespec deadline;
+	ctl_deadline(&deadline, c->wait_ms);
+	if (pthread_mutex_clocklock(&c->lock, CLOCK_MONOTONIC, &deadline) != 0)
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+		                           "another change did not finish within %u ms; nothing "
+		                           "was done",
+		                           c->wait_ms);
+	return SHOAL_CTL_OK;
 }
 
 /* ---------- lifecycle ---------- */
@@ -72,6 +155,8 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 	}
 	c->dp = dp;
 	c->q = q;
+	c->wait_ms = SHOAL_CTL_WAIT_MS;
+	c->health_wait_ms = SHOAL_CTL_HEALTH_WAIT_MS;
 	if (state_dir && state_dir[0]) {
 		if (shoal_state_path(state_dir, c->state_path, sizeof(c->state_path)) < 0) {
 			snprintf(err, err_size, "control: state_dir %s: path too long", state_dir);
@@ -371,8 +456,10 @@ static int ctl_cmd_route_undo(void *arg)
 static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl_batch_cmd *x,
                                                  struct shoal_ctl_error *e)
 {
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_batch, x, e);
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	st = ctl_run(c, ctl_cmd_route_batch, x, e);
 	if (st != SHOAL_CTL_OK) {
 		pthread_mutex_unlock(&c->lock);
 		return st;
@@ -388,7 +475,7 @@ static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl
 	if (st != SHOAL_CTL_OK) {
 		struct ctl_undo_cmd u = {.dp = c->dp, .undo = x->undo};
 		struct shoal_ctl_error ue;
-		if (ctl_run(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
+		if (ctl_run_undo(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
 			shoal_routes_saved_free(x->undo); /* shutting down: nothing to undo into */
 		pthread_mutex_unlock(&c->lock);
 		return st;
@@ -700,8 +787,10 @@ static int ctl_cmd_arp_undo(void *arg)
 static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd *x,
                                          struct shoal_ctl_error *e)
 {
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp, x, e);
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	st = ctl_run(c, ctl_cmd_arp, x, e);
 	if (st == SHOAL_CTL_OK && !ctl_status_good(x->st)) {
 		st = x->st;
 		if (e)
@@ -712,7 +801,7 @@ static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd
 		shoal_state_free(&x->snap);
 		if (st != SHOAL_CTL_OK) {
 			struct shoal_ctl_error ue;
-			ctl_run(c, ctl_cmd_arp_undo, x, &ue);
+			ctl_run_undo(c, ctl_cmd_arp_undo, x, &ue);
 		} else {
 			st = ctl_ok(e, x->st);
 		}
@@ -936,15 +1025,25 @@ enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_pl
 	return ctl_ok(e, SHOAL_CTL_OK);
 }
 
+/* Plugin commands run plugin code (init, fini, the http hook), which may block: they are
+ * heap records that own copies of their inputs, so a caller that times out detaches them
+ * (cmdq.h) and the data plane frees them when the plugin returns. */
 struct ctl_plugin_cmd {
 	struct shoal_dp *dp;
 	bool load;
-	const char *name;
-	const char *config_json;
+	char name[32];
+	char *config_json; /* owned */
 	enum shoal_ctl_status st;
 	struct shoal_ctl_error err;
 	struct shoal_ctl_plugin out;
 };
+
+static void ctl_plugin_cmd_free(void *arg)
+{
+	struct ctl_plugin_cmd *x = arg;
+	free(x->config_json);
+	free(x);
+}
 
 static int ctl_cmd_plugin(void *arg)
 {
@@ -980,60 +1079,130 @@ static int ctl_cmd_plugin(void *arg)
 	return 0;
 }
 
-/* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). */
+/* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). Takes x: frees it,
+ * or hands it to the data plane when it detaches. */
 static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plugin_cmd *x,
-                                            struct shoal_ctl_error *e)
+                                            struct shoal_ctl_plugin *out, struct shoal_ctl_error *e)
 {
-	if (!shoal_plugin_name_valid(x->name))
-		return shoal_ctl_error_set(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
-		                           x->load ? "invalid_plugin_name" : "plugin_not_found",
-		                           "plugin names are 1..31 characters of [a-z0-9_]");
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin, x, e);
-	pthread_mutex_unlock(&c->lock);
-	if (st != SHOAL_CTL_OK)
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK) {
+		ctl_plugin_cmd_free(x);
 		return st;
-	if (!ctl_status_good(x->st)) {
+	}
+	bool detached;
+	st = ctl_run_within(c, ctl_cmd_plugin, x, ctl_plugin_cmd_free, c->wait_ms, &detached, e);
+	pthread_mutex_unlock(&c->lock);
+	if (st != SHOAL_CTL_OK) {
+		if (!detached)
+			ctl_plugin_cmd_free(x);
+		return st;
+	}
+	st = x->st;
+	if (!ctl_status_good(st)) {
 		if (e)
 			*e = x->err;
-		return x->st;
+	} else {
+		if (out)
+			*out = x->out;
+		ctl_ok(e, st);
 	}
-	return ctl_ok(e, x->st);
+	ctl_plugin_cmd_free(x);
+	return st;
+}
+
+static struct ctl_plugin_cmd *ctl_plugin_cmd_new(struct shoal_ctl *c, bool load, const char *name,
+                                                 const char *config_json, struct shoal_ctl_error *e)
+{
+	if (!shoal_plugin_name_valid(name)) {
+		shoal_ctl_error_set(e, load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
+		                    load ? "invalid_plugin_name" : "plugin_not_found",
+		                    "plugin names are 1..31 characters of [a-z0-9_]");
+		return NULL;
+	}
+	struct ctl_plugin_cmd *x = calloc(1, sizeof(*x));
+	if (x && config_json && !(x->config_json = strdup(config_json))) {
+		free(x);
+		x = NULL;
+	}
+	if (!x) {
+		shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return NULL;
+	}
+	x->dp = c->dp;
+	x->load = load;
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	return x;
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
                                             const char *config_json, struct shoal_ctl_plugin *out,
                                             struct shoal_ctl_error *e)
 {
-	struct ctl_plugin_cmd x = {
-	    .dp = c->dp, .load = true, .name = name, .config_json = config_json};
-	enum shoal_ctl_status st = ctl_plugin_run(c, &x, e);
-	if (ctl_status_good(st) && out)
-		*out = x.out;
-	return st;
+	struct ctl_plugin_cmd *x = ctl_plugin_cmd_new(c, true, name, config_json, e);
+	if (!x)
+		return e ? e->status : SHOAL_CTL_INVALID;
+	return ctl_plugin_run(c, x, out, e);
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *name,
                                               struct shoal_ctl_error *e)
 {
-	struct ctl_plugin_cmd x = {.dp = c->dp, .name = name};
-	return ctl_plugin_run(c, &x, e);
+	struct ctl_plugin_cmd *x = ctl_plugin_cmd_new(c, false, name, NULL, e);
+	if (!x)
+		return e ? e->status : SHOAL_CTL_NOT_FOUND;
+	return ctl_plugin_run(c, x, NULL, e);
 }
 
+/* Heap, self-contained (see ctl_plugin_cmd): name, method, subpath and body are copies. */
 struct ctl_http_cmd {
 	struct shoal_dp *dp;
-	const char *name, *method, *subpath, *body;
+	char *name, *method, *subpath, *body; /* owned */
 	size_t body_len;
-	struct shoal_http_reply *reply;
+	struct shoal_http_reply reply;
 	int rc;
 };
+
+static void ctl_http_cmd_free(void *arg)
+{
+	struct ctl_http_cmd *x = arg;
+	if (!x)
+		return;
+	free(x->name);
+	free(x->method);
+	free(x->subpath);
+	free(x->body);
+	free(x);
+}
 
 static int ctl_cmd_plugin_http(void *arg)
 {
 	struct ctl_http_cmd *x = arg;
 	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, x->method, x->subpath,
-	                               x->body, x->body_len, x->reply);
+	                               x->body_len ? x->body : NULL, x->body_len, &x->reply);
 	return 0;
+}
+
+static struct ctl_http_cmd *ctl_http_cmd_new(struct shoal_ctl *c, const char *name,
+                                             const char *method, const char *subpath,
+                                             const char *body, size_t body_len)
+{
+	struct ctl_http_cmd *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->dp = c->dp;
+	x->name = strdup(name);
+	x->method = strdup(method);
+	x->subpath = strdup(subpath ? subpath : "");
+	x->body = malloc(body_len + 1);
+	x->body_len = body_len;
+	if (!x->name || !x->method || !x->subpath || !x->body) {
+		ctl_http_cmd_free(x);
+		return NULL;
+	}
+	if (body_len)
+		memcpy(x->body, body, body_len);
+	x->body[body_len] = '\0';
+	return x;
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
@@ -1044,42 +1213,73 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 {
 	*reply_body = NULL;
 	*http_status = 0;
-	struct shoal_http_reply *reply = malloc(sizeof(*reply));
-	if (!reply)
+	struct ctl_http_cmd *x = ctl_http_cmd_new(c, name, method, subpath, body, body_len);
+	if (!x)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
-	struct ctl_http_cmd x = {.dp = c->dp,
-	                         .name = name,
-	                         .method = method,
-	                         .subpath = subpath ? subpath : "",
-	                         .body = body,
-	                         .body_len = body_len,
-	                         .reply = reply};
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin_http, &x, e);
+	bool detached;
+	enum shoal_ctl_status st =
+	    ctl_run_within(c, ctl_cmd_plugin_http, x, ctl_http_cmd_free, c->wait_ms, &detached, e);
 	if (st != SHOAL_CTL_OK) {
-		free(reply);
+		if (!detached)
+			ctl_http_cmd_free(x);
 		return st;
 	}
-	if (x.rc == -ENOENT || x.rc == -ENOTSUP) {
-		free(reply);
+	int rc = x->rc;
+	if (rc == -ENOENT || rc == -ENOTSUP) {
+		ctl_http_cmd_free(x);
 		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
-		                           x.rc == -ENOENT
-		                               ? "no plugin named \"%s\" is loaded"
-		                               : "plugin \"%s\" serves no HTTP endpoints",
+		                           rc == -ENOENT ? "no plugin named \"%s\" is loaded"
+		                                         : "plugin \"%s\" serves no HTTP endpoints",
 		                           name);
 	}
-	if (x.rc < 0) {
-		free(reply);
+	if (rc < 0) {
+		ctl_http_cmd_free(x);
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "plugin_failed",
 		                           "plugin \"%s\" failed to answer", name);
 	}
-	*reply_body = strdup(reply->body);
+	*reply_body = strdup(x->reply.body);
+	*http_status = x->reply.status;
+	ctl_http_cmd_free(x);
 	if (!*reply_body) {
-		free(reply);
+		*http_status = 0;
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	}
-	*http_status = reply->status;
-	free(reply);
 	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- health ---------- */
+
+static int ctl_cmd_ping(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_health(struct shoal_ctl *c, struct shoal_ctl_health *out,
+                                       struct shoal_ctl_error *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* arg NULL: nothing of the caller's is touched, so a cancel or a late run is harmless */
+	enum shoal_ctl_status st =
+	    ctl_run_within(c, ctl_cmd_ping, NULL, NULL, c->health_wait_ms, NULL, e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*out = (struct shoal_ctl_health){
+	    .responsive = st == SHOAL_CTL_OK,
+	    .timeout_ms = c->health_wait_ms,
+	    .round_trip_us =
+	        (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	};
+	uint64_t last = shoal_dp_last_loop_ms(c->dp);
+	uint64_t now = shoal_loop_clock_ms();
+	out->last_loop_ms = now > last ? now - last : 0;
+	return st == SHOAL_CTL_OK ? ctl_ok(e, st) : st;
+}
+
+void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned health_wait_ms)
+{
+	c->wait_ms = wait_ms;
+	c->health_wait_ms = health_wait_ms;
 }
 
 const char *shoal_ctl_status_name(enum shoal_ctl_status s)
