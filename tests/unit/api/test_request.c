@@ -15,6 +15,36 @@
 #include <unistd.h>
 
 #include "shoal/api_request.h"
+#include "shoal/api_resource.h"
+
+/* Endpoints are the resource modules' paths (api_resource.h); a target that is no endpoint
+ * reads as its kind. */
+#define SHOAL_API_EP_HEALTH        "health"
+#define SHOAL_API_EP_ROUTES        "routes"
+#define SHOAL_API_EP_ROUTES_BATCH  "routes:batch"
+#define SHOAL_API_EP_ROUTES_LOOKUP "routes/lookup"
+#define SHOAL_API_EP_ROUTE         "routes/{prefix}"
+#define SHOAL_API_EP_ARP           "arp"
+#define SHOAL_API_EP_ARP_ENTRY     "arp/{ipv4}"
+#define SHOAL_API_EP_INTERFACES    "interfaces"
+#define SHOAL_API_EP_PLUGINS       "plugins"
+#define SHOAL_API_EP_PLUGIN        "plugins/{plugin}"
+#define SHOAL_API_EP_PLUGIN_HTTP   "{plugin}/..."
+#define SHOAL_API_EP_STATIC        "(static)"
+#define SHOAL_API_EP_NOT_FOUND     "(not found)"
+
+static const char *ep_of(const struct shoal_api_target *target)
+{
+	switch (target->kind) {
+	case SHOAL_API_TARGET_STATIC:
+		return SHOAL_API_EP_STATIC;
+	case SHOAL_API_TARGET_NOT_FOUND:
+		return SHOAL_API_EP_NOT_FOUND;
+	case SHOAL_API_TARGET_ENDPOINT:
+		break;
+	}
+	return target->endpoint->path;
+}
 
 static struct shoal_api_target t;
 static struct shoal_api_error e;
@@ -29,7 +59,7 @@ static void test_health_needs_no_auth(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/health"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_HEALTH);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_HEALTH);
 	assert_false(t.needs_auth);
 	assert_int_equal(t.methods, SHOAL_API_GET | SHOAL_API_HEAD);
 }
@@ -39,7 +69,7 @@ static void test_collections(void **state)
 	(void)state;
 	static const struct {
 		const char *path;
-		enum shoal_api_endpoint ep;
+		const char *ep;
 		unsigned methods;
 	} cases[] = {
 	    {"/api/v1/routes", SHOAL_API_EP_ROUTES,
@@ -54,7 +84,7 @@ static void test_collections(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(parse(cases[i].path), 0);
-		assert_int_equal(t.endpoint, cases[i].ep);
+		assert_string_equal(ep_of(&t), cases[i].ep);
 		assert_int_equal(t.methods, cases[i].methods);
 		assert_true(t.needs_auth);
 	}
@@ -64,14 +94,14 @@ static void test_route_item_path(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/routes/10.2.0.0/16"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ROUTE);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ROUTE);
 	assert_int_equal(t.prefix, 0x0a020000);
 	assert_int_equal(t.prefix_len, 16);
 	assert_int_equal(t.methods,
 	                 SHOAL_API_GET | SHOAL_API_HEAD | SHOAL_API_PUT | SHOAL_API_DELETE);
 	/* The slash may come encoded. */
 	assert_int_equal(parse("/api/v1/routes/10.2.0.0%2F16"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ROUTE);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ROUTE);
 	assert_int_equal(t.prefix_len, 16);
 	assert_int_equal(parse("/api/v1/routes/0.0.0.0/0"), 0);
 	assert_int_equal(t.prefix, 0);
@@ -130,7 +160,7 @@ static void test_deeper_paths_are_not_found(void **state)
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		assert_int_equal(parse(paths[i]), 0);
-		assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+		assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 		assert_true(t.needs_auth);
 	}
 }
@@ -139,7 +169,7 @@ static void test_arp_entry_path(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/arp/10.0.1.2"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ARP_ENTRY);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ARP_ENTRY);
 	assert_int_equal(t.ip, 0x0a000102);
 	assert_int_equal(parse("/api/v1/arp/10.0.1"), -1);
 	assert_string_equal(e.code, "invalid_address");
@@ -150,33 +180,33 @@ static void test_plugin_paths(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/plugins/nat44"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN);
 	assert_string_equal(t.name, "nat44");
 	assert_int_equal(parse("/api/v1/nat44/sessions/42"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN_HTTP);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN_HTTP);
 	assert_string_equal(t.name, "nat44");
 	assert_string_equal(t.subpath, "sessions/42");
 	assert_int_equal(parse("/api/v1/nat44"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN_HTTP);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN_HTTP);
 	assert_string_equal(t.subpath, "");
 	/* A plugin cannot shadow a built-in collection. */
 	assert_int_equal(parse("/api/v1/routes/x/y/z"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 	assert_int_equal(parse("/api/v1/interfaces/x"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 }
 
 static void test_static_paths(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 	assert_false(t.needs_auth);
 	assert_int_equal(parse("/app.js?v=3"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 	assert_string_equal(t.path, "/app.js");
 	assert_int_equal(parse("/apix"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 }
 
 static void test_bad_targets(void **state)
