@@ -268,6 +268,55 @@ static enum shoal_ctl_status ctl_persist(struct shoal_ctl *c, const struct shoal
 
 /* ---------- routes ---------- */
 
+/* The one table from route-table statuses (routes.h) to control classes; the code is the
+ * route table's own (shoal_routes_status_code). */
+static enum shoal_ctl_status ctl_routes_error(enum shoal_routes_status rs,
+                                              const struct shoal_routes_error *re,
+                                              struct shoal_ctl_error *e)
+{
+	static const enum shoal_ctl_status class[SHOAL_ROUTES_STATUS_COUNT_] = {
+	    [SHOAL_ROUTES_OK] = SHOAL_CTL_OK,
+	    [SHOAL_ROUTES_CREATED] = SHOAL_CTL_CREATED,
+	    [SHOAL_ROUTES_REPLACED] = SHOAL_CTL_REPLACED,
+	    [SHOAL_ROUTES_INVALID_PREFIX_LENGTH] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_INVALID_PREFIX] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_MISSING_NEXT_HOP] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_UNKNOWN_INTERFACE] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_INVALID_NEXT_HOP] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_NEXT_HOP_UNREACHABLE] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_ROUTE_EXISTS] = SHOAL_CTL_CONFLICT,
+	    [SHOAL_ROUTES_CONNECTED_ROUTE] = SHOAL_CTL_CONFLICT,
+	    [SHOAL_ROUTES_ROUTE_NOT_FOUND] = SHOAL_CTL_NOT_FOUND,
+	    [SHOAL_ROUTES_TABLE_FULL] = SHOAL_CTL_FULL,
+	    [SHOAL_ROUTES_NO_MEMORY] = SHOAL_CTL_INTERNAL,
+	};
+	enum shoal_ctl_status st =
+	    (unsigned)rs < SHOAL_ROUTES_STATUS_COUNT_ ? class[rs] : SHOAL_CTL_INTERNAL;
+	if (shoal_routes_status_ok(rs))
+		return ctl_ok(e, st);
+	return shoal_ctl_error_set(e, st, shoal_routes_status_code(rs), "%s", re->message);
+}
+
+/* Data plane: one client operation on the route overlay (routes.h), as a control status. */
+static enum shoal_ctl_status ctl_route_op(struct shoal_routes *r, const struct shoal_ctl_op *op,
+                                          struct shoal_ctl_error *e)
+{
+	static const enum shoal_routes_op_kind kinds[] = {
+	    [SHOAL_CTL_OP_ADD] = SHOAL_ROUTES_OP_ADD,
+	    [SHOAL_CTL_OP_PUT] = SHOAL_ROUTES_OP_PUT,
+	    [SHOAL_CTL_OP_DELETE] = SHOAL_ROUTES_OP_DELETE,
+	};
+	const struct shoal_ctl_route_spec *c = &op->route;
+	struct shoal_routes_spec spec = {.prefix = c->prefix,
+	                                 .prefix_len = c->prefix_len,
+	                                 .has_next_hop = c->has_next_hop,
+	                                 .next_hop = c->next_hop,
+	                                 .has_interface = c->has_interface};
+	memcpy(spec.interface, c->interface, sizeof(spec.interface));
+	struct shoal_routes_error re = {0};
+	return ctl_routes_error(shoal_routes_op(r, kinds[op->kind], &spec, &re), &re, e);
+}
+
 static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_routes_route *in,
                            struct shoal_ctl_route *out)
 {
@@ -325,10 +374,11 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 	*n = 0;
 	struct ctl_list_cmd x = {.dp = c->dp};
 	if (within) {
-		enum shoal_ctl_status st =
-		    shoal_routes_prefix_check(within->prefix, within->prefix_len, e);
-		if (st != SHOAL_CTL_OK)
-			return st;
+		struct shoal_routes_error re;
+		enum shoal_routes_status rs =
+		    shoal_routes_prefix_check(within->prefix, within->prefix_len, &re);
+		if (rs != SHOAL_ROUTES_OK)
+			return ctl_routes_error(rs, &re, e);
 		x.within = within->prefix;
 		x.within_len = within->prefix_len;
 	}
@@ -407,7 +457,7 @@ static int ctl_cmd_route_batch(void *arg)
 		return 0;
 	}
 	for (size_t i = 0; i < x->n; i++) {
-		x->st = shoal_routes_op(r, x->ops[i].kind, &x->ops[i].route, &x->err);
+		x->st = ctl_route_op(r, &x->ops[i], &x->err);
 		if (!ctl_status_good(x->st)) {
 			x->failed_index = i;
 			shoal_routes_abandon(r, saved);
@@ -1280,6 +1330,20 @@ void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned healt
 {
 	c->wait_ms = wait_ms;
 	c->health_wait_ms = health_wait_ms;
+}
+
+enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                          const char *code, const char *fmt, ...)
+{
+	if (!e)
+		return st;
+	e->status = st;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return st;
 }
 
 const char *shoal_ctl_status_name(enum shoal_ctl_status s)

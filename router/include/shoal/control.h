@@ -12,9 +12,9 @@
  * not finish in time, the call returns dataplane_busy ("goes on in the background") and the
  * data plane frees the record when the plugin returns. Other commands run no foreign code;
  * once started they are waited for. The mutation lock is taken within the same bound. The
- * one unbounded wait is the undo after a failed write (it must run before the answer). Route specifications are
- * validated here (canonical prefix, length, interface, next hop inside a connected network,
- * next hop not a router address); callers only parse.
+ * one unbounded wait is the undo after a failed write (it must run before the answer). Route
+ * specifications are validated here (canonical prefix, length, interface, next hop inside a
+ * connected network, next hop not a router address); callers only parse.
  *
  * Durability: mutations (routes, static ARP entries) are serialized by one mutex held across
  * apply + persist: the command applies the change on the data plane and returns a snapshot
@@ -248,7 +248,8 @@ void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned healt
 /* "ok", "created", ..., for logs. */
 const char *shoal_ctl_status_name(enum shoal_ctl_status s);
 /* Fills e (when not NULL) with status, machine code and message, and returns st: the one way
- * the control path (control.c, routes.c) reports an error. Defined in routes.c. */
+ * control reports an error (module errors, e.g. routes.h's, are turned into this in
+ * control.c). */
 enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
                                           const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
