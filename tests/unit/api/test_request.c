@@ -55,6 +55,40 @@ static int parse(const char *raw)
 	return shoal_api_target_parse(raw, &t, &e);
 }
 
+/* The registry drives matching: every literal path of every resource module names its own
+ * endpoint, with the union of its ops' methods; paths are unique; ops are well formed. */
+static void test_registry_drives_matching(void **state)
+{
+	(void)state;
+	assert_true(shoal_api_resource_count >= 5);
+	size_t literal = 0;
+	for (size_t r = 0; r < shoal_api_resource_count; r++) {
+		const struct shoal_api_resource *res = shoal_api_resources[r];
+		for (size_t i = 0; i < res->n_endpoints; i++) {
+			const struct shoal_api_endpoint *ep = &res->endpoints[i];
+			assert_non_null(ep->ops[0].handler);
+			for (size_t r2 = 0; r2 < shoal_api_resource_count; r2++)
+				for (size_t j = 0; j < shoal_api_resources[r2]->n_endpoints; j++) {
+					const struct shoal_api_endpoint *o =
+					    &shoal_api_resources[r2]->endpoints[j];
+					if (o != ep)
+						assert_string_not_equal(o->path, ep->path);
+				}
+			if (strchr(ep->path, '{'))
+				continue;
+			char raw[256];
+			snprintf(raw, sizeof(raw), "/api/v1/%s", ep->path);
+			assert_int_equal(parse(raw), 0);
+			assert_ptr_equal(t.endpoint, ep);
+			assert_int_equal(t.kind, SHOAL_API_TARGET_ENDPOINT);
+			assert_int_equal(t.methods, shoal_api_endpoint_methods(ep));
+			assert_int_equal(t.needs_auth, !ep->public);
+			literal++;
+		}
+	}
+	assert_true(literal >= 7);
+}
+
 static void test_health_needs_no_auth(void **state)
 {
 	(void)state;
@@ -412,6 +446,7 @@ static void test_content_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_registry_drives_matching),
 	    cmocka_unit_test(test_health_needs_no_auth),
 	    cmocka_unit_test(test_collections),
 	    cmocka_unit_test(test_route_item_path),
