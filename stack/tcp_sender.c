@@ -500,7 +500,7 @@ void shoal_tcp_sender_receive_segment(struct shoal_tcp_sender *s,
 			sender_enter_recovery(s);
 		}
 	}
-	if (s->sack_ok && (s->in_recovery || s->dupacks > 0))
+	if (s->sack_ok && s->in_recovery)
 		sender_mark_lost_by_sack(s);
 }
 
