@@ -10,6 +10,11 @@ static bool peer_opt(const struct shoal_tcp_peer *p, uint32_t opt)
 	return (p->options & opt) != 0;
 }
 
+static void peer_drop(struct shoal_tcp_peer *p, enum shoal_tcp_drop why)
+{
+	p->counters.drops[why]++;
+}
+
 int shoal_tcp_peer_init(struct shoal_tcp_peer *p, const struct shoal_tcp_config *cfg,
                         shoal_tcp_transmit_fn transmit, void *ctx)
 {
@@ -214,16 +219,22 @@ static bool seq_lt(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
-/* RFC 5961 §3.2 / RFC 1337: true when an RST is to be acted upon. */
+/* RFC 5961 §3.2 / RFC 1337: true when an RST is to be acted upon (else counted). */
 static bool peer_rst_acceptable(struct shoal_tcp_peer *p, const struct shoal_tcp_message *msg,
                                 enum shoal_tcp_state st)
 {
-	if (st == SHOAL_TCP_STATE_SYN_SENT) /* RFC 9293: only with an ack of our SYN */
-		return msg->receiver.has_ackno &&
-		       msg->receiver.ackno ==
-		           shoal_wrap32_wrap(shoal_tcp_sender_next(&p->sender), p->sender.isn);
-	if (st == SHOAL_TCP_STATE_TIME_WAIT && peer_opt(p, SHOAL_TCP_CFG_TIME_WAIT))
-		return false; /* RFC 1337 */
+	if (st == SHOAL_TCP_STATE_SYN_SENT) { /* RFC 9293: only with an ack of our SYN */
+		if (msg->receiver.has_ackno &&
+		    msg->receiver.ackno ==
+		        shoal_wrap32_wrap(shoal_tcp_sender_next(&p->sender), p->sender.isn))
+			return true;
+		peer_drop(p, SHOAL_TCP_DROP_RST_SYN_SENT);
+		return false;
+	}
+	if (st == SHOAL_TCP_STATE_TIME_WAIT && peer_opt(p, SHOAL_TCP_CFG_TIME_WAIT)) {
+		peer_drop(p, SHOAL_TCP_DROP_RST_TIME_WAIT); /* RFC 1337 */
+		return false;
+	}
 	if (!peer_opt(p, SHOAL_TCP_CFG_RST_VALIDATION))
 		return true;
 	struct shoal_tcp_receiver_msg ours = shoal_tcp_receiver_send(&p->receiver);
@@ -231,8 +242,12 @@ static bool peer_rst_acceptable(struct shoal_tcp_peer *p, const struct shoal_tcp
 		return true;
 	uint32_t wnd = (uint32_t)ours.window_size << p->receiver.rcv_wscale;
 	uint32_t off = msg->sender.seqno - ours.ackno;
-	if (off < (wnd ? wnd : 1))
+	if (off < (wnd ? wnd : 1)) {
+		peer_drop(p, SHOAL_TCP_DROP_RST_IN_WINDOW);
 		peer_challenge_ack(p); /* in the window but not exact: RFC 5961 §3.2 */
+	} else {
+		peer_drop(p, SHOAL_TCP_DROP_RST_OUT_OF_WINDOW);
+	}
 	return false;
 }
 
@@ -278,25 +293,29 @@ static void peer_receive_options(struct shoal_tcp_peer *p, const struct shoal_tc
 	enum shoal_tcp_state st = shoal_tcp_peer_state(p);
 	bool rst = msg->sender.rst || msg->receiver.rst;
 	if (st == SHOAL_TCP_STATE_LISTEN) {
-		if (rst)
+		if (rst) {
+			peer_drop(p, SHOAL_TCP_DROP_LISTEN_NOT_SYN);
 			return;
+		}
 		if (msg->receiver.has_ackno) { /* RFC 9293 §3.10.7.2 */
+			peer_drop(p, SHOAL_TCP_DROP_LISTEN_ACK);
 			peer_send_rst(p, msg->receiver.ackno);
 			return;
 		}
-		if (!msg->sender.syn)
+		if (!msg->sender.syn) {
+			peer_drop(p, SHOAL_TCP_DROP_LISTEN_NOT_SYN);
 			return;
+		}
 	}
 	if (st == SHOAL_TCP_STATE_SYN_SENT && !rst && msg->receiver.has_ackno &&
 	    !peer_ack_acceptable(p, msg->receiver.ackno)) {
+		peer_drop(p, SHOAL_TCP_DROP_SYN_SENT_BAD_ACK);
 		peer_send_rst(p, msg->receiver.ackno); /* RFC 9293 §3.10.7.3 */
 		return;
 	}
 	if (rst) {
 		if (peer_rst_acceptable(p, msg, st))
 			peer_reset(p);
-		else
-			p->counters.rsts_ignored++;
 		return;
 	}
 	bool synchronized = shoal_tcp_receiver_has_isn(&p->receiver);
@@ -307,18 +326,20 @@ static void peer_receive_options(struct shoal_tcp_peer *p, const struct shoal_tc
 			return;
 		}
 		if (peer_opt(p, SHOAL_TCP_CFG_RST_VALIDATION)) {
+			peer_drop(p, SHOAL_TCP_DROP_SYN_SYNCHRONIZED);
 			peer_challenge_ack(p); /* RFC 5961 §4.2 */
 			return;
 		}
 	}
 	if (synchronized && p->ts_ok && msg->opts.has_timestamps &&
 	    seq_lt(msg->opts.ts_val, p->ts_recent)) { /* PAWS, RFC 7323 §5.3 */
-		p->counters.paws_drops++;
+		peer_drop(p, SHOAL_TCP_DROP_PAWS);
 		peer_send_ack(p);
 		return;
 	}
 	if (synchronized && msg->receiver.has_ackno && peer_opt(p, SHOAL_TCP_CFG_RST_VALIDATION) &&
 	    shoal_tcp_sender_una(&p->sender) > 0 && !peer_ack_acceptable(p, msg->receiver.ackno)) {
+		peer_drop(p, SHOAL_TCP_DROP_ACK_UNACCEPTABLE);
 		peer_challenge_ack(p); /* RFC 5961 §5.2 */
 		return;
 	}
@@ -349,8 +370,10 @@ static void peer_receive_options(struct shoal_tcp_peer *p, const struct shoal_tc
 
 void shoal_tcp_peer_receive(struct shoal_tcp_peer *p, const struct shoal_tcp_message *msg)
 {
-	if (!shoal_tcp_peer_active(p))
+	if (!shoal_tcp_peer_active(p)) {
+		peer_drop(p, SHOAL_TCP_DROP_INACTIVE);
 		return;
+	}
 	if (p->options == 0)
 		peer_receive_minnow(p, msg);
 	else
@@ -457,6 +480,16 @@ enum shoal_tcp_state shoal_tcp_peer_state(const struct shoal_tcp_peer *p)
 		return p->linger_after_streams_finish ? SHOAL_TCP_STATE_CLOSING
 		                                      : SHOAL_TCP_STATE_LAST_ACK;
 	return shoal_tcp_peer_active(p) ? SHOAL_TCP_STATE_TIME_WAIT : SHOAL_TCP_STATE_CLOSED;
+}
+
+const char *shoal_tcp_drop_name(enum shoal_tcp_drop d)
+{
+#define SHOAL_TCP_DROP_NAME_(suffix, name, desc) [SHOAL_TCP_DROP_##suffix] = name,
+	static const char *const names[] = {SHOAL_TCP_DROPS(SHOAL_TCP_DROP_NAME_)};
+#undef SHOAL_TCP_DROP_NAME_
+	if ((unsigned)d >= SHOAL_TCP_DROP_COUNT_)
+		return "?";
+	return names[d];
 }
 
 const char *shoal_tcp_state_name(enum shoal_tcp_state st)

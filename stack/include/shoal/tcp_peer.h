@@ -87,6 +87,24 @@
 enum shoal_tcp_state { SHOAL_TCP_STATES(SHOAL_TCP_STATE_ENUM_) SHOAL_TCP_STATE_COUNT_ };
 #undef SHOAL_TCP_STATE_ENUM_
 
+/* Segments the peer refuses (options on), one X-macro table: enum, names, counters. */
+#define SHOAL_TCP_DROPS(X)                                                                         \
+	X(INACTIVE, "inactive", "connection closed or reset")                                      \
+	X(LISTEN_NOT_SYN, "listen_not_syn", "no SYN in LISTEN")                                    \
+	X(LISTEN_ACK, "listen_ack", "ACK in LISTEN (answered by RST)")                             \
+	X(SYN_SENT_BAD_ACK, "syn_sent_bad_ack", "ACK not covering our SYN (answered by RST)")      \
+	X(RST_SYN_SENT, "rst_syn_sent", "RST in SYN-SENT without an acceptable ACK")               \
+	X(RST_IN_WINDOW, "rst_in_window", "RST in the window, not at RCV.NXT (challenge ACK)")     \
+	X(RST_OUT_OF_WINDOW, "rst_out_of_window", "RST outside the window")                        \
+	X(RST_TIME_WAIT, "rst_time_wait", "RST in TIME-WAIT (RFC 1337)")                           \
+	X(SYN_SYNCHRONIZED, "syn_synchronized", "SYN on a synchronized connection")                \
+	X(PAWS, "paws", "timestamp older than TS.Recent")                                          \
+	X(ACK_UNACCEPTABLE, "ack_unacceptable", "ACK beyond SND.NXT or too old (RFC 5961 5.2)")
+
+#define SHOAL_TCP_DROP_ENUM_(suffix, name, desc) SHOAL_TCP_DROP_##suffix,
+enum shoal_tcp_drop { SHOAL_TCP_DROPS(SHOAL_TCP_DROP_ENUM_) SHOAL_TCP_DROP_COUNT_ };
+#undef SHOAL_TCP_DROP_ENUM_
+
 /* What an API shows of a connection, read from the peer's own state. */
 struct shoal_tcp_peer_info {
 	enum shoal_tcp_state state;
@@ -105,9 +123,8 @@ struct shoal_tcp_peer_info {
 	bool sack;
 	bool timestamps;
 	uint64_t challenge_acks;
-	uint64_t paws_drops;
-	uint64_t rsts_ignored; /* RST segments not accepted (RFC 5961 / RFC 1337) */
 	uint64_t keepalives_sent;
+	uint64_t drops[SHOAL_TCP_DROP_COUNT_]; /* segments refused, by enum shoal_tcp_drop */
 };
 
 struct shoal_tcp_peer {
@@ -171,6 +188,8 @@ void shoal_tcp_peer_listen(struct shoal_tcp_peer *p);
 /* Abort: sends one RST and makes the peer inactive (both streams get the error). */
 void shoal_tcp_peer_abort(struct shoal_tcp_peer *p);
 enum shoal_tcp_state shoal_tcp_peer_state(const struct shoal_tcp_peer *p);
+/* "paws", "rst_in_window", ... (counter / API key); "?" for an unknown value. */
+const char *shoal_tcp_drop_name(enum shoal_tcp_drop d);
 /* "ESTABLISHED", "TIME-WAIT", ...; "?" for an unknown value. */
 const char *shoal_tcp_state_name(enum shoal_tcp_state st);
 void shoal_tcp_peer_get_info(const struct shoal_tcp_peer *p, struct shoal_tcp_peer_info *out);

@@ -222,7 +222,8 @@ static void test_rfc7323_5_3_paws_drops_an_old_timestamp(void **state)
 	                 10); /* ... not taken */
 	struct shoal_tcp_peer_info info;
 	shoal_tcp_peer_get_info(&f->p, &info);
-	assert_int_equal(info.paws_drops, 1);
+	assert_int_equal(info.drops[SHOAL_TCP_DROP_PAWS], 1);
+	assert_string_equal(shoal_tcp_drop_name(SHOAL_TCP_DROP_PAWS), "paws");
 	destroy(f);
 }
 
@@ -291,9 +292,10 @@ static void test_rfc2018_sender_resends_only_the_unsacked_holes(void **state)
 	remote(f, 1, false, 0, true, 1, 60000, NULL);
 	size_t first = send_segments(f, 8, 500);
 	assert_int_equal(f->n - first, 8); /* seqs 1..4001 */
-	/* segments at 1 and 1001 lost; the others SACKed */
+	/* segments at 1 and 1001 lost; exactly dupack_threshold (3) SACKed above 1001; the
+	 * last two (3001, 3501) not SACKed (yet): not holes */
 	struct shoal_tcp_options o = {.sack_count = 2};
-	o.sack[0] = (struct shoal_tcp_sack_block){ISN + 1501, ISN + 4001};
+	o.sack[0] = (struct shoal_tcp_sack_block){ISN + 1501, ISN + 3001};
 	o.sack[1] = (struct shoal_tcp_sack_block){ISN + 501, ISN + 1001};
 	size_t before = f->n;
 	dupack(f, 1, &o);
@@ -430,11 +432,11 @@ static void test_rfc5681_3_1_slow_start_then_congestion_avoidance(void **state)
 	uint64_t cwnd = shoal_tcp_sender_cwnd(&f->p.sender);
 	size_t first = send_segments(f, 4, 1000);
 	assert_int_equal(f->n - first, 4); /* IW 4000: 4 segments, then cwnd is full */
-	remote(f, 1, false, 0, true, 1001, 60000, NULL);
+	remote(f, 1, false, 0, true, 2001, 60000, NULL); /* one ack for two segments */
 	assert_int_equal(shoal_tcp_sender_cwnd(&f->p.sender), cwnd + 1000); /* +min(N, SMSS) */
 	f->p.sender.ssthresh = 2000;
 	cwnd = shoal_tcp_sender_cwnd(&f->p.sender);
-	remote(f, 1, false, 0, true, 2001, 60000, NULL);
+	remote(f, 1, false, 0, true, 3001, 60000, NULL);
 	assert_int_equal(shoal_tcp_sender_cwnd(&f->p.sender), cwnd + 1000 * 1000 / cwnd);
 	destroy(f);
 }
@@ -670,6 +672,10 @@ static void test_rfc5961_3_2_in_window_rst_gets_a_challenge_ack(void **state)
 	rst_at(f, 1u << 30); /* outside the window: dropped silently */
 	assert_int_equal(f->n, before + 1);
 	assert_true(shoal_tcp_peer_active(&f->p));
+	struct shoal_tcp_peer_info info;
+	shoal_tcp_peer_get_info(&f->p, &info);
+	assert_int_equal(info.drops[SHOAL_TCP_DROP_RST_IN_WINDOW], 1);
+	assert_int_equal(info.drops[SHOAL_TCP_DROP_RST_OUT_OF_WINDOW], 1);
 	destroy(f);
 }
 
@@ -679,10 +685,15 @@ static void test_rfc5961_4_2_syn_on_established_gets_a_challenge_ack(void **stat
 	struct fixture *f = make(SHOAL_TCP_CFG_RST_VALIDATION, NULL);
 	establish(f, NULL);
 	size_t before = f->n;
-	remote(f, 77, true, 0, false, 0, 10000, NULL);
+	remote(f, 77, true, 5, false, 0, 10000, NULL);
 	assert_int_equal(f->n, before + 1);
 	assert_false(last(f)->msg.sender.syn);
 	assert_int_equal(last(f)->msg.receiver.ackno, RISN + 1);
+	struct shoal_tcp_peer_info info;
+	shoal_tcp_peer_get_info(&f->p, &info);
+	assert_int_equal(info.challenge_acks, 1);
+	assert_int_equal(info.drops[SHOAL_TCP_DROP_SYN_SYNCHRONIZED], 1);
+	assert_int_equal(shoal_reassembler_bytes_pending(&f->p.receiver.reasm), 0); /* not taken */
 	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_ESTABLISHED);
 	destroy(f);
 }
@@ -733,6 +744,41 @@ static void test_rfc9293_3_10_7_2_listen_answers_an_ack_with_rst(void **state)
 	remote(f, 0, false, 10, false, 0, 10000, NULL); /* no SYN, no ACK: ignored */
 	assert_int_equal(f->n, 1);
 	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_LISTEN);
+	destroy(f);
+}
+
+static void test_rfc9293_3_10_7_3_syn_sent_answers_a_bad_ack_with_rst(void **state)
+{
+	(void)state;
+	struct fixture *f = make(SHOAL_TCP_CFG_ALL, NULL);
+	shoal_tcp_peer_connect(&f->p);
+	remote(f, 0, true, 0, true, 50, 10000, NULL); /* acks something we never sent */
+	assert_true(last(f)->msg.sender.rst);
+	assert_int_equal(last(f)->msg.sender.seqno, ISN + 50);
+	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_SYN_SENT);
+	rst_at(f, 0); /* RST without an acceptable ACK: ignored */
+	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_SYN_SENT);
+	struct shoal_tcp_message m = {
+	    .sender = {.seqno = RISN, .rst = true},
+	    .receiver = {.has_ackno = true, .ackno = ISN + 1, .rst = true}};
+	shoal_tcp_peer_receive(&f->p, &m); /* with the ACK of our SYN: accepted */
+	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_CLOSED);
+	destroy(f);
+}
+
+static void test_rfc9293_3_10_7_4_repeated_syn_in_syn_received_resends_the_synack(void **state)
+{
+	(void)state;
+	struct fixture *f = make(SHOAL_TCP_CFG_ALL, NULL);
+	shoal_tcp_peer_listen(&f->p);
+	remote(f, 0, true, 0, false, 0, 10000, &all_syn_opts);
+	assert_true(last(f)->msg.sender.syn && last(f)->msg.receiver.has_ackno);
+	size_t before = f->n;
+	remote(f, 0, true, 0, false, 0, 10000, &all_syn_opts); /* SYN again */
+	assert_int_equal(f->n, before + 1);
+	assert_true(last(f)->msg.sender.syn && last(f)->msg.receiver.has_ackno);
+	assert_int_equal(last(f)->msg.sender.seqno, ISN);
+	assert_int_equal(shoal_tcp_peer_state(&f->p), SHOAL_TCP_STATE_SYN_RECEIVED);
 	destroy(f);
 }
 
@@ -823,6 +869,8 @@ int main(void)
 	    cmocka_unit_test(test_rfc5961_5_2_ack_beyond_snd_nxt_is_dropped_with_an_ack),
 	    cmocka_unit_test(test_rfc5961_7_challenge_acks_are_rate_limited),
 	    cmocka_unit_test(test_rfc9293_3_10_7_2_listen_answers_an_ack_with_rst),
+	    cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_answers_a_bad_ack_with_rst),
+	    cmocka_unit_test(test_rfc9293_3_10_7_4_repeated_syn_in_syn_received_resends_the_synack),
 	    cmocka_unit_test(test_rfc9293_3_3_2_state_names),
 	    cmocka_unit_test(test_config_rejects_unknown_option_bits),
 	    cmocka_unit_test(test_wire_round_trip_keeps_flags_and_options),
