@@ -10,6 +10,10 @@
 #ifndef SHOAL_SIPHASH_H
 #define SHOAL_SIPHASH_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +22,9 @@ enum { SHOAL_SIPHASH_KEY_LEN = 16 };
 /* SipHash-2-4 of data under key; the 64-bit result read as the reference's little-endian
  * 8-byte output. */
 uint64_t shoal_siphash24(const uint8_t key[SHOAL_SIPHASH_KEY_LEN], const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #ifndef SHOAL_TCP_ISN_H
 #define SHOAL_TCP_ISN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdint.h>
 
 #include "shoal/siphash.h"
@@ -20,5 +24,9 @@
 uint32_t shoal_tcp_isn(const uint8_t key[SHOAL_SIPHASH_KEY_LEN], uint32_t local_ip,
                        uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
                        uint64_t now_us);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

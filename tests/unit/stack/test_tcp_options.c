@@ -598,6 +598,18 @@ static void test_rfc1122_4_2_3_6_answered_probe_resets_the_count(void **state)
 	destroy(f);
 }
 
+static void test_rfc1122_4_2_3_6_a_probe_is_answered(void **state)
+{
+	(void)state;
+	struct fixture *f = make(SHOAL_TCP_CFG_ALL, NULL);
+	establish(f, NULL);
+	size_t before = f->n;
+	remote(f, 0, false, 0, true, 1, 10000, NULL); /* SEG.SEQ = RCV.NXT - 1, no data */
+	assert_int_equal(f->n, before + 1);
+	assert_int_equal(last(f)->msg.receiver.ackno, RISN + 1);
+	destroy(f);
+}
+
 /* ---- TIME-WAIT ---- */
 
 static void close_both(struct fixture *f)
@@ -861,6 +873,7 @@ int main(void)
 	    cmocka_unit_test(test_rfc1122_4_2_3_4_nagle_holds_small_segments_while_unacked),
 	    cmocka_unit_test(test_rfc1122_4_2_3_6_keepalive_probes_then_abort),
 	    cmocka_unit_test(test_rfc1122_4_2_3_6_answered_probe_resets_the_count),
+	    cmocka_unit_test(test_rfc1122_4_2_3_6_a_probe_is_answered),
 	    cmocka_unit_test(test_rfc9293_3_6_1_time_wait_lasts_two_msl),
 	    cmocka_unit_test(test_rfc1337_rst_ignored_in_time_wait),
 	    cmocka_unit_test(test_rfc5961_3_2_rst_accepted_only_at_rcv_nxt),
