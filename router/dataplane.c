@@ -18,6 +18,7 @@
 #include "shoal/netif.h"
 #include "shoal/netlink.h"
 #include "shoal/plugin_host.h"
+#include "shoal/router.h"
 #include "shoal/routes.h"
 #include "shoal/segment.h"
 #include "shoal/tundev.h"
@@ -551,22 +552,26 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
 	}
 }
 
+/* The RFC 1812 steps (TTL check, route lookup) are the stack's router core's
+ * (shoal_router_decide); the data plane adds the ICMP answers, the MTU and the output. */
 static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_ipv4_hdr *h)
 {
-	if (h->ttl <= 1) {
-		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_TIME_EXCEEDED,
-		              SHOAL_ICMP_TIME_EXCEEDED_TTL, 0);
-		dp_drop(dp, p->in, SHOAL_DP_DROP_TTL_EXPIRED);
-		return;
-	}
-	uint32_t next_hop;
-	struct dp_if *out = dp_route(dp, h->dst, &next_hop);
-	if (!out) {
+	struct shoal_router_hop hop;
+	enum shoal_router_drop why;
+	if (!shoal_router_decide(dp->lpm, dp->n_ifs, p->data, p->len, &hop, &why)) {
+		if (why == SHOAL_ROUTER_DROP_TTL_EXPIRED) {
+			dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_TIME_EXCEEDED,
+			              SHOAL_ICMP_TIME_EXCEEDED_TTL, 0);
+			dp_drop(dp, p->in, SHOAL_DP_DROP_TTL_EXPIRED);
+			return;
+		}
 		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_DEST_UNREACH,
 		              SHOAL_ICMP_UNREACH_NET, 0);
 		dp_drop(dp, p->in, SHOAL_DP_DROP_NO_ROUTE);
 		return;
 	}
+	struct dp_if *out = &dp->ifs[hop.ifindex];
+	uint32_t next_hop = hop.next_hop;
 
 	/* DF and too big for the egress: tell the source the MTU (quoting it as received). A
 	 * GSO super-frame counts by the size of the segments it stands for. */
