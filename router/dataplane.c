@@ -850,23 +850,6 @@ static void dp_if_close(struct shoal_dp *dp, struct dp_if *f)
 	f->dev_open = false;
 }
 
-/* routes.c -> the LPM. */
-static int dp_route_apply(void *ctx, uint32_t prefix, uint8_t len,
-                          const struct shoal_routes_entry *e)
-{
-	struct shoal_dp *dp = ctx;
-	if (!e) {
-		enum shoal_lpm_status s = shoal_lpm_delete(dp->lpm, prefix, len);
-		return s == SHOAL_LPM_OK || s == SHOAL_LPM_NOT_FOUND ? 0 : -1;
-	}
-	struct shoal_lpm_nh nh = {
-	    .gateway = e->has_next_hop ? e->next_hop : 0,
-	    .ifindex = e->ifindex,
-	    .has_gateway = e->has_next_hop,
-	};
-	return shoal_lpm_replace(dp->lpm, prefix, len, &nh, NULL) == SHOAL_LPM_OK ? 0 : -1;
-}
-
 static int dp_routes_install(struct shoal_dp *dp, const struct shoal_config *cfg, char *err,
                              size_t err_size)
 {
@@ -969,7 +952,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 		rifs[i].address = cfg->interfaces[i].address;
 		rifs[i].prefix_len = cfg->interfaces[i].prefix_len;
 	}
-	dp->routes = shoal_routes_create(rifs, cfg->n_interfaces, dp_route_apply, dp);
+	dp->routes = shoal_routes_create(rifs, cfg->n_interfaces, shoal_routes_lpm_apply, dp->lpm);
 	if (!dp->routes) {
 		dp_err(err, err_size, "connected routes cannot be installed");
 		goto fail;
