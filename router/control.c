@@ -12,6 +12,7 @@
 #include "shoal/hostcfg.h"
 #include "shoal/ipv4.h"
 #include "shoal/loop.h"
+#include "shoal/lpm.h"
 #include "shoal/plugin_host.h"
 #include "shoal/routes.h"
 #include "shoal/state.h"
@@ -397,17 +398,19 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 struct ctl_lookup_cmd {
 	struct shoal_dp *dp;
 	uint32_t addr;
-	bool found;
+	enum shoal_routes_resolve res;
+	struct shoal_lpm_nh fwd;
 	struct shoal_ctl_route out;
 };
 
+/* The answer of the LPM the data plane forwards with, and the route record behind it. */
 static int ctl_cmd_route_lookup(void *arg)
 {
 	struct ctl_lookup_cmd *x = arg;
 	struct shoal_routes *r = shoal_dp_routes(x->dp);
 	struct shoal_routes_route rt;
-	x->found = shoal_routes_lookup(r, x->addr, &rt);
-	if (x->found)
+	x->res = shoal_routes_resolve(r, shoal_dp_lpm(x->dp), x->addr, &rt, &x->fwd);
+	if (x->res == SHOAL_ROUTES_RESOLVE_OK)
 		ctl_route_fill(r, &rt, &x->out);
 	return 0;
 }
@@ -419,10 +422,20 @@ enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
 	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_lookup, &x, e);
 	if (st != SHOAL_CTL_OK)
 		return st;
-	if (!x.found) {
-		char a[SHOAL_IPV4_ADDR_STRLEN];
+	char a[SHOAL_IPV4_ADDR_STRLEN];
+	if (x.res == SHOAL_ROUTES_RESOLVE_NO_ROUTE)
 		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "no_route", "no route to %s",
 		                           shoal_ipv4_addr_format(addr, a));
+	if (x.res == SHOAL_ROUTES_RESOLVE_MISMATCH) {
+		char g[SHOAL_IPV4_ADDR_STRLEN];
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "forwarding_mismatch",
+		                           "the forwarding table sends %s to %s on interface %u, "
+		                           "which no route accounts for",
+		                           shoal_ipv4_addr_format(addr, a),
+		                           x.fwd.has_gateway
+		                               ? shoal_ipv4_addr_format(x.fwd.gateway, g)
+		                               : "the destination",
+		                           x.fwd.ifindex);
 	}
 	if (out)
 		*out = x.out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shoal/ipv4.h"
+#include "shoal/lpm.h"
 
 /* A set of entries sorted by (prefix, prefix_len), unique keys. */
 struct routes_set {
@@ -650,4 +651,52 @@ int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, cha
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------- the forwarding table (the LPM) ---------- */
+
+static struct shoal_lpm_nh routes_lpm_nh(const struct shoal_routes_entry *e)
+{
+	return (struct shoal_lpm_nh){
+	    .gateway = e->has_next_hop ? e->next_hop : 0,
+	    .ifindex = e->ifindex,
+	    .has_gateway = e->has_next_hop,
+	};
+}
+
+int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,
+                           const struct shoal_routes_entry *e)
+{
+	if (!e) {
+		enum shoal_lpm_status s = shoal_lpm_delete(lpm, prefix, prefix_len);
+		return s == SHOAL_LPM_OK || s == SHOAL_LPM_NOT_FOUND ? 0 : -1;
+	}
+	struct shoal_lpm_nh nh = routes_lpm_nh(e);
+	return shoal_lpm_replace(lpm, prefix, prefix_len, &nh, NULL) == SHOAL_LPM_OK ? 0 : -1;
+}
+
+static bool routes_nh_equal(const struct shoal_lpm_nh *a, const struct shoal_lpm_nh *b)
+{
+	return a->ifindex == b->ifindex && a->has_gateway == b->has_gateway &&
+	       (!a->has_gateway || a->gateway == b->gateway);
+}
+
+enum shoal_routes_resolve shoal_routes_resolve(const struct shoal_routes *r,
+                                               const struct shoal_lpm *lpm, uint32_t addr,
+                                               struct shoal_routes_route *out,
+                                               struct shoal_lpm_nh *fwd)
+{
+	uint32_t id = shoal_lpm_lookup(lpm, addr);
+	if (id == SHOAL_LPM_MISS)
+		return SHOAL_ROUTES_RESOLVE_NO_ROUTE;
+	*fwd = *shoal_lpm_nh_get(lpm, id);
+	if (!shoal_routes_lookup(r, addr, out))
+		return SHOAL_ROUTES_RESOLVE_MISMATCH;
+	struct shoal_lpm_nh want = routes_lpm_nh(&out->e);
+	struct shoal_lpm_nh held;
+	if (!routes_nh_equal(fwd, &want) ||
+	    shoal_lpm_get(lpm, out->e.prefix, out->e.prefix_len, &held) != SHOAL_LPM_OK ||
+	    !routes_nh_equal(&held, &want))
+		return SHOAL_ROUTES_RESOLVE_MISMATCH;
+	return SHOAL_ROUTES_RESOLVE_OK;
 }

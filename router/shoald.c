@@ -398,10 +398,13 @@ static void shoald_dataplane_report(const struct shoald *d)
 {
 	const struct shoal_dp_stats *s = shoal_dp_stats(d->dp);
 	shoal_log(SHOAL_LOG_INFO,
-	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu), echo replies "
+	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu, by destination "
+	          "%llu, destinations evicted %llu), echo replies "
 	          "%llu, fragments %llu, gso whole %llu, gso segments %llu",
 	          (unsigned long long)s->forwarded, (unsigned long long)s->delivered_local,
 	          (unsigned long long)s->icmp_errors_sent, (unsigned long long)s->icmp_rate_limited,
+	          (unsigned long long)s->icmp_rate_limited_dest,
+	          (unsigned long long)s->icmp_dest_evictions,
 	          (unsigned long long)s->icmp_echo_replies, (unsigned long long)s->fragments_out,
 	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out);
 	for (unsigned i = 0; i < shoal_dp_if_count(d->dp); i++) {

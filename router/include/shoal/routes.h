@@ -6,8 +6,12 @@
  * the API deleted. The effective route of a prefix is, in order: the API's route; nothing
  * when the API deleted it; the configuration's route; the connected network. The forwarding
  * table (the LPM) mirrors the effective routes through the apply callback, called once for
- * every prefix whose effective route changes (NULL entry = delete). This module does no I/O
- * and touches no LPM itself, so it is tested alone (tests/unit/router/test_routes.c).
+ * every prefix whose effective route changes (NULL entry = delete). This module does no I/O;
+ * shoal_routes_lpm_apply is the apply callback that mirrors into a shoal_lpm (the data
+ * plane's), and shoal_routes_resolve answers "where does addr go" from that LPM — what
+ * forwarding uses — naming the route record behind the answer. Tested alone
+ * (tests/unit/router/test_routes.c) and against a real LPM and a model
+ * (tests/unit/router/test_routes_lpm.c).
  *
  * Changes made through the API are two-phase: shoal_routes_save() copies the overlay,
  * shoal_routes_op() validates one operation against the current overlay and applies it to
@@ -180,5 +184,29 @@ int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s);
  * requests) and commits. 0, or -1 with "routes[i]: ..." in err (nothing applied). */
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size);
+
+/* The forwarding table side. */
+struct shoal_lpm;
+struct shoal_lpm_nh;
+
+/* The apply callback for a struct shoal_lpm (ctx): replace, or delete (absent is fine). */
+int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,
+                           const struct shoal_routes_entry *e);
+
+enum shoal_routes_resolve {
+	SHOAL_ROUTES_RESOLVE_OK,       /* *fwd: the LPM's next hop; *out: the route behind it */
+	SHOAL_ROUTES_RESOLVE_NO_ROUTE, /* the LPM has no route for addr: forwarding drops it */
+	/* the LPM forwards addr (*fwd) but no effective route accounts for it: the longest
+	 * effective route holding addr is missing, has another next hop, or is not in the LPM */
+	SHOAL_ROUTES_RESOLVE_MISMATCH,
+};
+
+/* Where the forwarding table sends addr (shoal_lpm_lookup, the data plane's lookup), and
+ * the route record behind that answer (the longest effective route holding addr, which
+ * must be in the LPM with that next hop). */
+enum shoal_routes_resolve shoal_routes_resolve(const struct shoal_routes *r,
+                                               const struct shoal_lpm *lpm, uint32_t addr,
+                                               struct shoal_routes_route *out,
+                                               struct shoal_lpm_nh *fwd);
 
 #endif
