@@ -197,6 +197,14 @@ api_check_status "DELETE sessions?inside=10.0.3.2: 200" 200
 check "the flush removed h2's sessions only" jq -e '.flushed >= 1' <<<"$API_BODY"
 api GET '/api/v1/nat/sessions?inside=10.0.3.2'
 check "no session of h2 is left" jq -e '.sessions | length == 0' <<<"$API_BODY"
+out=$(ns_exec "$R" timeout 60 /usr/bin/python3 "$API_CLIENT" --port "$API_PORT" \
+	--token "$API_TOKEN" openapi --plugin nat "$SHOAL_SRC/api/openapi.yaml" 2>&1)
+rc=$?
+if [[ $rc -eq 0 && $(jq -r '.operations' <<<"$out" 2>/dev/null) -ge 6 ]]; then
+	pass "api/openapi.yaml: every nat operation answers as documented"
+else
+	fail "api/openapi.yaml: every nat operation answers as documented" "${out:0:2000}"
+fi
 stop_router
 daemon_stop "$S1" 2
 daemon_stop "$S2" 2
