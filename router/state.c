@@ -1,15 +1,12 @@
-/* state.c — state.json reader and durable writer; contract in include/shoal/state.h. */
+/* state.c — the state.json reader (migration to state.db); contract in include/shoal/state.h. */
 #include "shoal/state.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "shoal/ethernet.h"
 #include "shoal/ipv4.h"
@@ -270,83 +267,6 @@ int shoal_state_parse(const char *text, size_t len, const char *name, struct sho
 	return 0;
 }
 
-/* ---------- writer ---------- */
-
-static json_t *state_route_json(const struct shoal_state_route *r)
-{
-	char buf[SHOAL_IPV4_PREFIX_STRLEN];
-	json_t *o = json_object();
-	json_object_set_new(o, "prefix",
-	                    json_string(shoal_ipv4_prefix_format(r->prefix, r->prefix_len, buf)));
-	if (r->has_next_hop)
-		json_object_set_new(o, "next_hop",
-		                    json_string(shoal_ipv4_addr_format(r->next_hop, buf)));
-	if (r->interface[0])
-		json_object_set_new(o, "interface", json_string(r->interface));
-	return o;
-}
-
-static json_t *state_arp_json(const struct shoal_state_arp *a)
-{
-	char ip[SHOAL_IPV4_ADDR_STRLEN], mac[SHOAL_MAC_STRLEN];
-	struct shoal_mac m;
-	memcpy(m.b, a->mac, sizeof(m.b));
-	shoal_mac_format(&m, mac);
-	json_t *o = json_object();
-	json_object_set_new(o, "interface", json_string(a->interface));
-	json_object_set_new(o, "ip", json_string(shoal_ipv4_addr_format(a->ip, ip)));
-	json_object_set_new(o, "mac", json_string(mac));
-	return o;
-}
-
-char *shoal_state_format(const struct shoal_state *s)
-{
-	json_t *root = json_object();
-	json_t *routes = json_array();
-	json_t *deleted = json_array();
-	json_t *arp = json_array();
-	if (!root || !routes || !deleted || !arp) {
-		json_decref(arp);
-		json_decref(deleted);
-		json_decref(routes);
-		json_decref(root);
-		return NULL;
-	}
-	for (size_t i = 0; i < s->n_routes; i++)
-		json_array_append_new(routes, state_route_json(&s->routes[i]));
-	for (size_t i = 0; i < s->n_deleted; i++) {
-		char buf[SHOAL_IPV4_PREFIX_STRLEN];
-		json_array_append_new(
-		    deleted, json_string(shoal_ipv4_prefix_format(s->deleted[i].prefix,
-		                                                  s->deleted[i].prefix_len, buf)));
-	}
-	for (size_t i = 0; i < s->n_arp; i++)
-		json_array_append_new(arp, state_arp_json(&s->arp[i]));
-	json_object_set_new(root, "version", json_integer(SHOAL_STATE_VERSION));
-	json_object_set_new(root, "routes", routes);
-	json_object_set_new(root, "deleted_routes", deleted);
-	json_object_set_new(root, "arp", arp);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text)
-		return NULL;
-	size_t n = strlen(text);
-	char *out = realloc(text, n + 2);
-	if (!out) {
-		free(text);
-		return NULL;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	return out;
-}
-
-int shoal_state_path(const char *dir, char *out, size_t out_size)
-{
-	int n = snprintf(out, out_size, "%s/state.json", dir);
-	return n < 0 || (size_t)n >= out_size ? -ENAMETOOLONG : 0;
-}
-
 int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, char *err,
                      size_t err_size)
 {
@@ -392,85 +312,4 @@ int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, cha
 		rc = shoal_state_parse(buf, len, path, s, err, err_size);
 	free(buf);
 	return rc;
-}
-
-static int state_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Splits path into its directory ("." when none) in dir. */
-static int state_dir_of(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return snprintf(dir, size, ".") < (int)size ? 0 : -1;
-	size_t n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= size)
-		return -1;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return 0;
-}
-
-int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size)
-{
-	char dir[4096], tmp[4096 + 32];
-	if (state_dir_of(path, dir, sizeof(dir)) < 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		snprintf(err, err_size, "%s: path too long", path);
-		return -1;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, err_size, "%s: cannot create %s: %s", path, dir, strerror(errno));
-		return -1;
-	}
-	char *text = shoal_state_format(s);
-	if (!text) {
-		snprintf(err, err_size, "%s: out of memory", path);
-		return -1;
-	}
-	const char *what = NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		what = "create";
-	else if (state_write_all(fd, text, strlen(text)) < 0)
-		what = "write";
-	else if (fsync(fd) < 0)
-		what = "fsync";
-	int saved = errno;
-	if (fd >= 0 && close(fd) < 0 && !what) {
-		what = "close";
-		saved = errno;
-	}
-	free(text);
-	if (!what && rename(tmp, path) < 0) {
-		what = "rename";
-		saved = errno;
-	}
-	if (what) {
-		unlink(tmp);
-		snprintf(err, err_size, "%s: %s: %s", path, what, strerror(saved));
-		return -1;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		saved = errno;
-		if (dfd >= 0)
-			close(dfd);
-		snprintf(err, err_size, "%s: fsync of %s: %s", path, dir, strerror(saved));
-		return -1;
-	}
-	close(dfd);
-	return 0;
 }
