@@ -183,6 +183,23 @@ static bool ctl_writable(struct shoal_ctl *c, struct shoal_ctl_error *e)
 	return !ro;
 }
 
+/* Enters read-only mode (once: the first reason stays) and fills e with the 503. */
+static enum shoal_ctl_status ctl_read_only(struct shoal_ctl *c, const char *why,
+                                           struct shoal_ctl_error *e)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->read_only) {
+		snprintf(c->read_only_why, sizeof(c->read_only_why), "%s", why);
+		c->read_only = true;
+		shoal_log(SHOAL_LOG_ERROR, "state: read-only until restart: %s", why);
+	}
+	enum shoal_ctl_status st =
+	    shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "read_only",
+	                        "changes are refused until shoald restarts: %s", c->read_only_why);
+	pthread_mutex_unlock(&c->lock);
+	return st;
+}
+
 /* Data plane: queues an applied mutation for the next group commit. */
 static void ctl_txn_enqueue(struct shoal_ctl *c, struct ctl_txn *t)
 {
@@ -495,9 +512,13 @@ static int ctl_cmd_route_batch(void *arg)
 			x->txn.undo = NULL;
 			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
 			                            "out of memory");
-			return 0;
+		} else {
+			x->st = ctl_read_only(x->c,
+			                      "a change could not be saved nor undone (out of "
+			                      "memory)",
+			                      &x->err);
 		}
-		/* cannot undo: the committer finds nothing to write and the write "fails" */
+		return 0;
 	}
 	ctl_txn_enqueue(x->c, &x->txn);
 	x->queued = true;
