@@ -503,6 +503,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN); /* a closed API peer must not kill the router */
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write (state.db), not the router */
 	if (shoald_init(&d) != 0)
 		return SHOALD_EXIT_FAILURE;
 	int rc = shoald_run(&d);

@@ -2,7 +2,10 @@
 # HTTP API, the state database (router/store.c): an existing state.json is imported into
 # state.db on the first start and kept as state.json.migrated; 8 clients writing at once and a
 # kill -9 in the middle lose no acknowledged route; a full disk answers 500 storage_failed,
-# changes nothing (data plane and disk) and writes work again once space is back.
+# changes nothing (data plane and disk) and writes work again once space is back; a write whose
+# outcome on disk is unknown (an I/O error, EFBIG past a file size limit, and the follow-up
+# write failing too) is undone and turns shoald read-only: 503 read_only, reads still work,
+# and after a restart the refused change is absent.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                |      | shoal-<pid>-h2         |
@@ -20,7 +23,7 @@ source "$here/lib.sh"
 source "$here/tools/shoald.sh"
 source "$here/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout curl jq sqlite3 unshare nsenter mount dd /usr/bin/python3
+require_cmd ip ping timeout curl jq sqlite3 unshare nsenter mount dd prlimit stat /usr/bin/python3
 
 api_init
 CFG=$TMP/r.json
@@ -136,6 +139,36 @@ api POST /api/v1/routes:batch "@$TMP/batch.json"
 api_check_status "space back: the same batch answered 200" 200
 check_eq "space back: 2000 batch rows in state.db" 2000 \
 	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
+daemon_stop "$SD_PID" 5
+check_eq "shoald exits 0 on SIGTERM" 0 "$?"
+check "no sanitizer report" sd_clean "$SD_LABEL"
+
+# --- an I/O error whose outcome is unknown: undone, then read-only until restart
+api_setup_or_finish "$CFG"
+api POST /api/v1/routes '{"prefix":"10.0.5.0/24","next_hop":"10.0.2.2"}'
+api_check_status "POST 10.0.5.0/24 before the limit: 201" 201
+before=$(api_routes)
+wal_size=$(stat -c %s "$API_STATE/state.db-wal")
+check "a file size limit at the WAL's size ($wal_size bytes)" \
+	prlimit --pid "$SD_PID" --fsize="$wal_size:unlimited"
+api POST /api/v1/routes '{"prefix":"10.0.6.0/24","next_hop":"10.0.2.2"}'
+api_check_status "POST past the limit: 503 read_only" 503 read_only
+check "read_only: the message says why and to restart" grep -q "restart" <<<"$API_BODY"
+check_eq "read_only: the refused route was undone" "$before" "$(api_routes)"
+api POST /api/v1/arp '{"ip":"10.0.2.51","mac":"02:00:00:00:00:51"}'
+api_check_status "read_only: a later change (ARP) is refused: 503 read_only" 503 read_only
+api GET /api/v1/arp
+check "read_only: no ARP entry was added" jq -e '[.entries[] | select(.ip == "10.0.2.51")] == []' <<<"$API_BODY"
+api GET /api/v1/routes
+api_check_status "read_only: reads still work" 200
+prlimit --pid "$SD_PID" --fsize=unlimited:unlimited
+daemon_stop "$SD_PID" 5
+check_eq "shoald exits 0 on SIGTERM" 0 "$?"
+check "no sanitizer report" sd_clean "$SD_LABEL"
+api_setup_or_finish "$CFG"
+check_eq "after a restart: the table is the acknowledged one (10.0.6.0/24 absent)" "$before" "$(api_routes)"
+api POST /api/v1/routes '{"prefix":"10.0.6.0/24","next_hop":"10.0.2.2"}'
+api_check_status "after a restart: writable again: 201" 201
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
 check "no sanitizer report" sd_clean "$SD_LABEL"

@@ -9,6 +9,7 @@
  *   routes(prefix TEXT PRIMARY KEY, next_hop TEXT, interface TEXT)  -- NULL: not given
  *   deleted_routes(prefix TEXT PRIMARY KEY)
  *   arp(interface TEXT, ip TEXT, mac TEXT, PRIMARY KEY(interface, ip))
+ *   meta(key TEXT PRIMARY KEY, value)  -- 'writes': bumped by the write after a failed commit
  *
  * Durability: WAL journal, synchronous=FULL: a commit returns only after the WAL is
  * fdatasync()ed, so a committed transaction survives a crash or power loss. Transactions:
