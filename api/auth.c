@@ -100,12 +100,42 @@ static int auth_create(const char *path, char token[SHOAL_API_TOKEN_MAX], char *
 	return 0;
 }
 
+/* The token file must be the daemon's own secret: a regular file (never a symlink), owned by
+ * the daemon's user, readable by nobody else (like ssh with its keys). */
+static int auth_file_check(int fd, const char *path, char *err, size_t err_size)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, err_size, "token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_size, "token file %s: refused: not a regular file", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(
+		    err, err_size,
+		    "token file %s: refused: owned by uid %u, not by the daemon's user (uid %u)",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, err_size,
+		         "token file %s: refused: mode %04o lets group or others at it "
+		         "(chmod 600 %s)",
+		         path, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
+}
+
 int shoal_api_token_load(const char *path, char token[SHOAL_API_TOKEN_MAX], bool *created,
                          char *err, size_t err_size)
 {
 	if (created)
 		*created = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		if (auth_make_parents(path, err, err_size) != 0 ||
 		    auth_create(path, token, err, err_size) != 0)
@@ -114,8 +144,22 @@ int shoal_api_token_load(const char *path, char token[SHOAL_API_TOKEN_MAX], bool
 			*created = true;
 		return 0;
 	}
+	if (fd < 0 && errno == ELOOP) {
+		struct stat st;
+		bool dangling = stat(path, &st) < 0;
+		snprintf(
+		    err, err_size,
+		    "token file %s: refused: a symbolic link%s; the token file must be a regular "
+		    "file (point api.token_file at it)",
+		    path, dangling ? " to nothing (dangling)" : "");
+		return -1;
+	}
 	if (fd < 0) {
 		snprintf(err, err_size, "token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (auth_file_check(fd, path, err, err_size) != 0) {
+		close(fd);
 		return -1;
 	}
 	char buf[SHOAL_API_TOKEN_MAX + 64];

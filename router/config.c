@@ -242,11 +242,14 @@ static bool config_array_bounded(struct config_ctx *ctx, json_t *arr, const char
 
 /* ---- sections ---------------------------------------------------------------------------- */
 
+static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
+                              struct shoal_config_host *h);
+
 static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char *jp,
                                    struct shoal_config_interface *ifc)
 {
 	static const char *const keys[] = {"name", "kind",    "address", "mac",
-	                                   "mtu",  "offload", NULL};
+	                                   "mtu",  "offload", "host",    NULL};
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
 
@@ -304,6 +307,79 @@ static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char
 	}
 	if ((v = config_get(ctx, o, jp, "offload", JSON_TRUE, false, p)) != NULL)
 		ifc->offload = json_is_true(v);
+	if ((v = config_get(ctx, o, jp, "host", JSON_OBJECT, false, p)) != NULL) {
+		if (ifc->kind != SHOAL_CONFIG_IF_TUN)
+			config_error(ctx, p, "only a tun interface has a host side");
+		else
+			config_parse_host(ctx, v, p, &ifc->host);
+	}
+}
+
+static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, const char *key,
+                             long long lo, long long hi, unsigned *out);
+
+static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
+                              struct shoal_config_host *h)
+{
+	static const char *const keys[] = {"address", "owner",      "rto_min_ms", "masquerade",
+	                                   "mark",    "forwarding", "firewall",   NULL};
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+
+	memset(h, 0, sizeof(*h));
+	h->present = true;
+	h->mark = SHOAL_CONFIG_DEFAULT_MARK;
+	h->firewall = SHOAL_CONFIG_FW_AUTO;
+	config_check_keys(ctx, o, jp, keys);
+	if ((v = config_get(ctx, o, jp, "address", JSON_STRING, true, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (!config_prefix_parse(s, &h->address, &h->prefix_len))
+			config_error(ctx, p, "\"%s\" is not an IPv4 address/prefix", s);
+		else if (h->prefix_len == 0)
+			config_error(ctx, p, "\"%s\": prefix length must be 1..32", s);
+	}
+	if ((v = config_get(ctx, o, jp, "owner", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		size_t n = strlen(s);
+		bool ok =
+		    n >= 1 && n < sizeof(h->owner) && s[0] != '-' &&
+		    strspn(s,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		        n;
+		if (!ok)
+			config_error(ctx, p,
+			             "\"%s\" is not a user name (1..%zu characters of "
+			             "[A-Za-z0-9_.-], not starting with '-')",
+			             s, sizeof(h->owner) - 1);
+		else
+			snprintf(h->owner, sizeof(h->owner), "%s", s);
+	}
+	config_int_range(ctx, o, jp, "rto_min_ms", 0, SHOAL_CONFIG_MAX_RTO_MIN_MS, &h->rto_min_ms);
+	if ((v = config_get(ctx, o, jp, "masquerade", JSON_TRUE, false, p)) != NULL)
+		h->masquerade = json_is_true(v);
+	if ((v = config_get(ctx, o, jp, "forwarding", JSON_TRUE, false, p)) != NULL)
+		h->forwarding = json_is_true(v);
+	if ((v = config_get(ctx, o, jp, "mark", JSON_INTEGER, false, p)) != NULL) {
+		json_int_t m = json_integer_value(v);
+		if (m < 1 || m > 0xffffffffLL)
+			config_error(ctx, p, "%lld is out of range (1..4294967295)", (long long)m);
+		else
+			h->mark = (uint32_t)m;
+	}
+	if ((v = config_get(ctx, o, jp, "firewall", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (strcmp(s, "auto") == 0)
+			h->firewall = SHOAL_CONFIG_FW_AUTO;
+		else if (strcmp(s, "iptables-legacy") == 0)
+			h->firewall = SHOAL_CONFIG_FW_LEGACY;
+		else if (strcmp(s, "nftables") == 0)
+			h->firewall = SHOAL_CONFIG_FW_NFT;
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a firewall backend (expected \"auto\", "
+			             "\"iptables-legacy\" or \"nftables\")",
+			             s);
+	}
 }
 
 static void config_parse_route(struct config_ctx *ctx, json_t *o, const char *jp,
@@ -514,6 +590,44 @@ static bool config_in_net(uint32_t addr, uint32_t net, unsigned len)
 	return (addr & m) == (net & m);
 }
 
+/* interfaces[i].host: inside the interface's network, same length, not its address, and only
+ * one uplink per configuration. */
+static void config_validate_host(struct config_ctx *ctx, unsigned i)
+{
+	const struct shoal_config *cfg = ctx->cfg;
+	const struct shoal_config_interface *ifc = &cfg->interfaces[i];
+	const struct shoal_config_host *h = &ifc->host;
+	char p[CONFIG_JPATH_MAX];
+	char a[SHOAL_CONFIG_IPV4_STRLEN];
+	char b[SHOAL_CONFIG_IPV4_STRLEN];
+	uint32_t mask = shoal_ipv4_prefix_mask(ifc->prefix_len);
+
+	snprintf(p, sizeof(p), "interfaces[%u].host", i);
+	for (unsigned j = 0; j < i; j++)
+		if (cfg->interfaces[j].host.present)
+			config_error(ctx, p,
+			             "only one interface may have a host side "
+			             "(interfaces[%u] has one)",
+			             j);
+	snprintf(p, sizeof(p), "interfaces[%u].host.address", i);
+	shoal_ipv4_addr_format(h->address, a);
+	shoal_ipv4_addr_format(ifc->address & mask, b);
+	if (h->prefix_len != ifc->prefix_len ||
+	    !config_in_net(h->address, ifc->address, ifc->prefix_len)) {
+		config_error(ctx, p, "\"%s/%u\" is not in the interface's network %s/%u", a,
+		             h->prefix_len, b, ifc->prefix_len);
+	} else if (h->address == ifc->address) {
+		config_error(ctx, p,
+		             "\"%s/%u\" is the interface's own address (the host side needs "
+		             "another one)",
+		             a, h->prefix_len);
+	} else if (ifc->prefix_len <= 30 &&
+	           ((h->address & ~mask) == 0 || (h->address | mask) == 0xffffffffu)) {
+		config_error(ctx, p, "\"%s/%u\" is the network or broadcast address of %s/%u", a,
+		             h->prefix_len, b, ifc->prefix_len);
+	}
+}
+
 static void config_validate_interfaces(struct config_ctx *ctx)
 {
 	struct shoal_config *cfg = ctx->cfg;
@@ -578,6 +692,8 @@ static void config_validate_interfaces(struct config_ctx *ctx)
 				             "must be even)",
 				             m);
 		}
+		if (ifc->host.present)
+			config_validate_host(ctx, i);
 		if (ifc->mtu < SHOAL_CONFIG_MIN_MTU || ifc->mtu > SHOAL_CONFIG_MAX_MTU) {
 			snprintf(p, sizeof(p), "interfaces[%u].mtu", i);
 			config_error(ctx, p, "%u is out of range (%d..%d)", ifc->mtu,

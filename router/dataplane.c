@@ -1,6 +1,7 @@
 /* dataplane.c — the forwarding plane; contract in include/shoal/dataplane.h. */
 #include "shoal/dataplane.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -779,6 +780,44 @@ static uint64_t dp_plugin_now(void *user)
 	return shoal_loop_now_ms(dp->loop);
 }
 
+static int dp_plugin_fd_watch(void *user, int fd, uint32_t events,
+                              void (*fn)(void *arg, int fd, uint32_t events), void *arg)
+{
+	struct shoal_dp *dp = user;
+	return shoal_loop_add_fd(dp->loop, fd, events, fn, arg);
+}
+
+static int dp_plugin_fd_modify(void *user, int fd, uint32_t events)
+{
+	struct shoal_dp *dp = user;
+	return shoal_loop_mod_fd(dp->loop, fd, events);
+}
+
+static int dp_plugin_fd_unwatch(void *user, int fd)
+{
+	struct shoal_dp *dp = user;
+	return shoal_loop_del_fd(dp->loop, fd);
+}
+
+static int dp_plugin_interface_info(void *user, uint32_t ifindex, struct shoal_interface_info *out)
+{
+	struct shoal_dp *dp = user;
+	if (ifindex == 0 || ifindex > dp->n_ifs)
+		return -ENOENT;
+	const struct shoal_config_interface *c = &dp->ifs[ifindex - 1].cfg;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	snprintf(out->name, sizeof(out->name), "%s", c->name);
+	out->address = htonl(c->address);
+	out->prefix_len = c->prefix_len;
+	out->kind = c->kind == SHOAL_CONFIG_IF_TAP ? SHOAL_INTERFACE_TAP : SHOAL_INTERFACE_TUN;
+	if (c->kind == SHOAL_CONFIG_IF_TAP)
+		memcpy(out->mac, c->mac, sizeof(out->mac));
+	out->mtu = c->mtu;
+	out->offload = c->offload;
+	return 0;
+}
+
 /* ---------- setup ---------- */
 
 static void dp_err(char *err, size_t size, const char *fmt, ...)
@@ -932,6 +971,10 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .log = dp_plugin_log,
 	    .send_datagram = dp_plugin_send,
 	    .now_ms = dp_plugin_now,
+	    .fd_watch = dp_plugin_fd_watch,
+	    .fd_modify = dp_plugin_fd_modify,
+	    .fd_unwatch = dp_plugin_fd_unwatch,
+	    .interface_info = dp_plugin_interface_info,
 	};
 	dp->plugins = shoal_plugin_host_create(cfg->plugin_dir, &env);
 	if (!dp->plugins) {
@@ -1117,6 +1160,11 @@ const struct shoal_dp_if_stats *shoal_dp_if_stats(const struct shoal_dp *dp, uns
 const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp)
 {
 	return &dp->stats;
+}
+
+uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp)
+{
+	return shoal_loop_last_iteration_ms(dp->loop);
 }
 
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)

@@ -8,7 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 enum { PLUGIN_HOST_INIT_ERR_SIZE = 256, PLUGIN_HOST_LOG_SIZE = 512 };
@@ -30,6 +36,15 @@ struct shoal_host {
 	struct shoal_plugin_stat counters[SHOAL_PLUGIN_HOST_MAX_COUNTERS];
 	size_t drop_count;
 	struct shoal_plugin_stat drops[SHOAL_PLUGIN_HOST_MAX_DROP_REASONS];
+	size_t n_fds; /* fds this plugin watches (entries of ph->fds owned by it) */
+	int timer_fd; /* -1 until the first timer_set */
+	void (*timer_cb)(void *state, uint64_t now_ms);
+};
+
+/* A watched plugin fd; ph->fds is indexed by fd number. */
+struct plugin_fd {
+	struct shoal_host *owner; /* NULL: free */
+	void (*cb)(void *state, int fd, uint32_t events);
 };
 
 struct shoal_plugin_host {
@@ -37,6 +52,8 @@ struct shoal_plugin_host {
 	struct shoal_plugin_host_env env;
 	size_t count;
 	struct shoal_host *plugins[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
+	struct plugin_fd *fds; /* grown on demand up to SHOAL_PLUGIN_HOST_MAX_FD entries */
+	size_t fds_cap;
 };
 
 bool shoal_plugin_name_valid(const char *name)
@@ -167,6 +184,170 @@ static int plugin_api_config_int(struct shoal_host *h, const char *key, int64_t 
 	return 0;
 }
 
+/* ---- ABI 1.2: fds, timer, randomness, interfaces ---- */
+
+static uint32_t plugin_fd_events_to_epoll(uint32_t ev)
+{
+	return ((ev & SHOAL_FD_READ) ? (uint32_t)EPOLLIN : 0u) |
+	       ((ev & SHOAL_FD_WRITE) ? (uint32_t)EPOLLOUT : 0u);
+}
+
+static void plugin_fd_dispatch(void *arg, int fd, uint32_t epoll_events)
+{
+	struct shoal_plugin_host *ph = arg;
+	if (fd < 0 || (size_t)fd >= ph->fds_cap || !ph->fds[fd].owner)
+		return;
+	struct plugin_fd *pf = &ph->fds[fd];
+	uint32_t ev =
+	    ((epoll_events & EPOLLIN) ? SHOAL_FD_READ : 0u) |
+	    ((epoll_events & EPOLLOUT) ? SHOAL_FD_WRITE : 0u) |
+	    ((epoll_events & (EPOLLERR | EPOLLHUP)) ? SHOAL_FD_ERROR | SHOAL_FD_READ : 0u);
+	pf->cb(pf->owner->state, fd, ev);
+}
+
+static int plugin_fds_reserve(struct shoal_plugin_host *ph, int fd)
+{
+	if ((size_t)fd < ph->fds_cap)
+		return 0;
+	size_t cap = ph->fds_cap ? ph->fds_cap : 64;
+	while (cap <= (size_t)fd)
+		cap *= 2;
+	struct plugin_fd *n = realloc(ph->fds, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	memset(n + ph->fds_cap, 0, (cap - ph->fds_cap) * sizeof(*n));
+	ph->fds = n;
+	ph->fds_cap = cap;
+	return 0;
+}
+
+static int plugin_api_fd_watch(struct shoal_host *h, int fd, uint32_t events,
+                               void (*cb)(void *state, int fd, uint32_t events))
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.fd_watch)
+		return -ENOTSUP;
+	if (fd < 0 || fd >= SHOAL_PLUGIN_HOST_MAX_FD || !cb ||
+	    (events & ~(uint32_t)(SHOAL_FD_READ | SHOAL_FD_WRITE)) != 0)
+		return -EINVAL;
+	if (fd == h->timer_fd)
+		return -EEXIST;
+	int rc = plugin_fds_reserve(ph, fd);
+	if (rc < 0)
+		return rc;
+	struct plugin_fd *pf = &ph->fds[fd];
+	if (pf->owner && pf->owner != h)
+		return -EEXIST;
+	if (!pf->owner && h->n_fds >= SHOAL_PLUGIN_FD_MAX)
+		return -ENOSPC;
+	uint32_t ev = plugin_fd_events_to_epoll(events);
+	rc = pf->owner ? (ph->env.fd_modify ? ph->env.fd_modify(ph->env.user, fd, ev) : -ENOTSUP)
+	               : ph->env.fd_watch(ph->env.user, fd, ev, plugin_fd_dispatch, ph);
+	if (rc < 0)
+		return rc;
+	if (!pf->owner)
+		h->n_fds++;
+	pf->owner = h;
+	pf->cb = cb;
+	return 0;
+}
+
+static int plugin_api_fd_unwatch(struct shoal_host *h, int fd)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (fd < 0 || (size_t)fd >= ph->fds_cap || ph->fds[fd].owner != h)
+		return -ENOENT;
+	if (ph->env.fd_unwatch)
+		ph->env.fd_unwatch(ph->env.user, fd);
+	ph->fds[fd].owner = NULL;
+	h->n_fds--;
+	return 0;
+}
+
+static uint64_t plugin_api_now_ms(struct shoal_host *h);
+
+static void plugin_timer_fired(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	struct shoal_host *h = arg;
+	uint64_t expirations;
+	if (read(fd, &expirations, sizeof(expirations)) != (ssize_t)sizeof(expirations))
+		return; /* spurious wake-up, or re-armed since */
+	void (*cb)(void *, uint64_t) = h->timer_cb;
+	h->timer_cb = NULL;
+	if (cb)
+		cb(h->state, plugin_api_now_ms(h));
+}
+
+static int plugin_api_timer_set(struct shoal_host *h, uint64_t at_ms,
+                                void (*cb)(void *state, uint64_t now_ms))
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.fd_watch)
+		return -ENOTSUP;
+	if (at_ms != 0 && !cb)
+		return -EINVAL;
+	if (h->timer_fd < 0) {
+		if (at_ms == 0)
+			return 0;
+		int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		int rc = ph->env.fd_watch(ph->env.user, fd, EPOLLIN, plugin_timer_fired, h);
+		if (rc < 0) {
+			close(fd);
+			return rc;
+		}
+		h->timer_fd = fd;
+	}
+	struct itimerspec its = {0};
+	if (at_ms != 0) {
+		uint64_t now = plugin_api_now_ms(h);
+		uint64_t delay_ns = at_ms > now ? (at_ms - now) * 1000000u : 1u;
+		its.it_value.tv_sec = (time_t)(delay_ns / 1000000000u);
+		its.it_value.tv_nsec = (long)(delay_ns % 1000000000u);
+	}
+	if (timerfd_settime(h->timer_fd, 0, &its, NULL) < 0)
+		return -errno;
+	h->timer_cb = at_ms != 0 ? cb : NULL;
+	return 0;
+}
+
+static int plugin_api_random_bytes(struct shoal_host *h, void *buf, size_t len)
+{
+	(void)h;
+	uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int plugin_api_interface_info(struct shoal_host *h, uint32_t ifindex,
+                                     struct shoal_interface_info *out)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.interface_info || ifindex == 0)
+		return -ENOENT;
+	return ph->env.interface_info(ph->env.user, ifindex, out);
+}
+
+static int plugin_api_interface_index(struct shoal_host *h, const char *name)
+{
+	struct shoal_interface_info info;
+	for (uint32_t i = 1; plugin_api_interface_info(h, i, &info) == 0; i++)
+		if (name && strncmp(info.name, name, sizeof(info.name)) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
 static const struct shoal_host_api plugin_host_api = {
     .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
     .abi_minor = SHOAL_PLUGIN_ABI_MINOR,
@@ -179,6 +360,13 @@ static const struct shoal_host_api plugin_host_api = {
     .now_ms = plugin_api_now_ms,
     .config_string = plugin_api_config_string,
     .config_int = plugin_api_config_int,
+    .http_body_max = SHOAL_PLUGIN_HOST_HTTP_BODY_MAX,
+    .fd_watch = plugin_api_fd_watch,
+    .fd_unwatch = plugin_api_fd_unwatch,
+    .timer_set = plugin_api_timer_set,
+    .random_bytes = plugin_api_random_bytes,
+    .interface_info = plugin_api_interface_info,
+    .interface_index = plugin_api_interface_index,
 };
 
 /* ---- host ---- */
@@ -204,6 +392,15 @@ struct shoal_plugin_host *shoal_plugin_host_create(const char *plugin_dir,
 /* Frees a slot: registrations (rollback), config, path; dlclose()s the object. */
 static void plugin_slot_free(struct shoal_host *h)
 {
+	struct shoal_plugin_host *ph = h->ph;
+	for (size_t fd = 0; h->n_fds > 0 && fd < ph->fds_cap; fd++)
+		if (ph->fds[fd].owner == h)
+			plugin_api_fd_unwatch(h, (int)fd);
+	if (h->timer_fd >= 0) {
+		if (ph->env.fd_unwatch)
+			ph->env.fd_unwatch(ph->env.user, h->timer_fd);
+		close(h->timer_fd);
+	}
 	for (size_t i = h->drop_count; i-- > 0;)
 		free(h->drops[i].description);
 	for (size_t i = h->counter_count; i-- > 0;)
@@ -224,6 +421,7 @@ void shoal_plugin_host_destroy(struct shoal_plugin_host *ph)
 		h->desc->fini(h->state);
 		plugin_slot_free(h);
 	}
+	free(ph->fds);
 	free(ph->plugin_dir);
 	free(ph);
 }
@@ -282,6 +480,118 @@ static int plugin_descriptor_check(const struct shoal_plugin_descriptor *d, cons
 	return 0;
 }
 
+/* ---- trust: who may have written the code we are about to run ---- */
+
+static bool plugin_uid_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* Checks one directory of a canonical path. A directory writable by group or others is
+ * accepted only when sticky (like /tmp) and the entry below it, child_uid, is owned by a
+ * trusted user: nobody else can then rename or replace that entry. */
+static int plugin_dir_check(const char *dir, const struct stat *st, bool has_child, uid_t child_uid,
+                            const char *what, char *err, size_t err_size)
+{
+	if (!plugin_uid_trusted(st->st_uid))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: directory %s is owned by uid %u; plugin "
+		    "directories must be owned by root or the daemon's user (uid %u)",
+		    what, dir, (unsigned)st->st_uid, (unsigned)geteuid());
+	bool writable = (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (writable && !(has_child && (st->st_mode & S_ISVTX) && plugin_uid_trusted(child_uid)))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: directory %s is writable by group or others "
+		    "(mode %04o); plugin directories must not be",
+		    what, dir, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/* Checks every directory from canonical path `real` up to "/". child_uid: owner of the entry
+ * `real` names (checked by the caller). */
+static int plugin_chain_check(const char *real, uid_t child_uid, const char *what, char *err,
+                              size_t err_size)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", real);
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return 0;
+		if (slash == buf)
+			slash[1] = '\0'; /* "/" itself */
+		else
+			*slash = '\0';
+		struct stat st;
+		if (stat(buf, &st) < 0)
+			return plugin_host_fail(err, err_size, errno,
+			                        "plugin %s: cannot check %s: %s", what, buf,
+			                        strerror(errno));
+		int rc = plugin_dir_check(buf, &st, true, child_uid, what, err, err_size);
+		if (rc < 0)
+			return rc;
+		if (strcmp(buf, "/") == 0)
+			return 0;
+		child_uid = st.st_uid;
+	}
+}
+
+/* The trust rule (docs/plugins.md): the plugin file and every directory above it, on its real
+ * path and on the path it was named by, belong to root or the daemon's user and are not
+ * writable by group or others (sticky directories excepted, as above); so a symlink may only
+ * lead from a trusted directory to a trusted file. Returns 0 or -errno with err set. */
+static int plugin_path_trusted(const char *path, char *err, size_t err_size)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return 0; /* nothing there (or a dangling link): dlopen() says so in its words */
+	struct stat st;
+	if (stat(real, &st) < 0)
+		return plugin_host_fail(err, err_size, errno, "plugin %s: cannot load: %s", path,
+		                        strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return plugin_host_fail(err, err_size, EPERM,
+		                        "plugin %s: refused: %s is not a regular file", path, real);
+	if (!plugin_uid_trusted(st.st_uid))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: file %s is owned by uid %u; plugin files "
+		    "must be owned by root or the daemon's user (uid %u)",
+		    path, real, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return plugin_host_fail(
+		    err, err_size, EPERM,
+		    "plugin %s: refused: file %s is writable by group or others "
+		    "(mode %04o); plugin files must not be",
+		    path, real, (unsigned)(st.st_mode & 07777));
+	int rc = plugin_chain_check(real, st.st_uid, path, err, err_size);
+	if (rc < 0)
+		return rc;
+	/* the directory the plugin was named in (it holds the name, maybe a symlink) */
+	char named_dir[PATH_MAX];
+	snprintf(named_dir, sizeof(named_dir), "%s", path);
+	char *slash = strrchr(named_dir, '/');
+	if (!slash)
+		return 0;
+	if (slash == named_dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	char dir_real[PATH_MAX];
+	if (!realpath(named_dir, dir_real))
+		return plugin_host_fail(err, err_size, ENOENT, "plugin %s: cannot load: %s: %s",
+		                        path, named_dir, strerror(errno));
+	struct stat dst;
+	if (stat(dir_real, &dst) < 0)
+		return plugin_host_fail(err, err_size, errno, "plugin %s: cannot check %s: %s",
+		                        path, dir_real, strerror(errno));
+	/* the named entry is what others could replace: its directory must not be writable */
+	rc = plugin_dir_check(dir_real, &dst, false, 0, path, err, err_size);
+	return rc < 0 ? rc : plugin_chain_check(dir_real, dst.st_uid, path, err, err_size);
+}
+
 static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or_path,
                                const char *config_json, struct shoal_host *h, char *err,
                                size_t err_size)
@@ -315,6 +625,9 @@ static int plugin_slot_prepare(struct shoal_plugin_host *ph, const char *name_or
 		return plugin_host_fail(err, err_size, EINVAL,
 		                        "plugin %s: bad config: not a JSON object", h->path);
 
+	int trust = plugin_path_trusted(h->path, err, err_size);
+	if (trust < 0)
+		return trust;
 	dlerror();
 	h->dl = dlopen(h->path, RTLD_NOW | RTLD_LOCAL);
 	if (!h->dl)
@@ -360,6 +673,7 @@ int shoal_plugin_host_load(struct shoal_plugin_host *ph, const char *name_or_pat
 		return plugin_host_fail(err, err_size, ENOMEM, "plugin \"%s\": out of memory",
 		                        name_or_path);
 	h->ph = ph;
+	h->timer_fd = -1;
 	int ret = plugin_slot_prepare(ph, name_or_path, config_json, h, err, err_size);
 	if (ret < 0) {
 		plugin_slot_free(h);
@@ -490,22 +804,32 @@ void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms)
 	}
 }
 
-int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name, const char *method,
-                           const char *subpath, const char *body, size_t body_len,
-                           struct shoal_http_reply *reply)
+struct shoal_http_reply *shoal_plugin_host_http_reply_new(void)
+{
+	return malloc(offsetof(struct shoal_http_reply, body) + SHOAL_PLUGIN_HOST_HTTP_BODY_MAX);
+}
+
+int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
+                           const struct shoal_http_request *req, struct shoal_http_reply *reply)
 {
 	size_t idx;
 	struct shoal_host *h = plugin_host_find(ph, name, &idx);
 	if (!h)
 		return -ENOENT;
-	/* a 1.0 descriptor ends before `http`: never read it */
-	if (h->desc->abi_minor < 1 || !h->desc->http)
+	const struct shoal_plugin_descriptor *d = h->desc;
+	/* a 1.0 descriptor ends before `http`, a 1.1 one before `http_request`: never read them */
+	bool v12 = d->abi_minor >= 2 && d->http_request;
+	if (!v12 && (d->abi_minor < 1 || !d->http))
 		return -ENOTSUP;
+	if (!v12 && req->n_query > 0)
+		return -EINVAL;
+	size_t cap = v12 ? SHOAL_PLUGIN_HOST_HTTP_BODY_MAX : SHOAL_HTTP_REPLY_MAX;
 	reply->status = 200;
-	snprintf(reply->body, sizeof(reply->body), "{}");
-	int rc = h->desc->http(h->state, method, subpath, body, body_len, reply);
-	if (rc < 0 || reply->status < 100 || reply->status > 599 ||
-	    !memchr(reply->body, '\0', sizeof(reply->body)))
+	snprintf(reply->body, cap, "{}");
+	int rc =
+	    v12 ? d->http_request(h->state, req, reply)
+	        : d->http(h->state, req->method, req->subpath, req->body, req->body_len, reply);
+	if (rc < 0 || reply->status < 100 || reply->status > 599 || !memchr(reply->body, '\0', cap))
 		return -EIO;
 	return 0;
 }

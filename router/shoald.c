@@ -5,8 +5,10 @@
  * reverse order on exit; struct shoald holds everything they set up: the configuration, the
  * event loop, the command queue, the data plane (devices, routes, ARP, ICMP, plugins;
  * see dataplane.h), the control API over the queue (control.h: restores state.db) and
- * the HTTP API server (api.h). Threads (the API) must be started after shoald_loop_init() so they
- * inherit its blocked signal mask.
+ * the HTTP API server (api.h); the uplink's host side (hostcfg.h) is prepared before the data
+ * plane (leftovers out, owned TUN created) and applied right after it, undone after it closed.
+ * Threads (the API) must be started after shoald_loop_init() so they inherit its blocked signal
+ * mask.
  *
  * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
  * 1 on an invalid configuration or a failed start; 2 on a usage error.
@@ -26,6 +28,7 @@
 #include "shoal/ipv4.h"
 #include "shoal/control.h"
 #include "shoal/dataplane.h"
+#include "shoal/hostcfg.h"
 #include "shoal/log.h"
 #include "shoal/loop.h"
 #include "shoal/plugin_host.h"
@@ -52,6 +55,7 @@ enum shoald_exit {
 enum shoald_action {
 	SHOALD_RUN,
 	SHOALD_CHECK_CONFIG,
+	SHOALD_CLEANUP,
 	SHOALD_HELP,
 	SHOALD_VERSION_INFO,
 	SHOALD_USAGE_ERROR,
@@ -70,8 +74,9 @@ struct shoald {
 	bool loop_up;
 	struct shoal_cmdq cmdq;
 	bool cmdq_up;
-	struct shoal_dp *dp;   /* the forwarding plane: devices, routes, ARP, plugins */
-	struct shoal_ctl *ctl; /* the control API over the command queue (state.db) */
+	struct shoal_hostcfg *host; /* the uplink's host side (NULL: no "host" section) */
+	struct shoal_dp *dp;        /* the forwarding plane: devices, routes, ARP, plugins */
+	struct shoal_ctl *ctl;      /* the control API over the command queue (state.db) */
 #ifdef SHOAL_HAVE_API
 	struct shoal_api *api; /* the HTTP server (its own threads) */
 #endif
@@ -85,6 +90,8 @@ static const char shoald_usage_text[] =
     "                      built-in default (taps lan0 10.0.1.1/24, lan1 10.0.2.1/24)\n"
     "      --check-config  validate the configuration, print any errors and exit\n"
     "                      (status 0 when valid, 1 otherwise)\n"
+    "      --cleanup       remove the host settings a killed shoald left behind\n"
+    "                      (addresses, routes, firewall rules, ip_forward) and exit\n"
     "  -v, --verbose       log more (repeatable: info -> debug)\n"
     "  -q, --quiet         log less (repeatable: info -> warning -> error)\n"
     "      --version       print the version and exit\n"
@@ -95,10 +102,11 @@ static const char shoald_usage_text[] =
 
 static void shoald_options_parse(struct shoald_options *o, int argc, char **argv)
 {
-	enum { OPT_CHECK_CONFIG = 256, OPT_VERSION };
+	enum { OPT_CHECK_CONFIG = 256, OPT_VERSION, OPT_CLEANUP };
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	    {"cleanup", no_argument, NULL, OPT_CLEANUP},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -116,6 +124,10 @@ static void shoald_options_parse(struct shoald_options *o, int argc, char **argv
 		case OPT_CHECK_CONFIG:
 			if (o->action == SHOALD_RUN)
 				o->action = SHOALD_CHECK_CONFIG;
+			break;
+		case OPT_CLEANUP:
+			if (o->action == SHOALD_RUN)
+				o->action = SHOALD_CLEANUP;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -188,6 +200,29 @@ static int shoald_check_config(const struct shoald_options *o)
 	if (rc != 0)
 		return SHOALD_EXIT_FAILURE;
 	printf("%s: configuration OK\n", o->config_path ? o->config_path : "built-in default");
+	return SHOALD_EXIT_OK;
+}
+
+/* --cleanup: the leftovers of the configuration's host side go; nothing starts. */
+static int shoald_cleanup(const struct shoald_options *o)
+{
+	struct shoal_config *cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "shoald: out of memory\n");
+		return SHOALD_EXIT_FAILURE;
+	}
+	int rc = shoald_config_read(o->config_path, cfg, true);
+	char err[512] = "";
+	unsigned removed = 0;
+	if (rc == 0)
+		rc = shoal_hostcfg_cleanup(cfg, &removed, err, sizeof(err));
+	free(cfg);
+	if (rc != 0) {
+		if (err[0])
+			fprintf(stderr, "shoald: cleanup: %s\n", err);
+		return SHOALD_EXIT_FAILURE;
+	}
+	printf("shoald: cleanup: removed %u host settings\n", removed);
 	return SHOALD_EXIT_OK;
 }
 
@@ -300,10 +335,46 @@ static void shoald_cmdq_fini(struct shoald *d)
 	d->cmdq_up = false;
 }
 
+/* Before the data plane: leftovers of a killed run go, an owned TUN is created. */
+static int shoald_host_prepare(struct shoald *d)
+{
+	char err[512] = "";
+	if (shoal_hostcfg_prepare(&d->host, d->cfg, err, sizeof(err)) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the data plane opened the TUN: address, routes, firewall, forwarding (all or
+ * nothing). */
+static int shoald_host_apply(struct shoald *d)
+{
+	if (d->host == NULL)
+		return 0;
+	char err[512] = "";
+	if (shoal_hostcfg_apply(d->host, err, sizeof(err)) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the data plane closed its devices: removes exactly what apply/prepare added. */
+static void shoald_host_fini(struct shoald *d)
+{
+	shoal_hostcfg_destroy(d->host);
+	d->host = NULL;
+}
+
 static int shoald_dataplane_init(struct shoald *d)
 {
 	char err[512] = "";
+#ifdef SHOAL_PLUGIN_BUILD_DIR /* -DSHOAL_DEV_PLUGINS=ON builds only */
 	struct shoal_dp_params p = {.plugin_build_dir = SHOAL_PLUGIN_BUILD_DIR};
+#else
+	struct shoal_dp_params p = {.plugin_build_dir = NULL};
+#endif
 	d->dp = shoal_dp_create(d->cfg, &p, &d->loop, err, sizeof(err));
 	if (d->dp == NULL) {
 		shoal_log(SHOAL_LOG_ERROR, "%s", err);
@@ -386,6 +457,7 @@ static int shoald_control_init(struct shoald *d)
 		return -1;
 	}
 	/* Accepted API state is never dropped silently: a bad state.db stops the start. */
+	shoal_ctl_set_host(d->ctl, d->host);
 	if (shoal_ctl_restore(d->ctl, err, sizeof(err)) != 0) {
 		shoal_log(SHOAL_LOG_ERROR, "%s (fix or remove it)", err);
 		return -1;
@@ -450,6 +522,7 @@ static void shoald_fini(struct shoald *d)
 	shoald_api_fini(d);
 	shoald_control_fini(d);
 	shoald_dataplane_fini(d);
+	shoald_host_fini(d);
 	shoald_cmdq_fini(d);
 	shoald_loop_fini(d);
 	shoald_config_fini(d);
@@ -458,8 +531,8 @@ static void shoald_fini(struct shoald *d)
 static int shoald_init(struct shoald *d)
 {
 	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
-	    shoald_dataplane_init(d) != 0 || shoald_control_init(d) != 0 ||
-	    shoald_api_init(d) != 0) {
+	    shoald_host_prepare(d) != 0 || shoald_dataplane_init(d) != 0 ||
+	    shoald_host_apply(d) != 0 || shoald_control_init(d) != 0 || shoald_api_init(d) != 0) {
 		shoald_fini(d);
 		return -1;
 	}
@@ -498,6 +571,8 @@ int main(int argc, char **argv)
 		return SHOALD_EXIT_OK;
 	case SHOALD_CHECK_CONFIG:
 		return shoald_check_config(&d.opts);
+	case SHOALD_CLEANUP:
+		return shoald_cleanup(&d.opts);
 	case SHOALD_RUN:
 		break;
 	}

@@ -1,12 +1,16 @@
-/* state.c — the state.json reader (migration to state.db); contract in include/shoal/state.h. */
+/* state.c — the state.json reader (migration to state.db) and the durable text writer;
+ * contract in include/shoal/state.h. */
 #include "shoal/state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shoal/ethernet.h"
 #include "shoal/ipv4.h"
@@ -312,4 +316,79 @@ int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, cha
 		rc = shoal_state_parse(buf, len, path, s, err, err_size);
 	free(buf);
 	return rc;
+}
+
+static int state_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Splits path into its directory ("." when none) in dir. */
+static int state_dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return snprintf(dir, size, ".") < (int)size ? 0 : -1;
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size)
+{
+	char dir[4096], tmp[4096 + 32];
+	if (state_dir_of(path, dir, sizeof(dir)) < 0 ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		snprintf(err, err_size, "%s: path too long", path);
+		return -1;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, err_size, "%s: cannot create %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	const char *what = NULL;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		what = "create";
+	else if (state_write_all(fd, text, strlen(text)) < 0)
+		what = "write";
+	else if (fsync(fd) < 0)
+		what = "fsync";
+	int saved = errno;
+	if (fd >= 0 && close(fd) < 0 && !what) {
+		what = "close";
+		saved = errno;
+	}
+	if (!what && rename(tmp, path) < 0) {
+		what = "rename";
+		saved = errno;
+	}
+	if (what) {
+		unlink(tmp);
+		snprintf(err, err_size, "%s: %s: %s", path, what, strerror(saved));
+		return -1;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		saved = errno;
+		if (dfd >= 0)
+			close(dfd);
+		snprintf(err, err_size, "%s: fsync of %s: %s", path, dir, strerror(saved));
+		return -1;
+	}
+	close(dfd);
+	return 0;
 }

@@ -135,3 +135,59 @@ int shoal_tundev_write(struct shoal_tundev *dev, const struct virtio_net_hdr *hd
 		return -EIO;
 	return 0;
 }
+
+/* Opens /dev/net/tun attached to `name` (created when missing). Returns the fd or -errno. */
+static int tundev_attach(const char *name, enum shoal_tundev_kind kind, char *err, size_t err_size)
+{
+	size_t name_len = strlen(name);
+	if (name_len == 0 || name_len >= IFNAMSIZ)
+		return tundev_error_set(err, err_size, name, "invalid interface name", EINVAL);
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return tundev_error_set(err, err_size, name, "open /dev/net/tun", errno);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, name_len);
+	ifr.ifr_flags = (short)((kind == SHOAL_TUNDEV_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		return tundev_error_set(err, err_size, name, "TUNSETIFF", e);
+	}
+	return fd;
+}
+
+int shoal_tundev_persist_create(const char *name, enum shoal_tundev_kind kind, uid_t owner,
+                                char *err, size_t err_size)
+{
+	if (if_nametoindex(name) != 0)
+		return tundev_error_set(err, err_size, name, "create", EEXIST);
+	int fd = tundev_attach(name, kind, err, err_size);
+	if (fd < 0)
+		return fd;
+	const char *what = NULL;
+	if (ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
+		what = "TUNSETOWNER";
+	else if (ioctl(fd, TUNSETPERSIST, 1) < 0)
+		what = "TUNSETPERSIST";
+	int e = errno;
+	close(fd); /* without TUNSETPERSIST the device goes with this close */
+	if (what)
+		return tundev_error_set(err, err_size, name, what, e);
+	return 0;
+}
+
+int shoal_tundev_persist_remove(const char *name, enum shoal_tundev_kind kind, char *err,
+                                size_t err_size)
+{
+	if (if_nametoindex(name) == 0)
+		return tundev_error_set(err, err_size, name, "remove", ENODEV);
+	int fd = tundev_attach(name, kind, err, err_size);
+	if (fd < 0)
+		return fd;
+	int rc = 0;
+	if (ioctl(fd, TUNSETPERSIST, 0) < 0)
+		rc = tundev_error_set(err, err_size, name, "TUNSETPERSIST 0", errno);
+	close(fd);
+	return rc;
+}

@@ -166,14 +166,14 @@ api_check_status "GET plugins: 200" 200
 check "no plugin loaded at start" jq -e '.plugins == []' <<<"$API_BODY"
 api POST /api/v1/plugins '{"name":"example","config":{"label":"via api"}}'
 api_check_status "POST plugins example: 201" 201
-check "POST plugins answer: name, version, description, abi 1.1" jq -e \
-	'.name == "example" and (.version | type == "string") and (.description | type == "string") and .abi == "1.1"' <<<"$API_BODY"
+check "POST plugins answer: name, version, description, abi 1.2" jq -e \
+	'.name == "example" and (.version | type == "string") and (.description | type == "string") and .abi == "1.2"' <<<"$API_BODY"
 check "the plugin's own load message carries the config label" \
 	grep -q "example plugin loaded (via api)" "$(daemon_log_path "$SD_LABEL")"
 ns_exec "$H1" ping -c 3 -i 0.1 -W 2 10.0.2.2 >/dev/null
 api GET /api/v1/plugins
 check "GET plugins: example with hook calls, counters and drops" jq -e '
-	(.plugins | length == 1) and (.plugins[0] | .name == "example" and .abi == "1.1" and
+	(.plugins | length == 1) and (.plugins[0] | .name == "example" and .abi == "1.2" and
 	 (.hooks.ingress >= 6) and (.counters.ingress >= 6) and (.drops | has("blocked_protocol")))' \
 	<<<"$API_BODY"
 # the plugin's own endpoints under /api/v1/example/ (ABI 1.1 http hook)
@@ -184,6 +184,9 @@ check "plugin endpoint: the plugin's counters, ingress >= 6" jq -e \
 check "plugin endpoint Content-Type application/json" grep -q '^application/json' <<<"$(api_hdr Content-Type)"
 api GET /api/v1/example/other
 api_check_error "GET /api/v1/example/other: the plugin's 404" 404
+api GET '/api/v1/example/stats?limit=5'
+api_check_error "GET /api/v1/example/stats?limit=5: a plugin without http_request sees no query: 400" 400
+check "query refused with unknown_query_parameter" grep -qx unknown_query_parameter <<<"$(api_jq .error.code)"
 api POST /api/v1/example/stats '{}'
 api_check_error "POST /api/v1/example/stats: the plugin's 405" 405
 API_AUTH=none api GET /api/v1/example/stats

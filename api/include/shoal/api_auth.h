@@ -5,7 +5,10 @@
  * its missing parent directories, mode 0700) with a fresh token when it does not exist: 32
  * bytes from getrandom() as 64 lowercase hex digits plus a newline, mode 0600, created with
  * O_EXCL and fsync'ed. An existing file's token is its content without trailing whitespace:
- * 1..SHOAL_API_TOKEN_MAX - 1 printable non-space ASCII characters. shoal_api_bearer_ok()
+ * 1..SHOAL_API_TOKEN_MAX - 1 printable non-space ASCII characters. An existing file is refused
+ * (like ssh with its keys) unless it is a regular file owned by the daemon's user (euid) with
+ * no group or other permission bits; it is opened with O_NOFOLLOW, so a symlink (dangling or
+ * not) is refused with a message saying so. shoal_api_bearer_ok()
  * checks an Authorization header value ("Bearer TOKEN", scheme case-insensitive) in time
  * independent of where the given token differs from the real one.
  *

@@ -15,8 +15,15 @@
  * "interfaces" is required (at least one); every other key is optional and takes the default
  * of shoal_config_default(). Per interface "name", "kind", "address" are required; "mac"
  * (tap only; default derived from the name), "mtu" (default 1500) and "offload" (default true)
- * are optional. Per route "prefix" is required plus at least one of "next_hop" and
- * "interface"; without "interface" the route leaves through the interface whose connected
+ * are optional; a tun interface may carry a "host" object (at most one interface does):
+ *   "host": {"address": "169.254.144.1/24", "owner": "nobody", "rto_min_ms": 10,
+ *            "masquerade": true, "mark": 144, "forwarding": true, "firewall": "auto"}
+ * where "address" is required (inside the interface's network, same prefix length, not the
+ * interface's own address) and the rest optional: owner (user name, 1..32 characters of
+ * [A-Za-z0-9_.-], resolved at start), rto_min_ms 0..60000 (0 = kernel default), masquerade
+ * false, mark 1..4294967295 (default 144), forwarding false, firewall "auto" |
+ * "iptables-legacy" | "nftables". Per route "prefix" is required plus at least one of "next_hop"
+ * and "interface"; without "interface" the route leaves through the interface whose connected
  * network holds the next hop. Per plugin "name" is required, "config" (an object) optional.
  * Unknown keys are errors at every level.
  *
@@ -72,6 +79,34 @@ enum {
 	SHOAL_CONFIG_MAX_ICMP_RATE = 1000000,
 };
 
+/* Firewall backend for the host rules of an uplink (interfaces[].host.firewall). */
+enum shoal_config_firewall {
+	SHOAL_CONFIG_FW_AUTO,   /* "auto": what the host's iptables uses (see firewall.h) */
+	SHOAL_CONFIG_FW_LEGACY, /* "iptables-legacy": libiptc */
+	SHOAL_CONFIG_FW_NFT,    /* "nftables": libnftnl, table ip shoal */
+};
+
+enum {
+	SHOAL_CONFIG_USER_MAX = 33,          /* a user name (owner), including the NUL */
+	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000, /* host.rto_min_ms upper bound */
+	SHOAL_CONFIG_DEFAULT_MARK = 144,     /* host.mark default (the seed's) */
+};
+
+/* The host side of a tun interface ("host" object, tun only, at most one interface): what
+ * shoald sets up on the host for its uplink (router/hostcfg.h). */
+struct shoal_config_host {
+	bool present;
+	uint32_t address;                  /* host order: the kernel side of the TUN */
+	uint8_t prefix_len;                /* equal to the interface's */
+	char owner[SHOAL_CONFIG_USER_MAX]; /* "" = not given; else shoald creates the TUN
+	                                      persistent and owned by this user */
+	unsigned rto_min_ms;               /* 0 = leave the kernel default */
+	bool masquerade;                   /* CONNMARK + MASQUERADE rules */
+	uint32_t mark;                     /* 1..0xffffffff, default 144 */
+	bool forwarding;                   /* net.ipv4.ip_forward = 1 while running */
+	enum shoal_config_firewall firewall;
+};
+
 enum shoal_config_if_kind {
 	SHOAL_CONFIG_IF_TAP, /* Ethernet frames, ARP */
 	SHOAL_CONFIG_IF_TUN, /* bare IPv4, point-to-point */
@@ -86,6 +121,7 @@ struct shoal_config_interface {
 	uint8_t mac[6];
 	uint32_t mtu;
 	bool offload;
+	struct shoal_config_host host; /* tun only; host.present false when absent */
 };
 
 struct shoal_config_route {

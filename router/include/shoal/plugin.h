@@ -74,7 +74,7 @@
 
 enum shoal_plugin_abi {
 	SHOAL_PLUGIN_ABI_MAJOR = 1,
-	SHOAL_PLUGIN_ABI_MINOR = 1,
+	SHOAL_PLUGIN_ABI_MINOR = 2,
 };
 
 /* ABI 1.1: the reply a plugin's http hook fills (host-owned, preset to status 200 and body
@@ -84,6 +84,42 @@ enum { SHOAL_HTTP_REPLY_MAX = 64 * 1024 };
 struct shoal_http_reply {
 	uint32_t status;
 	char body[SHOAL_HTTP_REPLY_MAX];
+};
+
+/* ABI 1.2: a plugin HTTP request with its decoded query parameters (http_request hook). */
+enum { SHOAL_HTTP_QUERY_MAX = 16 };
+struct shoal_http_param {
+	const char *key;   /* percent-decoded, NUL-terminated */
+	const char *value; /* percent-decoded ("" when the key had no '=') */
+};
+struct shoal_http_request {
+	const char *method;  /* "GET", "POST", "PUT", "DELETE", ... */
+	const char *subpath; /* the path after "/api/v1/<name>/" ("" for /api/v1/<name>) */
+	size_t n_query;
+	const struct shoal_http_param *query; /* in request order; keys are unique */
+	const char *body;                     /* NULL when none; not NUL-terminated */
+	size_t body_len;
+};
+
+/* ABI 1.2: events for api->fd_watch and the callback's events argument. */
+enum shoal_fd_events {
+	SHOAL_FD_READ = 1u << 0,
+	SHOAL_FD_WRITE = 1u << 1,
+	SHOAL_FD_ERROR = 1u << 2, /* callback only: error or hang-up (also set with READ) */
+};
+
+/* ABI 1.2: a router interface as plugins see it (api->interface_info). Addresses in network
+ * byte order, like packet views. */
+enum shoal_interface_kind { SHOAL_INTERFACE_TAP = 0, SHOAL_INTERFACE_TUN = 1 };
+struct shoal_interface_info {
+	uint32_t ifindex; /* 1..n, as in packet views */
+	char name[16];    /* NUL-terminated */
+	uint32_t address; /* the router's address on it */
+	uint8_t prefix_len;
+	uint8_t kind;   /* enum shoal_interface_kind */
+	uint8_t mac[6]; /* TAP: the router's MAC; TUN: zero */
+	uint32_t mtu;
+	uint32_t offload; /* 1: takes GSO super-frames and partial checksums */
 };
 
 /* The one exported symbol's name. */
@@ -170,7 +206,39 @@ struct shoal_host_api {
 	 * or -ENOENT (absent) / -EINVAL (not an integer). */
 	const char *(*config_string)(struct shoal_host *host, const char *key);
 	int (*config_int)(struct shoal_host *host, const char *key, int64_t *out);
+
+	/* ---- ABI 1.2 (present when abi_minor >= 2) ---- */
+
+	/* Bytes a reply body may hold (NUL included) for plugins that set http_request: the host
+	 * allocates struct shoal_http_reply with this much body (>= SHOAL_HTTP_REPLY_MAX). */
+	uint32_t http_body_max;
+	/* Watches fd in the data-plane event loop: cb(state, fd, events) runs on the data-plane
+	 * thread when fd is ready for the events asked (enum shoal_fd_events; level-triggered).
+	 * Watching an fd again changes its events and callback. The plugin keeps owning fd
+	 * (unwatch before closing it). Returns 0, -EINVAL, -EEXIST (fd watched by someone else)
+	 * or -ENOSPC (SHOAL_PLUGIN_FD_MAX per plugin). The host unwatches what is left after fini.
+	 */
+	int (*fd_watch)(struct shoal_host *host, int fd, uint32_t events,
+	                void (*cb)(void *state, int fd, uint32_t events));
+	/* Returns 0, or -ENOENT when this plugin does not watch fd. */
+	int (*fd_unwatch)(struct shoal_host *host, int fd);
+	/* The plugin's one-shot timer: cb(state, now_ms) runs once, on the data-plane thread, at
+	 * or soon after at_ms (the now_ms clock; a past time fires at the next loop iteration).
+	 * Setting it again replaces deadline and callback; at_ms == 0 cancels. Millisecond
+	 * precision, independent of tick. Returns 0 or a negative errno. */
+	int (*timer_set)(struct shoal_host *host, uint64_t at_ms,
+	                 void (*cb)(void *state, uint64_t now_ms));
+	/* len bytes from the kernel's random generator (getrandom), e.g. for ISN or cookie keys.
+	 * Returns 0 or a negative errno. */
+	int (*random_bytes)(struct shoal_host *host, void *buf, size_t len);
+	/* The router's interfaces: fills *out for ifindex 1..n; -ENOENT past the last. */
+	int (*interface_info)(struct shoal_host *host, uint32_t ifindex,
+	                      struct shoal_interface_info *out);
+	/* ifindex (> 0) of the interface named name, or -ENOENT. */
+	int (*interface_index)(struct shoal_host *host, const char *name);
 };
+
+enum { SHOAL_PLUGIN_FD_MAX = 8192 };
 
 typedef enum shoal_plugin_verdict (*shoal_plugin_hook_fn)(void *state,
                                                           struct shoal_packet_view *pkt);
@@ -201,6 +269,12 @@ struct shoal_plugin_descriptor {
 	 * it for plugins built for minor 0. */
 	int (*http)(void *state, const char *method, const char *subpath, const char *body,
 	            size_t body_len, struct shoal_http_reply *reply);
+
+	/* ABI 1.2 (optional): like http, with the query parameters; when set, the host calls it
+	 * instead of http. reply->body holds up to api->http_body_max bytes (NUL included). Query
+	 * keys reach the plugin unchecked: answer 400 for keys it does not know. */
+	int (*http_request)(void *state, const struct shoal_http_request *req,
+	                    struct shoal_http_reply *reply);
 };
 
 /* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */
@@ -213,6 +287,9 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 	case 1:
 		return offsetof(struct shoal_plugin_descriptor, http) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http);
+	case 2:
+		return offsetof(struct shoal_plugin_descriptor, http_request) +
+		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
 	default:
 		return 0;
 	}

@@ -39,6 +39,7 @@ enum shoal_plugin_host_limits {
 	SHOAL_PLUGIN_HOST_MAX_DROP_REASONS = 32, /* per plugin, including 0 = unspecified */
 	SHOAL_PLUGIN_HOST_NAME_SIZE = 32,        /* names are [a-z0-9_]{1,31} */
 	SHOAL_PLUGIN_HOST_ERR_SIZE = 512,        /* a comfortable size for load errors */
+	SHOAL_PLUGIN_HOST_MAX_FD = 1 << 20,      /* fds above this cannot be watched */
 };
 
 /* What the daemon provides to plugins. Every member may be NULL: log then writes to stderr,
@@ -48,6 +49,15 @@ struct shoal_plugin_host_env {
 	void (*log)(void *user, enum shoal_log_level level, const char *plugin, const char *msg);
 	int (*send_datagram)(void *user, const uint8_t *datagram, size_t len);
 	uint64_t (*now_ms)(void *user);
+	/* ABI 1.2 services (NULL: plugins' fd_watch and timer_set fail with -ENOTSUP,
+	 * interface_info with -ENOENT). fd_watch adds fd to the event loop (events: EPOLLIN,
+	 * EPOLLOUT; -EEXIST when the loop has it already); fn(arg, fd, epoll events) runs on the
+	 * data-plane thread. fd_modify changes the events of an fd added by fd_watch. */
+	int (*fd_watch)(void *user, int fd, uint32_t events,
+	                void (*fn)(void *arg, int fd, uint32_t events), void *arg);
+	int (*fd_modify)(void *user, int fd, uint32_t events);
+	int (*fd_unwatch)(void *user, int fd);
+	int (*interface_info)(void *user, uint32_t ifindex, struct shoal_interface_info *out);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
@@ -104,12 +114,18 @@ size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by);
-/* Calls the http hook (ABI >= 1.1) of the plugin named name with a reply preset to 200 and
- * "{}". Returns 0 (reply filled), -ENOENT (no such plugin), -ENOTSUP (no http hook, or a 1.0
- * plugin), or -EIO (the hook failed, or left an invalid status or an unterminated body). */
-int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name, const char *method,
-                           const char *subpath, const char *body, size_t body_len,
-                           struct shoal_http_reply *reply);
+/* The reply body capacity shoal_plugin_host_http needs (the host API's http_body_max). */
+enum { SHOAL_PLUGIN_HOST_HTTP_BODY_MAX = 16 * 1024 * 1024 };
+/* Allocates a reply whose body holds SHOAL_PLUGIN_HOST_HTTP_BODY_MAX bytes (free() it), NULL
+ * on ENOMEM. Only the pages a plugin writes are touched. */
+struct shoal_http_reply *shoal_plugin_host_http_reply_new(void);
+/* Calls the http_request hook (ABI >= 1.2) or else the http hook (ABI 1.1) of the plugin named
+ * name with a reply (from shoal_plugin_host_http_reply_new) preset to 200 and "{}". Returns 0
+ * (reply filled), -ENOENT (no such plugin), -ENOTSUP (no http hook, or a 1.0 plugin),
+ * -EINVAL (query parameters for a 1.1 plugin, which cannot see them) or -EIO (the hook
+ * failed, or left an invalid status or an unterminated body). */
+int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
+                           const struct shoal_http_request *req, struct shoal_http_reply *reply);
 /* Calls every plugin's tick in load order. */
 void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
 

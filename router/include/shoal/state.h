@@ -74,5 +74,10 @@ int shoal_state_parse(const char *text, size_t len, const char *name, struct sho
  * missing is not NULL). Returns -1 with "<path>: ..." in err otherwise. */
 int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, char *err,
                      size_t err_size);
+/* Writes text to path durably: a temporary file in the same directory, fsync()ed and
+ * rename()d over path, then the directory fsync()ed (created 0700 when missing). Returns 0 or
+ * -1 with "<path>: ..." in err (the old file intact). hostcfg.h keeps its record file with it;
+ * the API state itself lives in state.db (store.h). */
+int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size);
 
 #endif

@@ -60,6 +60,17 @@ void shoal_tundev_close(struct shoal_tundev *dev);
 /* Makes the device persistent (true) or not (false): TUNSETPERSIST. Returns 0 or -errno. */
 int shoal_tundev_set_persist(struct shoal_tundev *dev, bool persist);
 
+/* Creates a persistent TUN/TAP `name` owned by uid, as `ip tuntap add mode tun user U name N`
+ * does (TUNSETIFF, TUNSETOWNER, TUNSETPERSIST 1, close); shoal_tundev_open() then attaches to
+ * it. -EEXIST when an interface of that name exists. Returns 0 or -errno with err set. */
+int shoal_tundev_persist_create(const char *name, enum shoal_tundev_kind kind, uid_t owner,
+                                char *err, size_t err_size);
+
+/* Removes a persistent TUN/TAP (attach, TUNSETPERSIST 0, close): the device goes once its last
+ * descriptor closes. Returns 0 or -errno with err set (-EBUSY while someone holds it). */
+int shoal_tundev_persist_remove(const char *name, enum shoal_tundev_kind kind, char *err,
+                                size_t err_size);
+
 /* Reads one packet: *hdr gets the virtio header (zeroed without vnet_hdr), buf the packet.
  * Returns the packet length (without header), -EAGAIN when nothing is queued, -EMSGSIZE when
  * the packet did not fit (truncated, dropped), or another negative errno. */

@@ -111,6 +111,7 @@ static void write_text(const char *path, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0); /* a token file others can read is refused */
 }
 
 static void test_existing_token_file(void **state)

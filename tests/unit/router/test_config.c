@@ -482,6 +482,94 @@ static void test_all_errors_reported(void **state)
 	}
 }
 
+/* The example block, and what each key becomes. */
+#define UPH(host)                                                                                  \
+	"{'interfaces':[" LAN0                                                                     \
+	",{'name':'up0','kind':'tun','address':'169.254.144.9/24','host':" host "}]}"
+
+static void test_host_section(void **state)
+{
+	(void)state;
+	expect_ok(UPH("{'address':'169.254.144.1/24','owner':'nobody','rto_min_ms':10,"
+	              "'masquerade':true,'mark':144,'forwarding':true,'firewall':'auto'}"));
+	const struct shoal_config_host *h = &cfg->interfaces[1].host;
+	assert_true(h->present);
+	assert_false(cfg->interfaces[0].host.present);
+	assert_int_equal(h->address, 0xa9fe9001u);
+	assert_int_equal(h->prefix_len, 24);
+	assert_string_equal(h->owner, "nobody");
+	assert_int_equal(h->rto_min_ms, 10);
+	assert_true(h->masquerade);
+	assert_int_equal(h->mark, 144);
+	assert_true(h->forwarding);
+	assert_int_equal(h->firewall, SHOAL_CONFIG_FW_AUTO);
+
+	/* only the address is required; the rest take their defaults */
+	expect_ok(UPH("{'address':'169.254.144.1/24'}"));
+	assert_string_equal(h->owner, "");
+	assert_int_equal(h->rto_min_ms, 0);
+	assert_false(h->masquerade);
+	assert_int_equal(h->mark, SHOAL_CONFIG_DEFAULT_MARK);
+	assert_false(h->forwarding);
+	expect_ok(
+	    UPH("{'address':'169.254.144.1/24','firewall':'iptables-legacy','mark':4294967295}"));
+	assert_int_equal(h->firewall, SHOAL_CONFIG_FW_LEGACY);
+	assert_int_equal(h->mark, 0xffffffffu);
+	expect_ok(UPH("{'address':'169.254.144.1/24','firewall':'nftables','rto_min_ms':60000}"));
+	assert_int_equal(h->firewall, SHOAL_CONFIG_FW_NFT);
+	assert_int_equal(h->rto_min_ms, 60000);
+}
+
+static void test_host_errors(void **state)
+{
+	(void)state;
+	expect_one(UPH("{}"), "cfg.json: interfaces[1].host.address: missing required key");
+	expect_one(UPH("{'address':'169.254.144.1/24','color':1}"),
+	           "cfg.json: interfaces[1].host.color: unknown key");
+	expect_one(UPH("{'address':'169.254.144.1'}"),
+	           "cfg.json: interfaces[1].host.address: \"169.254.144.1\" is not an IPv4 "
+	           "address/prefix");
+	expect_one(UPH("{'address':'169.254.145.1/24'}"),
+	           "cfg.json: interfaces[1].host.address: \"169.254.145.1/24\" is not in the "
+	           "interface's network 169.254.144.0/24");
+	expect_one(UPH("{'address':'169.254.144.1/25'}"),
+	           "cfg.json: interfaces[1].host.address: \"169.254.144.1/25\" is not in the "
+	           "interface's network 169.254.144.0/24");
+	expect_one(UPH("{'address':'169.254.144.9/24'}"),
+	           "cfg.json: interfaces[1].host.address: \"169.254.144.9/24\" is the "
+	           "interface's own address (the host side needs another one)");
+	expect_one(UPH("{'address':'169.254.144.255/24'}"),
+	           "cfg.json: interfaces[1].host.address: \"169.254.144.255/24\" is the network "
+	           "or broadcast address of 169.254.144.0/24");
+	expect_one(UPH("{'address':'169.254.144.1/24','rto_min_ms':60001}"),
+	           "cfg.json: interfaces[1].host.rto_min_ms: 60001 is out of range (0..60000)");
+	expect_one(UPH("{'address':'169.254.144.1/24','mark':0}"),
+	           "cfg.json: interfaces[1].host.mark: 0 is out of range (1..4294967295)");
+	expect_one(UPH("{'address':'169.254.144.1/24','mark':4294967296}"),
+	           "cfg.json: interfaces[1].host.mark: 4294967296 is out of range (1..4294967295)");
+	expect_one(UPH("{'address':'169.254.144.1/24','masquerade':'yes'}"),
+	           "cfg.json: interfaces[1].host.masquerade: expected true or false, got a string");
+	expect_one(UPH("{'address':'169.254.144.1/24','firewall':'iptables'}"),
+	           "cfg.json: interfaces[1].host.firewall: \"iptables\" is not a firewall backend "
+	           "(expected \"auto\", \"iptables-legacy\" or \"nftables\")");
+	expect_one(UPH("{'address':'169.254.144.1/24','owner':'-rf'}"),
+	           "cfg.json: interfaces[1].host.owner: \"-rf\" is not a user name (1..32 "
+	           "characters of [A-Za-z0-9_.-], not starting with '-')");
+	expect_one(UPH("{'address':'169.254.144.1/24','owner':'a b'}"),
+	           "cfg.json: interfaces[1].host.owner: \"a b\" is not a user name (1..32 "
+	           "characters of [A-Za-z0-9_.-], not starting with '-')");
+	expect_one(UPH("[]"), "cfg.json: interfaces[1].host: expected an object, got an array");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'host':{'address':'10.0.1.2/24'}}]}",
+	           "cfg.json: interfaces[0].host: only a tun interface has a host side");
+	expect_one("{'interfaces':[{'name':'up0','kind':'tun','address':'10.0.1.1/24',"
+	           "'host':{'address':'10.0.1.2/24'}},"
+	           "{'name':'up1','kind':'tun','address':'10.0.2.1/24',"
+	           "'host':{'address':'10.0.2.2/24'}}]}",
+	           "cfg.json: interfaces[1].host: only one interface may have a host side "
+	           "(interfaces[0] has one)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +589,8 @@ int main(void)
 	    cmocka_unit_test(test_icmp_rate_limit),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_host_section),
+	    cmocka_unit_test(test_host_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <linux/rtnetlink.h>
 #include <cmocka.h>
 
 #include "shoal/netlink.h"
@@ -149,6 +150,106 @@ static void test_move_link_to_other_netns(void **state)
 	close(here);
 }
 
+/* Finds dst/len through oif in the main table; returns its index in rt or -1. */
+static int route_find(struct shoal_netlink_route *rt, size_t n, const char *dst, unsigned len,
+                      int oif)
+{
+	uint32_t d = inet_addr(dst);
+	for (size_t i = 0; i < n; i++)
+		if (rt[i].dst == d && rt[i].dst_len == len && rt[i].oif == oif)
+			return (int)i;
+	return -1;
+}
+
+static void test_addr_list_and_delete(void **state)
+{
+	(void)state;
+	struct shoal_tundev dev;
+	int ifindex = tap_open(&dev, "tnl6");
+	assert_int_equal(shoal_netlink_addr_add_ipv4(&nl, ifindex, inet_addr("10.66.0.1"), 24), 0);
+	assert_int_equal(shoal_netlink_addr_add_ipv4(&nl, ifindex, inet_addr("10.67.0.1"), 16), 0);
+	struct shoal_netlink_addr a[8];
+	size_t n = 0;
+	assert_int_equal(shoal_netlink_addr_list_ipv4(&nl, ifindex, a, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].addr, inet_addr("10.66.0.1"));
+	assert_int_equal(a[0].prefix_len, 24);
+	assert_int_equal(a[1].addr, inet_addr("10.67.0.1"));
+	assert_int_equal(a[1].prefix_len, 16);
+	assert_int_equal(a[0].ifindex, ifindex);
+	/* bounded: cap 1 stores one, counts both */
+	assert_int_equal(shoal_netlink_addr_list_ipv4(&nl, ifindex, a, 1, &n), 0);
+	assert_int_equal(n, 2);
+	/* all links: lo has none in a fresh namespace, so still 2 */
+	assert_int_equal(shoal_netlink_addr_list_ipv4(&nl, 0, a, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(shoal_netlink_addr_del_ipv4(&nl, ifindex, inet_addr("10.66.0.1"), 24), 0);
+	assert_int_equal(shoal_netlink_addr_del_ipv4(&nl, ifindex, inet_addr("10.66.0.1"), 24),
+	                 -EADDRNOTAVAIL);
+	assert_int_equal(shoal_netlink_addr_list_ipv4(&nl, ifindex, a, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].addr, inet_addr("10.67.0.1"));
+	shoal_tundev_close(&dev);
+}
+
+static void test_route_rto_min_set_read_delete(void **state)
+{
+	(void)state;
+	struct shoal_tundev dev;
+	int ifindex = tap_open(&dev, "tnl7");
+	assert_int_equal(shoal_netlink_addr_add_ipv4(&nl, ifindex, inet_addr("10.70.0.1"), 24), 0);
+	assert_int_equal(shoal_netlink_link_set_up(&nl, ifindex, true), 0);
+	struct shoal_netlink_route rt[32];
+	size_t n = 0;
+	assert_int_equal(shoal_netlink_route_list_ipv4(&nl, rt, 32, &n), 0);
+	int i = route_find(rt, n, "10.70.0.0", 24, ifindex);
+	assert_true(i >= 0);
+	assert_int_equal(rt[i].rto_min_ms, 0);
+	assert_int_equal(rt[i].protocol, RTPROT_KERNEL);
+	assert_int_equal(rt[i].prefsrc, inet_addr("10.70.0.1"));
+
+	/* ip route change ... rto_min 10ms on the connected route */
+	struct shoal_netlink_route conn = {.dst = inet_addr("10.70.0.0"),
+	                                   .dst_len = 24,
+	                                   .oif = ifindex,
+	                                   .prefsrc = inet_addr("10.70.0.1"),
+	                                   .protocol = RTPROT_KERNEL,
+	                                   .scope = RT_SCOPE_LINK,
+	                                   .rto_min_ms = 10};
+	assert_int_equal(shoal_netlink_route_set_ipv4(&nl, &conn, SHOAL_NETLINK_ROUTE_REPLACE), 0);
+	assert_int_equal(shoal_netlink_route_list_ipv4(&nl, rt, 32, &n), 0);
+	i = route_find(rt, n, "10.70.0.0", 24, ifindex);
+	assert_true(i >= 0);
+	assert_int_equal(rt[i].rto_min_ms, 10);
+	assert_int_equal(route_find(rt, n, "10.70.0.0", 24, ifindex), i); /* replaced, not added */
+	size_t before = n;
+
+	/* a gateway route with rto_min; creating it twice is EEXIST */
+	struct shoal_netlink_route gw = {.dst = inet_addr("10.71.0.0"),
+	                                 .dst_len = 16,
+	                                 .oif = ifindex,
+	                                 .gateway = inet_addr("10.70.0.9"),
+	                                 .protocol = RTPROT_STATIC,
+	                                 .rto_min_ms = 25};
+	assert_int_equal(shoal_netlink_route_set_ipv4(&nl, &gw, SHOAL_NETLINK_ROUTE_CREATE), 0);
+	assert_int_equal(shoal_netlink_route_set_ipv4(&nl, &gw, SHOAL_NETLINK_ROUTE_CREATE),
+	                 -EEXIST);
+	assert_non_null(strstr(nl.err, "add route 10.71.0.0/16"));
+	assert_int_equal(shoal_netlink_route_list_ipv4(&nl, rt, 32, &n), 0);
+	assert_int_equal(n, before + 1);
+	i = route_find(rt, n, "10.71.0.0", 16, ifindex);
+	assert_true(i >= 0);
+	assert_int_equal(rt[i].gateway, inet_addr("10.70.0.9"));
+	assert_int_equal(rt[i].rto_min_ms, 25);
+	assert_int_equal(rt[i].protocol, RTPROT_STATIC);
+
+	assert_int_equal(shoal_netlink_route_del_ipv4(&nl, &gw), 0);
+	assert_int_equal(shoal_netlink_route_del_ipv4(&nl, &gw), -ESRCH);
+	assert_int_equal(shoal_netlink_route_list_ipv4(&nl, rt, 32, &n), 0);
+	assert_int_equal(route_find(rt, n, "10.71.0.0", 16, ifindex), -1);
+	shoal_tundev_close(&dev);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -176,6 +277,8 @@ int main(void)
 	    cmocka_unit_test(test_delete_link),
 	    cmocka_unit_test(test_addr_add_ipv4),
 	    cmocka_unit_test(test_move_link_to_other_netns),
+	    cmocka_unit_test(test_addr_list_and_delete),
+	    cmocka_unit_test(test_route_rto_min_set_read_delete),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

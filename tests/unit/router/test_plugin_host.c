@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "shoal/loop.h"
 #include "shoal/plugin_host.h"
 
 static const char fixture_dir[] = SHOAL_TEST_FIXTURE_PLUGIN_DIR;
@@ -23,6 +26,7 @@ struct test_env {
 	size_t sent_len;
 	size_t sent_count;
 	uint64_t now;
+	struct shoal_loop *loop; /* ABI 1.2 fd and timer services (NULL: not offered) */
 };
 
 static void test_env_log(void *user, enum shoal_log_level level, const char *plugin,
@@ -49,6 +53,35 @@ static int test_env_send(void *user, const uint8_t *datagram, size_t len)
 static uint64_t test_env_now(void *user)
 {
 	return ((struct test_env *)user)->now;
+}
+
+static int test_env_fd_watch(void *user, int fd, uint32_t events,
+                             void (*fn)(void *arg, int fd, uint32_t events), void *arg)
+{
+	return shoal_loop_add_fd(((struct test_env *)user)->loop, fd, events, fn, arg);
+}
+
+static int test_env_fd_modify(void *user, int fd, uint32_t events)
+{
+	return shoal_loop_mod_fd(((struct test_env *)user)->loop, fd, events);
+}
+
+static int test_env_fd_unwatch(void *user, int fd)
+{
+	return shoal_loop_del_fd(((struct test_env *)user)->loop, fd);
+}
+
+static int test_env_interface_info(void *user, uint32_t ifindex, struct shoal_interface_info *out)
+{
+	(void)user;
+	static const char *const names[] = {"lan0", "lan1"};
+	if (ifindex == 0 || ifindex > 2)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	snprintf(out->name, sizeof(out->name), "%s", names[ifindex - 1]);
+	out->mtu = 1400 + ifindex;
+	return 0;
 }
 
 struct fixture {
@@ -349,10 +382,10 @@ static void test_abi_1_0_plugin_still_loads(void **state)
 	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &v, NULL),
 	                 SHOAL_PLUGIN_CONTINUE);
 	assert_int_equal(counter_of(f, 0, "ingress"), 1);
-	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	struct shoal_http_reply *reply = shoal_plugin_host_http_reply_new();
 	assert_non_null(reply);
-	assert_int_equal(shoal_plugin_host_http(f->ph, "abi10", "GET", "", NULL, 0, reply),
-	                 -ENOTSUP);
+	struct shoal_http_request req = {.method = "GET", .subpath = ""};
+	assert_int_equal(shoal_plugin_host_http(f->ph, "abi10", &req, reply), -ENOTSUP);
 	free(reply);
 }
 
@@ -361,18 +394,348 @@ static void test_http_hook_of_example(void **state)
 {
 	struct fixture *f = *state;
 	load_example_first(f);
-	struct shoal_http_reply *reply = malloc(sizeof(*reply));
+	struct shoal_http_reply *reply = shoal_plugin_host_http_reply_new();
 	assert_non_null(reply);
-	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "GET", "stats", NULL, 0, reply),
-	                 0);
+	struct shoal_http_request get = {.method = "GET", .subpath = "stats"};
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", &get, reply), 0);
 	assert_int_equal(reply->status, 200);
 	assert_non_null(strstr(reply->body, "\"ingress\":0"));
-	assert_int_equal(shoal_plugin_host_http(f->ph, "example", "POST", "stats", "{}", 2, reply),
-	                 0);
+	struct shoal_http_request post = {
+	    .method = "POST", .subpath = "stats", .body = "{}", .body_len = 2};
+	assert_int_equal(shoal_plugin_host_http(f->ph, "example", &post, reply), 0);
 	assert_int_equal(reply->status, 405);
-	assert_int_equal(shoal_plugin_host_http(f->ph, "nope", "GET", "stats", NULL, 0, reply),
-	                 -ENOENT);
+	assert_int_equal(shoal_plugin_host_http(f->ph, "nope", &get, reply), -ENOENT);
 	free(reply);
+}
+
+/* ---- ABI 1.2 ---- */
+
+struct fixture12 {
+	struct fixture f;
+	struct shoal_loop loop;
+	struct shoal_http_reply *reply;
+};
+
+static int setup12(void **state)
+{
+	struct fixture12 *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -1;
+	if (shoal_loop_init(&x->loop, 1000) < 0) {
+		free(x);
+		return -1;
+	}
+	x->f.env.loop = &x->loop;
+	struct shoal_plugin_host_env env = {
+	    .user = &x->f.env,
+	    .log = test_env_log,
+	    .now_ms = test_env_now,
+	    .fd_watch = test_env_fd_watch,
+	    .fd_modify = test_env_fd_modify,
+	    .fd_unwatch = test_env_fd_unwatch,
+	    .interface_info = test_env_interface_info,
+	};
+	x->f.ph = shoal_plugin_host_create(plugin_dir, &env);
+	x->reply = shoal_plugin_host_http_reply_new();
+	*state = x;
+	return x->f.ph && x->reply ? 0 : -1;
+}
+
+static int teardown12(void **state)
+{
+	struct fixture12 *x = *state;
+	shoal_plugin_host_destroy(x->f.ph);
+	shoal_loop_fini(&x->loop);
+	free(x->reply);
+	free(x);
+	return 0;
+}
+
+static unsigned loop_fds_in_use(const struct shoal_loop *loop)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < SHOAL_LOOP_MAX_FDS; i++)
+		n += loop->slots[i].fd >= 0;
+	return n;
+}
+
+static int http12(struct fixture12 *x, const char *name, const char *method, const char *subpath,
+                  const char *key, const char *value)
+{
+	struct shoal_http_param q = {.key = key, .value = value};
+	struct shoal_http_request req = {
+	    .method = method, .subpath = subpath, .n_query = key ? 1 : 0, .query = &q};
+	return shoal_plugin_host_http(x->f.ph, name, &req, x->reply);
+}
+
+/* Runs the loop until *counter reaches want or 2 s pass; returns the final value. The test
+ * env's clock follows the real one so the plugin's timer deadlines are meaningful. */
+static uint64_t loop_until(struct fixture12 *x, const char *counter, uint64_t want)
+{
+	uint64_t deadline = shoal_loop_clock_ms() + 2000;
+	uint64_t v;
+	while ((v = counter_of(&x->f, 0, counter)) < want && shoal_loop_clock_ms() < deadline) {
+		x->f.env.now = shoal_loop_clock_ms();
+		shoal_loop_run_once(&x->loop, 10);
+	}
+	return v;
+}
+
+/* A 1.1 plugin (descriptor ending at http) loads on a 1.2 host, its http hook answers, and a
+ * request with query parameters, which it cannot see, is refused rather than half-served. */
+static void test_abi_1_1_plugin_still_loads(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi11", NULL), 0);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(x->f.ph, 0, &info), 0);
+	assert_int_equal(info.abi_minor, 1);
+	assert_int_equal(http12(x, "abi11", "GET", "sub", NULL, NULL), 0);
+	assert_string_equal(x->reply->body, "{\"minor\":1,\"subpath\":\"sub\"}");
+	assert_int_equal(http12(x, "abi11", "GET", "sub", "limit", "5"), -EINVAL);
+}
+
+/* http_request sees the decoded query; bodies may exceed the 1.1 bound of 64 KiB. */
+static void test_abi_1_2_http_request_query_and_big_body(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	assert_int_equal(http12(x, "abi12", "GET", "echo", "limit", "10"), 0);
+	assert_int_equal(x->reply->status, 200);
+	assert_string_equal(
+	    x->reply->body,
+	    "{\"method\":\"GET\",\"subpath\":\"echo\",\"query\":[[\"limit\",\"10\"]]}");
+	assert_int_equal(http12(x, "abi12", "GET", "big", "n", "300000"), 0);
+	assert_int_equal(strlen(x->reply->body), 300000);
+	assert_true(SHOAL_PLUGIN_HOST_HTTP_BODY_MAX > 300000);
+}
+
+/* fd_watch: the callback runs from the loop; the plugin's unwatch removes the fd. */
+static void test_abi_1_2_fd_watch(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	unsigned before = loop_fds_in_use(&x->loop);
+	assert_int_equal(http12(x, "abi12", "POST", "pipe", NULL, NULL), 0);
+	assert_int_equal(x->reply->status, 200);
+	assert_int_equal(loop_fds_in_use(&x->loop), before + 1);
+	assert_int_equal(loop_until(x, "fd_reads", 1), 1);
+	assert_int_equal(loop_fds_in_use(&x->loop), before);
+}
+
+/* The host unwatches what a plugin left watched, and its timer fd, at unload. */
+static void test_abi_1_2_unload_releases_fds_and_timer(void **state)
+{
+	struct fixture12 *x = *state;
+	unsigned before = loop_fds_in_use(&x->loop);
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	x->f.env.now = shoal_loop_clock_ms();
+	assert_int_equal(http12(x, "abi12", "POST", "timer", "in", "100000"), 0);
+	assert_string_equal(x->reply->body, "{\"rc\":0}");
+	assert_int_equal(http12(x, "abi12", "POST", "leak", NULL, NULL), 0);
+	assert_string_equal(x->reply->body, "{\"rc\":0}");
+	assert_int_equal(loop_fds_in_use(&x->loop), before + 2);
+	assert_int_equal(shoal_plugin_host_unload(x->f.ph, "abi12", x->f.err, sizeof(x->f.err)), 0);
+	assert_int_equal(loop_fds_in_use(&x->loop), before);
+}
+
+/* timer_set fires once, not before its time; a cancelled timer never fires. */
+static void test_abi_1_2_timer(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	x->f.env.now = shoal_loop_clock_ms();
+	uint64_t start = x->f.env.now;
+	assert_int_equal(http12(x, "abi12", "POST", "timer", "in", "30"), 0);
+	assert_int_equal(loop_until(x, "timer_fired", 1), 1);
+	assert_true(shoal_loop_clock_ms() >= start + 30);
+	/* fired once: more loop iterations do not fire it again */
+	for (int i = 0; i < 5; i++)
+		shoal_loop_run_once(&x->loop, 5);
+	assert_int_equal(counter_of(&x->f, 0, "timer_fired"), 1);
+
+	x->f.env.now = shoal_loop_clock_ms();
+	assert_int_equal(http12(x, "abi12", "POST", "timer", "in", "10"), 0);
+	assert_int_equal(http12(x, "abi12", "POST", "cancel", NULL, NULL), 0);
+	assert_string_equal(x->reply->body, "{\"rc\":0}");
+	uint64_t until = shoal_loop_clock_ms() + 60;
+	while (shoal_loop_clock_ms() < until)
+		shoal_loop_run_once(&x->loop, 10);
+	assert_int_equal(counter_of(&x->f, 0, "timer_fired"), 1);
+}
+
+/* interface_index / interface_info come from the env (the data plane's interfaces). */
+static void test_abi_1_2_interfaces(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	assert_int_equal(http12(x, "abi12", "GET", "iface", "name", "lan1"), 0);
+	assert_string_equal(x->reply->body, "{\"ifindex\":2,\"name\":\"lan1\",\"mtu\":1402}");
+	assert_int_equal(http12(x, "abi12", "GET", "iface", "name", "nope"), 0);
+	assert_int_equal(x->reply->status, 404);
+}
+
+/* Without the env's loop services, fd_watch and timer_set say so (-ENOTSUP). */
+static void test_abi_1_2_services_without_env(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "abi12", NULL), 0);
+	struct shoal_http_reply *reply = shoal_plugin_host_http_reply_new();
+	assert_non_null(reply);
+	struct shoal_http_param q = {.key = "in", .value = "5"};
+	struct shoal_http_request req = {
+	    .method = "POST", .subpath = "timer", .n_query = 1, .query = &q};
+	assert_int_equal(shoal_plugin_host_http(f->ph, "abi12", &req, reply), 0);
+	char expect[32];
+	snprintf(expect, sizeof(expect), "{\"rc\":%d}", -ENOTSUP);
+	assert_string_equal(reply->body, expect);
+	free(reply);
+}
+
+/* ---- trust: plugin files and directories (docs/plugins.md "Trust") ---- */
+
+struct trust {
+	char base[64];
+	char path[512];
+};
+
+static void trust_copy(const char *from, const char *to, mode_t mode)
+{
+	FILE *in = fopen(from, "rb");
+	assert_non_null(in);
+	FILE *out = fopen(to, "wb");
+	assert_non_null(out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+/* Makes base/dir (mode dmode) holding tag_a.so (mode fmode); returns its path in t->path. */
+static const char *trust_plugin(struct trust *t, const char *dir, mode_t dmode, mode_t fmode)
+{
+	char d[300], src[512];
+	snprintf(d, sizeof(d), "%s/%s", t->base, dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(t->path, sizeof(t->path), "%s/tag_a.so", d);
+	snprintf(src, sizeof(src), "%s/tag_a.so", fixture_dir);
+	trust_copy(src, t->path, fmode);
+	assert_int_equal(chmod(d, dmode), 0);
+	return t->path;
+}
+
+static void trust_cleanup(struct trust *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->base);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void trust_init(struct trust *t)
+{
+	/* the checks need root (chown to another user); make test runs as root */
+	assert_int_equal(geteuid(), 0);
+	snprintf(t->base, sizeof(t->base), "/tmp/shoal-trust-XXXXXX");
+	assert_non_null(mkdtemp(t->base));
+}
+
+static void assert_refused(struct fixture *f, const char *path, const char *rule)
+{
+	assert_int_equal(shoal_plugin_host_load(f->ph, path, NULL, f->err, sizeof(f->err)), -EPERM);
+	if (!strstr(f->err, rule) || !strstr(f->err, "refused"))
+		fail_msg("expected a refusal naming \"%s\", got: %s", rule, f->err);
+	assert_int_equal(shoal_plugin_host_count(f->ph), 0);
+}
+
+/* A plugin in a root-owned 0755 directory, itself 0644, loads; so does one below a sticky
+ * world-writable directory (like /tmp) when the entry below it is root's. */
+static void test_trust_accepts_safe_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_int_equal(shoal_plugin_host_load(f->ph, trust_plugin(&t, "ok", 0755, 0644), NULL,
+	                                        f->err, sizeof(f->err)),
+	                 0);
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "tag_a", f->err, sizeof(f->err)), 0);
+	char sticky[300];
+	snprintf(sticky, sizeof(sticky), "%s/sticky", t.base);
+	assert_int_equal(mkdir(sticky, 0755), 0);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, trust_plugin(&t, "sticky/ok", 0755, 0644),
+	                                        NULL, f->err, sizeof(f->err)),
+	                 0);
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_writable_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_refused(f, trust_plugin(&t, "w", 0777, 0644),
+	               "is writable by group or others (mode 0777)");
+	assert_refused(f, trust_plugin(&t, "g", 0775, 0644),
+	               "is writable by group or others (mode 0775)");
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_writable_file(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	assert_refused(f, trust_plugin(&t, "d", 0755, 0666), "file ");
+	assert_refused(f, t.path, "is writable by group or others (mode 0666)");
+	trust_cleanup(&t);
+}
+
+static void test_trust_refuses_other_owners(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	const char *p = trust_plugin(&t, "d", 0755, 0644);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_refused(f, p, "is owned by uid 65534");
+	const char *q = trust_plugin(&t, "e", 0755, 0644);
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/e", t.base);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_refused(f, q, "directory ");
+	assert_refused(f, q, "is owned by uid 65534");
+	trust_cleanup(&t);
+}
+
+/* A symlink from a trusted directory into a world-writable one, and a symlink in a writable
+ * directory pointing at a trusted file, are both refused. */
+static void test_trust_refuses_symlinks_out_of_trust(void **state)
+{
+	struct fixture *f = *state;
+	struct trust t;
+	trust_init(&t);
+	char target[512], link[512], dir[300];
+	snprintf(target, sizeof(target), "%s", trust_plugin(&t, "w", 0777, 0644));
+	snprintf(dir, sizeof(dir), "%s/ok", t.base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/ok/tag_a.so", t.base);
+	assert_int_equal(symlink(target, link), 0);
+	assert_refused(f, link, "is writable by group or others (mode 0777)");
+
+	snprintf(target, sizeof(target), "%s", trust_plugin(&t, "good", 0755, 0644));
+	snprintf(dir, sizeof(dir), "%s/w2", t.base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(link, sizeof(link), "%s/w2/tag_a.so", t.base);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_refused(f, link, "is writable by group or others (mode 0777)");
+	/* the same link from a trusted directory is fine */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(shoal_plugin_host_load(f->ph, link, NULL, f->err, sizeof(f->err)), 0);
+	trust_cleanup(&t);
 }
 
 static void test_init_failure_is_refused_and_registrations_rolled_back(void **state)
@@ -646,6 +1009,21 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unload_unknown_is_enoent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_unload_cycles_reset_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_unloads_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abi_1_1_plugin_still_loads, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_http_request_query_and_big_body, setup12,
+	                                    teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_fd_watch, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_unload_releases_fds_and_timer, setup12,
+	                                    teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_timer, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_interfaces, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_services_without_env, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_accepts_safe_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_writable_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_writable_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_other_owners, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_refuses_symlinks_out_of_trust, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,43 @@ static void test_persistent_device_is_attached_not_recreated(void **state)
 	assert_false(link_exists("tpers0"));
 }
 
+/* Like `ip tuntap add mode tun user 65534 name N`: persistent, owned, attachable, removable. */
+static void test_persist_create_owned_then_remove(void **state)
+{
+	(void)state;
+	char err[256];
+	assert_int_equal(
+	    shoal_tundev_persist_create("towned0", SHOAL_TUNDEV_TUN, 65534, err, sizeof(err)), 0);
+	assert_true(link_exists("towned0"));
+	/* (sysfs shows the root namespace here: ask ip, which runs in ours) */
+	FILE *f =
+	    popen("ip -d link show towned0 | grep -c 'persist on user \\(nobody\\|65534\\)'", "r");
+	assert_non_null(f);
+	int n = 0;
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	assert_int_equal(n, 1);
+	/* a second create is refused: the name is taken */
+	assert_int_equal(
+	    shoal_tundev_persist_create("towned0", SHOAL_TUNDEV_TUN, 65534, err, sizeof(err)),
+	    -EEXIST);
+	assert_string_equal(err, "tundev towned0: create: File exists");
+	/* the data plane attaches to it and leaves it on close */
+	struct shoal_tundev dev;
+	open_ok(&dev, "towned0", SHOAL_TUNDEV_TUN, true);
+	assert_false(dev.created);
+	/* removing while attached: persistence cleared, the device goes with the last fd */
+	assert_int_equal(shoal_tundev_persist_remove("towned0", SHOAL_TUNDEV_TUN, err, sizeof(err)),
+	                 -EBUSY);
+	shoal_tundev_close(&dev);
+	assert_true(link_exists("towned0"));
+	assert_int_equal(shoal_tundev_persist_remove("towned0", SHOAL_TUNDEV_TUN, err, sizeof(err)),
+	                 0);
+	assert_false(link_exists("towned0"));
+	assert_int_equal(shoal_tundev_persist_remove("towned0", SHOAL_TUNDEV_TUN, err, sizeof(err)),
+	                 -ENODEV);
+}
+
 static void test_invalid_names_are_refused(void **state)
 {
 	(void)state;
@@ -459,6 +496,7 @@ int main(void)
 	    cmocka_unit_test(test_tun_created_and_removed_on_close),
 	    cmocka_unit_test(test_created_device_is_removed_even_if_made_persistent),
 	    cmocka_unit_test(test_persistent_device_is_attached_not_recreated),
+	    cmocka_unit_test(test_persist_create_owned_then_remove),
 	    cmocka_unit_test(test_invalid_names_are_refused),
 	    cmocka_unit_test(test_read_empty_is_eagain),
 	    cmocka_unit_test(test_tap_frames_without_vnet_hdr),
