@@ -13,13 +13,17 @@
  * (tests/unit/router/test_routes.c) and against a real LPM and a model
  * (tests/unit/router/test_routes_lpm.c).
  *
- * Changes made through the API are two-phase: shoal_routes_save() copies the overlay,
- * shoal_routes_op() validates one operation against the current overlay and applies it to
- * the overlay only (the table is not touched yet), and shoal_routes_commit() pushes the
- * difference to the table — or, when the table refuses (full), puts everything back as it
- * was saved. A batch is several ops between one save and one commit: if an op fails,
- * shoal_routes_abandon() puts the overlay back without touching the table (all or
- * nothing). shoal_routes_restore() undoes a committed change (storage failure).
+ * Changes made through the API are two-phase: shoal_routes_save() opens a journal (no copy:
+ * the cost of a change is that of its edits, not of the table), shoal_routes_op() validates
+ * one operation against the current overlay and applies it to the overlay only, recording
+ * the edit (the table is not touched yet), and shoal_routes_commit() pushes the difference
+ * of the touched prefixes to the table — or, when the table refuses (full), puts everything
+ * back as it was saved. A batch is several ops between one save and one commit: if an op
+ * fails, shoal_routes_abandon() puts the overlay back without touching the table (all or
+ * nothing). After a commit the journal is the change's undo record:
+ * shoal_routes_changes() lists the rows it changed for the store (store.h), and
+ * shoal_routes_restore() undoes it (storage failure). Committed changes are undone newest
+ * first. One journal is open at a time.
  *
  * SIGHUP: shoal_routes_set_config() swaps the configuration routes; prefixes the API set
  * or deleted keep their API state.
@@ -45,10 +49,11 @@
 #include <stdint.h>
 
 #include "shoal/state.h"
+#include "shoal/store.h"
 
 enum {
 	SHOAL_ROUTES_MAX_IFS = 64,
-	SHOAL_ROUTES_MAX_API = 65536, /* routes set through the API at most */
+	SHOAL_ROUTES_MAX_API = 262144, /* routes set through the API at most */
 };
 
 /* X(status, machine code). Successes first. */
@@ -147,21 +152,30 @@ enum shoal_routes_status shoal_routes_validate(const struct shoal_routes *r,
                                                struct shoal_routes_entry *out,
                                                struct shoal_routes_error *err);
 
-struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r); /* NULL: ENOMEM */
+/* Opens the journal of a change. NULL: ENOMEM. */
+struct shoal_routes_saved *shoal_routes_save(struct shoal_routes *r);
 /* One API operation on the overlay only (see above). ADD: CREATED | ROUTE_EXISTS; PUT:
  * CREATED | REPLACED | CONNECTED_ROUTE; DELETE: OK | ROUTE_NOT_FOUND | CONNECTED_ROUTE; any:
  * a validation status | TABLE_FULL | NO_MEMORY. */
 enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_routes_op_kind kind,
                                          const struct shoal_routes_spec *spec,
                                          struct shoal_routes_error *err);
-/* Pushes the changes since save to the table; frees saved. 0, or -1 (table full: overlay
- * and table are back as saved). */
+/* Pushes the changes since save to the table and closes the journal. 0: saved is now the
+ * change's undo record (caller frees it, or restores it); -1 (table full or ENOMEM): overlay
+ * and table are back as saved, saved freed. */
 int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved);
 /* Overlay back to saved, table untouched (nothing was committed); frees saved. */
 void shoal_routes_abandon(struct shoal_routes *r, struct shoal_routes_saved *saved);
-/* Overlay and table back to saved after a commit; frees saved. */
-void shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved);
+/* Overlay and table back to before a committed change (every later change already
+ * undone); frees saved. -1 when it could not (ENOMEM, or the table refused): nothing
+ * changed, saved kept. */
+int shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved);
 void shoal_routes_saved_free(struct shoal_routes_saved *saved);
+/* The store rows a committed change touched, as they are now (one per overlay set and
+ * prefix: route put/delete, deleted-prefix put/delete). *out malloc'd (NULL when *n is 0).
+ * 0 or -ENOMEM. */
+int shoal_routes_changes(const struct shoal_routes *r, const struct shoal_routes_saved *saved,
+                         struct shoal_store_change **out, size_t *n);
 
 /* The effective route of exactly prefix/len. */
 bool shoal_routes_get(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
@@ -178,10 +192,9 @@ const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex)
 int shoal_routes_if_for(const struct shoal_routes *r, uint32_t addr);
 int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name);
 
-/* The API overlay into a state (appends routes and deleted prefixes). 0 or -ENOMEM. */
-int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s);
 /* Applies a state's routes on top (deletions first, then routes; validated like API
- * requests) and commits. 0, or -1 with "routes[i]: ..." in err (nothing applied). */
+ * requests; of two routes for one prefix the later wins) and pushes them to the table in
+ * O(n log n). 0, or -1 with "routes[i]: ..." in err (nothing applied). */
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size);
 
