@@ -31,9 +31,12 @@ static void config_errors_add(struct shoal_config_errors *errs, const char *name
 		return;
 	char *m = errs->msg[i];
 	int n = snprintf(m, SHOAL_CONFIG_ERROR_LEN, "%s: %s: ", name, jpath);
-	if (n < 0 || n >= SHOAL_CONFIG_ERROR_LEN)
-		return;
-	vsnprintf(m + n, SHOAL_CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+	if (n >= 0 && n < SHOAL_CONFIG_ERROR_LEN)
+		vsnprintf(m + n, SHOAL_CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+	/* one line: keys and values quoted from the file may hold control characters */
+	for (; *m; m++)
+		if ((unsigned char)*m < 0x20 || *m == 0x7f)
+			*m = '?';
 }
 
 static void config_error(struct config_ctx *ctx, const char *jpath, const char *fmt, ...)
