@@ -32,8 +32,9 @@ test-fuzz:
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	cd $(BUILD_FUZZ) && ctest --output-on-failure -j $(JOBS)
 
-# Long fuzzing: every harness for FUZZ_SECONDS (default 600); new inputs kept in
-# $(BUILD_FUZZ)/work/, crashes in $(BUILD_FUZZ)/findings/.
+# Long fuzzing: every harness for FUZZ_SECONDS (default 600; FUZZ_RUNS=N stops at N
+# executions), FUZZ_JOBS at a time; new inputs kept in $(BUILD_FUZZ)/work/, crashes in
+# $(BUILD_FUZZ)/findings/.
 fuzz:
 	@scripts/install-deps.sh test
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_FUZZ=ON

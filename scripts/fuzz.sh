@@ -4,12 +4,14 @@
 # between runs, never written into the tree); crashes go to BUILD/findings/. Prints one line
 # per harness (executions, exec/s, new inputs) and exits non-zero if any harness failed.
 #   scripts/fuzz.sh BUILD SECONDS [HARNESS...]     e.g. scripts/fuzz.sh build/fuzz 600 netif
+# FUZZ_RUNS=N stops each harness after N executions (or SECONDS, whichever comes first).
 set -euo pipefail
 build=${1:?usage: $0 BUILD SECONDS [harness...]}
 secs=${2:-600}
 shift 2 || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+[[ -n ${FUZZ_RUNS:-} ]] && export FUZZ_FLAGS="-runs=$FUZZ_RUNS ${FUZZ_FLAGS:-}"
 bin=$build/tests/fuzz
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then

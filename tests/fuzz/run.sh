@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer harness over its seed corpus, then on random inputs for SECONDS.
 #   run.sh HARNESS CORPUS WORKDIR FINDINGS SECONDS [libFuzzer flags...]
+# FUZZ_FLAGS adds libFuzzer flags too (e.g. FUZZ_FLAGS=-runs=10000000).
 # New inputs go to WORKDIR (emptied first unless FUZZ_KEEP_WORK=1), never into the tree's
 # CORPUS; a crash or a broken invariant is saved under FINDINGS and fails the run.
 set -euo pipefail
@@ -11,4 +12,4 @@ mkdir -p "$work" "$findings"
 dirs=("$work")
 [[ -d $corpus ]] && dirs+=("$corpus")
 exec "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-  -print_final_stats=1 -artifact_prefix="$findings/$(basename "$exe")-" "$@" "${dirs[@]}"
+  -print_final_stats=1 -artifact_prefix="$findings/$(basename "$exe")-" ${FUZZ_FLAGS:-} "$@" "${dirs[@]}"
