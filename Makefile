@@ -3,7 +3,7 @@ BUILD_TEST    ?= build/test
 BUILD_RELEASE ?= build/release
 JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test bench demo deps clean format
+.PHONY: all build test bench demo deps clean format deb test-package
 
 all: build
 
@@ -34,6 +34,17 @@ demo:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	scripts/demo.sh $(BUILD_RELEASE)/router/shoald
+
+# Debian packages shoal and shoal-dev from a clean copy of the tree, into build/deb/.
+deb:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) scripts/build-deb.sh build/deb
+
+# Builds the packages (twice: the upgrade test) and checks them: lintian, hardening-check,
+# the unit with systemd-analyze, install/remove/purge/upgrade in a cached Debian 12 root.
+test-package:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) tests/package/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
