@@ -86,8 +86,12 @@ mkdir -p "$X"
 dpkg-deb -x "$NEW/shoal_${VERSION}_"*.deb "$X"
 plugins=("$X"/usr/lib/"$MULTIARCH"/shoal/plugins/*.so)
 [[ -e ${plugins[0]} ]] || bad "the package has no plugins"
+# --nocfprotection: bookworm's toolchain marks no binary with the IBT/SHSTK property (not even
+# `int main(void){return 0;}` built with -fcf-protection: its crt objects lack the note), so
+# that one check fails for every program on Debian 12. Everything else must pass.
 for f in "$X/usr/sbin/shoald" "${plugins[@]}"; do
-	check "hardening-check ${f#"$X"}" hardening-check "$f"
+	check "hardening-check ${f#"$X"} (PIE, stack protector, fortify, relro, bindnow)" \
+		hardening-check --nocfprotection "$f"
 done
 
 for m in "$X"/usr/share/man/man*/*.gz; do
