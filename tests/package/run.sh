@@ -22,10 +22,15 @@
 #   notify listener (python) <--AF_UNIX-- shoald (uid shoal, CAP_NET_ADMIN only)
 #   curl via nsenter --net  ---- TCP ---> 127.0.0.1:8144 inside that namespace; TAP t0
 #
-# Environment: SHOAL_PKGTEST_CACHE (default /var/cache/shoal-test), SHOAL_MIRROR (default
+# Environment: SHOAL_PKGTEST_REUSE=1 skips the two builds when a previous run left the .debs
+# (for iterating on this script), SHOAL_PKGTEST_CACHE (default /var/cache/shoal-test), SHOAL_MIRROR (default
 # the host's deb.debian.org), JOBS. Needs root. Prints "N passed, N failed"; exits non-zero
 # when something failed.
 set -euo pipefail
+# Every mount below (the root's /proc and /dev) lives in a mount namespace of our own.
+if [[ -z ${SHOAL_PKGTEST_UNSHARED:-} ]]; then
+	SHOAL_PKGTEST_UNSHARED=1 exec unshare --mount --propagation private -- "$0" "$@"
+fi
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 CACHE=${SHOAL_PKGTEST_CACHE:-/var/cache/shoal-test}
@@ -50,7 +55,7 @@ cleanup() {
 	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null || true
 	[[ -n $LISTENER_PID ]] && kill "$LISTENER_PID" 2>/dev/null || true
 	if [[ -n $ROOT && -d $ROOT ]]; then
-		for m in proc dev/pts dev; do umount -l "$ROOT/$m" 2>/dev/null || true; done
+		for m in proc dev; do umount -l "$ROOT/$m" 2>/dev/null || true; done
 		rm -rf --one-file-system "$ROOT"
 	fi
 }
@@ -61,12 +66,18 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- build (twice)
 VERSION=$(sed -n '1s/^shoal (\([^)]*\)).*/\1/p' packaging/debian/changelog)
 OLD_VERSION="${VERSION}~pkgtest0"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-log "building $OLD_VERSION (old) and $VERSION (new)"
-SHOAL_DEB_VERSION=$OLD_VERSION scripts/build-deb.sh "$WORK/old" >"$WORK/build-old.log" 2>&1 ||
-	{ tail -40 "$WORK/build-old.log"; exit 1; }
-scripts/build-deb.sh build/deb >"$WORK/build-new.log" 2>&1 || { tail -40 "$WORK/build-new.log"; exit 1; }
+if [[ ${SHOAL_PKGTEST_REUSE:-0} == 1 && -e $WORK/old && -n $(ls build/deb/shoal_*.deb 2>/dev/null) ]]; then
+	log "SHOAL_PKGTEST_REUSE=1: reusing the .debs of the previous run (not a full test)"
+	rm -rf "$WORK/extract"
+else
+	rm -rf "$WORK"
+	mkdir -p "$WORK"
+	log "building $OLD_VERSION (old) and $VERSION (new)"
+	SHOAL_DEB_VERSION=$OLD_VERSION scripts/build-deb.sh "$WORK/old" >"$WORK/build-old.log" 2>&1 ||
+		{ tail -40 "$WORK/build-old.log"; exit 1; }
+	scripts/build-deb.sh build/deb >"$WORK/build-new.log" 2>&1 ||
+		{ tail -40 "$WORK/build-new.log"; exit 1; }
+fi
 NEW=$SRC/build/deb
 OLD=$WORK/old
 log "built in $(( $(date +%s) - T0 )) s"
@@ -118,7 +129,13 @@ ROOT=$(mktemp -d /tmp/shoal-pkgroot.XXXXXX)
 tar -C "$ROOT" -xf "$TARBALL"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 mount -t proc proc "$ROOT/proc"
-mount --bind /dev "$ROOT/dev"
+# /dev as udev makes it on Debian 12 (/dev/net/tun 0666), whatever the host's is.
+mount -t tmpfs -o mode=0755 dev "$ROOT/dev"
+mkdir "$ROOT/dev/net" "$ROOT/dev/pts"
+for d in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0" "net/tun 10 200"; do
+	set -- $d
+	mknod -m 0666 "$ROOT/dev/$1" c "$2" "$3"
+done
 mkdir -p "$ROOT/debs/old" "$ROOT/debs/new"
 cp "$OLD"/*.deb "$ROOT/debs/old/"
 cp "$NEW"/*.deb "$ROOT/debs/new/"
@@ -196,13 +213,20 @@ PY
 LISTENER_PID=$!
 for _ in $(seq 50); do [[ -S $ROOT/run/shoal-test/notify ]] && break; sleep 0.1; done
 DAEMON_LOG=$WORK/shoald.log
-# As the unit: uid/gid shoal, CAP_NET_ADMIN as the only (ambient, bounding) capability,
-# no new privileges; in a network namespace of its own (lo up first, as root).
-unshare --net --mount -- chroot "$ROOT" /bin/sh -c 'ip link set lo up && exec \
+# As the installed unit says: its User=, Group=, AmbientCapabilities= (also the bounding set,
+# as CapabilityBoundingSet= is the same), NoNewPrivileges=; in a network namespace of its own
+# (lo up first, as root).
+unit=$ROOT/lib/systemd/system/shoal.service
+u_user=$(sed -n 's/^User=//p' "$unit")
+u_group=$(sed -n 's/^Group=//p' "$unit")
+u_caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit" | tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_/+/p' | paste -sd, -)
+log "running shoald as the unit does: user ${u_user:-?}, group ${u_group:-?}, capabilities ${u_caps:-none}"
+unshare --net --mount -- chroot "$ROOT" /bin/sh -c "ip link set lo up && exec \
 	/usr/bin/env -i PATH=/usr/sbin:/usr/bin NOTIFY_SOCKET=/run/shoal-test/notify WATCHDOG_USEC=400000 \
-	setpriv --reuid=shoal --regid=shoal --init-groups --no-new-privs \
-	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
-	/usr/sbin/shoald -c /etc/shoal/pkgtest.json' >"$DAEMON_LOG" 2>&1 &
+	setpriv --reuid=${u_user:-nobody} --regid=${u_group:-nogroup} --init-groups --no-new-privs \
+	--inh-caps=-all${u_caps:+,$u_caps} --ambient-caps=-all${u_caps:+,$u_caps} \
+	--bounding-set=-all${u_caps:+,$u_caps} /usr/sbin/shoald -c /etc/shoal/pkgtest.json" \
+	>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 ready=0
 for _ in $(seq 100); do
@@ -233,7 +257,7 @@ check "API change written to /var/lib/shoal/state.json (as shoal)" bash -c \
 	 api -H 'Content-Type: application/json' -d '{\"prefix\":\"10.9.0.0/16\",\"next_hop\":\"10.0.1.2\"}' \
 	   http://127.0.0.1:8144/api/v1/routes | grep -q 10.9.0.0/16 &&
 	 [[ \$(chroot '$ROOT' stat -c '%U' /var/lib/shoal/state.json) == shoal ]]"
-kill -TERM "$DAEMON_PID"
+kill -TERM "$DAEMON_PID" 2>/dev/null || true
 rc=0
 wait "$DAEMON_PID" || rc=$?
 DAEMON_PID=""
@@ -263,9 +287,11 @@ check "apt remove shoal shoal-dev" in_root apt-get remove -y -q shoal shoal-dev
 check "remove: shoald gone" test ! -e "$ROOT/usr/sbin/shoald"
 check "remove: kept the configuration and the state" bash -c \
 	"[[ \$(sha256sum <'$ROOT/etc/shoal/shoald.json') == '$conf_sum' ]] && [[ -e '$ROOT/var/lib/shoal/state.json' ]]"
-check "apt purge shoal" in_root apt-get purge -y -q shoal shoal-dev
+check "remove: shoal-dev (no conffiles) is gone entirely" bash -c \
+	"! chroot '$ROOT' dpkg -s shoal-dev >/dev/null 2>&1 && [[ ! -e '$ROOT/usr/include/shoal' ]]"
+check "apt purge shoal" in_root apt-get purge -y -q shoal
 check "purge: nothing of Shoal is left (files, user, group, dpkg status)" bash -c "
-	left=\$(find '$ROOT' -xdev \\( -path '$ROOT/debs' -o -path '$ROOT/root/hello' -o -path '$ROOT/proc' \
+	left=\$(find '$ROOT' -mindepth 1 -xdev \\( -path '$ROOT/debs' -o -path '$ROOT/root/hello' -o -path '$ROOT/proc' \
 	  -o -path '$ROOT/var/cache/apt' -o -path '$ROOT/var/lib/apt' -o -path '$ROOT/var/log' \\) -prune -o \
 	  -iname '*shoal*' -print)
 	[[ -z \$left ]] || { echo \"left: \$left\"; exit 1; }
