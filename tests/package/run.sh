@@ -270,7 +270,7 @@ rm -rf "$ROOT/etc/shoal/pkgtest.json" "$ROOT/run/shoal-test"
 # ---------------------------------------------------------------- upgrade, remove, purge
 sed -i 's/"burst": 50/"burst": 51/' "$ROOT/etc/shoal/shoald.json"
 conf_sum=$(sha256sum <"$ROOT/etc/shoal/shoald.json")
-state_sum=$(cat "$ROOT/var/lib/shoal/api.token" "$ROOT/var/lib/shoal/state.json" | sha256sum)
+state_sum=$(cat "$ROOT/var/lib/shoal/api.token" "$ROOT/var/lib/shoal/state.json" 2>/dev/null | sha256sum || true)
 check "upgrade $OLD_VERSION -> $VERSION" \
 	in_root bash -c "cd /debs/new && apt-get install -y -q ./shoal_*.deb ./shoal-dev_*.deb"
 check "upgraded: dpkg has $VERSION" bash -c \
