@@ -119,6 +119,7 @@ if [[ ! -s $TARBALL ]]; then
 	debootstrap --variant=minbase --include=systemd,iproute2,gcc,libc6-dev,make,pkgconf \
 		bookworm "$tmproot" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
 		{ tail -20 "$WORK/debootstrap.log"; rm -rf --one-file-system "$tmproot"; exit 1; }
+	chmod 0755 "$tmproot" # mktemp made it 0700; the tarball's "./" keeps the mode
 	tar -C "$tmproot" -cf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"
 	rm -rf --one-file-system "$tmproot"
 	log "debootstrap + cache: $(( $(date +%s) - t )) s"
@@ -127,6 +128,7 @@ else
 fi
 ROOT=$(mktemp -d /tmp/shoal-pkgroot.XXXXXX)
 tar -C "$ROOT" -xf "$TARBALL"
+chmod 0755 "$ROOT" # "/" of the root: user shoal must traverse it
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 mount -t proc proc "$ROOT/proc"
 # /dev as udev makes it on Debian 12 (/dev/net/tun 0666), whatever the host's is.
