@@ -5,7 +5,7 @@ BUILD_FUZZ    ?= build/fuzz
 FUZZ_SECONDS  ?= 600
 JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test test-fuzz fuzz bench demo deps clean format
+.PHONY: all build test test-fuzz fuzz bench demo deps clean format deb test-package
 
 all: build
 
@@ -17,7 +17,8 @@ build:
 # Sanitizer build (ASan+UBSan), every test through ctest.
 test:
 	@scripts/install-deps.sh test
-	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_DEV_PLUGINS=ON
+	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_DEV_PLUGINS=ON \
+	  -DSHOAL_WERROR=ON
 	cmake --build $(BUILD_TEST) -j $(JOBS)
 	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -54,6 +55,17 @@ demo:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	scripts/demo.sh $(BUILD_RELEASE)/router/shoald
+
+# Debian packages shoal and shoal-dev from a clean copy of the tree, into build/deb/.
+deb:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) scripts/build-deb.sh build/deb
+
+# Builds the packages (twice: the upgrade test) and checks them: lintian, hardening-check,
+# the unit with systemd-analyze, install/remove/purge/upgrade in a cached Debian 12 root.
+test-package:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) tests/package/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

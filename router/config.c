@@ -864,14 +864,14 @@ void shoal_config_default(struct shoal_config *cfg)
 		ifc->offload = true;
 	}
 	cfg->n_interfaces = 2;
-	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "/usr/lib/shoal/plugins");
+	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "%s", SHOAL_DEFAULT_PLUGIN_DIR);
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:%d",
 	         SHOAL_CONFIG_DEFAULT_API_PORT);
 	cfg->api_address = 0x7f000001u;
 	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
-	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "/usr/share/shoal/web");
+	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "%s", SHOAL_DEFAULT_WEB_DIR);
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
 	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
 	cfg->icmp_dest_interval_ms = SHOAL_CONFIG_DEFAULT_ICMP_DEST_INTERVAL_MS;
@@ -922,4 +922,70 @@ int shoal_config_load_file(struct shoal_config *cfg, const char *path,
 	json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
 	return config_load_json(cfg, root, &jerr, path, errs);
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+static json_t *config_interface_json(const struct shoal_config_interface *ifc)
+{
+	char a[SHOAL_IPV4_PREFIX_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", ifc->name, "kind",
+	                      ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun", "address",
+	                      shoal_ipv4_prefix_format(ifc->address, ifc->prefix_len, a));
+	if (o != NULL && ifc->has_mac)
+		json_object_set_new(o, "mac", json_string(shoal_config_mac_str(ifc->mac, m)));
+	if (o != NULL) {
+		json_object_set_new(o, "mtu", json_integer(ifc->mtu));
+		json_object_set_new(o, "offload", json_boolean(ifc->offload));
+	}
+	return o;
+}
+
+static json_t *config_route_json(const struct shoal_config *cfg, const struct shoal_config_route *r)
+{
+	char p[SHOAL_IPV4_PREFIX_STRLEN], nh[SHOAL_IPV4_ADDR_STRLEN];
+	json_t *o =
+	    json_pack("{s:s}", "prefix", shoal_ipv4_prefix_format(r->prefix, r->prefix_len, p));
+	if (o == NULL)
+		return NULL;
+	if (r->has_next_hop)
+		json_object_set_new(o, "next_hop",
+		                    json_string(shoal_ipv4_addr_format(r->next_hop, nh)));
+	if (r->interface < cfg->n_interfaces)
+		json_object_set_new(o, "interface",
+		                    json_string(cfg->interfaces[r->interface].name));
+	return o;
+}
+
+json_t *shoal_config_to_json(const struct shoal_config *cfg)
+{
+	json_t *ifs = json_array(), *routes = json_array(), *plugins = json_array();
+	for (unsigned i = 0; ifs != NULL && i < cfg->n_interfaces; i++)
+		json_array_append_new(ifs, config_interface_json(&cfg->interfaces[i]));
+	for (unsigned i = 0; routes != NULL && i < cfg->n_routes; i++)
+		json_array_append_new(routes, config_route_json(cfg, &cfg->routes[i]));
+	for (unsigned i = 0; plugins != NULL && i < cfg->n_plugins; i++)
+		json_array_append_new(
+		    plugins, json_pack("{s:s, s:o}", "name", cfg->plugins[i].name, "config",
+		                       json_loads(cfg->plugins[i].config_json, 0, NULL)));
+	json_t *api =
+	    json_pack("{s:s, s:s}", "listen", cfg->api_listen, "token_file", cfg->api_token_file);
+	json_t *icmp = json_pack("{s:I, s:I}", "rate_per_s", (json_int_t)cfg->icmp_rate_per_s,
+	                         "burst", (json_int_t)cfg->icmp_burst);
+	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
+	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o}", "interfaces", ifs, "routes",
+	                 routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api", api,
+	                 "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp);
+}
+
+int shoal_config_write(const struct shoal_config *cfg, FILE *f)
+{
+	json_t *root = shoal_config_to_json(cfg);
+	if (root == NULL)
+		return -ENOMEM;
+	int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (rc != 0 || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
 }

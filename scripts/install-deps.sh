@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Shoal needs for a given purpose, only the missing ones.
-#   scripts/install-deps.sh build|test|bench|demo
+#   scripts/install-deps.sh build|test|bench|demo|package
 # On a fresh Debian 12 machine with only git and make, `make test` calls this as root.
 set -euo pipefail
 
@@ -11,13 +11,16 @@ test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3
       python3-yaml nftables sqlite3
       clang libclang-rt-14-dev) # libFuzzer harnesses (tests/fuzz)
 bench=(libdpdk-dev wrk)
+# Building the .debs (make deb) and checking them (make test-package).
+package=(debhelper dpkg-dev lintian devscripts debootstrap systemd iproute2 curl)
 
 want=("${build[@]}")
 case "${1:-build}" in
   build) ;;
   test|demo) want+=("${test[@]}") ;;
   bench) want+=("${test[@]}" "${bench[@]}") ;;
-  *) echo "usage: $0 build|test|bench|demo" >&2; exit 2 ;;
+  package) want+=("${package[@]}") ;;
+  *) echo "usage: $0 build|test|bench|demo|package" >&2; exit 2 ;;
 esac
 
 missing=()

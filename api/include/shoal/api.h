@@ -42,8 +42,8 @@ enum {
 	SHOAL_API_TOKEN_HEX_LEN = 64,     /* a created token: 32 random bytes as lowercase hex */
 };
 
-/* The default web_dir (config key "web_dir"). */
-#define SHOAL_API_DEFAULT_WEB_DIR "/usr/share/shoal/web"
+/* The default web_dir (config key "web_dir"): the installed one, from config.h. */
+#define SHOAL_API_DEFAULT_WEB_DIR SHOAL_DEFAULT_WEB_DIR
 
 /* Starts the server; see the contract above. cfg->api_port 0 binds an ephemeral port
  * (tests; read it back with shoal_api_port()). web_dir may be NULL: then every non-API path

@@ -60,6 +60,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* The installed plugin and web directories (compile-time, from CMake's install layout), the
+ * defaults of "plugin_dir" and "web_dir". */
+#ifndef SHOAL_DEFAULT_PLUGIN_DIR
+#define SHOAL_DEFAULT_PLUGIN_DIR "/usr/lib/shoal/plugins"
+#endif
+#ifndef SHOAL_DEFAULT_WEB_DIR
+#define SHOAL_DEFAULT_WEB_DIR "/usr/share/shoal/web"
+#endif
 
 enum {
 	SHOAL_CONFIG_MAX_INTERFACES = 64,
@@ -181,9 +191,9 @@ struct shoal_config_errors {
 };
 
 /* The built-in default: tap lan0 10.0.1.1/24 and tap lan1 10.0.2.1/24 (MACs derived from the
- * names, MTU 1500, offload on), no routes, no plugins, plugin_dir /usr/lib/shoal/plugins,
+ * names, MTU 1500, offload on), no routes, no plugins, plugin_dir SHOAL_DEFAULT_PLUGIN_DIR,
  * API 127.0.0.1:8144 with token file /var/lib/shoal/api.token, state_dir /var/lib/shoal,
- * web_dir /usr/share/shoal/web. */
+ * web_dir SHOAL_DEFAULT_WEB_DIR. */
 void shoal_config_default(struct shoal_config *cfg);
 
 /* Parse and validate. name is the file name used in messages. Return 0 when valid, -1 when
@@ -199,6 +209,16 @@ int shoal_config_load_string(struct shoal_config *cfg, const char *text, const c
  * interface_name is empty). */
 int shoal_config_validate(struct shoal_config *cfg, const char *name,
                           struct shoal_config_errors *errs);
+
+/* Writes cfg (a valid one) as the JSON document that loads back into the same struct: every
+ * key, a tap's "mac" only when it was given (has_mac), each route's "interface" by name.
+ * shoal_config_to_json returns a new jansson reference (NULL when out of memory; the type is
+ * declared as struct json_t so this header does not need jansson.h); shoal_config_write puts
+ * it on f indented, with a final newline, and returns 0 or -ENOMEM/-EIO. This is what
+ * `shoald --print-default-config` prints and the package installs as /etc/shoal/shoald.json. */
+struct json_t;
+struct json_t *shoal_config_to_json(const struct shoal_config *cfg);
+int shoal_config_write(const struct shoal_config *cfg, FILE *f);
 
 /* Formatting helpers for messages and logs: "a.b.c.d" and "aa:bb:cc:dd:ee:ff". */
 enum { SHOAL_CONFIG_IPV4_STRLEN = 16, SHOAL_CONFIG_MAC_STRLEN = 18 };
