@@ -938,6 +938,20 @@ static json_t *config_interface_json(const struct shoal_config_interface *ifc)
 		json_object_set_new(o, "mtu", json_integer(ifc->mtu));
 		json_object_set_new(o, "offload", json_boolean(ifc->offload));
 	}
+	if (o != NULL && ifc->host.present) {
+		static const char *const fw[] = {[SHOAL_CONFIG_FW_AUTO] = "auto",
+		                                 [SHOAL_CONFIG_FW_LEGACY] = "iptables-legacy",
+		                                 [SHOAL_CONFIG_FW_NFT] = "nftables"};
+		const struct shoal_config_host *h = &ifc->host;
+		json_t *host = json_pack(
+		    "{s:s, s:I, s:b, s:I, s:b, s:s}", "address",
+		    shoal_ipv4_prefix_format(h->address, h->prefix_len, a), "rto_min_ms",
+		    (json_int_t)h->rto_min_ms, "masquerade", h->masquerade, "mark", (json_int_t)h->mark,
+		    "forwarding", h->forwarding, "firewall", fw[h->firewall]);
+		if (host != NULL && h->owner[0])
+			json_object_set_new(host, "owner", json_string(h->owner));
+		json_object_set_new(o, "host", host);
+	}
 	return o;
 }
 
@@ -970,12 +984,17 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 		                       json_loads(cfg->plugins[i].config_json, 0, NULL)));
 	json_t *api =
 	    json_pack("{s:s, s:s}", "listen", cfg->api_listen, "token_file", cfg->api_token_file);
-	json_t *icmp = json_pack("{s:I, s:I}", "rate_per_s", (json_int_t)cfg->icmp_rate_per_s,
-	                         "burst", (json_int_t)cfg->icmp_burst);
+	json_t *icmp = json_pack("{s:I, s:I, s:I, s:I, s:I}", "rate_per_s",
+	                         (json_int_t)cfg->icmp_rate_per_s, "burst", (json_int_t)cfg->icmp_burst,
+	                         "dest_interval_ms", (json_int_t)cfg->icmp_dest_interval_ms,
+	                         "dest_burst", (json_int_t)cfg->icmp_dest_burst, "dest_max",
+	                         (json_int_t)cfg->icmp_dest_max);
+	json_t *arp = json_pack("{s:I}", "give_up_ms", (json_int_t)cfg->arp_give_up_ms);
 	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
-	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o}", "interfaces", ifs, "routes",
-	                 routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api", api,
-	                 "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp);
+	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o}", "interfaces", ifs,
+	                 "routes", routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api",
+	                 api, "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp,
+	                 "arp", arp);
 }
 
 int shoal_config_write(const struct shoal_config *cfg, FILE *f)

@@ -602,6 +602,8 @@ static void test_host_errors(void **state)
 	           "'host':{'address':'10.0.2.2/24'}}]}",
 	           "cfg.json: interfaces[1].host: only one interface may have a host side "
 	           "(interfaces[0] has one)");
+}
+
 /* shoal_config_write: a file using every key with non-default values, and the default, load
  * back into the same struct (byte for byte); a derived MAC is not written out. */
 static void write_reload_equal(const struct shoal_config *orig, char **text)
@@ -629,13 +631,16 @@ static void test_write_round_trips(void **state)
 	    load("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
 	         "'mac':'02:00:00:00:01:09','mtu':9000,'offload':false},"
 	         "{'name':'lan1','kind':'tap','address':'10.0.2.1/24'},"
-	         "{'name':'up0','kind':'tun','address':'169.254.144.9/24','mtu':1400}],"
+	         "{'name':'up0','kind':'tun','address':'169.254.144.9/24','mtu':1400,"
+	         "'host':{'address':'169.254.144.1/24','owner':'nobody','rto_min_ms':10,"
+	         "'masquerade':true,'mark':77,'forwarding':true,'firewall':'nftables'}}],"
 	         "'routes':[{'prefix':'0.0.0.0/0','next_hop':'169.254.144.1','interface':'up0'},"
 	         "{'prefix':'10.9.0.0/16','interface':'lan1'}],"
 	         "'plugins':[{'name':'example','config':{'label':'lab','drop_protocol':17}},"
 	         "{'name':'other'}],"
 	         "'plugin_dir':'/opt/p','api':{'listen':'127.0.0.2:9000','token_file':'/t/tok'},"
-	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3}}"),
+	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3,"
+	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700}}"),
 	    0);
 	write_reload_equal(cfg, &text);
 	assert_non_null(strstr(text, "\"mac\": \"02:00:00:00:01:09\""));
