@@ -3,7 +3,7 @@ BUILD_TEST    ?= build/test
 BUILD_RELEASE ?= build/release
 JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test bench demo deps clean format
+.PHONY: all build test bench demo deps clean format build-matrix
 
 all: build
 
@@ -12,14 +12,21 @@ build:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 
-# Sanitizer build (ASan+UBSan), every test through ctest.
+# Sanitizer build (ASan+UBSan), warnings as errors, every test through ctest (one of them
+# builds the clang RelWithDebInfo+sanitizers configuration too: tests/CMakeLists.txt).
 test:
 	@scripts/install-deps.sh test
-	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON
+	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_WERROR=ON
 	cmake --build $(BUILD_TEST) -j $(JOBS)
 	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# Every compiler x build type x sanitizer combination, each in build/matrix/<cc>-<type>-<san>,
+# warnings as errors; prints one line per build (scripts/build-matrix.sh).
+build-matrix:
+	@scripts/install-deps.sh test
+	JOBS=$(JOBS) scripts/build-matrix.sh
 
 # Release build, every benchmark; figures go to docs/performance.md by hand.
 bench:

@@ -9,6 +9,9 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
       python3-yaml)
+# The second compiler of make build-matrix and of the ctest build.clang_relwithdebinfo_san
+# (libclang-rt-dev: clang's sanitizer runtimes, only a Recommends of clang).
+test+=(clang libclang-rt-dev)
 bench=(libdpdk-dev wrk)
 
 want=("${build[@]}")
