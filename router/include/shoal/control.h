@@ -32,6 +32,10 @@
 #ifndef SHOAL_CONTROL_H
 #define SHOAL_CONTROL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -225,5 +229,9 @@ const char *shoal_ctl_status_name(enum shoal_ctl_status s);
 enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
                                           const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,6 +17,10 @@
 #ifndef SHOAL_NETLINK_H
 #define SHOAL_NETLINK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -53,5 +57,9 @@ int shoal_netlink_link_set_netns(struct shoal_netlink *nl, int ifindex, int netn
 /* Adds the IPv4 address addr/prefix_len (addr in network byte order) to the link. */
 int shoal_netlink_addr_add_ipv4(struct shoal_netlink *nl, int ifindex, uint32_t addr,
                                 unsigned int prefix_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 #ifndef SHOAL_ROUTES_H
 #define SHOAL_ROUTES_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,5 +133,9 @@ int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s);
  * requests) and commits. 0, or -1 with "routes[i]: ..." in err (nothing applied). */
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 #ifndef SHOAL_STATE_H
 #define SHOAL_STATE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,5 +89,9 @@ int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, cha
                      size_t err_size);
 /* Writes the file durably (see above). Returns 0 or -1 with "<path>: ..." in err. */
 int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SHOAL_TCP_MESSAGE_H
 #define SHOAL_TCP_MESSAGE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,5 +52,9 @@ typedef void (*shoal_tcp_transmit_fn)(void *ctx, const struct shoal_tcp_message 
 
 /* SYN + payload length + FIN. */
 uint64_t shoal_tcp_sender_msg_sequence_length(const struct shoal_tcp_sender_msg *msg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

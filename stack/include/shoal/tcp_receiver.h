@@ -20,6 +20,10 @@
 #ifndef SHOAL_TCP_RECEIVER_H
 #define SHOAL_TCP_RECEIVER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,5 +50,9 @@ struct shoal_tcp_receiver_msg shoal_tcp_receiver_send(const struct shoal_tcp_rec
 struct shoal_byte_stream *shoal_tcp_receiver_inbound(struct shoal_tcp_receiver *r);
 const struct shoal_byte_stream *
 shoal_tcp_receiver_inbound_const(const struct shoal_tcp_receiver *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 #ifndef SHOAL_TCP_SENDER_H
 #define SHOAL_TCP_SENDER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,5 +100,9 @@ uint64_t shoal_tcp_sender_sequence_numbers_in_flight(const struct shoal_tcp_send
 uint64_t shoal_tcp_sender_consecutive_retransmissions(const struct shoal_tcp_sender *s);
 /* True once the FIN has been sent (the outbound stream is fully sent). */
 bool shoal_tcp_sender_fin_sent(const struct shoal_tcp_sender *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
