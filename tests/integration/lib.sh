@@ -104,8 +104,12 @@ check_eq() {
 	return 1
 }
 
-# finish: closing line "N passed, N failed" alone on its line; exit status 1 if any failed.
+# finish: closing line "N passed, N failed" alone on its line; exit status 1 if any failed, or
+# if nothing was checked at all (a script that asserted nothing is not a pass).
 finish() {
+	if [[ $SHOAL_PASSED -eq 0 && $SHOAL_FAILED -eq 0 ]]; then
+		fail "the script checked nothing"
+	fi
 	if [[ $SHOAL_FAILED -gt 0 ]]; then
 		_shoal_print_logs
 	fi
