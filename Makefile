@@ -5,7 +5,7 @@ BUILD_FUZZ    ?= build/fuzz
 FUZZ_SECONDS  ?= 600
 JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test test-fuzz fuzz bench demo deps clean format deb test-package
+.PHONY: all build test test-fuzz fuzz bench demo deps clean format deb test-package build-matrix
 
 all: build
 
@@ -14,7 +14,8 @@ build:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 
-# Sanitizer build (ASan+UBSan), every test through ctest.
+# Sanitizer build (ASan+UBSan), warnings as errors, every test through ctest (one of them
+# builds the clang RelWithDebInfo+sanitizers configuration too: tests/CMakeLists.txt).
 test:
 	@scripts/install-deps.sh test
 	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_DEV_PLUGINS=ON \
@@ -41,6 +42,12 @@ fuzz:
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_FUZZ=ON
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# Every compiler x build type x sanitizer combination, each in build/matrix/<cc>-<type>-<san>,
+# warnings as errors; prints one line per build (scripts/build-matrix.sh).
+build-matrix:
+	@scripts/install-deps.sh test
+	JOBS=$(JOBS) scripts/build-matrix.sh
 
 # Release build, every benchmark; figures go to docs/performance.md by hand.
 bench:

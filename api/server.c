@@ -376,7 +376,10 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	free(q);
 }
 
-static void server_mhd_log(void *cls, const char *fmt, va_list ap)
+/* fmt is libmicrohttpd's printf format: declared as such, so clang's -Wformat-nonliteral
+ * accepts passing it on. */
+__attribute__((format(printf, 2, 0))) static void server_mhd_log(void *cls, const char *fmt,
+                                                                 va_list ap)
 {
 	(void)cls;
 	shoal_log_v(SHOAL_LOG_DEBUG, fmt, ap);

@@ -8,8 +8,11 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
        libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
-      python3-yaml nftables sqlite3
-      clang libclang-rt-14-dev) # libFuzzer harnesses (tests/fuzz)
+      python3-yaml nftables sqlite3)
+# The second compiler: libFuzzer harnesses (tests/fuzz), make build-matrix and the ctest
+# build.clang_relwithdebinfo_san (libclang-rt-14-dev: clang's sanitizer and fuzzer runtimes,
+# only a Recommends of clang).
+test+=(clang libclang-rt-14-dev)
 bench=(libdpdk-dev wrk)
 # Building the .debs (make deb) and checking them (make test-package).
 package=(debhelper dpkg-dev lintian devscripts debootstrap systemd iproute2 curl)

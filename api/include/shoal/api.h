@@ -27,6 +27,10 @@
 #ifndef SHOAL_API_H
 #define SHOAL_API_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +60,9 @@ uint16_t shoal_api_port(const struct shoal_api *api);
 
 /* Stops and frees; NULL is a no-op. */
 void shoal_api_stop(struct shoal_api *api);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

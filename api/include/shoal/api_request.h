@@ -21,6 +21,10 @@
 #ifndef SHOAL_API_REQUEST_H
 #define SHOAL_API_REQUEST_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,5 +134,9 @@ int shoal_api_static_resolve(const char *web_root, const char *path, char *out, 
 /* The Content-Type for a file name by its extension ("text/html; charset=utf-8", ...;
  * "application/octet-stream" when unknown). */
 const char *shoal_api_content_type(const char *file_name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

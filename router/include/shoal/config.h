@@ -57,6 +57,10 @@
 #ifndef SHOAL_CONFIG_H
 #define SHOAL_CONFIG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -223,5 +227,9 @@ int shoal_config_write(const struct shoal_config *cfg, FILE *f);
 /* Formatting helpers for messages and logs: "a.b.c.d" and "aa:bb:cc:dd:ee:ff". */
 enum { SHOAL_CONFIG_IPV4_STRLEN = 16, SHOAL_CONFIG_MAC_STRLEN = 18 };
 const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -45,6 +45,10 @@
 #ifndef SHOAL_CONTROL_H
 #define SHOAL_CONTROL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -269,5 +273,9 @@ void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host);
  * (shoal_hostcfg_report()). Unlike the other reads this runs on the calling thread (no
  * data-plane state involved). *out is a new reference. */
 enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

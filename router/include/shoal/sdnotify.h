@@ -25,6 +25,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { SHOAL_SDNOTIFY_PATH_MAX = 108 /* sizeof(sun_path) */ };
 
 struct shoal_sdnotify {
@@ -46,5 +50,9 @@ int shoal_sdnotify_send(const struct shoal_sdnotify *n, const char *msg);
  * interval has passed since the last keep-alive. Returns 1 when it sent, 0 when not due (or no
  * watchdog), -errno when the send failed. */
 int shoal_sdnotify_watchdog_tick(struct shoal_sdnotify *n, uint64_t now_ms);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
