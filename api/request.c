@@ -302,7 +302,7 @@ static void request_set(struct shoal_api_target *t, const struct shoal_api_endpo
 	t->kind = SHOAL_API_TARGET_ENDPOINT;
 	t->endpoint = ep;
 	t->methods = shoal_api_endpoint_methods(ep);
-	t->needs_auth = !ep->public;
+	t->needs_auth = !ep->is_public;
 }
 
 /* Whether the first segment seg[0..len) is claimed by an endpoint other than the catch-all
@@ -379,7 +379,7 @@ bool shoal_api_path_is_public(const char *path, size_t len)
 	size_t n = len - (sizeof(v1) - 1);
 	REQUEST_FOR_EACH_ENDPOINT(ep)
 	{
-		if (ep->public && !strchr(ep->path, '{') && strlen(ep->path) == n &&
+		if (ep->is_public && !strchr(ep->path, '{') && strlen(ep->path) == n &&
 		    strncmp(ep->path, rest, n) == 0)
 			return true;
 	}

@@ -82,7 +82,7 @@ static void test_registry_drives_matching(void **state)
 			assert_ptr_equal(t.endpoint, ep);
 			assert_int_equal(t.kind, SHOAL_API_TARGET_ENDPOINT);
 			assert_int_equal(t.methods, shoal_api_endpoint_methods(ep));
-			assert_int_equal(t.needs_auth, !ep->public);
+			assert_int_equal(t.needs_auth, !ep->is_public);
 			literal++;
 		}
 	}
