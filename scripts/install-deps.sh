@@ -4,7 +4,7 @@
 # On a fresh Debian 12 machine with only git and make, `make test` calls this as root.
 set -euo pipefail
 
-build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev
+build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev libseccomp-dev
        libmnl-dev libip4tc-dev libnftnl-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
