@@ -485,21 +485,16 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		q->method = shoal_api_method_from_string(method);
 		snprintf(q->method_name, sizeof(q->method_name), "%s", method);
 		enum MHD_Result ret;
-		if (server_check_sizes(conn, q, &ret)) {
-			server_conn_mark(api, conn, true);
+		if (server_check_sizes(conn, q, &ret))
 			return ret;
-		}
 		struct shoal_api_error e;
 		if (shoal_api_target_parse(q->raw, &q->target, &e) != 0) {
-			server_conn_mark(api, conn, true);
 			if (server_raw_needs_auth(q->raw) && !server_authorized(api, conn))
 				return server_send_unauthorized(conn);
 			return server_send_error(conn, &e);
 		}
-		if (server_check_headers(api, conn, q, &ret)) {
-			server_conn_mark(api, conn, true);
+		if (server_check_headers(api, conn, q, &ret))
 			return ret;
-		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -507,7 +502,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		*upload_data_size = 0;
 		return rc == 0 ? MHD_YES : MHD_NO;
 	}
-	server_conn_mark(api, conn, true); /* the request is complete: no deadline now */
+	/* The request is complete: the handler may wait on the data plane, and its answer must
+	 * not be cut. Early error answers above keep the deadline running: a client that goes
+	 * on trickling a body after one is still cut. */
+	server_conn_mark(api, conn, true);
 	if (q->discarded) {
 		struct shoal_api_error e;
 		shoal_api_error_set(&e, 413, "body_too_large",

@@ -500,7 +500,10 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	                 &cfg->api_request_timeout_s);
 	config_int_range(ctx, o, jp, "idle_timeout_s", 1, SHOAL_CONFIG_API_TIMEOUT_MAX_S,
 	                 &cfg->api_idle_timeout_s);
-	if (cfg->api_max_connections_per_ip > cfg->api_max_connections)
+	/* an explicit per-address limit above the total is a contradiction; the default one is
+	 * simply capped by the server */
+	if (json_object_get(o, "max_connections_per_ip") != NULL &&
+	    cfg->api_max_connections_per_ip > cfg->api_max_connections)
 		config_error(ctx, jp, "max_connections_per_ip (%u) is above max_connections (%u)",
 		             cfg->api_max_connections_per_ip, cfg->api_max_connections);
 }
