@@ -251,6 +251,14 @@ static bool config_array_bounded(struct config_ctx *ctx, json_t *arr, const char
 
 /* ---- sections ---------------------------------------------------------------------------- */
 
+/* A user name (host.owner, user): 1..32 characters of [A-Za-z0-9_.-], not starting with '-'. */
+static bool config_user_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n < SHOAL_CONFIG_USER_MAX && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
                               struct shoal_config_host *h);
 
@@ -349,17 +357,11 @@ static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
 	}
 	if ((v = config_get(ctx, o, jp, "owner", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
-		size_t n = strlen(s);
-		bool ok =
-		    n >= 1 && n < sizeof(h->owner) && s[0] != '-' &&
-		    strspn(s,
-		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		        n;
-		if (!ok)
+		if (!config_user_valid(s))
 			config_error(ctx, p,
 			             "\"%s\" is not a user name (1..%zu characters of "
 			             "[A-Za-z0-9_.-], not starting with '-')",
-			             s, sizeof(h->owner) - 1);
+			             s, (size_t)SHOAL_CONFIG_USER_MAX - 1);
 		else
 			snprintf(h->owner, sizeof(h->owner), "%s", s);
 	}
@@ -455,9 +457,18 @@ static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *j
 	}
 }
 
+static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, const char *key,
+                             long long lo, long long hi, unsigned *out);
+
 static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 {
-	static const char *const keys[] = {"listen", "token_file", NULL};
+	static const char *const keys[] = {"listen",
+	                                   "token_file",
+	                                   "max_connections",
+	                                   "max_connections_per_ip",
+	                                   "request_timeout_s",
+	                                   "idle_timeout_s",
+	                                   NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
@@ -490,6 +501,20 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	}
 	config_copy_path(ctx, o, jp, "token_file", cfg->api_token_file,
 	                 sizeof(cfg->api_token_file));
+	config_int_range(ctx, o, jp, "max_connections", 16, SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT,
+	                 &cfg->api_max_connections);
+	config_int_range(ctx, o, jp, "max_connections_per_ip", 1,
+	                 SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT, &cfg->api_max_connections_per_ip);
+	config_int_range(ctx, o, jp, "request_timeout_s", 1, SHOAL_CONFIG_API_TIMEOUT_MAX_S,
+	                 &cfg->api_request_timeout_s);
+	config_int_range(ctx, o, jp, "idle_timeout_s", 1, SHOAL_CONFIG_API_TIMEOUT_MAX_S,
+	                 &cfg->api_idle_timeout_s);
+	/* an explicit per-address limit above the total is a contradiction; the default one is
+	 * simply capped by the server */
+	if (json_object_get(o, "max_connections_per_ip") != NULL &&
+	    cfg->api_max_connections_per_ip > cfg->api_max_connections)
+		config_error(ctx, jp, "max_connections_per_ip (%u) is above max_connections (%u)",
+		             cfg->api_max_connections_per_ip, cfg->api_max_connections);
 }
 
 /* An integer member in [lo, hi], stored in *out when valid. */
@@ -534,7 +559,7 @@ static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
 	static const char *const keys[] = {"interfaces", "routes", "plugin_dir", "plugins", "api",
-	                                   "state_dir",  "icmp",   "web_dir",    "arp",     NULL};
+	                                   "state_dir",  "icmp",   "web_dir",    "arp",     "user",    NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -606,6 +631,16 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 		config_parse_icmp(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "arp", JSON_OBJECT, false, p)) != NULL)
 		config_parse_arp(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "user", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (config_user_valid(s))
+			snprintf(cfg->user, sizeof(cfg->user), "%s", s);
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a user name (1..%zu characters of "
+			             "[A-Za-z0-9_.-], not starting with '-')",
+			             s, (size_t)SHOAL_CONFIG_USER_MAX - 1);
+	}
 }
 
 /* ---- cross-field validation -------------------------------------------------------------- */
@@ -886,6 +921,11 @@ void shoal_config_default(struct shoal_config *cfg)
 	cfg->icmp_dest_burst = SHOAL_CONFIG_DEFAULT_ICMP_DEST_BURST;
 	cfg->icmp_dest_max = SHOAL_CONFIG_DEFAULT_ICMP_DEST_MAX;
 	cfg->arp_give_up_ms = SHOAL_CONFIG_DEFAULT_ARP_GIVE_UP_MS;
+	cfg->api_max_connections = SHOAL_CONFIG_API_MAX_CONNECTIONS;
+	cfg->api_max_connections_per_ip = SHOAL_CONFIG_API_MAX_CONNECTIONS_PER_IP;
+	cfg->api_request_timeout_s = SHOAL_CONFIG_API_REQUEST_TIMEOUT_S;
+	cfg->api_idle_timeout_s = SHOAL_CONFIG_API_IDLE_TIMEOUT_S;
+	cfg->user[0] = '\0';
 }
 
 static int config_load_json(struct shoal_config *cfg, json_t *root, const json_error_t *jerr,

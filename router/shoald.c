@@ -8,13 +8,19 @@
  * the HTTP API server (api.h); the uplink's host side (hostcfg.h) is prepared before the data
  * plane (leftovers out, owned TUN created) and applied right after it, undone after it closed.
  * Threads (the API) must be started after shoald_loop_init() so they inherit its blocked signal
- * mask.
+ * mask. Privileges (privdrop.h) are dropped right after the host setup, while the main
+ * thread — the data plane — is the only thread: it keeps CAP_NET_ADMIN (and CAP_NET_RAW with
+ * a masquerading uplink) under the configured user; the state store and the API (token file
+ * included) start after, as that user; the HTTP server is started from a short-lived thread
+ * that first dropped every capability and installed the seccomp filter, so the threads it
+ * creates hold nothing.
  *
  * Exit status: 0 after SIGTERM/SIGINT or a successful --check-config/--help/--version;
  * 1 on an invalid configuration or a failed start; 2 on a usage error.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,7 @@
 #include "shoal/loop.h"
 #include "shoal/plugin_host.h"
 #include "shoal/sdnotify.h"
+#include "shoal/privdrop.h"
 #ifdef SHOAL_HAVE_API
 #include "shoal/api.h"
 #endif
@@ -512,6 +519,27 @@ static void shoald_control_fini(struct shoald *d)
 	d->ctl = NULL;
 }
 
+static int shoald_privdrop(struct shoald *d)
+{
+	struct shoal_priv_plan plan = {.user = d->cfg->user};
+	for (unsigned i = 0; i < d->cfg->n_interfaces; i++) {
+		const struct shoal_config_host *h = &d->cfg->interfaces[i].host;
+		if (h->present && h->masquerade)
+			plan.keep_net_raw =
+			    true; /* libiptc's raw socket removes the rules at exit */
+	}
+	struct shoal_priv_result res;
+	char err[512] = "";
+	if (shoal_priv_drop_process(&plan, &res, err, sizeof(err)) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "privileges: %s", err);
+		return -1;
+	}
+	shoal_log(SHOAL_LOG_INFO, "privileges: %s uid %u gid %u; data plane keeps %s; NoNewPrivs",
+	          res.switched ? "switched to" : "running as", (unsigned)res.uid, (unsigned)res.gid,
+	          plan.keep_net_raw ? "CAP_NET_ADMIN CAP_NET_RAW" : "CAP_NET_ADMIN");
+	return 0;
+}
+
 #ifdef SHOAL_HAVE_API
 /* web_dir; when the configured one is missing and shoald runs from its build tree, the
  * source tree's web/ (like plugins). */
@@ -525,14 +553,44 @@ static const char *shoald_web_dir(const struct shoald *d)
 }
 #endif
 
+#ifdef SHOAL_HAVE_API
+/* The short-lived thread the HTTP server starts from: it drops every capability and installs
+ * the seccomp filter first, so all the server's threads inherit nothing (privdrop.h). */
+struct shoald_api_starter {
+	struct shoald *d;
+	int rc;
+	char err[1024];
+};
+
+static void *shoald_api_starter_run(void *arg)
+{
+	struct shoald_api_starter *st = arg;
+	char why[512] = "";
+	if (shoal_priv_drop_thread(why, sizeof(why)) != 0) {
+		snprintf(st->err, sizeof(st->err), "api: privileges: %s", why);
+		st->rc = -1;
+		return NULL;
+	}
+	st->rc = shoal_api_start(&st->d->api, st->d->cfg, st->d->ctl, shoald_web_dir(st->d),
+	                         st->err, sizeof(st->err));
+	return NULL;
+}
+#endif
+
 static int shoald_api_init(struct shoald *d)
 {
 #ifdef SHOAL_HAVE_API
 	if (d->cfg->api_listen[0] == '\0')
 		return 0;
-	char err[1024] = "";
-	if (shoal_api_start(&d->api, d->cfg, d->ctl, shoald_web_dir(d), err, sizeof(err)) != 0) {
-		shoal_log(SHOAL_LOG_ERROR, "%s", err);
+	struct shoald_api_starter st = {.d = d};
+	pthread_t th;
+	if (pthread_create(&th, NULL, shoald_api_starter_run, &st) != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "api: cannot create the starter thread");
+		return -1;
+	}
+	pthread_join(th, NULL);
+	if (st.rc != 0) {
+		shoal_log(SHOAL_LOG_ERROR, "%s", st.err);
 		return -1;
 	}
 	shoal_log(SHOAL_LOG_INFO, "api: listening on %s", d->cfg->api_listen);
@@ -573,7 +631,8 @@ static int shoald_init(struct shoald *d)
 {
 	if (shoald_config_init(d) != 0 || shoald_loop_init(d) != 0 || shoald_cmdq_init(d) != 0 ||
 	    shoald_host_prepare(d) != 0 || shoald_dataplane_init(d) != 0 ||
-	    shoald_host_apply(d) != 0 || shoald_control_init(d) != 0 || shoald_api_init(d) != 0) {
+	    shoald_host_apply(d) != 0 || shoald_privdrop(d) != 0 || shoald_control_init(d) != 0 ||
+	    shoald_api_init(d) != 0) {
 		shoald_fini(d);
 		return -1;
 	}

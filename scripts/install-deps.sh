@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev
-       libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev)
+       libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev libseccomp-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
       python3-yaml nftables sqlite3)

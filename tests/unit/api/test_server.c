@@ -476,6 +476,8 @@ static int server_setup(void **state)
 	shoal_config_default(cfg);
 	cfg->api_address = INADDR_LOOPBACK;
 	cfg->api_port = 0;
+	/* 50 clients reconnecting at once: above the per-IP default (test_api_abuse.sh) */
+	cfg->api_max_connections_per_ip = 4096;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "%s/state/api.token", dir);
 	char err[256] = "";
 	int rc = shoal_api_start(&api, cfg, (struct shoal_ctl *)&fake_lock, web, err, sizeof(err));

@@ -98,6 +98,11 @@ static void test_default_validates(void **state)
 	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
 	assert_string_equal(cfg->web_dir, SHOAL_DEFAULT_WEB_DIR);
 	assert_string_equal(cfg->api_token_file, "/var/lib/shoal/api.token");
+	assert_int_equal(cfg->api_max_connections, 4096);
+	assert_int_equal(cfg->api_max_connections_per_ip, 64);
+	assert_int_equal(cfg->api_request_timeout_s, 10);
+	assert_int_equal(cfg->api_idle_timeout_s, 15);
+	assert_string_equal(cfg->user, "");
 	assert_int_equal(cfg->n_routes, 0);
 	assert_int_equal(cfg->n_plugins, 0);
 }
@@ -434,6 +439,33 @@ static void test_api_errors(void **state)
 	           "\"127.0.0.1:8144\")");
 	expect_one("{'interfaces':[" LAN0 "],'api':{'token_file':''}}",
 	           "cfg.json: api.token_file: must not be empty");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections':15}}",
+	           "cfg.json: api.max_connections: 15 is out of range (16..65536)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections_per_ip':0}}",
+	           "cfg.json: api.max_connections_per_ip: 0 is out of range (1..65536)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections':100,"
+	           "'max_connections_per_ip':101}}",
+	           "cfg.json: api: max_connections_per_ip (101) is above max_connections (100)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'request_timeout_s':0}}",
+	           "cfg.json: api.request_timeout_s: 0 is out of range (1..300)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'idle_timeout_s':301}}",
+	           "cfg.json: api.idle_timeout_s: 301 is out of range (1..300)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'idle_timeout_s':'15'}}",
+	           "cfg.json: api.idle_timeout_s: expected an integer, got a string");
+	expect_one("{'interfaces':[" LAN0 "],'user':'-x'}",
+	           "cfg.json: user: \"-x\" is not a user name (1..32 characters of [A-Za-z0-9_.-], "
+	           "not starting with '-')");
+	expect_one("{'interfaces':[" LAN0 "],'user':''}",
+	           "cfg.json: user: \"\" is not a user name (1..32 characters of [A-Za-z0-9_.-], "
+	           "not starting with '-')");
+	expect_ok("{'interfaces':[" LAN0 "],'user':'shoal','api':{'max_connections':16,"
+	          "'max_connections_per_ip':16,'request_timeout_s':300,'idle_timeout_s':1}}");
+	assert_int_equal(cfg->api_max_connections, 16);
+	assert_int_equal(cfg->api_max_connections_per_ip, 16);
+	assert_int_equal(cfg->api_request_timeout_s, 300);
+	assert_int_equal(cfg->api_idle_timeout_s, 1);
+	assert_string_equal(cfg->user, "shoal");
+	expect_ok("{'interfaces':[" LAN0 "],'api':{'max_connections':16}}"); /* default per-IP */
 }
 
 static void test_icmp_rate_limit(void **state)
