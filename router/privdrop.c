@@ -165,6 +165,15 @@ int shoal_priv_drop_process(const struct shoal_priv_plan *plan, struct shoal_pri
 	return 0;
 }
 
+
+/* The first syscall argument compared with op to v (SCMP_A0 leaves datum_b to a designated
+ * initializer, which clang's -Wmissing-field-initializers reports). */
+static struct scmp_arg_cmp privdrop_arg0(enum scmp_compare op, scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = {.arg = 0, .op = op, .datum_a = v, .datum_b = 0};
+	return c;
+}
+
 static int priv_seccomp(char *err, size_t err_size)
 {
 	static const int denied[] = {
@@ -221,14 +230,14 @@ static int priv_seccomp(char *err, size_t err_size)
 	/* socket(): only the families the API and its handlers use */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_GT, AF_NETLINK));
+		                      privdrop_arg0(SCMP_CMP_GT, AF_NETLINK));
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_LT, AF_UNIX));
+		                      privdrop_arg0(SCMP_CMP_LT, AF_UNIX));
 	for (int fam = AF_UNIX + 1; rc == 0 && fam < AF_NETLINK; fam++)
 		if (fam != AF_INET)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-			                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam));
+			                      privdrop_arg0(SCMP_CMP_EQ, (scmp_datum_t)fam));
 	if (rc == 0)
 		rc = seccomp_load(ctx); /* sets NoNewPrivs for this thread when needed */
 	seccomp_release(ctx);

@@ -39,6 +39,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct shoal_priv_plan {
 	const char *user; /* cfg->user: "" = "shoal" if it exists */
 	bool keep_net_raw;
@@ -61,5 +65,9 @@ int shoal_priv_drop_process(const struct shoal_priv_plan *plan, struct shoal_pri
                             char *err, size_t err_size);
 
 int shoal_priv_drop_thread(char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
