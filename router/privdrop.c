@@ -165,7 +165,6 @@ int shoal_priv_drop_process(const struct shoal_priv_plan *plan, struct shoal_pri
 	return 0;
 }
 
-
 /* The first syscall argument compared with op to v (SCMP_A0 leaves datum_b to a designated
  * initializer, which clang's -Wmissing-field-initializers reports). */
 static struct scmp_arg_cmp privdrop_arg0(enum scmp_compare op, scmp_datum_t v)

@@ -59,7 +59,8 @@ check_eq "token file created by the API belongs to nobody" nobody "$(stat -c %U 
 api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
 api_check_status "POST a route after the drop" 201
 check "the route carries traffic" api_ping_ok 10.0.9.2
-check_eq "state.json belongs to nobody" nobody "$(stat -c %U "$API_STATE/state.json")"
+check_eq "state.db belongs to nobody" nobody "$(stat -c %U "$API_STATE/state.db")"
+check_eq "its WAL belongs to nobody" nobody "$(stat -c %U "$API_STATE/state.db-wal")"
 
 # --- a plugin loads through the API (data-plane thread, trusted build-tree plugin dir)
 if [[ -e $API_PLUGINS/example.so ]]; then
