@@ -51,12 +51,11 @@ void shoal_netlink_close(struct shoal_netlink *nl)
 	nl->sock = NULL;
 }
 
-/* Sends nlh (with NLM_F_ACK added) and runs replies through cb until the ACK/DONE.
- * Returns 0 or -errno (the kernel's error from NLMSG_ERROR). */
-static int netlink_request_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-                               void *data)
+/* Sends nlh with the next sequence number and runs cb over the replies until one stops the
+ * exchange (the ACK of a request, NLMSG_DONE of a dump). Returns 0 or -errno (the kernel's
+ * error from NLMSG_ERROR). */
+static int netlink_exchange(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl->seq;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -71,6 +70,14 @@ static int netlink_request_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, m
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+/* A request: nlh with NLM_F_ACK added, replies until the ACK. */
+static int netlink_request_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+                               void *data)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return netlink_exchange(nl, nlh, cb, data);
 }
 
 static struct nlmsghdr *netlink_link_msg_put(char *buf, uint16_t type, uint16_t flags, int ifindex)
@@ -274,20 +281,7 @@ static int netlink_addr_msg_cb(const struct nlmsghdr *nlh, void *data)
 static int netlink_dump_run(struct shoal_netlink *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++nl->seq;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	char buf[NETLINK_BUF_SIZE];
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		int ret = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, cb, data);
-		if (ret < 0)
-			return errno ? -errno : -EPROTO;
-		if (ret == MNL_CB_STOP)
-			return 0;
-	}
+	return netlink_exchange(nl, nlh, cb, data);
 }
 
 int shoal_netlink_addr_list_ipv4(struct shoal_netlink *nl, int ifindex,
