@@ -38,7 +38,8 @@ done
 api_init
 ln -sf "$SHOAL_BUILD/plugins/tcp.so" "$SHOAL_BUILD/plugins/impair.so" "$API_PLUGINS/"
 api_config "$TMP/r.json" ', "plugins": [
-  {"name": "tcp", "config": {"listen": [{"port": 7, "service": "echo"}, {"port": 9, "service": "discard"},
+  {"name": "tcp", "config": {"recv_buffer": 4194304, "send_buffer": 4194304,
+     "listen": [{"port": 7, "service": "echo"}, {"port": 9, "service": "discard"},
                                         {"port": 80, "service": "proxy"}]}},
   {"name": "impair", "config": {"seed": 1}}]'
 api_start "$TMP/r.json" || die "shoald did not start"
