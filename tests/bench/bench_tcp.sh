@@ -102,4 +102,12 @@ print("%.0f" % (n / secs))
 inband=$(ns_exec "$H1" python3 -c "$rps" 10.0.1.1 80 "$SECS")
 direct=$(ns_exec "$R" python3 -c "$rps" 127.0.0.1 8144 "$SECS")
 log "API health req/s:   in-band via proxy $inband, loopback $direct, ratio $(ratio "$inband" "$direct") (goal >= 0.5)"
+# The issue's heavy variant of the impair test: 50 MB echo through 1% loss both ways, 5%
+# reordering and 20 ms delay (make test runs 5 MB).
+api PUT /api/v1/impair/lan0 '{"ingress": {"loss": 1}, "egress": {"loss": 1, "reorder": 5, "delay_ms": 20}}'
+out=$(ns_exec "$H1" timeout 600 python3 "$client" --timeout 580 echo 10.0.1.1 7 "${BENCH_TCP_IMPAIR_BYTES:-50000000}" 2>&1)
+log "echo through 1% loss, 5% reorder, 20 ms: $out"
+[[ $out == "echo ok"* ]] || status=1
+api PUT /api/v1/impair/lan0 '{}'
 daemon_stop "$SD_PID" 10
+exit "${status:-0}"
