@@ -107,6 +107,8 @@ struct shoal_dp {
 	/* datagrams from plugins' send_datagram, sent between packets (a FIFO ring) */
 	uint8_t *plugq;
 	uint32_t plugq_len[DP_PLUGQ_SLOTS];
+	uint32_t plugq_out[DP_PLUGQ_SLOTS]; /* 0: route it; else ifindex (output_datagram) */
+	uint32_t plugq_nh[DP_PLUGQ_SLOTS];  /* output_datagram's next hop */
 	unsigned plugq_head, plugq_count;
 	uint64_t plugq_dropped;
 	/* output context for segment/fragment emit callbacks */
@@ -320,6 +322,9 @@ static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_
 }
 
 /* Egress hook, then size handling and the device. The datagram already has its final TTL. */
+static void dp_output_device(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out,
+                             uint32_t next_hop);
+
 static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, uint32_t next_hop)
 {
 	unsigned charge = p->in < dp->n_ifs ? p->in : out->index;
@@ -333,7 +338,14 @@ static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, 
 			return;
 		}
 	}
+	dp_output_device(dp, p, out, next_hop);
+}
 
+/* After the egress hooks: size handling and the device (also output_datagram's path). */
+static void dp_output_device(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out,
+                             uint32_t next_hop)
+{
+	unsigned charge = p->in < dp->n_ifs ? p->in : out->index;
 	unsigned mtu = out->cfg.mtu;
 	bool offload = dp_offload_ok(out, next_hop);
 	if (p->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
@@ -773,6 +785,31 @@ static int dp_plugin_send(void *user, const uint8_t *datagram, size_t len)
 	unsigned slot = (dp->plugq_head + dp->plugq_count++) % DP_PLUGQ_SLOTS;
 	memcpy(dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE + DP_HEADROOM, datagram, len);
 	dp->plugq_len[slot] = (uint32_t)len;
+	dp->plugq_out[slot] = 0;
+	return 0;
+}
+
+/* ABI 1.3 output_datagram: the same queue, sent on ifindex after the egress hooks. */
+static int dp_plugin_output(void *user, uint32_t ifindex, uint32_t next_hop,
+                            const uint8_t *datagram, size_t len)
+{
+	struct shoal_dp *dp = user;
+	struct shoal_ipv4_hdr h;
+	if (shoal_ipv4_parse(datagram, len, &h) != SHOAL_WIRE_OK || h.total_len != len)
+		return -EINVAL;
+	if (ifindex == 0 || ifindex > dp->n_ifs)
+		return -ENOENT;
+	if (len > DP_PLUGQ_SLOT_SIZE - DP_HEADROOM)
+		return -EMSGSIZE;
+	if (dp->plugq_count == DP_PLUGQ_SLOTS) {
+		dp->plugq_dropped++;
+		return -ENOBUFS;
+	}
+	unsigned slot = (dp->plugq_head + dp->plugq_count++) % DP_PLUGQ_SLOTS;
+	memcpy(dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE + DP_HEADROOM, datagram, len);
+	dp->plugq_len[slot] = (uint32_t)len;
+	dp->plugq_out[slot] = ifindex;
+	dp->plugq_nh[slot] = next_hop ? next_hop : h.dst;
 	return 0;
 }
 
@@ -783,11 +820,31 @@ static void dp_plugq_flush(struct shoal_dp *dp)
 		unsigned slot = dp->plugq_head;
 		uint8_t *buf = dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE;
 		/* the slot stays reserved while it is sent: sends from egress hooks go behind it */
-		dp_send_local(dp, buf + DP_HEADROOM, dp->plugq_len[slot], DP_HEADROOM,
-		              DP_PLUGQ_SLOT_SIZE - DP_HEADROOM);
+		if (dp->plugq_out[slot] == 0) {
+			dp_send_local(dp, buf + DP_HEADROOM, dp->plugq_len[slot], DP_HEADROOM,
+			              DP_PLUGQ_SLOT_SIZE - DP_HEADROOM);
+		} else {
+			struct dp_pkt p = {
+			    .data = buf + DP_HEADROOM,
+			    .len = dp->plugq_len[slot],
+			    .headroom = DP_HEADROOM,
+			    .capacity = DP_PLUGQ_SLOT_SIZE - DP_HEADROOM,
+			    .in = DP_NO_IF,
+			    .local_origin = true,
+			};
+			dp_output_device(dp, &p, &dp->ifs[dp->plugq_out[slot] - 1],
+			                 dp->plugq_nh[slot]);
+		}
 		dp->plugq_head = (dp->plugq_head + 1) % DP_PLUGQ_SLOTS;
 		dp->plugq_count--;
 	}
+}
+
+static void dp_plugin_after_callback(void *user)
+{
+	struct shoal_dp *dp = user;
+	if (dp->plugq_count > 0)
+		dp_plugq_flush(dp);
 }
 
 static uint64_t dp_plugin_now(void *user)
@@ -972,6 +1029,8 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .user = dp,
 	    .log = dp_plugin_log,
 	    .send_datagram = dp_plugin_send,
+	    .output_datagram = dp_plugin_output,
+	    .after_callback = dp_plugin_after_callback,
 	    .now_ms = dp_plugin_now,
 	    .fd_watch = dp_plugin_fd_watch,
 	    .fd_modify = dp_plugin_fd_modify,

@@ -158,6 +158,15 @@ static int plugin_api_send_datagram(struct shoal_host *h, const uint8_t *datagra
 	return ph->env.send_datagram(ph->env.user, datagram, len);
 }
 
+static int plugin_api_output_datagram(struct shoal_host *h, uint32_t ifindex, uint32_t next_hop,
+                                      const uint8_t *datagram, size_t len)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.output_datagram)
+		return -ENOTSUP;
+	return ph->env.output_datagram(ph->env.user, ifindex, next_hop, datagram, len);
+}
+
 static uint64_t plugin_api_now_ms(struct shoal_host *h)
 {
 	struct shoal_plugin_host *ph = h->ph;
@@ -203,6 +212,8 @@ static void plugin_fd_dispatch(void *arg, int fd, uint32_t epoll_events)
 	    ((epoll_events & EPOLLOUT) ? SHOAL_FD_WRITE : 0u) |
 	    ((epoll_events & (EPOLLERR | EPOLLHUP)) ? SHOAL_FD_ERROR | SHOAL_FD_READ : 0u);
 	pf->cb(pf->owner->state, fd, ev);
+	if (ph->env.after_callback)
+		ph->env.after_callback(ph->env.user);
 }
 
 static int plugin_fds_reserve(struct shoal_plugin_host *ph, int fd)
@@ -277,6 +288,8 @@ static void plugin_timer_fired(void *arg, int fd, uint32_t events)
 	h->timer_cb = NULL;
 	if (cb)
 		cb(h->state, plugin_api_now_ms(h));
+	if (cb && h->ph->env.after_callback)
+		h->ph->env.after_callback(h->ph->env.user);
 }
 
 static int plugin_api_timer_set(struct shoal_host *h, uint64_t at_ms,
@@ -367,6 +380,7 @@ static const struct shoal_host_api plugin_host_api = {
     .random_bytes = plugin_api_random_bytes,
     .interface_info = plugin_api_interface_info,
     .interface_index = plugin_api_interface_index,
+    .output_datagram = plugin_api_output_datagram,
 };
 
 /* ---- host ---- */

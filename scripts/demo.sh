@@ -56,7 +56,24 @@ ns_create_named shoal-demo || exit 1
 ns_create_named h1 || exit 1
 ns_create_named h2 || exit 1
 
-daemon_start shoald_pid shoal-demo shoald "$shoald"
+# With the tcp plugin built next to shoald, the LAN reaches the API in-band through Shoal's own
+# TCP: curl http://10.0.1.1/api/v1/health from h1 (plugins/tcp; echo 7, discard 9, chargen 19).
+shoald_args=()
+tcp_so=$(cd "$(dirname "$shoald")/.." && pwd)/plugins/tcp.so
+if [[ -f $tcp_so ]]; then
+	tmpdir_create demo_tmp
+	cat >"$demo_tmp/shoald.json" <<-EOF
+		{"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24"},
+		                {"name": "lan1", "kind": "tap", "address": "10.0.2.1/24"}],
+		 "plugin_dir": "$(dirname "$tcp_so")",
+		 "plugins": [{"name": "tcp", "config": {"listen": [
+		     {"port": 7, "service": "echo"}, {"port": 9, "service": "discard"},
+		     {"port": 19, "service": "chargen"},
+		     {"port": 80, "service": "proxy", "to": "127.0.0.1:$api_port"}]}}]}
+	EOF
+	shoald_args=(-c "$demo_tmp/shoald.json")
+fi
+daemon_start shoald_pid shoal-demo shoald "$shoald" "${shoald_args[@]}"
 if ! wait_for_link shoal-demo lan0 10 || ! wait_for_link shoal-demo lan1 10; then
 	echo "demo: shoald did not create lan0 and lan1 within 10 s; its output:" >&2
 	daemon_log shoald >&2
@@ -132,6 +149,8 @@ Try, in another terminal (as root):
   ip netns exec h1 ping 10.0.2.2            # h1 -> h2 through shoald
   ip netns exec h1 ping 10.0.1.1            # the router itself
   ip netns exec h1 ping -t 1 10.0.2.2       # time exceeded from the router
+  ip netns exec h1 curl http://10.0.1.1/api/v1/health   # the API in-band, via Shoal's TCP
+  ip netns exec h1 bash -c 'exec 3<>/dev/tcp/10.0.1.1/7; echo hi >&3; head -n1 <&3'  # TCP echo
   ip netns exec h1 tracepath -n 10.0.2.2
   ip netns exec h2 iperf3 -s &  ip netns exec h1 iperf3 -c 10.0.2.2
 API: $api_here

@@ -78,7 +78,7 @@ extern "C" {
 
 enum shoal_plugin_abi {
 	SHOAL_PLUGIN_ABI_MAJOR = 1,
-	SHOAL_PLUGIN_ABI_MINOR = 2,
+	SHOAL_PLUGIN_ABI_MINOR = 3,
 };
 
 /* ABI 1.1: the reply a plugin's http hook fills (host-owned, preset to status 200 and body
@@ -240,6 +240,19 @@ struct shoal_host_api {
 	                      struct shoal_interface_info *out);
 	/* ifindex (> 0) of the interface named name, or -ENOENT. */
 	int (*interface_index)(struct shoal_host *host, const char *name);
+
+	/* ---- ABI 1.3 (present when abi_minor >= 3) ---- */
+
+	/* Hands a complete IPv4 datagram (header checksum and L4 checksum complete: no offload
+	 * state) straight to interface ifindex's output towards next_hop (the IPv4 address to
+	 * resolve, host byte order as in packet views; 0 = the datagram's destination), AFTER the
+	 * egress hooks: no hook runs on it again, fragmentation and the device follow. For a
+	 * plugin that holds datagrams it took at egress (CONSUMED) and releases them later
+	 * (impair's delay queue). Queued like send_datagram (bytes copied; sent between packets).
+	 * Returns 0, -EINVAL (bad datagram), -ENOENT (no such interface), -EMSGSIZE or -ENOBUFS.
+	 */
+	int (*output_datagram)(struct shoal_host *host, uint32_t ifindex, uint32_t next_hop,
+	                       const uint8_t *datagram, size_t len);
 };
 
 enum { SHOAL_PLUGIN_FD_MAX = 8192 };
@@ -292,6 +305,7 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return offsetof(struct shoal_plugin_descriptor, http) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http);
 	case 2:
+	case 3: /* 1.3 adds host services only */
 		return offsetof(struct shoal_plugin_descriptor, http_request) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
 	default:

@@ -62,6 +62,13 @@ struct shoal_plugin_host_env {
 	int (*fd_modify)(void *user, int fd, uint32_t events);
 	int (*fd_unwatch)(void *user, int fd);
 	int (*interface_info)(void *user, uint32_t ifindex, struct shoal_interface_info *out);
+	/* ABI 1.3 (NULL: output_datagram fails with -ENOTSUP): queue a datagram for ifindex's
+	 * output after the egress hooks (see struct shoal_host_api). */
+	int (*output_datagram)(void *user, uint32_t ifindex, uint32_t next_hop,
+	                       const uint8_t *datagram, size_t len);
+	/* Runs after every plugin fd or timer callback (NULL: nothing), so what the callback
+	 * queued with send_datagram/output_datagram leaves at once, not at the next tick. */
+	void (*after_callback)(void *user);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
