@@ -11,7 +11,7 @@
 #     enabled; the out-of-tree example plugin builds against shoal-dev (pkg-config);
 #     shoald runs as user shoal with only CAP_NET_ADMIN (setpriv, as the unit does) in a
 #     network namespace of its own: it creates its TAP, loads the example and the
-#     out-of-tree plugin, writes its token and state.json under /var/lib/shoal, answers the
+#     out-of-tree plugin, writes its token and state.db under /var/lib/shoal, answers the
 #     API, sends READY=1 and watchdog keep-alives to a NOTIFY_SOCKET, stops on SIGTERM;
 #     the upgrade to the new .debs keeps a changed conffile and the state; remove keeps
 #     the configuration; purge leaves nothing of Shoal.
@@ -254,11 +254,12 @@ TOKEN=$(cat "$ROOT/var/lib/shoal/api.token" 2>/dev/null || true)
 api() { nsenter --net="/proc/$DAEMON_PID/ns/net" curl -sS -m 5 -H "Authorization: Bearer $TOKEN" "$@"; }
 check "API answers: the plugins (hello among them)" bash -c \
 	"$(declare -f api); DAEMON_PID=$DAEMON_PID TOKEN=$TOKEN; api http://127.0.0.1:8144/api/v1/plugins | grep -q '\"hello\"'"
-check "API change written to /var/lib/shoal/state.json (as shoal)" bash -c \
+check "API change written to /var/lib/shoal/state.db (as shoal)" bash -c \
 	"$(declare -f api); DAEMON_PID=$DAEMON_PID TOKEN=$TOKEN;
 	 api -H 'Content-Type: application/json' -d '{\"prefix\":\"10.9.0.0/16\",\"next_hop\":\"10.0.1.2\"}' \
 	   http://127.0.0.1:8144/api/v1/routes | grep -q 10.9.0.0/16 &&
-	 [[ \$(chroot '$ROOT' stat -c '%U' /var/lib/shoal/state.json) == shoal ]]"
+	 [[ \$(chroot '$ROOT' stat -c '%U' /var/lib/shoal/state.db) == shoal ]] &&
+	 grep -qa 10.9.0.0/16 '$ROOT/var/lib/shoal/state.db' '$ROOT/var/lib/shoal/state.db-wal'"
 kill -TERM "$DAEMON_PID" 2>/dev/null || true
 rc=0
 wait "$DAEMON_PID" || rc=$?
@@ -272,15 +273,17 @@ rm -rf "$ROOT/etc/shoal/pkgtest.json" "$ROOT/run/shoal-test"
 # ---------------------------------------------------------------- upgrade, remove, purge
 sed -i 's/"burst": 50/"burst": 51/' "$ROOT/etc/shoal/shoald.json"
 conf_sum=$(sha256sum <"$ROOT/etc/shoal/shoald.json")
-state_sum=$(cat "$ROOT/var/lib/shoal/api.token" "$ROOT/var/lib/shoal/state.json" 2>/dev/null | sha256sum || true)
+STATE_FILES="$ROOT/var/lib/shoal/api.token $ROOT/var/lib/shoal/state.db"
+state_sum=$(cat $STATE_FILES | sha256sum)
 check "upgrade $OLD_VERSION -> $VERSION" \
 	in_root bash -c "cd /debs/new && apt-get install -y -q ./shoal_*.deb ./shoal-dev_*.deb"
 check "upgraded: dpkg has $VERSION" bash -c \
 	"[[ \$(chroot '$ROOT' dpkg-query -W -f='\${Version}' shoal) == '$VERSION' ]]"
 check "upgrade kept the changed conffile" bash -c \
 	"[[ \$(sha256sum <'$ROOT/etc/shoal/shoald.json') == '$conf_sum' ]] && [[ ! -e '$ROOT/etc/shoal/shoald.json.dpkg-new' ]]"
-check "upgrade kept the state (token, state.json)" bash -c \
-	"[[ \$(cat '$ROOT/var/lib/shoal/api.token' '$ROOT/var/lib/shoal/state.json' | sha256sum) == '$state_sum' ]]"
+check "upgrade kept the state (token, state.db)" bash -c \
+	"[[ -s '$ROOT/var/lib/shoal/api.token' && -s '$ROOT/var/lib/shoal/state.db' ]] &&
+	 [[ \$(cat $STATE_FILES | sha256sum) == '$state_sum' ]]"
 check "upgrade kept /var/lib/shoal 0750 shoal:shoal" bash -c \
 	"[[ \$(chroot '$ROOT' stat -c '%a %U:%G' /var/lib/shoal) == '750 shoal:shoal' ]]"
 
@@ -288,7 +291,7 @@ rm -f "$ROOT/usr/lib/$MULTIARCH/shoal/plugins/hello.so" # ours, not the package'
 check "apt remove shoal shoal-dev" in_root apt-get remove -y -q shoal shoal-dev
 check "remove: shoald gone" test ! -e "$ROOT/usr/sbin/shoald"
 check "remove: kept the configuration and the state" bash -c \
-	"[[ \$(sha256sum <'$ROOT/etc/shoal/shoald.json') == '$conf_sum' ]] && [[ -e '$ROOT/var/lib/shoal/state.json' ]]"
+	"[[ \$(sha256sum <'$ROOT/etc/shoal/shoald.json') == '$conf_sum' ]] && [[ -s '$ROOT/var/lib/shoal/state.db' ]]"
 check "remove: shoal-dev (no conffiles) is gone entirely" bash -c \
 	"! chroot '$ROOT' dpkg -s shoal-dev >/dev/null 2>&1 && [[ ! -e '$ROOT/usr/include/shoal' ]]"
 check "apt purge shoal" in_root apt-get purge -y -q shoal
