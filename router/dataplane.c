@@ -154,18 +154,31 @@ static inline void dp_rt_mark(struct shoal_dp *dp, enum shoal_dp_stage_id st)
 	dp->rt_t = now;
 }
 
-/* Starts timing a packet (device read) when it is the sampled one. */
+/* Starts timing the next read when it is to be the sampled packet (every
+ * SHOAL_RUNTIME_SAMPLE-th packet read; dp_rt_got counts them, reads that find nothing are
+ * not packets and are not sampled: dp_rt_cancel). */
 static inline void dp_rt_begin(struct shoal_dp *dp)
 {
 	if (!dp->rt_on)
 		return;
 	dp->rt[SHOAL_DP_STAGE_DEVICE_READ].calls++;
-	if (++dp->rt_n % SHOAL_RUNTIME_SAMPLE != 0)
+	if ((dp->rt_n + 1) % SHOAL_RUNTIME_SAMPLE != 0)
 		return;
 	dp->rt_active = true;
 	dp->rt_cur = SHOAL_DP_STAGE_DEVICE_READ;
-	dp->rt[SHOAL_DP_STAGE_DEVICE_READ].packets++;
 	dp->rt_t = dp_rt_now();
+}
+
+static inline void dp_rt_got(struct shoal_dp *dp)
+{
+	dp->rt_n++;
+	if (dp->rt_active)
+		dp->rt[SHOAL_DP_STAGE_DEVICE_READ].packets++;
+}
+
+static inline void dp_rt_cancel(struct shoal_dp *dp)
+{
+	dp->rt_active = false;
 }
 
 static inline void dp_rt_end(struct shoal_dp *dp)
@@ -781,21 +794,22 @@ static void dp_if_readable(void *arg, int fd, uint32_t events)
 		dp_rt_begin(dp);
 		ssize_t n = shoal_tundev_read(&f->dev, &vh, frame, cap);
 		if (n == -EAGAIN || n == -EINTR) {
-			dp_rt_end(dp);
+			dp_rt_cancel(dp);
 			return;
 		}
 		if (n == -EMSGSIZE) {
-			dp_rt_end(dp);
+			dp_rt_cancel(dp);
 			dp_drop(dp, f->index, SHOAL_DP_DROP_TRUNCATED);
 			continue;
 		}
 		if (n < 0) {
-			dp_rt_end(dp);
+			dp_rt_cancel(dp);
 			shoal_log(SHOAL_LOG_WARN, "%s: read: %s", f->cfg.name, strerror((int)-n));
 			return;
 		}
 		f->stats.rx_packets++;
 		f->stats.rx_bytes += (uint64_t)n;
+		dp_rt_got(dp);
 		dp_rt_mark(dp, SHOAL_DP_STAGE_VALIDATION);
 		if (!f->netif) {
 			dp_input(dp, f, frame, (size_t)n, &vh, l2);

@@ -8,6 +8,7 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
        libmnl-dev libip4tc-dev libnftnl-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
+      prometheus
       python3-yaml nftables)
 bench=(libdpdk-dev wrk)
 
