@@ -23,7 +23,8 @@ check "api/openapi.yaml exists" test -f "$SPEC"
 check "python3-yaml parses api/openapi.yaml" /usr/bin/python3 -c \
 	'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert d["paths"]' "$SPEC"
 api_init
-api_config "$TMP/r.json" ", \"web_dir\": \"$SHOAL_SRC/web\""
+# the stats plugin serves the documented /api/v1/stats endpoints
+api_config "$TMP/r.json" ", \"web_dir\": \"$SHOAL_SRC/web\", \"plugins\": [{\"name\": \"stats\"}]"
 api_setup_or_finish "$TMP/r.json"
 
 out=$(ns_exec "$R" timeout 120 /usr/bin/python3 "$API_CLIENT" --port "$API_PORT" \

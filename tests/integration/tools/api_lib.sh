@@ -50,9 +50,12 @@ api_init() {
 	API_TOKEN_FILE=$TMP/secret/api.token
 	API_PLUGINS=$TMP/plugins
 	mkdir -p "$API_PLUGINS"
-	if [[ -f $SHOAL_BUILD/plugins/example.so ]]; then
-		ln -sf "$(realpath "$SHOAL_BUILD/plugins/example.so")" "$API_PLUGINS/"
-	fi
+	local p
+	for p in example stats; do
+		if [[ -f $SHOAL_BUILD/plugins/$p.so ]]; then
+			ln -sf "$(realpath "$SHOAL_BUILD/plugins/$p.so")" "$API_PLUGINS/"
+		fi
+	done
 }
 
 api_config() {
