@@ -1431,25 +1431,33 @@ struct ctl_metrics_cmd {
 	struct shoal_ctl_metrics *m;
 	size_t cap; /* of m->routes */
 	bool oom;
+	/* the previous route's next hop and its id: neighbours in the walk often share one */
+	size_t min_slot; /* top-N full: the kept route with fewest packets */
+	bool have_last;
+	struct shoal_lpm_nh last_nh;
+	uint32_t last_id;
 };
 
-/* LPM walk: keeps all routes, or the route_limit ones with most packets (a min slot is
- * replaced; O(limit) per replacement, and only a route beating the minimum replaces). */
+/* LPM walk: keeps all routes, or the route_limit ones with most packets: a route beating
+ * the kept minimum replaces it, and the minimum is searched again (O(limit)) only then. */
 static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
                              const struct shoal_lpm_nh *nh)
 {
 	struct ctl_metrics_cmd *x = ctx;
 	struct shoal_ctl_metrics *m = x->m;
 	uint64_t pk, by;
-	shoal_dp_nh_counters(x->dp, shoal_lpm_nh_id(shoal_dp_lpm(x->dp), nh), &pk, &by);
+	if (!x->have_last || memcmp(&x->last_nh, nh, sizeof(*nh)) != 0) {
+		x->last_nh = *nh;
+		x->last_id = shoal_lpm_nh_id(shoal_dp_lpm(x->dp), nh);
+		x->have_last = true;
+	}
+	shoal_dp_nh_counters(x->dp, x->last_id, &pk, &by);
 	size_t slot = m->n_routes;
 	if (m->route_limit >= 0 && m->n_routes == (size_t)m->route_limit) {
-		slot = 0;
-		for (size_t i = 1; i < m->n_routes; i++)
-			if (m->routes[i].packets < m->routes[slot].packets)
-				slot = i;
-		if (m->n_routes == 0 || pk <= m->routes[slot].packets)
+		/* full: only a route beating the kept minimum replaces it */
+		if (m->n_routes == 0 || pk <= m->routes[x->min_slot].packets)
 			return 0;
+		slot = x->min_slot;
 	} else if (m->n_routes == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 1024;
 		struct shoal_ctl_route *g = realloc(m->routes, cap * sizeof(*g));
@@ -1471,6 +1479,14 @@ static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
 	                              .bytes = by};
 	snprintf(o->interface, sizeof(o->interface), "%s",
 	         shoal_routes_if_name(shoal_dp_routes(x->dp), nh->ifindex));
+	/* once full (and after each replacement) find the new minimum: O(limit), only then */
+	if (m->route_limit > 0 && m->n_routes == (size_t)m->route_limit &&
+	    (slot == x->min_slot || slot == m->n_routes - 1)) {
+		x->min_slot = 0;
+		for (size_t i = 1; i < m->n_routes; i++)
+			if (m->routes[i].packets < m->routes[x->min_slot].packets)
+				x->min_slot = i;
+	}
 	return 0;
 }
 

@@ -218,6 +218,19 @@ check "GET stats: totals and rates per interface, bounded memory stated" jq -e '
 	(.interfaces[0] | has("rx_packets") and has("drops") and (.rates | has("rx_bps"))) and
 	.memory_bytes == '$HISTORY_S' * (8 + 2 * 20)' <<<"$API_BODY"
 
+# route_metrics top:1: one route series, the busiest route (lan1's network carried the stream)
+api DELETE /api/v1/plugins/stats
+api POST /api/v1/plugins '{"name":"stats","config":{"route_metrics":"top:1","metrics_auth":false}}'
+api_check_status "stats reloaded with route_metrics top:1, metrics_auth false" 201
+mcurl -o "$TMP/metrics1.txt" "http://127.0.0.1:$API_PORT/metrics"
+check "metrics_auth false: /metrics without a token" grep -q '^shoal_build_info' "$TMP/metrics1.txt"
+check_eq "top:1: exactly one route series, the busiest route" \
+	'shoal_route_packets_total{prefix="10.0.2.0/24",interface="lan1"}' \
+	"$(grep '^shoal_route_packets_total' "$TMP/metrics1.txt" | cut -d' ' -f1)"
+api DELETE /api/v1/plugins/stats
+code=$(mcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/metrics")
+check_eq "stats unloaded: /metrics needs the token again" 401 "$code"
+
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0" 0 "$?"
 check "no sanitizer report" sd_clean "$SD_LABEL"
