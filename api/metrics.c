@@ -50,6 +50,16 @@ static void metrics_interfaces(FILE *f, const struct shoal_ctl_interface *ifs, s
 			        (unsigned long long)v);
 		}
 	}
+	metrics_family(f, "shoal_arp_requests_sent_total", "counter", "ARP requests sent (TAP).");
+	for (size_t i = 0; i < n; i++)
+		if (ifs[i].has_mac)
+			fprintf(f, "shoal_arp_requests_sent_total{interface=\"%s\"} %llu\n",
+			        ifs[i].name, (unsigned long long)ifs[i].arp_requests_out);
+	metrics_family(f, "shoal_arp_replies_sent_total", "counter", "ARP replies sent (TAP).");
+	for (size_t i = 0; i < n; i++)
+		if (ifs[i].has_mac)
+			fprintf(f, "shoal_arp_replies_sent_total{interface=\"%s\"} %llu\n",
+			        ifs[i].name, (unsigned long long)ifs[i].arp_replies_out);
 	metrics_family(f, "shoal_interface_up", "gauge", "1 when the interface's device is open.");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "shoal_interface_up{interface=\"%s\"} %d\n", ifs[i].name, ifs[i].up);
@@ -115,6 +125,12 @@ static void metrics_dataplane(FILE *f, const struct shoal_ctl_metrics *m)
 		metrics_family(f, fam[k].name, "counter", fam[k].help);
 		fprintf(f, "%s %llu\n", fam[k].name, (unsigned long long)fam[k].v);
 	}
+	metrics_family(f, "shoal_icmp_sent_total", "counter",
+	               "ICMP messages sent, by type and code.");
+	for (unsigned k = 0; k < SHOAL_DP_ICMP_SENT_COUNT_; k++)
+		fprintf(f, "shoal_icmp_sent_total{type=\"%u\",code=\"%u\"} %llu\n",
+		        shoal_dp_icmp_sent_type[k], shoal_dp_icmp_sent_code[k],
+		        (unsigned long long)m->dp.icmp_sent[k]);
 	metrics_family(f, "shoal_runtime_enabled", "gauge", "1 when the per-stage runtime is on.");
 	fprintf(f, "shoal_runtime_enabled %d\n", m->runtime_on);
 	metrics_family(f, "shoal_runtime_calls_total", "counter",
@@ -166,6 +182,17 @@ static void metrics_plugins(FILE *f, const struct shoal_ctl_plugin *pl, size_t n
 			        "shoal_plugin_hook_calls_total{plugin=\"%s\",hook=\"%s\"} %llu\n",
 			        pl[p].name, metrics_hook_names[h],
 			        (unsigned long long)pl[p].hook_calls[h]);
+	static const char *const verdict_names[3] = {"continue", "consumed", "drop"};
+	metrics_family(f, "shoal_plugin_verdicts_total", "counter",
+	               "Verdicts a plugin's hook returned.");
+	for (size_t p = 0; p < np; p++)
+		for (unsigned h = 0; h < SHOAL_PLUGIN_HOOK_COUNT_; h++)
+			for (unsigned v = 0; v < 3; v++)
+				fprintf(f,
+				        "shoal_plugin_verdicts_total{plugin=\"%s\",hook=\"%s\","
+				        "verdict=\"%s\"} %llu\n",
+				        pl[p].name, metrics_hook_names[h], verdict_names[v],
+				        (unsigned long long)pl[p].verdicts[h][v]);
 	metrics_family(f, "shoal_plugin_events_total", "counter",
 	               "A plugin's registered counters (api->counter_register).");
 	for (size_t p = 0; p < np; p++)

@@ -1000,8 +1000,12 @@ static int ctl_cmd_interfaces(void *arg)
 		o->tx_packets = s->tx_packets;
 		o->tx_bytes = s->tx_bytes;
 		memcpy(o->drops, s->drops, sizeof(o->drops));
-		if (nf)
-			memcpy(o->arp_drops, shoal_netif_stats(nf)->drops, sizeof(o->arp_drops));
+		if (nf) {
+			const struct shoal_netif_stats *ns = shoal_netif_stats(nf);
+			memcpy(o->arp_drops, ns->drops, sizeof(o->arp_drops));
+			o->arp_requests_out = ns->arp_requests_out;
+			o->arp_replies_out = ns->arp_replies_out;
+		}
 	}
 	x->n = n;
 	return 0;
@@ -1036,6 +1040,7 @@ static void ctl_plugin_fill(const struct shoal_plugin_info *in, struct shoal_ctl
 	o->abi_major = in->abi_major;
 	o->abi_minor = in->abi_minor;
 	memcpy(o->hook_calls, in->hook_calls, sizeof(o->hook_calls));
+	memcpy(o->verdicts, in->verdicts, sizeof(o->verdicts));
 	size_t max = sizeof(o->counters) / sizeof(o->counters[0]);
 	for (size_t i = 0; i < in->counter_count && i < max; i++) {
 		snprintf(o->counters[i].name, sizeof(o->counters[i].name), "%s",

@@ -33,6 +33,14 @@ const char *const shoal_dp_drop_names[SHOAL_DP_DROP_COUNT_] = {SHOAL_DP_DROPS(SH
 const char *const shoal_dp_drop_descs[SHOAL_DP_DROP_COUNT_] = {SHOAL_DP_DROPS(SHOAL_DP_DROP_DESC_)};
 #undef SHOAL_DP_DROP_NAME_
 #undef SHOAL_DP_DROP_DESC_
+#define SHOAL_DP_ICMP_TYPE_(suffix, type, code) type,
+#define SHOAL_DP_ICMP_CODE_(suffix, type, code) code,
+const uint8_t shoal_dp_icmp_sent_type[SHOAL_DP_ICMP_SENT_COUNT_] = {
+    SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_TYPE_)};
+const uint8_t shoal_dp_icmp_sent_code[SHOAL_DP_ICMP_SENT_COUNT_] = {
+    SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_CODE_)};
+#undef SHOAL_DP_ICMP_TYPE_
+#undef SHOAL_DP_ICMP_CODE_
 #define SHOAL_DP_STAGE_NAME_(suffix, name) name,
 const char *const shoal_dp_stage_names[SHOAL_DP_STAGE_COUNT_] = {
     SHOAL_DP_STAGES(SHOAL_DP_STAGE_NAME_)};
@@ -568,8 +576,13 @@ static void dp_icmp_error(struct shoal_dp *dp, const uint8_t *orig, size_t orig_
 	    .dst = h.src,
 	};
 	shoal_ipv4_serialize(&rh, buf, SHOAL_IPV4_MIN_HDR_LEN);
-	if (dp_send_local(dp, buf, rh.total_len, DP_HEADROOM, DP_BUF_SIZE - DP_HEADROOM) == 0)
+	if (dp_send_local(dp, buf, rh.total_len, DP_HEADROOM, DP_BUF_SIZE - DP_HEADROOM) == 0) {
 		dp->stats.icmp_errors_sent++;
+		for (unsigned k = 0; k < SHOAL_DP_ICMP_SENT_COUNT_; k++)
+			if (shoal_dp_icmp_sent_type[k] == type &&
+			    shoal_dp_icmp_sent_code[k] == code)
+				dp->stats.icmp_sent[k]++;
+	}
 }
 
 /* Echo reply in place: swap addresses, type 0, fix checksums. */
@@ -589,8 +602,10 @@ static void dp_icmp_echo_reply(struct shoal_dp *dp, struct dp_pkt *p,
 	rh.id = dp->ip_id++;
 	rh.flags_frag = 0;
 	shoal_ipv4_serialize(&rh, p->data, hl);
-	if (dp_send_local(dp, p->data, h->total_len, p->headroom, p->capacity) == 0)
+	if (dp_send_local(dp, p->data, h->total_len, p->headroom, p->capacity) == 0) {
 		dp->stats.icmp_echo_replies++;
+		dp->stats.icmp_sent[SHOAL_DP_ICMP_ECHO_REPLY]++;
+	}
 }
 
 /* ---------- pipeline ---------- */

@@ -127,6 +127,8 @@ check_eq "/metrics ttl_expired drops = the API's" "$(awk '$1 == "lan0.drop.ttl_e
 	"$(mval 'shoal_drops_total{module="dataplane",reason="ttl_expired",interface="lan0"}')"
 check_eq "/metrics route 10.0.9.0/24 packets = the API's" "$(awk '$1 == "route.10.0.9.0/24.packets" {print $2}' "$TMP/c4")" \
 	"$(mval 'shoal_route_packets_total{prefix="10.0.9.0/24",interface="lan1"}')"
+check_eq "/metrics: the TTL-1 datagram's time exceeded and the unroutable one's net unreachable, once each" \
+	"1 1" "$(mval 'shoal_icmp_sent_total{type="11",code="0"}') $(mval 'shoal_icmp_sent_total{type="3",code="0"}')"
 check "/metrics has the stats plugin's rate gauges and build info" bash -c \
 	"grep -q '^shoal_stats_receive_bytes_per_second{interface=\"lan0\"}' '$TMP/metrics.txt' &&
 	 grep -q '^shoal_build_info{version=' '$TMP/metrics.txt' &&

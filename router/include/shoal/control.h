@@ -127,6 +127,7 @@ struct shoal_ctl_interface {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];        /* names: shoal_dp_drop_names[] */
 	uint64_t arp_drops[SHOAL_NETIF_DROP_COUNT_]; /* TAP only; names: shoal_netif_drop_names[] */
+	uint64_t arp_requests_out, arp_replies_out;  /* TAP only */
 };
 
 struct shoal_ctl_plugin {
@@ -136,6 +137,7 @@ struct shoal_ctl_plugin {
 	char path[256];
 	uint16_t abi_major, abi_minor;
 	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
+	uint64_t verdicts[SHOAL_PLUGIN_HOOK_COUNT_][3]; /* by enum shoal_plugin_verdict */
 	size_t n_counters;
 	struct {
 		char name[32];

@@ -79,7 +79,24 @@ struct shoal_dp_if_stats {
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];
 };
 
+/* X(suffix, type, code): every ICMP message the router sends, counted by (type, code). */
+#define SHOAL_DP_ICMP_SENT(X)                                                                      \
+	X(ECHO_REPLY, 0, 0)                                                                        \
+	X(NET_UNREACHABLE, 3, 0)                                                                   \
+	X(HOST_UNREACHABLE, 3, 1)                                                                  \
+	X(PROTOCOL_UNREACHABLE, 3, 2)                                                              \
+	X(PORT_UNREACHABLE, 3, 3)                                                                  \
+	X(FRAG_NEEDED, 3, 4)                                                                       \
+	X(TTL_EXCEEDED, 11, 0)
+
+#define SHOAL_DP_ICMP_ENUM_(suffix, type, code) SHOAL_DP_ICMP_##suffix,
+enum shoal_dp_icmp_sent { SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_ENUM_) SHOAL_DP_ICMP_SENT_COUNT_ };
+#undef SHOAL_DP_ICMP_ENUM_
+extern const uint8_t shoal_dp_icmp_sent_type[SHOAL_DP_ICMP_SENT_COUNT_];
+extern const uint8_t shoal_dp_icmp_sent_code[SHOAL_DP_ICMP_SENT_COUNT_];
+
 struct shoal_dp_stats {
+	uint64_t icmp_sent[SHOAL_DP_ICMP_SENT_COUNT_]; /* by (type, code), echo replies included */
 	uint64_t forwarded;
 	uint64_t delivered_local;
 	uint64_t icmp_errors_sent;
