@@ -298,11 +298,12 @@ static json_t *body_u64(uint64_t v)
 json_t *shoal_api_route_json(const struct shoal_ctl_route *r)
 {
 	char p[20];
-	return json_pack("{s:s, s:o, s:s, s:s}", "prefix",
+	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "prefix",
 	                 shoal_api_prefix_str(r->prefix, r->prefix_len, p, sizeof(p)), "next_hop",
 	                 r->has_next_hop ? body_ipv4(r->next_hop) : json_null(), "interface",
 	                 r->interface, "origin",
-	                 r->origin == SHOAL_CTL_ORIGIN_CONNECTED ? "connected" : "static");
+	                 r->origin == SHOAL_CTL_ORIGIN_CONNECTED ? "connected" : "static",
+	                 "packets", body_u64(r->packets), "bytes", body_u64(r->bytes));
 }
 
 json_t *shoal_api_arp_json(const struct shoal_ctl_arp_entry *a)

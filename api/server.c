@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "shoal/api_auth.h"
+#include "shoal/api_metrics.h"
 #include "shoal/api_request.h"
 #include "shoal/api_resource.h"
 #include "shoal/control.h"
@@ -323,6 +324,28 @@ static enum MHD_Result server_send_unauthorized(struct MHD_Connection *conn)
 	return server_send(conn, &r);
 }
 
+/* GET /metrics (api_metrics.h): Prometheus text, token unless a plugin made it public. */
+static enum MHD_Result server_metrics(struct shoal_api *api, struct MHD_Connection *conn)
+{
+	struct shoal_api_error e;
+	char *text;
+	size_t len;
+	if (shoal_api_metrics_text(api->ctl, server_authorized(api, conn), &text, &len, &e) != 0)
+		return e.http_status == 401 ? server_send_unauthorized(conn)
+		                            : server_send_error(conn, &e);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, SHOAL_API_METRICS_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* Whether a raw request target that does not parse lies under /api/ (health excepted): such
  * a request must authenticate before its parse error tells anything. */
 static bool server_raw_needs_auth(const char *raw)
@@ -386,6 +409,10 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 		                    "request body of %llu bytes is over the limit of %d bytes",
 		                    length, SHOAL_API_MAX_BODY);
 		*ret = server_send_error(conn, &e);
+		return true;
+	}
+	if (t->kind == SHOAL_API_TARGET_STATIC && strcmp(t->path, "/metrics") == 0) {
+		*ret = server_metrics(api, conn);
 		return true;
 	}
 	if (t->kind == SHOAL_API_TARGET_STATIC) {

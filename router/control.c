@@ -487,6 +487,16 @@ static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_rout
 	         shoal_routes_if_name(r, in->e.ifindex));
 }
 
+/* The route's counters: those of the next-hop id the LPM holds for its prefix. */
+static void ctl_route_counters(struct shoal_dp *dp, struct shoal_ctl_route *out)
+{
+	struct shoal_lpm *lpm = shoal_dp_lpm(dp);
+	struct shoal_lpm_nh held;
+	if (shoal_lpm_get(lpm, out->prefix, out->prefix_len, &held) != SHOAL_LPM_OK)
+		return;
+	shoal_dp_nh_counters(dp, shoal_lpm_nh_id(lpm, &held), &out->packets, &out->bytes);
+}
+
 struct ctl_list_cmd {
 	struct shoal_dp *dp;
 	uint32_t within;
@@ -512,8 +522,10 @@ static int ctl_cmd_routes_list(void *arg)
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		ctl_route_fill(r, &l[i], &x->out[i]);
+		ctl_route_counters(x->dp, &x->out[i]);
+	}
 	x->n = n;
 	x->oom = false;
 	free(l);
@@ -562,8 +574,10 @@ static int ctl_cmd_route_lookup(void *arg)
 	struct shoal_routes *r = shoal_dp_routes(x->dp);
 	struct shoal_routes_route rt;
 	x->res = shoal_routes_resolve(r, shoal_dp_lpm(x->dp), x->addr, &rt, &x->fwd);
-	if (x->res == SHOAL_ROUTES_RESOLVE_OK)
+	if (x->res == SHOAL_ROUTES_RESOLVE_OK) {
 		ctl_route_fill(r, &rt, &x->out);
+		ctl_route_counters(x->dp, &x->out);
+	}
 	return 0;
 }
 
@@ -1134,8 +1148,12 @@ static int ctl_cmd_interfaces(void *arg)
 		o->tx_packets = s->tx_packets;
 		o->tx_bytes = s->tx_bytes;
 		memcpy(o->drops, s->drops, sizeof(o->drops));
-		if (nf)
-			memcpy(o->arp_drops, shoal_netif_stats(nf)->drops, sizeof(o->arp_drops));
+		if (nf) {
+			const struct shoal_netif_stats *ns = shoal_netif_stats(nf);
+			memcpy(o->arp_drops, ns->drops, sizeof(o->arp_drops));
+			o->arp_requests_out = ns->arp_requests_out;
+			o->arp_replies_out = ns->arp_replies_out;
+		}
 	}
 	x->n = n;
 	return 0;
@@ -1170,6 +1188,7 @@ static void ctl_plugin_fill(const struct shoal_plugin_info *in, struct shoal_ctl
 	o->abi_major = in->abi_major;
 	o->abi_minor = in->abi_minor;
 	memcpy(o->hook_calls, in->hook_calls, sizeof(o->hook_calls));
+	memcpy(o->verdicts, in->verdicts, sizeof(o->verdicts));
 	size_t max = sizeof(o->counters) / sizeof(o->counters[0]);
 	for (size_t i = 0; i < in->counter_count && i < max; i++) {
 		snprintf(o->counters[i].name, sizeof(o->counters[i].name), "%s",
@@ -1574,5 +1593,163 @@ enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct s
 	*out = h.out;
 	if (*out == NULL)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- metrics ---------- */
+
+struct ctl_metrics_cmd {
+	struct shoal_dp *dp;
+	struct shoal_ctl_metrics *m;
+	size_t cap; /* of m->routes */
+	bool oom;
+	/* the previous route's next hop and its id: neighbours in the walk often share one */
+	size_t min_slot; /* top-N full: the kept route with fewest packets */
+	bool have_last;
+	struct shoal_lpm_nh last_nh;
+	uint32_t last_id;
+};
+
+/* LPM walk: keeps all routes, or the route_limit ones with most packets: a route beating
+ * the kept minimum replaces it, and the minimum is searched again (O(limit)) only then. */
+static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
+                             const struct shoal_lpm_nh *nh)
+{
+	struct ctl_metrics_cmd *x = ctx;
+	struct shoal_ctl_metrics *m = x->m;
+	uint64_t pk, by;
+	if (!x->have_last || memcmp(&x->last_nh, nh, sizeof(*nh)) != 0) {
+		x->last_nh = *nh;
+		x->last_id = shoal_lpm_nh_id(shoal_dp_lpm(x->dp), nh);
+		x->have_last = true;
+	}
+	shoal_dp_nh_counters(x->dp, x->last_id, &pk, &by);
+	size_t slot = m->n_routes;
+	if (m->route_limit >= 0 && m->n_routes == (size_t)m->route_limit) {
+		/* full: only a route beating the kept minimum replaces it */
+		if (m->n_routes == 0 || pk <= m->routes[x->min_slot].packets)
+			return 0;
+		slot = x->min_slot;
+	} else if (m->n_routes == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 1024;
+		struct shoal_ctl_route *g = realloc(m->routes, cap * sizeof(*g));
+		if (!g) {
+			x->oom = true;
+			return 1;
+		}
+		m->routes = g;
+		x->cap = cap;
+	}
+	if (slot == m->n_routes)
+		m->n_routes++;
+	struct shoal_ctl_route *o = &m->routes[slot];
+	*o = (struct shoal_ctl_route){.prefix = prefix,
+	                              .prefix_len = (uint8_t)len,
+	                              .has_next_hop = nh->has_gateway,
+	                              .next_hop = nh->gateway,
+	                              .packets = pk,
+	                              .bytes = by};
+	snprintf(o->interface, sizeof(o->interface), "%s",
+	         shoal_routes_if_name(shoal_dp_routes(x->dp), nh->ifindex));
+	/* once full (and after each replacement) find the new minimum: O(limit), only then */
+	if (m->route_limit > 0 && m->n_routes == (size_t)m->route_limit &&
+	    (slot == x->min_slot || slot == m->n_routes - 1)) {
+		x->min_slot = 0;
+		for (size_t i = 1; i < m->n_routes; i++)
+			if (m->routes[i].packets < m->routes[x->min_slot].packets)
+				x->min_slot = i;
+	}
+	return 0;
+}
+
+static int ctl_metrics_route_cmp(const void *a, const void *b)
+{
+	const struct shoal_ctl_route *x = a, *y = b;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return (int)x->prefix_len - (int)y->prefix_len;
+}
+
+/* Appends every plugin's metrics hook output to m->plugin_text. */
+static bool ctl_metrics_plugins(struct shoal_plugin_host *ph, struct shoal_ctl_metrics *m)
+{
+	enum { SMALL = 64 * 1024, BIG = 4 * 1024 * 1024 };
+	size_t len = 0;
+	m->plugin_text = calloc(1, 1);
+	char *buf = malloc(SMALL);
+	if (!m->plugin_text || !buf) {
+		free(buf);
+		return false;
+	}
+	size_t cap = SMALL;
+	for (size_t i = 0; i < shoal_plugin_host_count(ph); i++) {
+		int n = shoal_plugin_host_metrics(ph, i, buf, cap);
+		if (n == -ENOSPC && cap == SMALL) {
+			char *b = realloc(buf, BIG);
+			if (!b)
+				break;
+			buf = b;
+			cap = BIG;
+			n = shoal_plugin_host_metrics(ph, i, buf, cap);
+		}
+		if (n <= 0)
+			continue; /* a failing plugin loses its lines, not the scrape */
+		char *t = realloc(m->plugin_text, len + (size_t)n + 1);
+		if (!t)
+			break;
+		memcpy(t + len, buf, (size_t)n + 1);
+		m->plugin_text = t;
+		len += (size_t)n;
+	}
+	free(buf);
+	return true;
+}
+
+static int ctl_cmd_metrics(void *arg)
+{
+	struct ctl_metrics_cmd *x = arg;
+	struct shoal_ctl_metrics *m = x->m;
+	struct shoal_plugin_host *ph = shoal_dp_plugins(x->dp);
+	shoal_plugin_host_metrics_options(ph, &m->public_, &m->route_limit);
+	m->dp = *shoal_dp_stats(x->dp);
+	m->runtime_on = shoal_dp_runtime_on(x->dp);
+	memcpy(m->runtime, shoal_dp_runtime(x->dp), sizeof(m->runtime));
+	if (m->route_limit > 0) {
+		x->cap = (size_t)m->route_limit;
+		m->routes = calloc(x->cap, sizeof(*m->routes));
+		x->oom = !m->routes;
+	}
+	if (!x->oom && m->route_limit != 0)
+		shoal_lpm_foreach(shoal_dp_lpm(x->dp), ctl_metrics_route, x);
+	if (!x->oom && !ctl_metrics_plugins(ph, m))
+		x->oom = true;
+	return 0;
+}
+
+void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m)
+{
+	if (!m)
+		return;
+	free(m->plugin_text);
+	free(m->routes);
+	memset(m, 0, sizeof(*m));
+}
+
+enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,
+                                        struct shoal_ctl_error *e)
+{
+	memset(out, 0, sizeof(*out));
+	struct ctl_metrics_cmd x = {.dp = c->dp, .m = out};
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_metrics, &x, e);
+	if (st == SHOAL_CTL_OK && x.oom)
+		st = shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+	if (st != SHOAL_CTL_OK) {
+		shoal_ctl_metrics_free(out);
+		return st;
+	}
+	if (out->route_limit > 0)
+		qsort(out->routes, out->n_routes, sizeof(*out->routes), ctl_metrics_route_cmp);
 	return ctl_ok(e, SHOAL_CTL_OK);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shoal/checksum.h"
@@ -32,6 +33,18 @@ const char *const shoal_dp_drop_names[SHOAL_DP_DROP_COUNT_] = {SHOAL_DP_DROPS(SH
 const char *const shoal_dp_drop_descs[SHOAL_DP_DROP_COUNT_] = {SHOAL_DP_DROPS(SHOAL_DP_DROP_DESC_)};
 #undef SHOAL_DP_DROP_NAME_
 #undef SHOAL_DP_DROP_DESC_
+#define SHOAL_DP_ICMP_TYPE_(suffix, type, code) type,
+#define SHOAL_DP_ICMP_CODE_(suffix, type, code) code,
+const uint8_t shoal_dp_icmp_sent_type[SHOAL_DP_ICMP_SENT_COUNT_] = {
+    SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_TYPE_)};
+const uint8_t shoal_dp_icmp_sent_code[SHOAL_DP_ICMP_SENT_COUNT_] = {
+    SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_CODE_)};
+#undef SHOAL_DP_ICMP_TYPE_
+#undef SHOAL_DP_ICMP_CODE_
+#define SHOAL_DP_STAGE_NAME_(suffix, name) name,
+const char *const shoal_dp_stage_names[SHOAL_DP_STAGE_COUNT_] = {
+    SHOAL_DP_STAGES(SHOAL_DP_STAGE_NAME_)};
+#undef SHOAL_DP_STAGE_NAME_
 
 enum {
 	DP_HEADROOM = 64, /* bytes before a received frame: room for link headers */
@@ -115,7 +128,76 @@ struct shoal_dp {
 	struct dp_if *emit_out;
 	uint32_t emit_next_hop;
 	unsigned emit_mtu;
+	/* per-route counters, indexed by LPM next-hop id */
+	uint64_t *nh_packets, *nh_bytes;
+	/* per-stage runtime: rt_active while a sampled packet is timed, in stage rt_cur since
+	 * rt_t */
+	struct shoal_dp_stage rt[SHOAL_DP_STAGE_COUNT_];
+	bool rt_on, rt_active;
+	enum shoal_dp_stage_id rt_cur;
+	uint32_t rt_n;
+	uint64_t rt_t;
 };
+
+/* ---------- per-stage runtime ---------- */
+
+static uint64_t dp_rt_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Enters stage st: counts the call; for a sampled packet charges the time since the last
+ * boundary to the stage it leaves. */
+static inline void dp_rt_mark(struct shoal_dp *dp, enum shoal_dp_stage_id st)
+{
+	if (!dp->rt_on)
+		return;
+	dp->rt[st].calls++;
+	if (!dp->rt_active)
+		return;
+	uint64_t now = dp_rt_now();
+	dp->rt[dp->rt_cur].ns += now - dp->rt_t;
+	dp->rt[st].packets++;
+	dp->rt_cur = st;
+	dp->rt_t = now;
+}
+
+/* Starts timing the next read when it is to be the sampled packet (every
+ * SHOAL_RUNTIME_SAMPLE-th packet read; dp_rt_got counts them, reads that find nothing are
+ * not packets and are not sampled: dp_rt_cancel). */
+static inline void dp_rt_begin(struct shoal_dp *dp)
+{
+	if (!dp->rt_on)
+		return;
+	dp->rt[SHOAL_DP_STAGE_DEVICE_READ].calls++;
+	if ((dp->rt_n + 1) % SHOAL_RUNTIME_SAMPLE != 0)
+		return;
+	dp->rt_active = true;
+	dp->rt_cur = SHOAL_DP_STAGE_DEVICE_READ;
+	dp->rt_t = dp_rt_now();
+}
+
+static inline void dp_rt_got(struct shoal_dp *dp)
+{
+	dp->rt_n++;
+	if (dp->rt_active)
+		dp->rt[SHOAL_DP_STAGE_DEVICE_READ].packets++;
+}
+
+static inline void dp_rt_cancel(struct shoal_dp *dp)
+{
+	dp->rt_active = false;
+}
+
+static inline void dp_rt_end(struct shoal_dp *dp)
+{
+	if (!dp->rt_active)
+		return;
+	dp->rt[dp->rt_cur].ns += dp_rt_now() - dp->rt_t;
+	dp->rt_active = false;
+}
 
 /* ---------- address classes ---------- */
 
@@ -234,6 +316,7 @@ static void dp_netif_drop(void *ctx, enum shoal_netif_drop reason, const uint8_t
 static int dp_device_send(struct shoal_dp *dp, struct dp_if *out, uint8_t *data, size_t len,
                           const struct dp_pkt *p, uint32_t next_hop)
 {
+	dp_rt_mark(dp, SHOAL_DP_STAGE_DEVICE_WRITE);
 	struct virtio_net_hdr vh;
 	const struct virtio_net_hdr *hp = NULL;
 	if (p && (p->csum_partial || p->gso_type != VIRTIO_NET_HDR_GSO_NONE)) {
@@ -329,6 +412,7 @@ static void dp_output(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if *out, 
 {
 	unsigned charge = p->in < dp->n_ifs ? p->in : out->index;
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
+		dp_rt_mark(dp, SHOAL_DP_STAGE_HOOKS);
 		enum shoal_plugin_verdict vd =
 		    dp_hook(dp, SHOAL_PLUGIN_HOOK_EGRESS, p, out->index, next_hop);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
@@ -346,6 +430,7 @@ static void dp_output_device(struct shoal_dp *dp, struct dp_pkt *p, struct dp_if
                              uint32_t next_hop)
 {
 	unsigned charge = p->in < dp->n_ifs ? p->in : out->index;
+	dp_rt_mark(dp, SHOAL_DP_STAGE_EGRESS);
 	unsigned mtu = out->cfg.mtu;
 	bool offload = dp_offload_ok(out, next_hop);
 	if (p->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
@@ -503,8 +588,13 @@ static void dp_icmp_error(struct shoal_dp *dp, const uint8_t *orig, size_t orig_
 	    .dst = h.src,
 	};
 	shoal_ipv4_serialize(&rh, buf, SHOAL_IPV4_MIN_HDR_LEN);
-	if (dp_send_local(dp, buf, rh.total_len, DP_HEADROOM, DP_BUF_SIZE - DP_HEADROOM) == 0)
+	if (dp_send_local(dp, buf, rh.total_len, DP_HEADROOM, DP_BUF_SIZE - DP_HEADROOM) == 0) {
 		dp->stats.icmp_errors_sent++;
+		for (unsigned k = 0; k < SHOAL_DP_ICMP_SENT_COUNT_; k++)
+			if (shoal_dp_icmp_sent_type[k] == type &&
+			    shoal_dp_icmp_sent_code[k] == code)
+				dp->stats.icmp_sent[k]++;
+	}
 }
 
 /* Echo reply in place: swap addresses, type 0, fix checksums. */
@@ -524,8 +614,10 @@ static void dp_icmp_echo_reply(struct shoal_dp *dp, struct dp_pkt *p,
 	rh.id = dp->ip_id++;
 	rh.flags_frag = 0;
 	shoal_ipv4_serialize(&rh, p->data, hl);
-	if (dp_send_local(dp, p->data, h->total_len, p->headroom, p->capacity) == 0)
+	if (dp_send_local(dp, p->data, h->total_len, p->headroom, p->capacity) == 0) {
 		dp->stats.icmp_echo_replies++;
+		dp->stats.icmp_sent[SHOAL_DP_ICMP_ECHO_REPLY]++;
+	}
 }
 
 /* ---------- pipeline ---------- */
@@ -534,6 +626,7 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
 {
 	dp->stats.delivered_local++;
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
+		dp_rt_mark(dp, SHOAL_DP_STAGE_HOOKS);
 		enum shoal_plugin_verdict vd =
 		    dp_hook(dp, SHOAL_PLUGIN_HOOK_LOCAL_DELIVERY, p, DP_NO_IF, 0);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
@@ -543,6 +636,7 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
 			return;
 		}
 	}
+	dp_rt_mark(dp, SHOAL_DP_STAGE_LOCAL);
 	if (shoal_ipv4_is_fragment(h)) {
 		dp_drop(dp, p->in, SHOAL_DP_DROP_LOCAL_FRAGMENT);
 		return;
@@ -583,6 +677,7 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
  * (shoal_router_decide); the data plane adds the ICMP answers, the MTU and the output. */
 static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_ipv4_hdr *h)
 {
+	dp_rt_mark(dp, SHOAL_DP_STAGE_LOOKUP);
 	struct shoal_router_hop hop;
 	enum shoal_router_drop why;
 	if (!shoal_router_decide(dp->lpm, dp->n_ifs, p->data, p->len, &hop, &why)) {
@@ -613,6 +708,10 @@ static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal
 	}
 	shoal_ipv4_ttl_decrement(p->data);
 	dp->stats.forwarded++;
+	if (hop.nh_id < SHOAL_DP_NH_MAX) {
+		dp->nh_packets[hop.nh_id]++;
+		dp->nh_bytes[hop.nh_id] += p->len;
+	}
 	dp_output(dp, p, out, next_hop);
 }
 
@@ -678,6 +777,7 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 		return;
 	}
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
+		dp_rt_mark(dp, SHOAL_DP_STAGE_HOOKS);
 		enum shoal_plugin_verdict vd =
 		    dp_hook(dp, SHOAL_PLUGIN_HOOK_INGRESS, &p, DP_NO_IF, 0);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
@@ -686,6 +786,7 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 			dp_drop(dp, in->index, SHOAL_DP_DROP_PLUGIN);
 			return;
 		}
+		dp_rt_mark(dp, SHOAL_DP_STAGE_VALIDATION);
 		/* a plugin may have rewritten the header (NAT) */
 		if (shoal_ipv4_parse(p.data, p.len, &h) != SHOAL_WIRE_OK) {
 			dp_drop(dp, in->index, SHOAL_DP_DROP_BAD_IPV4);
@@ -717,19 +818,26 @@ static void dp_if_readable(void *arg, int fd, uint32_t events)
 	size_t cap = DP_MAX_PACKET;
 	for (unsigned i = 0; i < DP_RX_BUDGET; i++) {
 		struct virtio_net_hdr vh;
+		dp_rt_begin(dp);
 		ssize_t n = shoal_tundev_read(&f->dev, &vh, frame, cap);
-		if (n == -EAGAIN || n == -EINTR)
+		if (n == -EAGAIN || n == -EINTR) {
+			dp_rt_cancel(dp);
 			return;
+		}
 		if (n == -EMSGSIZE) {
+			dp_rt_cancel(dp);
 			dp_drop(dp, f->index, SHOAL_DP_DROP_TRUNCATED);
 			continue;
 		}
 		if (n < 0) {
+			dp_rt_cancel(dp);
 			shoal_log(SHOAL_LOG_WARN, "%s: read: %s", f->cfg.name, strerror((int)-n));
 			return;
 		}
 		f->stats.rx_packets++;
 		f->stats.rx_bytes += (uint64_t)n;
+		dp_rt_got(dp);
+		dp_rt_mark(dp, SHOAL_DP_STAGE_VALIDATION);
 		if (!f->netif) {
 			dp_input(dp, f, frame, (size_t)n, &vh, l2);
 		} else {
@@ -740,6 +848,7 @@ static void dp_if_readable(void *arg, int fd, uint32_t events)
 			    SHOAL_NETIF_RX_IPV4)
 				dp_input(dp, f, rx.datagram, rx.len, &vh, l2);
 		}
+		dp_rt_end(dp);
 		if (dp->plugq_count > 0)
 			dp_plugq_flush(dp);
 	}
@@ -891,6 +1000,43 @@ static int dp_plugin_interface_info(void *user, uint32_t ifindex, struct shoal_i
 	return 0;
 }
 
+static int dp_plugin_interface_counters(void *user, uint32_t ifindex,
+                                        struct shoal_interface_counters *out)
+{
+	struct shoal_dp *dp = user;
+	if (ifindex == 0 || ifindex > dp->n_ifs)
+		return -ENOENT;
+	const struct dp_if *f = &dp->ifs[ifindex - 1];
+	*out = (struct shoal_interface_counters){.rx_packets = f->stats.rx_packets,
+	                                         .rx_bytes = f->stats.rx_bytes,
+	                                         .tx_packets = f->stats.tx_packets,
+	                                         .tx_bytes = f->stats.tx_bytes};
+	for (unsigned i = 0; i < SHOAL_DP_DROP_COUNT_; i++)
+		out->drops += f->stats.drops[i];
+	if (f->netif)
+		for (unsigned i = 0; i < SHOAL_NETIF_DROP_COUNT_; i++)
+			out->drops += shoal_netif_stats(f->netif)->drops[i];
+	return 0;
+}
+
+static int dp_plugin_runtime_stage(void *user, uint32_t index, struct shoal_runtime_stage *out)
+{
+	struct shoal_dp *dp = user;
+	if (index >= SHOAL_DP_STAGE_COUNT_)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", shoal_dp_stage_names[index]);
+	out->calls = dp->rt[index].calls;
+	out->packets = dp->rt[index].packets;
+	out->ns = dp->rt[index].ns;
+	return 0;
+}
+
+static void dp_plugin_runtime_enable(void *user, bool on)
+{
+	shoal_dp_runtime_enable(user, on);
+}
+
 /* ---------- setup ---------- */
 
 static void dp_err(char *err, size_t size, const char *fmt, ...)
@@ -1019,8 +1165,11 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->frag2buf = malloc(DP_BUF_SIZE);
 	dp->plugq = malloc((size_t)DP_PLUGQ_SLOTS * DP_PLUGQ_SLOT_SIZE);
 	dp->lpm = shoal_lpm_create(NULL);
-	if (!dp->icmp_limit || !dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf ||
-	    !dp->frag2buf || !dp->plugq || !dp->lpm) {
+	dp->nh_packets = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_packets));
+	dp->nh_bytes = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_bytes));
+	dp->rt_on = true;
+	if (!dp->nh_packets || !dp->nh_bytes || !dp->icmp_limit || !dp->cfg || !dp->rxbuf ||
+	    !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->plugq || !dp->lpm) {
 		dp_err(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -1036,6 +1185,9 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .fd_modify = dp_plugin_fd_modify,
 	    .fd_unwatch = dp_plugin_fd_unwatch,
 	    .interface_info = dp_plugin_interface_info,
+	    .interface_counters = dp_plugin_interface_counters,
+	    .runtime_stage = dp_plugin_runtime_stage,
+	    .runtime_enable = dp_plugin_runtime_enable,
 	};
 	dp->plugins = shoal_plugin_host_create(cfg->plugin_dir, &env);
 	if (!dp->plugins) {
@@ -1102,6 +1254,8 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	shoal_lpm_destroy(dp->lpm);
 	shoal_icmp_limit_destroy(dp->icmp_limit);
 	free(dp->plugq);
+	free(dp->nh_bytes);
+	free(dp->nh_packets);
 	free(dp->frag2buf);
 	free(dp->segbuf);
 	free(dp->txbuf);
@@ -1237,6 +1391,30 @@ uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp)
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 {
 	return dp->lpm;
+}
+
+void shoal_dp_nh_counters(const struct shoal_dp *dp, uint32_t nh, uint64_t *packets,
+                          uint64_t *bytes)
+{
+	bool in = nh < SHOAL_DP_NH_MAX;
+	*packets = in ? dp->nh_packets[nh] : 0;
+	*bytes = in ? dp->nh_bytes[nh] : 0;
+}
+
+const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp)
+{
+	return dp->rt;
+}
+
+bool shoal_dp_runtime_on(const struct shoal_dp *dp)
+{
+	return dp->rt_on;
+}
+
+void shoal_dp_runtime_enable(struct shoal_dp *dp, bool on)
+{
+	dp->rt_on = on;
+	dp->rt_active = false;
 }
 
 struct shoal_routes *shoal_dp_routes(struct shoal_dp *dp)

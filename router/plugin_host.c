@@ -39,6 +39,9 @@ struct shoal_host {
 	size_t n_fds; /* fds this plugin watches (entries of ph->fds owned by it) */
 	int timer_fd; /* -1 until the first timer_set */
 	void (*timer_cb)(void *state, uint64_t now_ms);
+	bool metrics_set; /* ABI 1.3: api->metrics_options called */
+	bool metrics_public;
+	int64_t metrics_route_limit;
 };
 
 /* A watched plugin fd; ph->fds is indexed by fd number. */
@@ -361,6 +364,40 @@ static int plugin_api_interface_index(struct shoal_host *h, const char *name)
 	return -ENOENT;
 }
 
+static int plugin_api_interface_counters(struct shoal_host *h, uint32_t ifindex,
+                                         struct shoal_interface_counters *out)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.interface_counters || ifindex == 0)
+		return -ENOENT;
+	return ph->env.interface_counters(ph->env.user, ifindex, out);
+}
+
+static int plugin_api_runtime_stage(struct shoal_host *h, uint32_t index,
+                                    struct shoal_runtime_stage *out)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.runtime_stage)
+		return -ENOENT;
+	return ph->env.runtime_stage(ph->env.user, index, out);
+}
+
+static int plugin_api_runtime_enable(struct shoal_host *h, int on)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.runtime_enable)
+		return -ENOTSUP;
+	ph->env.runtime_enable(ph->env.user, on != 0);
+	return 0;
+}
+
+static void plugin_api_metrics_options(struct shoal_host *h, int public_, int64_t route_limit)
+{
+	h->metrics_set = true;
+	h->metrics_public = public_ != 0;
+	h->metrics_route_limit = route_limit < -1 ? -1 : route_limit;
+}
+
 static const struct shoal_host_api plugin_host_api = {
     .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
     .abi_minor = SHOAL_PLUGIN_ABI_MINOR,
@@ -381,6 +418,10 @@ static const struct shoal_host_api plugin_host_api = {
     .interface_info = plugin_api_interface_info,
     .interface_index = plugin_api_interface_index,
     .output_datagram = plugin_api_output_datagram,
+    .interface_counters = plugin_api_interface_counters,
+    .runtime_stage = plugin_api_runtime_stage,
+    .runtime_enable = plugin_api_runtime_enable,
+    .metrics_options = plugin_api_metrics_options,
 };
 
 /* ---- host ---- */
@@ -846,4 +887,40 @@ int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
 	if (rc < 0 || reply->status < 100 || reply->status > 599 || !memchr(reply->body, '\0', cap))
 		return -EIO;
 	return 0;
+}
+
+void shoal_plugin_host_metrics_options(const struct shoal_plugin_host *ph, bool *public_,
+                                       int64_t *route_limit)
+{
+	*public_ = false;
+	*route_limit = 0;
+	for (size_t i = 0; i < ph->count; i++) {
+		const struct shoal_host *h = ph->plugins[i];
+		if (!h->metrics_set)
+			continue;
+		*public_ = *public_ || h->metrics_public;
+		if (h->metrics_route_limit == -1 || *route_limit == -1)
+			*route_limit = -1;
+		else if (h->metrics_route_limit > *route_limit)
+			*route_limit = h->metrics_route_limit;
+	}
+}
+
+int shoal_plugin_host_metrics(struct shoal_plugin_host *ph, size_t index, char *buf, size_t cap)
+{
+	if (index >= ph->count)
+		return -ENOENT;
+	struct shoal_host *h = ph->plugins[index];
+	/* a descriptor older than 1.3 ends before `metrics`: never read it */
+	if (h->desc->abi_minor < 3 || !h->desc->metrics)
+		return 0;
+	if (cap == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	int n = h->desc->metrics(h->state, buf, cap);
+	if (n < 0)
+		return n;
+	if ((size_t)n >= cap || memchr(buf, '\0', (size_t)n + 1) != buf + n)
+		return -EIO;
+	return n;
 }

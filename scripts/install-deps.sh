@@ -8,7 +8,7 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
        libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev libseccomp-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
-      python3-yaml nftables sqlite3)
+      python3-yaml nftables sqlite3 prometheus)
 # The second compiler: libFuzzer harnesses (tests/fuzz), make build-matrix and the ctest
 # build.clang_relwithdebinfo_san (libclang-rt-14-dev: clang's sanitizer and fuzzer runtimes,
 # only a Recommends of clang).

@@ -749,6 +749,13 @@ static uint32_t lpm_nh_find(const struct shoal_lpm *lpm, const struct shoal_lpm_
 	}
 }
 
+uint32_t shoal_lpm_nh_id(const struct shoal_lpm *lpm, const struct shoal_lpm_nh *nh)
+{
+	struct shoal_lpm_nh c = lpm_nh_canonical(nh);
+	uint32_t id = lpm_nh_find(lpm, &c);
+	return id == LPM_NONE ? SHOAL_LPM_MISS : id;
+}
+
 static void lpm_nh_hash_put(uint32_t *tab, uint32_t cap, const struct lpm_nh_slot *nhs, uint32_t id)
 {
 	uint32_t mask = cap - 1;

@@ -23,11 +23,11 @@ check "api/openapi.yaml exists" test -f "$SPEC"
 check "python3-yaml parses api/openapi.yaml" /usr/bin/python3 -c \
 	'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert d["paths"]' "$SPEC"
 api_init
-# the tcp and impair plugins serve documented paths (/api/v1/tcp..., /api/v1/impair...)
-for p in tcp impair; do
+# the tcp, impair and stats plugins serve documented paths (/api/v1/tcp..., /impair..., /stats...)
+for p in tcp impair stats; do
 	[[ -f $SHOAL_BUILD/plugins/$p.so ]] && ln -sf "$(realpath "$SHOAL_BUILD/plugins/$p.so")" "$API_PLUGINS/"
 done
-api_config "$TMP/r.json" ", \"web_dir\": \"$SHOAL_SRC/web\", \"plugins\": [{\"name\": \"tcp\", \"config\": {\"listen\": [{\"port\": 7, \"service\": \"echo\"}]}}, {\"name\": \"impair\"}]"
+api_config "$TMP/r.json" ", \"web_dir\": \"$SHOAL_SRC/web\", \"plugins\": [{\"name\": \"tcp\", \"config\": {\"listen\": [{\"port\": 7, \"service\": \"echo\"}]}}, {\"name\": \"impair\"}, {\"name\": \"stats\"}]"
 api_setup_or_finish "$TMP/r.json"
 
 out=$(ns_exec "$R" timeout 120 /usr/bin/python3 "$API_CLIENT" --port "$API_PORT" \

@@ -93,6 +93,9 @@ struct shoal_ctl_route {
 	uint32_t next_hop;
 	char interface[16];
 	enum shoal_ctl_origin origin;
+	/* datagrams and bytes (IPv4 length) the data plane forwarded through this route's next
+	 * hop in the LPM (routes sharing a next hop — same gateway and interface — share it) */
+	uint64_t packets, bytes;
 };
 
 /* A route as a client asked for it; validated by control. */
@@ -134,6 +137,7 @@ struct shoal_ctl_interface {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];        /* names: shoal_dp_drop_names[] */
 	uint64_t arp_drops[SHOAL_NETIF_DROP_COUNT_]; /* TAP only; names: shoal_netif_drop_names[] */
+	uint64_t arp_requests_out, arp_replies_out;  /* TAP only */
 };
 
 struct shoal_ctl_plugin {
@@ -143,6 +147,7 @@ struct shoal_ctl_plugin {
 	char path[256];
 	uint16_t abi_major, abi_minor;
 	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
+	uint64_t verdicts[SHOAL_PLUGIN_HOOK_COUNT_][3]; /* by enum shoal_plugin_verdict */
 	size_t n_counters;
 	struct {
 		char name[32];
@@ -240,6 +245,22 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
                                             const struct shoal_http_request *req,
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e);
+
+/* GET /metrics: what the core adds to the interfaces and plugins reads. */
+struct shoal_ctl_metrics {
+	bool public_;        /* a plugin made /metrics public (api->metrics_options) */
+	int64_t route_limit; /* 0 none, N top N by packets, -1 all */
+	struct shoal_dp_stats dp;
+	bool runtime_on;
+	struct shoal_dp_stage runtime[SHOAL_DP_STAGE_COUNT_];
+	size_t n_routes; /* the selected routes, by packets descending (all: table order) */
+	struct shoal_ctl_route *routes;
+	char *plugin_text; /* the plugins' metrics hooks' output, concatenated ("" none) */
+};
+/* One data-plane command. Free with shoal_ctl_metrics_free. */
+enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,
+                                        struct shoal_ctl_error *e);
+void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m);
 
 struct shoal_ctl_health {
 	bool responsive;        /* a no-op command made the round trip within timeout_ms */

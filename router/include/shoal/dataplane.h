@@ -83,7 +83,24 @@ struct shoal_dp_if_stats {
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];
 };
 
+/* X(suffix, type, code): every ICMP message the router sends, counted by (type, code). */
+#define SHOAL_DP_ICMP_SENT(X)                                                                      \
+	X(ECHO_REPLY, 0, 0)                                                                        \
+	X(NET_UNREACHABLE, 3, 0)                                                                   \
+	X(HOST_UNREACHABLE, 3, 1)                                                                  \
+	X(PROTOCOL_UNREACHABLE, 3, 2)                                                              \
+	X(PORT_UNREACHABLE, 3, 3)                                                                  \
+	X(FRAG_NEEDED, 3, 4)                                                                       \
+	X(TTL_EXCEEDED, 11, 0)
+
+#define SHOAL_DP_ICMP_ENUM_(suffix, type, code) SHOAL_DP_ICMP_##suffix,
+enum shoal_dp_icmp_sent { SHOAL_DP_ICMP_SENT(SHOAL_DP_ICMP_ENUM_) SHOAL_DP_ICMP_SENT_COUNT_ };
+#undef SHOAL_DP_ICMP_ENUM_
+extern const uint8_t shoal_dp_icmp_sent_type[SHOAL_DP_ICMP_SENT_COUNT_];
+extern const uint8_t shoal_dp_icmp_sent_code[SHOAL_DP_ICMP_SENT_COUNT_];
+
 struct shoal_dp_stats {
+	uint64_t icmp_sent[SHOAL_DP_ICMP_SENT_COUNT_]; /* by (type, code), echo replies included */
 	uint64_t forwarded;
 	uint64_t delivered_local;
 	uint64_t icmp_errors_sent;
@@ -95,6 +112,32 @@ struct shoal_dp_stats {
 	uint64_t gso_segments_out; /* produced by software segmentation */
 	uint64_t gso_passthrough;  /* super-frames forwarded whole */
 };
+
+/* X(suffix, name): the stages of the per-stage runtime (sampled, like VPP's show runtime). */
+#define SHOAL_DP_STAGES(X)                                                                         \
+	X(DEVICE_READ, "device_read")                                                              \
+	X(VALIDATION, "validation")                                                                \
+	X(HOOKS, "hooks")                                                                          \
+	X(LOCAL, "local")                                                                          \
+	X(LOOKUP, "lookup")                                                                        \
+	X(EGRESS, "egress")                                                                        \
+	X(DEVICE_WRITE, "device_write")
+
+#define SHOAL_DP_STAGE_ENUM_(suffix, name) SHOAL_DP_STAGE_##suffix,
+enum shoal_dp_stage_id { SHOAL_DP_STAGES(SHOAL_DP_STAGE_ENUM_) SHOAL_DP_STAGE_COUNT_ };
+#undef SHOAL_DP_STAGE_ENUM_
+extern const char *const shoal_dp_stage_names[SHOAL_DP_STAGE_COUNT_];
+
+/* calls: every entry into the stage while the runtime is on (one plain increment); packets
+ * and ns: the entries of sampled packets (one received packet in SHOAL_RUNTIME_SAMPLE is
+ * timed with CLOCK_MONOTONIC_RAW at each stage boundary) and the time they spent. */
+struct shoal_dp_stage {
+	uint64_t calls, packets, ns;
+};
+
+/* Forwarded datagrams per LPM next-hop id (ids < SHOAL_DP_NH_MAX): what GET /routes shows
+ * per route (control resolves a route to its next-hop id). */
+enum { SHOAL_DP_NH_MAX = 32768 };
 
 struct shoal_dp;
 struct shoal_routes;
@@ -126,6 +169,13 @@ const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
 /* Any thread (health): shoal_loop_last_iteration_ms of the data plane's loop. */
 uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);
+/* Datagrams and bytes (IPv4 length) forwarded through next-hop id nh (0 past the table). */
+void shoal_dp_nh_counters(const struct shoal_dp *dp, uint32_t nh, uint64_t *packets,
+                          uint64_t *bytes);
+/* The per-stage runtime (SHOAL_DP_STAGE_COUNT_ entries) and its switch (on at create). */
+const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp);
+bool shoal_dp_runtime_on(const struct shoal_dp *dp);
+void shoal_dp_runtime_enable(struct shoal_dp *dp, bool on);
 /* The route table of record (origins, API overlay); the LPM mirrors it. Route changes go
  * through it, never straight to the LPM. */
 struct shoal_routes *shoal_dp_routes(struct shoal_dp *dp);

@@ -126,6 +126,25 @@ struct shoal_interface_info {
 	uint32_t offload; /* 1: takes GSO super-frames and partial checksums */
 };
 
+/* ABI 1.3: one interface's counters as the data plane keeps them (api->interface_counters):
+ * rx/tx at the device (frames, bytes including the link header on TAP), drops charged to it
+ * by every reason of the data plane's and the ARP layer's drop tables. */
+struct shoal_interface_counters {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t drops;
+};
+
+/* ABI 1.3: one stage of the data plane's per-stage runtime (api->runtime_stage), sampled:
+ * one received packet in SHOAL_RUNTIME_SAMPLE is timed through every stage it passes. */
+enum { SHOAL_RUNTIME_SAMPLE = 16 };
+struct shoal_runtime_stage {
+	char name[16];    /* "device_read", "validation", "hooks", "lookup", "egress", ... */
+	uint64_t calls;   /* times the stage ran (device_read: reads; others: sampled entries) */
+	uint64_t packets; /* sampled packets timed in the stage */
+	uint64_t ns;      /* time spent by those sampled packets (CLOCK_MONOTONIC_RAW) */
+};
+
 /* The one exported symbol's name. */
 #define SHOAL_PLUGIN_SYMBOL "shoal_plugin"
 #define SHOAL_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -253,6 +272,20 @@ struct shoal_host_api {
 	 */
 	int (*output_datagram)(struct shoal_host *host, uint32_t ifindex, uint32_t next_hop,
 	                       const uint8_t *datagram, size_t len);
+	/* Counters of interface ifindex (1..n) read from the data plane's own counters (the
+	 * ones GET /api/v1/interfaces shows). Returns 0 or -ENOENT past the last. */
+	int (*interface_counters)(struct shoal_host *host, uint32_t ifindex,
+	                          struct shoal_interface_counters *out);
+	/* The index-th stage (0..) of the data plane's runtime; -ENOENT past the last. */
+	int (*runtime_stage)(struct shoal_host *host, uint32_t index,
+	                     struct shoal_runtime_stage *out);
+	/* Turns the sampled per-stage runtime on (on != 0, the default) or off. Returns 0. */
+	int (*runtime_enable)(struct shoal_host *host, int on);
+	/* Options of GET /metrics: public_ != 0 serves it without the bearer token (the daemon
+	 * requires the token unless a loaded plugin said public); route_limit: how many routes
+	 * get shoal_route_* series (0 none, N the N with most packets, -1 all). Until a plugin
+	 * sets them: token required, no route series. Undone when the plugin unloads. */
+	void (*metrics_options)(struct shoal_host *host, int public_, int64_t route_limit);
 };
 
 enum { SHOAL_PLUGIN_FD_MAX = 8192 };
@@ -292,6 +325,13 @@ struct shoal_plugin_descriptor {
 	 * keys reach the plugin unchecked: answer 400 for keys it does not know. */
 	int (*http_request)(void *state, const struct shoal_http_request *req,
 	                    struct shoal_http_reply *reply);
+
+	/* ABI 1.3 (optional): the plugin's lines of GET /metrics, in the Prometheus text
+	 * exposition format (# HELP / # TYPE then samples, names starting with "shoal_<name>_" or
+	 * documented ones), written into buf (cap bytes, NUL included). Returns the length
+	 * written (< cap), or a negative errno (-ENOSPC: too small; the daemon retries once with
+	 * a bigger buffer). Runs on the data-plane thread between packets. */
+	int (*metrics)(void *state, char *buf, size_t cap);
 };
 
 /* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */
@@ -305,9 +345,11 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return offsetof(struct shoal_plugin_descriptor, http) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http);
 	case 2:
-	case 3: /* 1.3 adds host services only */
 		return offsetof(struct shoal_plugin_descriptor, http_request) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
+	case 3:
+		return offsetof(struct shoal_plugin_descriptor, metrics) +
+		       sizeof(((struct shoal_plugin_descriptor *)0)->metrics);
 	default:
 		return 0;
 	}

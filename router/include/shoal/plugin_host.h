@@ -69,6 +69,12 @@ struct shoal_plugin_host_env {
 	/* Runs after every plugin fd or timer callback (NULL: nothing), so what the callback
 	 * queued with send_datagram/output_datagram leaves at once, not at the next tick. */
 	void (*after_callback)(void *user);
+	/* ABI 1.3 services (NULL: interface_counters/runtime_stage give -ENOENT, runtime_enable
+	 * -ENOTSUP). */
+	int (*interface_counters)(void *user, uint32_t ifindex,
+	                          struct shoal_interface_counters *out);
+	int (*runtime_stage)(void *user, uint32_t index, struct shoal_runtime_stage *out);
+	void (*runtime_enable)(void *user, bool on);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
@@ -137,6 +143,14 @@ struct shoal_http_reply *shoal_plugin_host_http_reply_new(void);
  * failed, or left an invalid status or an unterminated body). */
 int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
                            const struct shoal_http_request *req, struct shoal_http_reply *reply);
+/* ABI 1.3: GET /metrics options over the loaded plugins (api->metrics_options): public when
+ * one said so; route_limit the largest asked (-1 all), 0 when nobody asked. */
+void shoal_plugin_host_metrics_options(const struct shoal_plugin_host *ph, bool *public_,
+                                       int64_t *route_limit);
+/* ABI 1.3: the index-th plugin's (load order) metrics hook into buf: the length written, 0
+ * when it has none (or is older than 1.3), -ENOENT past the last, -ENOSPC when buf is too
+ * small, -EIO when the plugin wrote no terminated text. */
+int shoal_plugin_host_metrics(struct shoal_plugin_host *ph, size_t index, char *buf, size_t cap);
 /* Calls every plugin's tick in load order. */
 void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
 

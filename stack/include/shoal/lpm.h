@@ -84,6 +84,8 @@ uint32_t shoal_lpm_lookup(const struct shoal_lpm *lpm, uint32_t addr);
 void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids,
                             size_t n);
 const struct shoal_lpm_nh *shoal_lpm_nh_get(const struct shoal_lpm *lpm, uint32_t id);
+/* The id of an interned next hop (one some route uses), or SHOAL_LPM_MISS. */
+uint32_t shoal_lpm_nh_id(const struct shoal_lpm *lpm, const struct shoal_lpm_nh *nh);
 
 /* Visits every route in ascending (prefix, length) order; a non-zero return from cb stops
  * the walk and is returned. The table must not be modified during the walk. */

@@ -50,9 +50,12 @@ api_init() {
 	API_TOKEN_FILE=$TMP/secret/api.token
 	API_PLUGINS=$TMP/plugins
 	mkdir -p "$API_PLUGINS"
-	if [[ -f $SHOAL_BUILD/plugins/example.so ]]; then
-		ln -sf "$(realpath "$SHOAL_BUILD/plugins/example.so")" "$API_PLUGINS/"
-	fi
+	local p
+	for p in example stats; do
+		if [[ -f $SHOAL_BUILD/plugins/$p.so ]]; then
+			ln -sf "$(realpath "$SHOAL_BUILD/plugins/$p.so")" "$API_PLUGINS/"
+		fi
+	done
 }
 
 api_config() {
@@ -113,7 +116,8 @@ api_routes() {
 		printf 'GET /api/v1/routes failed: %s %s' "$API_CODE" "$API_BODY"
 		return 1
 	fi
-	jq -cS . <<<"$API_BODY"
+	# the table itself: traffic counters (packets, bytes) move with every datagram
+	jq -cS '.routes |= map(del(.packets, .bytes))' <<<"$API_BODY"
 }
 
 # api_check_status DESC EXPECTED_CODE [ERROR_CODE]: checks API_CODE (and the error object's

@@ -280,17 +280,19 @@ static void test_route_json_shape(void **state)
 	                            .has_next_hop = true,
 	                            .next_hop = 0x0a000102,
 	                            .interface = "lan0",
-	                            .origin = SHOAL_CTL_ORIGIN_STATIC};
+	                            .origin = SHOAL_CTL_ORIGIN_STATIC,
+	                            .packets = 7,
+	                            .bytes = 5000000000};
 	assert_json_text(shoal_api_route_json(&r),
-	                 "{\"interface\":\"lan0\",\"next_hop\":\"10.0.1.2\","
-	                 "\"origin\":\"static\",\"prefix\":\"10.2.0.0/16\"}");
+	                 "{\"bytes\":5000000000,\"interface\":\"lan0\",\"next_hop\":\"10.0.1.2\","
+	                 "\"origin\":\"static\",\"packets\":7,\"prefix\":\"10.2.0.0/16\"}");
 	struct shoal_ctl_route c = {.prefix = 0x0a000100,
 	                            .prefix_len = 24,
 	                            .interface = "lan0",
 	                            .origin = SHOAL_CTL_ORIGIN_CONNECTED};
 	assert_json_text(shoal_api_route_json(&c),
-	                 "{\"interface\":\"lan0\",\"next_hop\":null,"
-	                 "\"origin\":\"connected\",\"prefix\":\"10.0.1.0/24\"}");
+	                 "{\"bytes\":0,\"interface\":\"lan0\",\"next_hop\":null,"
+	                 "\"origin\":\"connected\",\"packets\":0,\"prefix\":\"10.0.1.0/24\"}");
 }
 
 static void test_arp_json_shape(void **state)

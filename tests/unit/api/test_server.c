@@ -236,6 +236,27 @@ enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_pl
 	return fake_result(SHOAL_CTL_OK, e);
 }
 
+/* /metrics: public so that the fake serves without a token only when fake_metrics_public. */
+static bool fake_metrics_public;
+
+enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,
+                                        struct shoal_ctl_error *e)
+{
+	(void)c;
+	memset(out, 0, sizeof(*out));
+	out->public_ = fake_metrics_public;
+	out->plugin_text = strdup("# HELP shoal_example_x x\n# TYPE shoal_example_x gauge\n"
+	                          "shoal_example_x 7\n");
+	return fake_result(SHOAL_CTL_OK, e);
+}
+
+void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m)
+{
+	free(m->plugin_text);
+	free(m->routes);
+	memset(m, 0, sizeof(*m));
+}
+
 enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
                                             const char *config_json, struct shoal_ctl_plugin *out,
                                             struct shoal_ctl_error *e)

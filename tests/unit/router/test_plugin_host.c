@@ -495,6 +495,64 @@ static void test_abi_1_1_plugin_still_loads(void **state)
 	assert_int_equal(http12(x, "abi11", "GET", "sub", "limit", "5"), -EINVAL);
 }
 
+/* A 1.2 plugin (descriptor ending at http_request) loads on a 1.3 host; the host never
+ * reads the 1.3 metrics hook past its descriptor. */
+static void test_abi_1_2_plugin_still_loads(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(x->f.ph, 0, &info), 0);
+	assert_int_equal(info.abi_minor, 2);
+	char buf[64] = "untouched";
+	assert_int_equal(shoal_plugin_host_metrics(x->f.ph, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "untouched");
+	assert_int_equal(http12(x, "abi12", "GET", "echo", NULL, NULL), 0);
+	assert_int_equal(x->reply->status, 200);
+}
+
+/* ABI 1.3: the metrics hook's text comes back whole; too small a buffer is -ENOSPC; past
+ * the last plugin -ENOENT. Without the service, interface_counters is -ENOENT. */
+static void test_abi_1_3_metrics_hook(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "abi13", "{\"lines\":3}"), 0);
+	char buf[512];
+	int n = shoal_plugin_host_metrics(f->ph, 0, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen(buf));
+	assert_non_null(strstr(buf, "(counters_rc -2)"));
+	assert_non_null(strstr(buf, "shoal_abi13_sample{i=\"2\"} 2\n"));
+	assert_null(strstr(buf, "i=\"3\""));
+	assert_int_equal(shoal_plugin_host_metrics(f->ph, 0, buf, 40), -ENOSPC);
+	assert_int_equal(shoal_plugin_host_metrics(f->ph, 1, buf, sizeof(buf)), -ENOENT);
+}
+
+/* ABI 1.3 metrics_options: nobody asked -> token, no routes; public when one plugin says so;
+ * the largest route limit (-1 = all wins); undone at unload. */
+static void test_abi_1_3_metrics_options(void **state)
+{
+	struct fixture *f = *state;
+	bool pub;
+	int64_t limit;
+	shoal_plugin_host_metrics_options(f->ph, &pub, &limit);
+	assert_false(pub);
+	assert_int_equal(limit, 0);
+	assert_int_equal(load_fixture(f, "abi13", "{\"public\":1,\"routes\":5}"), 0);
+	shoal_plugin_host_metrics_options(f->ph, &pub, &limit);
+	assert_true(pub);
+	assert_int_equal(limit, 5);
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "abi13", NULL, 0), 0);
+	assert_int_equal(load_fixture(f, "abi13", "{\"public\":0,\"routes\":-1}"), 0);
+	shoal_plugin_host_metrics_options(f->ph, &pub, &limit);
+	assert_false(pub);
+	assert_int_equal(limit, -1);
+	assert_int_equal(shoal_plugin_host_unload(f->ph, "abi13", NULL, 0), 0);
+	shoal_plugin_host_metrics_options(f->ph, &pub, &limit);
+	assert_false(pub);
+	assert_int_equal(limit, 0);
+}
+
 /* http_request sees the decoded query; bodies may exceed the 1.1 bound of 64 KiB. */
 static void test_abi_1_2_http_request_query_and_big_body(void **state)
 {
@@ -1010,6 +1068,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_load_unload_cycles_reset_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_unloads_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abi_1_1_plugin_still_loads, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_2_plugin_still_loads, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_3_metrics_hook, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abi_1_3_metrics_options, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_http_request_query_and_big_body, setup12,
 	                                    teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_fd_watch, setup12, teardown12),
