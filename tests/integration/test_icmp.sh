@@ -22,7 +22,8 @@ start_router() { # start_router RATE BURST
 	tmpdir_create T
 	cat >"$T/r.json" <<JSON
 {"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24"}],
- "icmp": {"rate_per_s": $1, "burst": $2}}
+ "icmp": {"rate_per_s": $1, "burst": $2},
+ "state_dir": "$T/state", "api": {"token_file": "$T/api.token"}}
 JSON
 	ns_create R r
 	ns_create H1 h1

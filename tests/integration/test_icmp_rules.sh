@@ -27,7 +27,8 @@ cat >"$T/r.json" <<JSON
 {"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24"},
                 {"name": "lan1", "kind": "tap", "address": "10.0.2.1/24"}],
  "routes": [{"prefix": "10.9.0.0/16", "next_hop": "10.0.2.99"}],
- "arp": {"give_up_ms": 300}}
+ "arp": {"give_up_ms": 300},
+ "state_dir": "$T/state", "api": {"token_file": "$T/api.token"}}
 JSON
 ns_create R r
 ns_create H1 h1

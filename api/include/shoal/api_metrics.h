@@ -22,11 +22,19 @@
 #include "shoal/api_request.h"
 #include "shoal/control.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SHOAL_API_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* 0 with *text and *len set, or -1 with e set (401 unauthorized when the token is needed and
  * authorized is false; 503 or 500 from control). */
 int shoal_api_metrics_text(struct shoal_ctl *ctl, bool authorized, char **text, size_t *len,
                            struct shoal_api_error *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
