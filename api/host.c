@@ -1,15 +1,24 @@
-/* host.c — GET /api/v1/host. Contract: include/shoal/api_host.h. */
-#include "shoal/api_host.h"
+/* The host resource: GET /api/v1/host — what shoald set up on the host for its uplink, read
+ * back from the kernel (addresses, routes with rto_min, firewall rules with counters,
+ * forwarding) with the "drift" list (api/openapi.yaml, schema Host). The read runs on the HTTP
+ * thread through control.h's shoal_ctl_host (its own netlink socket / firewall handle; no
+ * data-plane state). See api_resource.h. */
+#include "shoal/api_resource.h"
 
-#include "shoal/control.h"
-
-unsigned shoal_api_host_get(struct shoal_ctl *ctl, json_t **body, struct shoal_api_error *e)
+static void host_get(const struct shoal_api_call *c, struct shoal_api_reply *r)
 {
 	struct shoal_ctl_error ce = {0};
-	*body = NULL;
-	if (shoal_ctl_host(ctl, body, &ce) != SHOAL_CTL_OK) {
-		shoal_api_error_set(e, 500, "internal", "%s", ce.message);
-		return e->http_status;
+	json_t *body = NULL;
+	enum shoal_ctl_status st = shoal_ctl_host(c->ctl, &body, &ce);
+	if (st != SHOAL_CTL_OK) {
+		shoal_api_reply_ctl(r, st, &ce);
+		return;
 	}
-	return 200;
+	shoal_api_reply_json(r, 200, body);
 }
+
+static const struct shoal_api_endpoint host_endpoints[] = {
+    {.path = "host", .ops = {{SHOAL_API_GET, NULL, host_get}}},
+};
+
+SHOAL_API_RESOURCE(host) = SHOAL_API_RESOURCE_INIT(host_endpoints);

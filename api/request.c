@@ -1,5 +1,6 @@
 /* Request targets, errors, address parsing and static path resolution (see api_request.h). */
 #include "shoal/api_request.h"
+#include "shoal/api_resource.h"
 #include "shoal/plugin_host.h"
 
 #include <errno.h>
@@ -198,99 +199,150 @@ enum {
 	              SHOAL_API_DELETE | SHOAL_API_OTHER,
 };
 
-static void request_set(struct shoal_api_target *t, enum shoal_api_endpoint ep, unsigned methods)
+enum request_match { REQUEST_NO_MATCH, REQUEST_MATCH, REQUEST_BAD = -1 };
+
+/* Typed path parameters (see api_resource.h): p is what follows the literal head. */
+static enum request_match request_param_prefix(const char *p, struct shoal_api_target *t,
+                                               struct shoal_api_error *e)
 {
-	t->endpoint = ep;
-	t->methods = methods;
+	const char *slash = strchr(p, '/');
+	if (*p == '\0' || (slash && strchr(slash + 1, '/')))
+		return REQUEST_NO_MATCH; /* deeper: not found */
+	if (shoal_api_parse_prefix(p, &t->prefix, &t->prefix_len, e) != 0)
+		return REQUEST_BAD;
+	return REQUEST_MATCH;
 }
 
-static bool request_is_builtin(const char *segment, size_t len)
+static enum request_match request_param_ipv4(const char *p, struct shoal_api_target *t,
+                                             struct shoal_api_error *e)
 {
-	static const char *const builtin[] = {"health",     "routes",  "arp",
-	                                      "interfaces", "plugins", "host"};
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
-		if (strlen(builtin[i]) == len && memcmp(segment, builtin[i], len) == 0)
+	if (*p == '\0' || strchr(p, '/'))
+		return REQUEST_NO_MATCH;
+	if (shoal_api_parse_ipv4(p, &t->ip) != 0) {
+		shoal_api_error_set(e, 400, "invalid_address", "\"%.64s\" is not an IPv4 address",
+		                    p);
+		return REQUEST_BAD;
+	}
+	return REQUEST_MATCH;
+}
+
+static enum request_match request_param_plugin(const char *p, struct shoal_api_target *t,
+                                               struct shoal_api_error *e)
+{
+	(void)e;
+	if (!shoal_plugin_name_valid(p))
+		return REQUEST_NO_MATCH;
+	snprintf(t->name, sizeof(t->name), "%s", p);
+	return REQUEST_MATCH;
+}
+
+static const struct {
+	const char *name;
+	enum request_match (*parse)(const char *p, struct shoal_api_target *t,
+	                            struct shoal_api_error *e);
+} request_params[] = {
+    {"{prefix}", request_param_prefix},
+    {"{ipv4}", request_param_ipv4},
+    {"{plugin}", request_param_plugin},
+};
+
+static const char REQUEST_CATCH_ALL[] = "{plugin}/...";
+
+/* Calls fn on every endpoint of the registry until it returns non-zero. */
+#define REQUEST_FOR_EACH_ENDPOINT(ep)                                                              \
+	for (size_t r_ = 0; r_ < shoal_api_resource_count; r_++)                                   \
+		for (const struct shoal_api_endpoint *ep = shoal_api_resources[r_]->endpoints;     \
+		     ep <                                                                          \
+		     shoal_api_resources[r_]->endpoints + shoal_api_resources[r_]->n_endpoints;    \
+		     ep++)
+
+static void request_set(struct shoal_api_target *t, const struct shoal_api_endpoint *ep)
+{
+	t->kind = SHOAL_API_TARGET_ENDPOINT;
+	t->endpoint = ep;
+	t->methods = shoal_api_endpoint_methods(ep);
+	t->needs_auth = !ep->public;
+}
+
+/* Whether the first segment seg[0..len) is claimed by an endpoint other than the catch-all
+ * (then /api/v1/SEG/... is never a plugin's endpoint). */
+static bool request_is_claimed(const char *seg, size_t len)
+{
+	REQUEST_FOR_EACH_ENDPOINT(ep)
+	{
+		if (strcmp(ep->path, REQUEST_CATCH_ALL) == 0)
+			continue;
+		size_t head = strcspn(ep->path, "/");
+		if (head == len && memcmp(ep->path, seg, len) == 0)
 			return true;
+	}
 	return false;
 }
 
-/* rest: the decoded path after "/api/v1/". */
+/* rest: the decoded path after "/api/v1/". Literal paths, then parameter paths, then the
+ * plugins' catch-all. */
 static int request_match_v1(const char *rest, struct shoal_api_target *t, struct shoal_api_error *e)
 {
-	if (strcmp(rest, "health") == 0) {
-		request_set(t, SHOAL_API_EP_HEALTH, REQUEST_READ);
-		t->needs_auth = false;
-		return 0;
-	}
-	if (strcmp(rest, "routes") == 0) {
-		request_set(t, SHOAL_API_EP_ROUTES, REQUEST_READ | SHOAL_API_POST);
-		return 0;
-	}
-	if (strcmp(rest, "routes:batch") == 0) {
-		request_set(t, SHOAL_API_EP_ROUTES_BATCH, SHOAL_API_POST);
-		return 0;
-	}
-	if (strcmp(rest, "routes/lookup") == 0) {
-		request_set(t, SHOAL_API_EP_ROUTES_LOOKUP, REQUEST_READ);
-		return 0;
-	}
-	if (strncmp(rest, "routes/", 7) == 0) {
-		const char *p = rest + 7;
-		const char *slash = strchr(p, '/');
-		if (*p == '\0' || (slash && strchr(slash + 1, '/')))
-			return 0; /* deeper: not found */
-		if (shoal_api_parse_prefix(p, &t->prefix, &t->prefix_len, e) != 0)
-			return -1;
-		request_set(t, SHOAL_API_EP_ROUTE, REQUEST_READ | SHOAL_API_PUT | SHOAL_API_DELETE);
-		return 0;
-	}
-	if (strcmp(rest, "arp") == 0) {
-		request_set(t, SHOAL_API_EP_ARP, REQUEST_READ | SHOAL_API_POST | SHOAL_API_DELETE);
-		return 0;
-	}
-	if (strncmp(rest, "arp/", 4) == 0) {
-		const char *p = rest + 4;
-		if (*p == '\0' || strchr(p, '/'))
+	REQUEST_FOR_EACH_ENDPOINT(ep)
+	{
+		if (!strchr(ep->path, '{') && strcmp(ep->path, rest) == 0) {
+			request_set(t, ep);
 			return 0;
-		if (shoal_api_parse_ipv4(p, &t->ip) != 0)
-			return shoal_api_error_set(e, 400, "invalid_address",
-			                           "\"%.64s\" is not an IPv4 address", p);
-		request_set(t, SHOAL_API_EP_ARP_ENTRY, REQUEST_READ | SHOAL_API_DELETE);
-		return 0;
+		}
 	}
-	if (strcmp(rest, "interfaces") == 0) {
-		request_set(t, SHOAL_API_EP_INTERFACES, REQUEST_READ);
-		return 0;
-	}
-	if (strcmp(rest, "host") == 0) {
-		request_set(t, SHOAL_API_EP_HOST, REQUEST_READ);
-		return 0;
-	}
-	if (strcmp(rest, "plugins") == 0) {
-		request_set(t, SHOAL_API_EP_PLUGINS, REQUEST_READ | SHOAL_API_POST);
-		return 0;
-	}
-	if (strncmp(rest, "plugins/", 8) == 0) {
-		const char *p = rest + 8;
-		if (!shoal_plugin_name_valid(p))
-			return 0;
-		snprintf(t->name, sizeof(t->name), "%s", p);
-		request_set(t, SHOAL_API_EP_PLUGIN, REQUEST_READ | SHOAL_API_DELETE);
-		return 0;
+	REQUEST_FOR_EACH_ENDPOINT(ep)
+	{
+		const char *brace = strchr(ep->path, '{');
+		if (!brace || strcmp(ep->path, REQUEST_CATCH_ALL) == 0)
+			continue;
+		size_t head = (size_t)(brace - ep->path);
+		if (strncmp(rest, ep->path, head) != 0)
+			continue;
+		for (size_t i = 0; i < sizeof(request_params) / sizeof(request_params[0]); i++) {
+			if (strcmp(brace, request_params[i].name) != 0)
+				continue;
+			enum request_match m = request_params[i].parse(rest + head, t, e);
+			if (m == REQUEST_BAD)
+				return -1;
+			if (m == REQUEST_MATCH)
+				request_set(t, ep);
+			return 0; /* the head is this endpoint's: no other may take the path */
+		}
 	}
 	size_t seg = strcspn(rest, "/");
-	if (seg == 0 || seg >= SHOAL_API_NAME_MAX || request_is_builtin(rest, seg))
+	if (seg == 0 || seg >= SHOAL_API_NAME_MAX || request_is_claimed(rest, seg))
 		return 0;
-	memcpy(t->name, rest, seg);
-	t->name[seg] = '\0';
-	if (!shoal_plugin_name_valid(t->name)) {
-		t->name[0] = '\0';
+	REQUEST_FOR_EACH_ENDPOINT(ep)
+	{
+		if (strcmp(ep->path, REQUEST_CATCH_ALL) != 0)
+			continue;
+		memcpy(t->name, rest, seg);
+		t->name[seg] = '\0';
+		if (!shoal_plugin_name_valid(t->name)) {
+			t->name[0] = '\0';
+			return 0;
+		}
+		t->subpath = rest[seg] == '/' ? rest + seg + 1 : rest + seg;
+		request_set(t, ep);
 		return 0;
 	}
-	t->subpath = rest[seg] == '/' ? rest + seg + 1 : rest + seg;
-	request_set(t, SHOAL_API_EP_PLUGIN_HTTP,
-	            REQUEST_READ | SHOAL_API_POST | SHOAL_API_PUT | SHOAL_API_DELETE);
 	return 0;
+}
+
+bool shoal_api_path_is_public(const char *path, size_t len)
+{
+	static const char v1[] = "/api/v1/";
+	if (len < sizeof(v1) - 1 || strncmp(path, v1, sizeof(v1) - 1) != 0)
+		return false;
+	const char *rest = path + sizeof(v1) - 1;
+	size_t n = len - (sizeof(v1) - 1);
+	REQUEST_FOR_EACH_ENDPOINT(ep)
+	{
+		if (ep->public && !strchr(ep->path, '{') && strlen(ep->path) == n &&
+		    strncmp(ep->path, rest, n) == 0)
+			return true;
+	}
+	return false;
 }
 
 int shoal_api_target_parse(const char *raw, struct shoal_api_target *t, struct shoal_api_error *e)
@@ -306,11 +358,13 @@ int shoal_api_target_parse(const char *raw, struct shoal_api_target *t, struct s
 	if (raw[path_len] == '?' && request_query_parse(raw + path_len + 1, t, e) != 0)
 		return -1;
 	if (strcmp(t->path, "/api") != 0 && strncmp(t->path, "/api/", 5) != 0) {
-		request_set(t, SHOAL_API_EP_STATIC, REQUEST_READ);
+		t->kind = SHOAL_API_TARGET_STATIC;
+		t->methods = REQUEST_READ;
 		return 0;
 	}
 	t->needs_auth = true;
-	request_set(t, SHOAL_API_EP_NOT_FOUND, REQUEST_ANY);
+	t->kind = SHOAL_API_TARGET_NOT_FOUND;
+	t->methods = REQUEST_ANY;
 	if (strncmp(t->path, "/api/v1/", 8) != 0)
 		return 0;
 	return request_match_v1(t->path + 8, t, e);
@@ -327,22 +381,24 @@ const char *shoal_api_target_query(const struct shoal_api_target *t, const char 
 bool shoal_api_target_allows_query(const struct shoal_api_target *t, enum shoal_api_method method,
                                    const char *key)
 {
-	bool read = method == SHOAL_API_GET || method == SHOAL_API_HEAD;
-	switch (t->endpoint) {
-	case SHOAL_API_EP_STATIC:
-	case SHOAL_API_EP_PLUGIN_HTTP:
+	if (t->kind == SHOAL_API_TARGET_STATIC)
 		return true;
-	case SHOAL_API_EP_ROUTES:
-		return read && strcmp(key, "prefix") == 0;
-	case SHOAL_API_EP_ROUTES_LOOKUP:
-		return strcmp(key, "address") == 0;
-	case SHOAL_API_EP_ARP:
-		return (read || method == SHOAL_API_DELETE) && strcmp(key, "interface") == 0;
-	case SHOAL_API_EP_ARP_ENTRY:
-		return strcmp(key, "interface") == 0;
-	default:
+	if (t->kind != SHOAL_API_TARGET_ENDPOINT)
 		return false;
+	const struct shoal_api_op *op = shoal_api_endpoint_op(t->endpoint, method);
+	if (!op || !op->query)
+		return false;
+	if (strcmp(op->query, "*") == 0)
+		return true;
+	size_t klen = strlen(key);
+	for (const char *q = op->query; *q;) {
+		size_t n = strcspn(q, " ");
+		if (n == klen && klen > 0 && strncmp(q, key, n) == 0)
+			return true;
+		q += n;
+		q += strspn(q, " ");
 	}
+	return false;
 }
 
 int shoal_api_static_resolve(const char *web_root, const char *path, char *out, size_t out_size,

@@ -1,6 +1,6 @@
-/* The HTTP server: libmicrohttpd glue and one handler per endpoint (see api.h). */
+/* The HTTP server: libmicrohttpd glue, authentication, the checks every request passes and
+ * the dispatch to the resource modules' handlers (api_resource.h); static files. See api.h. */
 #include "shoal/api.h"
-#include "shoal/api_host.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "shoal/api_auth.h"
-#include "shoal/api_json.h"
 #include "shoal/api_request.h"
+#include "shoal/api_resource.h"
 #include "shoal/control.h"
 #include "shoal/ipv4.h"
 #include "shoal/log.h"
@@ -54,581 +54,37 @@ struct server_request {
 	size_t discarded; /* bytes past SHOAL_API_MAX_BODY */
 };
 
-/* What a handler answers. */
-struct server_reply {
-	unsigned status;
-	json_t *json;       /* body (stolen), or NULL */
-	char *raw_json;     /* plugin replies: body text (owned), or NULL */
-	char location[128]; /* Location header when not empty */
-	char allow[64];     /* Allow header when not empty */
-	bool www_authenticate;
-};
-
-static void server_reply_error(struct server_reply *r, const struct shoal_api_error *e)
+/* Runs the handler of the request's method (the method check passed in
+ * server_check_headers, so there is one). */
+static void server_dispatch(struct shoal_api *api, const struct server_request *q,
+                            struct shoal_api_reply *r)
 {
-	r->status = e->http_status;
-	json_decref(r->json);
-	r->json = NULL;
-	free(r->raw_json);
-	r->raw_json = shoal_api_error_json(e);
-}
-
-static void server_reply_json(struct server_reply *r, unsigned status, json_t *json)
-{
-	r->status = status;
-	r->json = json;
-	if (!json) {
+	const struct shoal_api_op *op = q->target.kind == SHOAL_API_TARGET_ENDPOINT
+	                                    ? shoal_api_endpoint_op(q->target.endpoint, q->method)
+	                                    : NULL;
+	if (!op) {
 		struct shoal_api_error e;
-		shoal_api_error_set(&e, 500, "internal", "out of memory");
-		server_reply_error(r, &e);
+		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %.200s",
+		                    q->target.path);
+		shoal_api_reply_error(r, &e);
+		return;
 	}
-}
-
-/* A control.h status and error as the API's error (HTTP status, code, message). */
-static void server_ctl_error(enum shoal_ctl_status st, const struct shoal_ctl_error *ce,
-                             struct shoal_api_error *e)
-{
-	static const struct {
-		unsigned http;
-		const char *code;
-	} map[] = {
-	    [SHOAL_CTL_OK] = {200, "ok"},
-	    [SHOAL_CTL_CREATED] = {201, "created"},
-	    [SHOAL_CTL_REPLACED] = {200, "replaced"},
-	    [SHOAL_CTL_INVALID] = {400, "invalid_request"},
-	    [SHOAL_CTL_NOT_FOUND] = {404, "not_found"},
-	    [SHOAL_CTL_CONFLICT] = {409, "conflict"},
-	    [SHOAL_CTL_FULL] = {507, "table_full"},
-	    [SHOAL_CTL_UNAVAILABLE] = {503, "unavailable"},
-	    [SHOAL_CTL_STORAGE] = {500, "storage_failed"},
-	    [SHOAL_CTL_INTERNAL] = {500, "internal"},
-	};
-	unsigned idx =
-	    (unsigned)st < sizeof(map) / sizeof(map[0]) ? (unsigned)st : SHOAL_CTL_INTERNAL;
-	const char *code = ce->code[0] ? ce->code : map[idx].code;
-	unsigned http = map[idx].http;
-	if (st == SHOAL_CTL_INVALID && strcmp(code, "plugin_load_failed") == 0)
-		http = 422; /* well-formed request the plugin host could not carry out */
-	shoal_api_error_set(e, http, code, "%s",
-	                    ce->message[0] ? ce->message : shoal_ctl_status_name(st));
-}
-
-static void server_reply_ctl(struct server_reply *r, enum shoal_ctl_status st,
-                             const struct shoal_ctl_error *ce)
-{
-	struct shoal_api_error e;
-	server_ctl_error(st, ce, &e);
-	server_reply_error(r, &e);
-}
-
-static bool server_ctl_ok(enum shoal_ctl_status st)
-{
-	return st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED || st == SHOAL_CTL_REPLACED;
-}
-
-static json_t *server_list(const char *key, json_t *array)
-{
-	return array ? json_pack("{s:o}", key, array) : NULL;
-}
-
-/* ---- handlers ---------------------------------------------------------------------- */
-
-static void server_health(struct shoal_api *api, struct server_reply *r)
-{
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_int_t up = (json_int_t)(now.tv_sec - api->started.tv_sec);
-	server_reply_json(r, 200,
-	                  json_pack("{s:s, s:s, s:I}", "status", "ok", "version", SHOAL_API_VERSION,
-	                            "uptime_s", up));
-}
-
-static void server_routes_get(struct shoal_api *api, const struct server_request *q,
-                              struct server_reply *r)
-{
-	struct shoal_ctl_route_spec within = {0};
-	struct shoal_api_error e;
-	const char *prefix = shoal_api_target_query(&q->target, "prefix");
-	if (prefix && shoal_api_parse_prefix(prefix, &within.prefix, &within.prefix_len, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_route *routes = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st =
-	    shoal_ctl_routes_list(api->ctl, prefix ? &within : NULL, &routes, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(routes);
-		return;
-	}
-	json_t *array = json_array();
-	for (size_t i = 0; array && i < n; i++)
-		json_array_append_new(array, shoal_api_route_json(&routes[i]));
-	free(routes);
-	server_reply_json(r, 200, server_list("routes", array));
-}
-
-static void server_route_location(struct server_reply *r, uint32_t prefix, uint8_t len)
-{
-	char p[20];
-	snprintf(r->location, sizeof(r->location), "/api/v1/routes/%s",
-	         shoal_api_prefix_str(prefix, len, p, sizeof(p)));
-}
-
-static void server_routes_post(struct shoal_api *api, const struct server_request *q,
-                               struct server_reply *r)
-{
-	struct shoal_ctl_route_spec spec;
-	struct shoal_api_error e;
-	if (shoal_api_route_body(q->body, q->len, NULL, &spec, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_route out = {0};
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_route_add(api->ctl, &spec, &out, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	server_route_location(r, out.prefix, out.prefix_len);
-	server_reply_json(r, 201, shoal_api_route_json(&out));
-}
-
-static void server_routes_lookup(struct shoal_api *api, const struct server_request *q,
-                                 struct server_reply *r)
-{
-	struct shoal_api_error e;
-	const char *address = shoal_api_target_query(&q->target, "address");
-	uint32_t addr;
-	if (!address) {
-		shoal_api_error_set(&e, 400, "missing_parameter",
-		                    "query parameter \"address\" is required");
-		server_reply_error(r, &e);
-		return;
-	}
-	if (shoal_api_parse_ipv4(address, &addr) != 0) {
-		shoal_api_error_set(&e, 400, "invalid_address", "\"%.64s\" is not an IPv4 address",
-		                    address);
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_route out = {0};
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_route_lookup(api->ctl, addr, &out, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	server_reply_json(r, 200, shoal_api_route_json(&out));
-}
-
-static void server_routes_batch(struct shoal_api *api, const struct server_request *q,
-                                struct server_reply *r)
-{
-	struct shoal_ctl_op *ops;
-	size_t n;
-	struct shoal_api_error e;
-	if (shoal_api_batch_body(q->body, q->len, &ops, &n, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	size_t failed = 0;
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st =
-	    n ? shoal_ctl_route_batch(api->ctl, ops, n, &failed, &ce) : SHOAL_CTL_OK;
-	free(ops);
-	if (!server_ctl_ok(st)) {
-		server_ctl_error(st, &ce, &e);
-		/* Nothing was applied; an operation's own failure names it. */
-		bool per_op = st == SHOAL_CTL_INVALID || st == SHOAL_CTL_NOT_FOUND ||
-		              st == SHOAL_CTL_CONFLICT || st == SHOAL_CTL_FULL;
-		if (per_op && failed < n)
-			e.index = (long)failed;
-		server_reply_error(r, &e);
-		return;
-	}
-	server_reply_json(r, 200, json_pack("{s:I}", "applied", (json_int_t)n));
-}
-
-static void server_route_get(struct shoal_api *api, const struct server_request *q,
-                             struct server_reply *r)
-{
-	struct shoal_ctl_route_spec within = {.prefix = q->target.prefix,
-	                                      .prefix_len = q->target.prefix_len};
-	struct shoal_ctl_route *routes = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_routes_list(api->ctl, &within, &routes, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(routes);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (routes[i].prefix == within.prefix &&
-		    routes[i].prefix_len == within.prefix_len) {
-			server_reply_json(r, 200, shoal_api_route_json(&routes[i]));
-			free(routes);
-			return;
-		}
-	}
-	free(routes);
-	struct shoal_api_error e;
-	char p[20];
-	shoal_api_error_set(&e, 404, "route_not_found", "no route %s",
-	                    shoal_api_prefix_str(within.prefix, within.prefix_len, p, sizeof(p)));
-	server_reply_error(r, &e);
-}
-
-static void server_route_put(struct shoal_api *api, const struct server_request *q,
-                             struct server_reply *r)
-{
-	struct shoal_ctl_route_spec path = {.prefix = q->target.prefix,
-	                                    .prefix_len = q->target.prefix_len};
-	struct shoal_ctl_route_spec spec;
-	struct shoal_api_error e;
-	if (shoal_api_route_body(q->body, q->len, &path, &spec, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_route out = {0};
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_route_put(api->ctl, &spec, &out, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	if (st == SHOAL_CTL_CREATED)
-		server_route_location(r, out.prefix, out.prefix_len);
-	server_reply_json(r, st == SHOAL_CTL_CREATED ? 201 : 200, shoal_api_route_json(&out));
-}
-
-static void server_route_delete(struct shoal_api *api, const struct server_request *q,
-                                struct server_reply *r)
-{
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st =
-	    shoal_ctl_route_delete(api->ctl, q->target.prefix, q->target.prefix_len, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	r->status = 204;
-}
-
-static void server_arp_get(struct shoal_api *api, const struct server_request *q,
-                           struct server_reply *r)
-{
-	struct shoal_ctl_arp_entry *entries = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	const char *interface = shoal_api_target_query(&q->target, "interface");
-	enum shoal_ctl_status st = shoal_ctl_arp_list(api->ctl, interface, &entries, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(entries);
-		return;
-	}
-	json_t *array = json_array();
-	for (size_t i = 0; array && i < n; i++)
-		json_array_append_new(array, shoal_api_arp_json(&entries[i]));
-	free(entries);
-	server_reply_json(r, 200, server_list("entries", array));
-}
-
-static void server_arp_post(struct shoal_api *api, const struct server_request *q,
-                            struct server_reply *r)
-{
-	char interface[16];
-	uint32_t ip;
-	uint8_t mac[6];
-	struct shoal_api_error e;
-	if (shoal_api_arp_body(q->body, q->len, interface, &ip, mac, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_arp_entry out = {0};
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st =
-	    shoal_ctl_arp_add_static(api->ctl, interface[0] ? interface : NULL, ip, mac, &out, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	snprintf(r->location, sizeof(r->location), "/api/v1/arp/%u.%u.%u.%u", ip >> 24,
-	         (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-	server_reply_json(r, 201, shoal_api_arp_json(&out));
-}
-
-static void server_arp_flush(struct shoal_api *api, const struct server_request *q,
-                             struct server_reply *r)
-{
-	size_t flushed = 0;
-	struct shoal_ctl_error ce = {0};
-	const char *interface = shoal_api_target_query(&q->target, "interface");
-	enum shoal_ctl_status st = shoal_ctl_arp_flush(api->ctl, interface, &flushed, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	server_reply_json(r, 200, json_pack("{s:I}", "flushed", (json_int_t)flushed));
-}
-
-static void server_arp_entry_get(struct shoal_api *api, const struct server_request *q,
-                                 struct server_reply *r)
-{
-	struct shoal_ctl_arp_entry *entries = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	const char *interface = shoal_api_target_query(&q->target, "interface");
-	enum shoal_ctl_status st = shoal_ctl_arp_list(api->ctl, interface, &entries, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(entries);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (entries[i].ip == q->target.ip) {
-			server_reply_json(r, 200, shoal_api_arp_json(&entries[i]));
-			free(entries);
-			return;
-		}
-	}
-	free(entries);
-	struct shoal_api_error e;
-	uint32_t ip = q->target.ip;
-	shoal_api_error_set(&e, 404, "arp_entry_not_found", "no ARP entry for %u.%u.%u.%u",
-	                    ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-	server_reply_error(r, &e);
-}
-
-static void server_arp_entry_delete(struct shoal_api *api, const struct server_request *q,
-                                    struct server_reply *r)
-{
-	struct shoal_ctl_error ce = {0};
-	const char *interface = shoal_api_target_query(&q->target, "interface");
-	enum shoal_ctl_status st = shoal_ctl_arp_delete(api->ctl, interface, q->target.ip, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	r->status = 204;
-}
-
-static void server_interfaces(struct shoal_api *api, struct server_reply *r)
-{
-	struct shoal_ctl_interface *ifs = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_interfaces(api->ctl, &ifs, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(ifs);
-		return;
-	}
-	json_t *array = json_array();
-	for (size_t i = 0; array && i < n; i++)
-		json_array_append_new(array, shoal_api_interface_json(&ifs[i]));
-	free(ifs);
-	server_reply_json(r, 200, server_list("interfaces", array));
-}
-
-static void server_plugins_get(struct shoal_api *api, const char *only, struct server_reply *r)
-{
-	struct shoal_ctl_plugin *plugins = NULL;
-	size_t n = 0;
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_plugins(api->ctl, &plugins, &n, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(plugins);
-		return;
-	}
-	json_t *array = only ? NULL : json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (!only)
-			json_array_append_new(array, shoal_api_plugin_json(&plugins[i]));
-		else if (strcmp(plugins[i].name, only) == 0)
-			array = shoal_api_plugin_json(&plugins[i]);
-	}
-	free(plugins);
-	if (only && !array) {
-		struct shoal_api_error e;
-		shoal_api_error_set(&e, 404, "plugin_not_found", "no plugin \"%s\" is loaded",
-		                    only);
-		server_reply_error(r, &e);
-		return;
-	}
-	server_reply_json(r, 200, only ? array : server_list("plugins", array));
-}
-
-static void server_plugins_post(struct shoal_api *api, const struct server_request *q,
-                                struct server_reply *r)
-{
-	char name[SHOAL_API_NAME_MAX];
-	char *config = NULL;
-	struct shoal_api_error e;
-	if (shoal_api_plugin_body(q->body, q->len, name, &config, &e) != 0) {
-		server_reply_error(r, &e);
-		return;
-	}
-	struct shoal_ctl_plugin *out = calloc(1, sizeof(*out));
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st =
-	    out ? shoal_ctl_plugin_load(api->ctl, name, config, out, &ce) : SHOAL_CTL_INTERNAL;
-	free(config);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		free(out);
-		return;
-	}
-	snprintf(r->location, sizeof(r->location), "/api/v1/plugins/%s", name);
-	server_reply_json(r, 201, shoal_api_plugin_json(out));
-	free(out);
-}
-
-static void server_plugin_delete(struct shoal_api *api, const struct server_request *q,
-                                 struct server_reply *r)
-{
-	struct shoal_ctl_error ce = {0};
-	enum shoal_ctl_status st = shoal_ctl_plugin_unload(api->ctl, q->target.name, &ce);
-	if (!server_ctl_ok(st)) {
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	r->status = 204;
-}
-
-static const char *server_method_name(enum shoal_api_method m)
-{
-	switch (m) {
-	case SHOAL_API_GET:
-		return "GET";
-	case SHOAL_API_HEAD:
-		return "HEAD";
-	case SHOAL_API_POST:
-		return "POST";
-	case SHOAL_API_PUT:
-		return "PUT";
-	case SHOAL_API_DELETE:
-		return "DELETE";
-	default:
-		return "OTHER";
-	}
-}
-
-static void server_plugin_http(struct shoal_api *api, const struct server_request *q,
-                               struct server_reply *r)
-{
-	unsigned status = 0;
-	char *reply = NULL;
-	struct shoal_ctl_error ce = {0};
-	struct shoal_http_param params[SHOAL_API_QUERY_MAX];
-	for (size_t i = 0; i < q->target.n_query; i++)
-		params[i] = (struct shoal_http_param){.key = q->target.query[i].key,
-		                                      .value = q->target.query[i].value};
-	struct shoal_http_request req = {.method = server_method_name(q->method),
-	                                 .subpath = q->target.subpath ? q->target.subpath : "",
-	                                 .n_query = q->target.n_query,
-	                                 .query = params,
-	                                 .body = q->body,
-	                                 .body_len = q->len};
-	enum shoal_ctl_status st =
-	    shoal_ctl_plugin_http(api->ctl, q->target.name, &req, &status, &reply, &ce);
-	if (!server_ctl_ok(st)) {
-		free(reply);
-		server_reply_ctl(r, st, &ce);
-		return;
-	}
-	r->status = status >= 200 && status <= 599 ? status : 500;
-	r->raw_json = reply;
-}
-
-static void server_dispatch(struct shoal_api *api, const struct server_request *q,
-                            struct server_reply *r)
-{
-	bool read = q->method == SHOAL_API_GET || q->method == SHOAL_API_HEAD;
-	switch (q->target.endpoint) {
-	case SHOAL_API_EP_HEALTH:
-		server_health(api, r);
-		return;
-	case SHOAL_API_EP_ROUTES:
-		if (read)
-			server_routes_get(api, q, r);
-		else
-			server_routes_post(api, q, r);
-		return;
-	case SHOAL_API_EP_ROUTES_LOOKUP:
-		server_routes_lookup(api, q, r);
-		return;
-	case SHOAL_API_EP_ROUTES_BATCH:
-		server_routes_batch(api, q, r);
-		return;
-	case SHOAL_API_EP_ROUTE:
-		if (read)
-			server_route_get(api, q, r);
-		else if (q->method == SHOAL_API_PUT)
-			server_route_put(api, q, r);
-		else
-			server_route_delete(api, q, r);
-		return;
-	case SHOAL_API_EP_ARP:
-		if (read)
-			server_arp_get(api, q, r);
-		else if (q->method == SHOAL_API_POST)
-			server_arp_post(api, q, r);
-		else
-			server_arp_flush(api, q, r);
-		return;
-	case SHOAL_API_EP_ARP_ENTRY:
-		if (read)
-			server_arp_entry_get(api, q, r);
-		else
-			server_arp_entry_delete(api, q, r);
-		return;
-	case SHOAL_API_EP_INTERFACES:
-		server_interfaces(api, r);
-		return;
-	case SHOAL_API_EP_HOST: { /* api/host.c; moves to the registration table at merge */
-		json_t *body;
-		struct shoal_api_error he;
-		unsigned st = shoal_api_host_get(api->ctl, &body, &he);
-		if (body)
-			server_reply_json(r, st, body);
-		else
-			server_reply_error(r, &he);
-		return;
-	}
-	case SHOAL_API_EP_PLUGINS:
-		if (read)
-			server_plugins_get(api, NULL, r);
-		else
-			server_plugins_post(api, q, r);
-		return;
-	case SHOAL_API_EP_PLUGIN:
-		if (read)
-			server_plugins_get(api, q->target.name, r);
-		else
-			server_plugin_delete(api, q, r);
-		return;
-	case SHOAL_API_EP_PLUGIN_HTTP:
-		server_plugin_http(api, q, r);
-		return;
-	case SHOAL_API_EP_STATIC:
-	case SHOAL_API_EP_NOT_FOUND:
-		break;
-	}
-	struct shoal_api_error e;
-	shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %.200s", q->target.path);
-	server_reply_error(r, &e);
+	struct shoal_api_call call = {
+	    .ctl = api->ctl,
+	    .target = &q->target,
+	    .method = q->method,
+	    .body = q->body,
+	    .len = q->len,
+	    .uptime_s = (uint64_t)(now.tv_sec - api->started.tv_sec),
+	};
+	op->handler(&call, r);
 }
 
 /* ---- libmicrohttpd glue ------------------------------------------------------------- */
 
-static enum MHD_Result server_send(struct MHD_Connection *conn, struct server_reply *r)
+static enum MHD_Result server_send(struct MHD_Connection *conn, struct shoal_api_reply *r)
 {
 	char *text = r->raw_json;
 	r->raw_json = NULL;
@@ -677,8 +133,8 @@ static enum MHD_Result server_send(struct MHD_Connection *conn, struct server_re
 static enum MHD_Result server_send_error(struct MHD_Connection *conn,
                                          const struct shoal_api_error *e)
 {
-	struct server_reply r = {0};
-	server_reply_error(&r, e);
+	struct shoal_api_reply r = {0};
+	shoal_api_reply_error(&r, e);
 	return server_send(conn, &r);
 }
 
@@ -737,10 +193,10 @@ static bool server_authorized(const struct shoal_api *api, struct MHD_Connection
 static enum MHD_Result server_send_unauthorized(struct MHD_Connection *conn)
 {
 	struct shoal_api_error e;
-	struct server_reply r = {0};
+	struct shoal_api_reply r = {0};
 	shoal_api_error_set(&e, 401, "unauthorized",
 	                    "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-	server_reply_error(&r, &e);
+	shoal_api_reply_error(&r, &e);
 	r.www_authenticate = true;
 	return server_send(conn, &r);
 }
@@ -749,24 +205,22 @@ static enum MHD_Result server_send_unauthorized(struct MHD_Connection *conn)
  * a request must authenticate before its parse error tells anything. */
 static bool server_raw_needs_auth(const char *raw)
 {
-	static const char health[] = "/api/v1/health";
 	if (strncmp(raw, "/api/", 5) != 0)
 		return false;
-	size_t n = strcspn(raw, "?");
-	return !(n == sizeof(health) - 1 && strncmp(raw, health, n) == 0);
+	return !shoal_api_path_is_public(raw, strcspn(raw, "?"));
 }
 
 static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *conn,
                                  struct server_request *q, enum MHD_Result *ret)
 {
 	struct shoal_api_error e;
-	struct server_reply r = {0};
+	struct shoal_api_reply r = {0};
 	const struct shoal_api_target *t = &q->target;
 	if (t->needs_auth && !server_authorized(api, conn)) {
 		*ret = server_send_unauthorized(conn);
 		return true;
 	}
-	if (t->endpoint == SHOAL_API_EP_NOT_FOUND) {
+	if (t->kind == SHOAL_API_TARGET_NOT_FOUND) {
 		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %.200s", t->path);
 		*ret = server_send_error(conn, &e);
 		return true;
@@ -774,7 +228,7 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 	if (!(t->methods & q->method)) {
 		shoal_api_error_set(&e, 405, "method_not_allowed", "%s is not allowed on %.200s",
 		                    q->method_name, t->path);
-		server_reply_error(&r, &e);
+		shoal_api_reply_error(&r, &e);
 		shoal_api_allow_string(t->methods, r.allow, sizeof(r.allow));
 		*ret = server_send(conn, &r);
 		return true;
@@ -809,7 +263,7 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 		*ret = server_send_error(conn, &e);
 		return true;
 	}
-	if (t->endpoint == SHOAL_API_EP_STATIC) {
+	if (t->kind == SHOAL_API_TARGET_STATIC) {
 		*ret = server_static(api, conn, q);
 		return true;
 	}
@@ -892,7 +346,7 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		                    SHOAL_API_MAX_BODY);
 		return server_send_error(conn, &e);
 	}
-	struct server_reply r = {0};
+	struct shoal_api_reply r = {0};
 	server_dispatch(api, q, &r);
 	return server_send(conn, &r);
 }

@@ -6,15 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+enum cmd_state { CMD_QUEUED, CMD_RUNNING, CMD_DONE };
 
 struct shoal_cmd {
 	shoal_cmd_fn fn;
 	void *arg;
+	shoal_cmd_release_fn release;
 	int result;
-	int status; /* 0 ran, -ESHUTDOWN refused */
-	bool done;
+	int status; /* 0 ran, -ESHUTDOWN refused, -ETIMEDOUT cancelled */
+	enum cmd_state state;
+	bool in_ring;  /* still in the ring (not yet taken by a drain) */
+	bool detached; /* the submitter left while it ran: release(arg) after fn */
+	unsigned refs; /* submitter + queue */
 };
+
+/* Drops one reference (queue lock held); returns true when the record must be freed. */
+static bool cmd_unref(struct shoal_cmd *c)
+{
+	return --c->refs == 0;
+}
 
 int shoal_cmdq_init(struct shoal_cmdq *q, unsigned capacity)
 {
@@ -34,7 +47,11 @@ int shoal_cmdq_init(struct shoal_cmdq *q, unsigned capacity)
 		return rc;
 	}
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->done, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines ignore wall-clock jumps */
+	pthread_cond_init(&q->done, &ca);
+	pthread_condattr_destroy(&ca);
 	return 0;
 }
 
@@ -62,31 +79,95 @@ static void cmdq_wake(struct shoal_cmdq *q)
 	(void)w; /* only fails at counter overflow, when it is readable anyway */
 }
 
-int shoal_cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result)
+/* Takes c out of the ring (queue lock held), keeping the order of the others. */
+static void cmdq_ring_remove(struct shoal_cmdq *q, struct shoal_cmd *c)
 {
-	struct shoal_cmd cmd = {.fn = fn, .arg = arg};
+	unsigned i = 0;
+	while (i < q->count && q->ring[(q->head + i) % q->capacity] != c)
+		i++;
+	if (i == q->count)
+		return;
+	for (; i + 1 < q->count; i++)
+		q->ring[(q->head + i) % q->capacity] = q->ring[(q->head + i + 1) % q->capacity];
+	q->count--;
+	c->in_ring = false;
+}
+
+static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result,
+                       const struct timespec *deadline, shoal_cmd_release_fn release)
+{
+	struct shoal_cmd *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct shoal_cmd){.fn = fn, .arg = arg, .release = release, .refs = 2};
 
 	pthread_mutex_lock(&q->lock);
-	if (q->closed) {
+	if (q->closed || q->count == q->capacity) {
+		int rc = q->closed ? -ESHUTDOWN : -EAGAIN;
+		if (!q->closed)
+			q->rejected++;
 		pthread_mutex_unlock(&q->lock);
-		return -ESHUTDOWN;
+		free(c);
+		return rc;
 	}
-	if (q->count == q->capacity) {
-		q->rejected++;
-		pthread_mutex_unlock(&q->lock);
-		return -EAGAIN;
-	}
-	q->ring[(q->head + q->count) % q->capacity] = &cmd;
+	q->ring[(q->head + q->count) % q->capacity] = c;
 	q->count++;
 	q->submitted++;
+	c->in_ring = true;
 	cmdq_wake(q);
-	while (!cmd.done)
-		pthread_cond_wait(&q->done, &q->lock);
+	while (c->state != CMD_DONE) {
+		/* Bounded while it can still be cancelled, or detached; else wait it out. */
+		bool bounded = deadline && (c->state == CMD_QUEUED || c->release);
+		if (!bounded) {
+			pthread_cond_wait(&q->done, &q->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&q->done, &q->lock, deadline) == ETIMEDOUT &&
+		    c->state != CMD_DONE && (c->state == CMD_QUEUED || c->release))
+			break;
+	}
+	int status = c->status;
+	if (c->state != CMD_DONE) {
+		q->timed_out++;
+		if (c->state == CMD_QUEUED) {
+			/* Never runs: out of the ring now, or skipped by the drain that took it. */
+			if (c->in_ring) {
+				cmdq_ring_remove(q, c);
+				c->refs--; /* the ring's reference */
+			}
+			c->status = status = -ETIMEDOUT;
+			c->state = CMD_DONE;
+		} else {
+			c->detached = true; /* RUNNING with release: the data plane frees arg */
+			status = -EINPROGRESS;
+		}
+	} else if (status == 0 && result != NULL) {
+		*result = c->result;
+	}
+	bool last = cmd_unref(c);
 	pthread_mutex_unlock(&q->lock);
+	if (last)
+		free(c);
+	return status;
+}
 
-	if (cmd.status == 0 && result != NULL)
-		*result = cmd.result;
-	return cmd.status;
+int shoal_cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result)
+{
+	return cmdq_submit(q, fn, arg, result, NULL, NULL);
+}
+
+int shoal_cmdq_submit_timed(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result,
+                            unsigned timeout_ms, shoal_cmd_release_fn release)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return cmdq_submit(q, fn, arg, result, &deadline, release);
 }
 
 unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
@@ -103,25 +184,45 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
 
 	pthread_mutex_lock(&q->lock);
 	while (n < max && q->count > 0) {
-		batch[n++] = q->ring[q->head];
+		batch[n] = q->ring[q->head];
+		batch[n++]->in_ring = false;
 		q->head = (q->head + 1) % q->capacity;
 		q->count--;
 	}
 	if (q->count > 0)
 		cmdq_wake(q);
 	pthread_mutex_unlock(&q->lock);
-	if (n == 0)
-		return 0;
 
-	for (unsigned i = 0; i < n; i++)
-		batch[i]->result = batch[i]->fn(batch[i]->arg);
+	unsigned ran = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct shoal_cmd *c = batch[i];
+		pthread_mutex_lock(&q->lock);
+		if (c->state != CMD_QUEUED) { /* cancelled by its submitter meanwhile */
+			bool last = cmd_unref(c);
+			pthread_mutex_unlock(&q->lock);
+			if (last)
+				free(c);
+			continue;
+		}
+		c->state = CMD_RUNNING;
+		pthread_mutex_unlock(&q->lock);
 
-	pthread_mutex_lock(&q->lock);
-	for (unsigned i = 0; i < n; i++)
-		batch[i]->done = true; /* status stays 0: it ran */
-	pthread_cond_broadcast(&q->done);
-	pthread_mutex_unlock(&q->lock);
-	return n;
+		int result = c->fn(c->arg);
+		ran++;
+
+		pthread_mutex_lock(&q->lock);
+		c->result = result;
+		c->state = CMD_DONE; /* status stays 0: it ran */
+		bool detached = c->detached;
+		bool last = cmd_unref(c);
+		pthread_cond_broadcast(&q->done);
+		pthread_mutex_unlock(&q->lock);
+		if (detached && c->release)
+			c->release(c->arg);
+		if (last)
+			free(c);
+	}
+	return ran;
 }
 
 void shoal_cmdq_close(struct shoal_cmdq *q)
@@ -132,8 +233,11 @@ void shoal_cmdq_close(struct shoal_cmdq *q)
 		struct shoal_cmd *c = q->ring[q->head];
 		q->head = (q->head + 1) % q->capacity;
 		q->count--;
+		c->in_ring = false;
 		c->status = -ESHUTDOWN;
-		c->done = true;
+		c->state = CMD_DONE;
+		if (cmd_unref(c))
+			free(c); /* cannot happen: its submitter still waits */
 	}
 	pthread_cond_broadcast(&q->done);
 	pthread_mutex_unlock(&q->lock);

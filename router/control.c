@@ -11,13 +11,13 @@
 
 #include "shoal/hostcfg.h"
 #include "shoal/ipv4.h"
+#include "shoal/loop.h"
 #include "shoal/plugin_host.h"
 #include "shoal/routes.h"
 #include "shoal/state.h"
 
 enum {
-	CTL_RETRY_MS = 1000, /* how long a full queue is retried */
-	CTL_RETRY_STEP_MS = 5,
+	CTL_RETRY_STEP_MS = 5, /* a full queue is retried this often until the deadline */
 	CTL_PATH_MAX = 4096 + 16,
 	CTL_HTTP_REPLY_MAX = 64 * 1024,
 };
@@ -29,6 +29,8 @@ struct shoal_ctl {
 	char state_path[CTL_PATH_MAX];
 	pthread_mutex_t lock;       /* serializes mutations across apply + persist */
 	struct shoal_hostcfg *host; /* the uplink's host side (NULL: none) */
+	unsigned wait_ms;           /* bound of every wait on the data plane */
+	unsigned health_wait_ms;
 };
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
@@ -43,23 +45,104 @@ static bool ctl_status_good(enum shoal_ctl_status st)
 	return st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED || st == SHOAL_CTL_REPLACED;
 }
 
-/* Runs fn(arg) on the data plane. OK when it ran; UNAVAILABLE otherwise (e filled). */
+static void ctl_deadline(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static unsigned ctl_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	               (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (unsigned)ms : 0;
+}
+
+/* Runs fn(arg) on the data plane within timeout_ms (a full queue is retried until then).
+ * OK when it ran; UNAVAILABLE otherwise (e filled): shutting_down, or dataplane_busy when
+ * the data plane did not take it in time (then it never runs) or, with release, did not
+ * finish it in time (then it finishes in the background and release frees arg). */
+static enum shoal_ctl_status ctl_run_within(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
+                                            shoal_cmd_release_fn release, unsigned timeout_ms,
+                                            bool *detached, struct shoal_ctl_error *e)
+{
+	if (detached)
+		*detached = false;
+	struct timespec deadline;
+	ctl_deadline(&deadline, timeout_ms);
+	for (;;) {
+		int rc =
+		    shoal_cmdq_submit_timed(c->q, fn, arg, NULL, ctl_ms_left(&deadline), release);
+		switch (rc) {
+		case 0:
+			return SHOAL_CTL_OK;
+		case -ESHUTDOWN:
+			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+			                           "the router is shutting down");
+		case -ENOMEM:
+			return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory",
+			                           "out of memory");
+		case -EINPROGRESS:
+			if (detached)
+				*detached = true;
+			return shoal_ctl_error_set(
+			    e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+			    "the data plane did not finish the request within %u ms; it goes on in "
+			    "the background",
+			    timeout_ms);
+		case -EAGAIN:
+			if (ctl_ms_left(&deadline) > 0) {
+				struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			break;
+		default: /* -ETIMEDOUT: cancelled before it started */
+			break;
+		}
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+		                           "the data plane did not answer within %u ms; nothing "
+		                           "was done",
+		                           timeout_ms);
+	}
+}
+
+/* Commands that run no plugin code: once started they finish in bounded time. */
 static enum shoal_ctl_status ctl_run(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
                                      struct shoal_ctl_error *e)
 {
-	for (unsigned waited = 0;; waited += CTL_RETRY_STEP_MS) {
-		int rc = shoal_cmdq_submit(c->q, fn, arg, NULL);
-		if (rc == 0)
-			return SHOAL_CTL_OK;
-		if (rc == -ESHUTDOWN)
-			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
-			                           "the router is shutting down");
-		if (waited >= CTL_RETRY_MS)
-			return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "busy",
-			                           "the router is busy; try again");
-		struct timespec ts = {.tv_nsec = CTL_RETRY_STEP_MS * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	return ctl_run_within(c, fn, arg, NULL, c->wait_ms, NULL, e);
+}
+
+/* An undo after a failed write must run before the client is answered: it waits without a
+ * bound (the mutation lock is held, so nothing else changes meanwhile). */
+static enum shoal_ctl_status ctl_run_undo(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
+                                          struct shoal_ctl_error *e)
+{
+	if (shoal_cmdq_submit(c->q, fn, arg, NULL) != 0)
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
+		                           "the router is shutting down");
+	return SHOAL_CTL_OK;
+}
+
+/* The mutation lock within the wait bound: a writer stuck behind a stalled one gives up. */
+static enum shoal_ctl_status ctl_lock(struct shoal_ctl *c, struct shoal_ctl_error *e)
+{
+	struct timespec deadline;
+	ctl_deadline(&deadline, c->wait_ms);
+	if (pthread_mutex_clocklock(&c->lock, CLOCK_MONOTONIC, &deadline) != 0)
+		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
+		                           "another change did not finish within %u ms; nothing "
+		                           "was done",
+		                           c->wait_ms);
+	return SHOAL_CTL_OK;
 }
 
 /* ---------- lifecycle ---------- */
@@ -74,6 +157,8 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 	}
 	c->dp = dp;
 	c->q = q;
+	c->wait_ms = SHOAL_CTL_WAIT_MS;
+	c->health_wait_ms = SHOAL_CTL_HEALTH_WAIT_MS;
 	if (state_dir && state_dir[0]) {
 		if (shoal_state_path(state_dir, c->state_path, sizeof(c->state_path)) < 0) {
 			snprintf(err, err_size, "control: state_dir %s: path too long", state_dir);
@@ -185,6 +270,55 @@ static enum shoal_ctl_status ctl_persist(struct shoal_ctl *c, const struct shoal
 
 /* ---------- routes ---------- */
 
+/* The one table from route-table statuses (routes.h) to control classes; the code is the
+ * route table's own (shoal_routes_status_code). */
+static enum shoal_ctl_status ctl_routes_error(enum shoal_routes_status rs,
+                                              const struct shoal_routes_error *re,
+                                              struct shoal_ctl_error *e)
+{
+	static const enum shoal_ctl_status class[SHOAL_ROUTES_STATUS_COUNT_] = {
+	    [SHOAL_ROUTES_OK] = SHOAL_CTL_OK,
+	    [SHOAL_ROUTES_CREATED] = SHOAL_CTL_CREATED,
+	    [SHOAL_ROUTES_REPLACED] = SHOAL_CTL_REPLACED,
+	    [SHOAL_ROUTES_INVALID_PREFIX_LENGTH] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_INVALID_PREFIX] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_MISSING_NEXT_HOP] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_UNKNOWN_INTERFACE] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_INVALID_NEXT_HOP] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_NEXT_HOP_UNREACHABLE] = SHOAL_CTL_INVALID,
+	    [SHOAL_ROUTES_ROUTE_EXISTS] = SHOAL_CTL_CONFLICT,
+	    [SHOAL_ROUTES_CONNECTED_ROUTE] = SHOAL_CTL_CONFLICT,
+	    [SHOAL_ROUTES_ROUTE_NOT_FOUND] = SHOAL_CTL_NOT_FOUND,
+	    [SHOAL_ROUTES_TABLE_FULL] = SHOAL_CTL_FULL,
+	    [SHOAL_ROUTES_NO_MEMORY] = SHOAL_CTL_INTERNAL,
+	};
+	enum shoal_ctl_status st =
+	    (unsigned)rs < SHOAL_ROUTES_STATUS_COUNT_ ? class[rs] : SHOAL_CTL_INTERNAL;
+	if (shoal_routes_status_ok(rs))
+		return ctl_ok(e, st);
+	return shoal_ctl_error_set(e, st, shoal_routes_status_code(rs), "%s", re->message);
+}
+
+/* Data plane: one client operation on the route overlay (routes.h), as a control status. */
+static enum shoal_ctl_status ctl_route_op(struct shoal_routes *r, const struct shoal_ctl_op *op,
+                                          struct shoal_ctl_error *e)
+{
+	static const enum shoal_routes_op_kind kinds[] = {
+	    [SHOAL_CTL_OP_ADD] = SHOAL_ROUTES_OP_ADD,
+	    [SHOAL_CTL_OP_PUT] = SHOAL_ROUTES_OP_PUT,
+	    [SHOAL_CTL_OP_DELETE] = SHOAL_ROUTES_OP_DELETE,
+	};
+	const struct shoal_ctl_route_spec *c = &op->route;
+	struct shoal_routes_spec spec = {.prefix = c->prefix,
+	                                 .prefix_len = c->prefix_len,
+	                                 .has_next_hop = c->has_next_hop,
+	                                 .next_hop = c->next_hop,
+	                                 .has_interface = c->has_interface};
+	memcpy(spec.interface, c->interface, sizeof(spec.interface));
+	struct shoal_routes_error re = {0};
+	return ctl_routes_error(shoal_routes_op(r, kinds[op->kind], &spec, &re), &re, e);
+}
+
 static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_routes_route *in,
                            struct shoal_ctl_route *out)
 {
@@ -242,10 +376,11 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 	*n = 0;
 	struct ctl_list_cmd x = {.dp = c->dp};
 	if (within) {
-		enum shoal_ctl_status st =
-		    shoal_routes_prefix_check(within->prefix, within->prefix_len, e);
-		if (st != SHOAL_CTL_OK)
-			return st;
+		struct shoal_routes_error re;
+		enum shoal_routes_status rs =
+		    shoal_routes_prefix_check(within->prefix, within->prefix_len, &re);
+		if (rs != SHOAL_ROUTES_OK)
+			return ctl_routes_error(rs, &re, e);
 		x.within = within->prefix;
 		x.within_len = within->prefix_len;
 	}
@@ -324,7 +459,7 @@ static int ctl_cmd_route_batch(void *arg)
 		return 0;
 	}
 	for (size_t i = 0; i < x->n; i++) {
-		x->st = shoal_routes_op(r, x->ops[i].kind, &x->ops[i].route, &x->err);
+		x->st = ctl_route_op(r, &x->ops[i], &x->err);
 		if (!ctl_status_good(x->st)) {
 			x->failed_index = i;
 			shoal_routes_abandon(r, saved);
@@ -373,8 +508,10 @@ static int ctl_cmd_route_undo(void *arg)
 static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl_batch_cmd *x,
                                                  struct shoal_ctl_error *e)
 {
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_batch, x, e);
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	st = ctl_run(c, ctl_cmd_route_batch, x, e);
 	if (st != SHOAL_CTL_OK) {
 		pthread_mutex_unlock(&c->lock);
 		return st;
@@ -390,7 +527,7 @@ static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl
 	if (st != SHOAL_CTL_OK) {
 		struct ctl_undo_cmd u = {.dp = c->dp, .undo = x->undo};
 		struct shoal_ctl_error ue;
-		if (ctl_run(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
+		if (ctl_run_undo(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
 			shoal_routes_saved_free(x->undo); /* shutting down: nothing to undo into */
 		pthread_mutex_unlock(&c->lock);
 		return st;
@@ -702,8 +839,10 @@ static int ctl_cmd_arp_undo(void *arg)
 static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd *x,
                                          struct shoal_ctl_error *e)
 {
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp, x, e);
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	st = ctl_run(c, ctl_cmd_arp, x, e);
 	if (st == SHOAL_CTL_OK && !ctl_status_good(x->st)) {
 		st = x->st;
 		if (e)
@@ -714,7 +853,7 @@ static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd
 		shoal_state_free(&x->snap);
 		if (st != SHOAL_CTL_OK) {
 			struct shoal_ctl_error ue;
-			ctl_run(c, ctl_cmd_arp_undo, x, &ue);
+			ctl_run_undo(c, ctl_cmd_arp_undo, x, &ue);
 		} else {
 			st = ctl_ok(e, x->st);
 		}
@@ -938,15 +1077,25 @@ enum shoal_ctl_status shoal_ctl_plugins(struct shoal_ctl *c, struct shoal_ctl_pl
 	return ctl_ok(e, SHOAL_CTL_OK);
 }
 
+/* Plugin commands run plugin code (init, fini, the http hook), which may block: they are
+ * heap records that own copies of their inputs, so a caller that times out detaches them
+ * (cmdq.h) and the data plane frees them when the plugin returns. */
 struct ctl_plugin_cmd {
 	struct shoal_dp *dp;
 	bool load;
-	const char *name;
-	const char *config_json;
+	char name[32];
+	char *config_json; /* owned */
 	enum shoal_ctl_status st;
 	struct shoal_ctl_error err;
 	struct shoal_ctl_plugin out;
 };
+
+static void ctl_plugin_cmd_free(void *arg)
+{
+	struct ctl_plugin_cmd *x = arg;
+	free(x->config_json);
+	free(x);
+}
 
 static int ctl_cmd_plugin(void *arg)
 {
@@ -982,59 +1131,150 @@ static int ctl_cmd_plugin(void *arg)
 	return 0;
 }
 
-/* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). */
+/* Plugin names as the host accepts them: [a-z0-9_]{1,31} (never a path). Takes x: frees it,
+ * or hands it to the data plane when it detaches. */
 static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plugin_cmd *x,
-                                            struct shoal_ctl_error *e)
+                                            struct shoal_ctl_plugin *out, struct shoal_ctl_error *e)
 {
-	if (!shoal_plugin_name_valid(x->name))
-		return shoal_ctl_error_set(e, x->load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
-		                           x->load ? "invalid_plugin_name" : "plugin_not_found",
-		                           "plugin names are 1..31 characters of [a-z0-9_]");
-	pthread_mutex_lock(&c->lock);
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin, x, e);
-	pthread_mutex_unlock(&c->lock);
-	if (st != SHOAL_CTL_OK)
+	enum shoal_ctl_status st = ctl_lock(c, e);
+	if (st != SHOAL_CTL_OK) {
+		ctl_plugin_cmd_free(x);
 		return st;
-	if (!ctl_status_good(x->st)) {
+	}
+	bool detached;
+	st = ctl_run_within(c, ctl_cmd_plugin, x, ctl_plugin_cmd_free, c->wait_ms, &detached, e);
+	pthread_mutex_unlock(&c->lock);
+	if (st != SHOAL_CTL_OK) {
+		if (!detached)
+			ctl_plugin_cmd_free(x);
+		return st;
+	}
+	st = x->st;
+	if (!ctl_status_good(st)) {
 		if (e)
 			*e = x->err;
-		return x->st;
+	} else {
+		if (out)
+			*out = x->out;
+		ctl_ok(e, st);
 	}
-	return ctl_ok(e, x->st);
+	ctl_plugin_cmd_free(x);
+	return st;
+}
+
+static struct ctl_plugin_cmd *ctl_plugin_cmd_new(struct shoal_ctl *c, bool load, const char *name,
+                                                 const char *config_json, struct shoal_ctl_error *e)
+{
+	if (!shoal_plugin_name_valid(name)) {
+		shoal_ctl_error_set(e, load ? SHOAL_CTL_INVALID : SHOAL_CTL_NOT_FOUND,
+		                    load ? "invalid_plugin_name" : "plugin_not_found",
+		                    "plugin names are 1..31 characters of [a-z0-9_]");
+		return NULL;
+	}
+	struct ctl_plugin_cmd *x = calloc(1, sizeof(*x));
+	if (x && config_json && !(x->config_json = strdup(config_json))) {
+		free(x);
+		x = NULL;
+	}
+	if (!x) {
+		shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		return NULL;
+	}
+	x->dp = c->dp;
+	x->load = load;
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	return x;
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_load(struct shoal_ctl *c, const char *name,
                                             const char *config_json, struct shoal_ctl_plugin *out,
                                             struct shoal_ctl_error *e)
 {
-	struct ctl_plugin_cmd x = {
-	    .dp = c->dp, .load = true, .name = name, .config_json = config_json};
-	enum shoal_ctl_status st = ctl_plugin_run(c, &x, e);
-	if (ctl_status_good(st) && out)
-		*out = x.out;
-	return st;
+	struct ctl_plugin_cmd *x = ctl_plugin_cmd_new(c, true, name, config_json, e);
+	if (!x)
+		return e ? e->status : SHOAL_CTL_INVALID;
+	return ctl_plugin_run(c, x, out, e);
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *name,
                                               struct shoal_ctl_error *e)
 {
-	struct ctl_plugin_cmd x = {.dp = c->dp, .name = name};
-	return ctl_plugin_run(c, &x, e);
+	struct ctl_plugin_cmd *x = ctl_plugin_cmd_new(c, false, name, NULL, e);
+	if (!x)
+		return e ? e->status : SHOAL_CTL_NOT_FOUND;
+	return ctl_plugin_run(c, x, NULL, e);
 }
 
+/* Heap, self-contained (see ctl_plugin_cmd): name, method, subpath and body are copies. */
 struct ctl_http_cmd {
 	struct shoal_dp *dp;
-	const char *name;
-	const struct shoal_http_request *req;
-	struct shoal_http_reply *reply;
+	char *name, *method, *subpath, *body; /* owned */
+	size_t body_len;
+	struct shoal_http_param query[SHOAL_HTTP_QUERY_MAX]; /* keys and values owned */
+	struct shoal_http_request req;                       /* points into this record */
+	struct shoal_http_reply *reply;                      /* owned */
 	int rc;
 };
+
+static void ctl_http_cmd_free(void *arg)
+{
+	struct ctl_http_cmd *x = arg;
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->req.n_query; i++) {
+		free((char *)x->query[i].key);
+		free((char *)x->query[i].value);
+	}
+	free(x->reply);
+	free(x->name);
+	free(x->method);
+	free(x->subpath);
+	free(x->body);
+	free(x);
+}
 
 static int ctl_cmd_plugin_http(void *arg)
 {
 	struct ctl_http_cmd *x = arg;
-	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, x->req, x->reply);
+	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, &x->req, x->reply);
 	return 0;
+}
+
+static struct ctl_http_cmd *ctl_http_cmd_new(struct shoal_ctl *c, const char *name,
+                                             const struct shoal_http_request *req)
+{
+	struct ctl_http_cmd *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->dp = c->dp;
+	x->name = strdup(name);
+	x->method = strdup(req->method);
+	x->subpath = strdup(req->subpath ? req->subpath : "");
+	x->body = malloc(req->body_len + 1);
+	x->body_len = req->body_len;
+	x->reply = shoal_plugin_host_http_reply_new();
+	bool ok = x->name && x->method && x->subpath && x->body && x->reply &&
+	          req->n_query <= SHOAL_HTTP_QUERY_MAX;
+	for (size_t i = 0; ok && i < req->n_query; i++) {
+		x->query[i].key = strdup(req->query[i].key);
+		x->query[i].value = strdup(req->query[i].value);
+		x->req.n_query = i + 1; /* what ctl_http_cmd_free releases */
+		ok = x->query[i].key && x->query[i].value;
+	}
+	if (!ok) {
+		ctl_http_cmd_free(x);
+		return NULL;
+	}
+	if (req->body_len)
+		memcpy(x->body, req->body, req->body_len);
+	x->body[req->body_len] = '\0';
+	x->req = (struct shoal_http_request){.method = x->method,
+	                                     .subpath = x->subpath,
+	                                     .n_query = req->n_query,
+	                                     .query = x->query,
+	                                     .body = req->body_len ? x->body : NULL,
+	                                     .body_len = req->body_len};
+	return x;
 }
 
 enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *name,
@@ -1044,41 +1284,92 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 {
 	*reply_body = NULL;
 	*http_status = 0;
-	struct shoal_http_reply *reply = shoal_plugin_host_http_reply_new();
-	if (!reply)
+	struct ctl_http_cmd *x = ctl_http_cmd_new(c, name, req);
+	if (!x)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
-	struct ctl_http_cmd x = {.dp = c->dp, .name = name, .req = req, .reply = reply};
-	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_plugin_http, &x, e);
+	bool detached;
+	enum shoal_ctl_status st =
+	    ctl_run_within(c, ctl_cmd_plugin_http, x, ctl_http_cmd_free, c->wait_ms, &detached, e);
 	if (st != SHOAL_CTL_OK) {
-		free(reply);
+		if (!detached)
+			ctl_http_cmd_free(x);
 		return st;
 	}
-	if (x.rc == -ENOENT || x.rc == -ENOTSUP) {
-		free(reply);
+	int rc = x->rc;
+	if (rc == -ENOENT || rc == -ENOTSUP) {
+		ctl_http_cmd_free(x);
 		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "plugin_not_found",
-		                           x.rc == -ENOENT
-		                               ? "no plugin named \"%s\" is loaded"
-		                               : "plugin \"%s\" serves no HTTP endpoints",
+		                           rc == -ENOENT ? "no plugin named \"%s\" is loaded"
+		                                         : "plugin \"%s\" serves no HTTP endpoints",
 		                           name);
 	}
-	if (x.rc == -EINVAL) {
-		free(reply);
+	if (rc == -EINVAL) {
+		ctl_http_cmd_free(x);
 		return shoal_ctl_error_set(e, SHOAL_CTL_INVALID, "unknown_query_parameter",
 		                           "plugin \"%s\" takes no query parameters", name);
 	}
-	if (x.rc < 0) {
-		free(reply);
+	if (rc < 0) {
+		ctl_http_cmd_free(x);
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "plugin_failed",
 		                           "plugin \"%s\" failed to answer", name);
 	}
-	*reply_body = strdup(reply->body);
+	*reply_body = strdup(x->reply->body);
+	*http_status = x->reply->status;
+	ctl_http_cmd_free(x);
 	if (!*reply_body) {
-		free(reply);
+		*http_status = 0;
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	}
-	*http_status = reply->status;
-	free(reply);
 	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+/* ---------- health ---------- */
+
+static int ctl_cmd_ping(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+enum shoal_ctl_status shoal_ctl_health(struct shoal_ctl *c, struct shoal_ctl_health *out,
+                                       struct shoal_ctl_error *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* arg NULL: nothing of the caller's is touched, so a cancel or a late run is harmless */
+	enum shoal_ctl_status st =
+	    ctl_run_within(c, ctl_cmd_ping, NULL, NULL, c->health_wait_ms, NULL, e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*out = (struct shoal_ctl_health){
+	    .responsive = st == SHOAL_CTL_OK,
+	    .timeout_ms = c->health_wait_ms,
+	    .round_trip_us =
+	        (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	};
+	uint64_t last = shoal_dp_last_loop_ms(c->dp);
+	uint64_t now = shoal_loop_clock_ms();
+	out->last_loop_ms = now > last ? now - last : 0;
+	return st == SHOAL_CTL_OK ? ctl_ok(e, st) : st;
+}
+
+void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned health_wait_ms)
+{
+	c->wait_ms = wait_ms;
+	c->health_wait_ms = health_wait_ms;
+}
+
+enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
+                                          const char *code, const char *fmt, ...)
+{
+	if (!e)
+		return st;
+	e->status = st;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return st;
 }
 
 const char *shoal_ctl_status_name(enum shoal_ctl_status s)

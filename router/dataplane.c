@@ -1162,6 +1162,11 @@ const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp)
 	return &dp->stats;
 }
 
+uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp)
+{
+	return shoal_loop_last_iteration_ms(dp->loop);
+}
+
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 {
 	return dp->lpm;

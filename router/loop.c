@@ -71,6 +71,7 @@ int shoal_loop_init(struct shoal_loop *loop, unsigned tick_ms)
 		goto fail;
 	}
 	loop->last_tick_ms = shoal_loop_clock_ms();
+	loop->last_iteration_ms = loop->last_tick_ms;
 	struct itimerspec its = {
 	    .it_interval = {.tv_sec = tick_ms / 1000, .tv_nsec = (long)(tick_ms % 1000) * 1000000},
 	};
@@ -242,6 +243,8 @@ int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms)
 			continue; /* deleted earlier in this batch */
 		s->fn(s->arg, s->fd, evs[k].events);
 	}
+	/* One clock read per iteration (a batch of events), never per packet. */
+	__atomic_store_n(&loop->last_iteration_ms, shoal_loop_clock_ms(), __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -271,6 +274,11 @@ bool shoal_loop_stopping(const struct shoal_loop *loop)
 int shoal_loop_stop_signal(const struct shoal_loop *loop)
 {
 	return loop->stop_signal;
+}
+
+uint64_t shoal_loop_last_iteration_ms(const struct shoal_loop *loop)
+{
+	return __atomic_load_n(&loop->last_iteration_ms, __ATOMIC_RELAXED);
 }
 
 uint64_t shoal_loop_now_ms(const struct shoal_loop *loop)

@@ -28,17 +28,36 @@ struct shoal_routes {
 	void *ctx;
 };
 
-/* Declared in control.h; defined here, the lowest layer of the control path. */
-enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
-                                          const char *code, const char *fmt, ...)
+static const char *const routes_status_codes[] = {
+#define ROUTES_STATUS_CODE(name, code) [SHOAL_ROUTES_##name] = code,
+    SHOAL_ROUTES_STATUS_TABLE(ROUTES_STATUS_CODE)
+#undef ROUTES_STATUS_CODE
+};
+
+const char *shoal_routes_status_code(enum shoal_routes_status st)
 {
-	if (!e)
+	return (unsigned)st < SHOAL_ROUTES_STATUS_COUNT_ ? routes_status_codes[st] : "unknown";
+}
+
+bool shoal_routes_status_ok(enum shoal_routes_status st)
+{
+	return st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_CREATED || st == SHOAL_ROUTES_REPLACED;
+}
+
+/* Fills err (when not NULL) and returns st: the one way this module reports a refusal. */
+static enum shoal_routes_status routes_error(struct shoal_routes_error *err,
+                                             enum shoal_routes_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum shoal_routes_status routes_error(struct shoal_routes_error *err,
+                                             enum shoal_routes_status st, const char *fmt, ...)
+{
+	if (!err)
 		return st;
-	e->status = st;
-	snprintf(e->code, sizeof(e->code), "%s", code);
+	err->status = st;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return st;
 }
@@ -313,33 +332,35 @@ int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name)
 	return -1;
 }
 
-enum shoal_ctl_status shoal_routes_prefix_check(uint32_t p, unsigned l, struct shoal_ctl_error *err)
+enum shoal_routes_status shoal_routes_prefix_check(uint32_t p, unsigned l,
+                                                   struct shoal_routes_error *err)
 {
 	if (l > 32)
-		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "invalid_prefix_length",
-		                           "prefix length %u is out of range (0..32)", l);
+		return routes_error(err, SHOAL_ROUTES_INVALID_PREFIX_LENGTH,
+		                    "prefix length %u is out of range (0..32)", l);
 	uint32_t m = shoal_ipv4_prefix_mask(l);
 	if (p & ~m) {
 		char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
-		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "invalid_prefix",
-		                           "%s/%u has host bits set; did you mean %s/%u?",
-		                           shoal_ipv4_addr_format(p, a), l,
-		                           shoal_ipv4_addr_format(p & m, b), l);
+		return routes_error(err, SHOAL_ROUTES_INVALID_PREFIX,
+		                    "%s/%u has host bits set; did you mean %s/%u?",
+		                    shoal_ipv4_addr_format(p, a), l,
+		                    shoal_ipv4_addr_format(p & m, b), l);
 	}
-	return SHOAL_CTL_OK;
+	return SHOAL_ROUTES_OK;
 }
 
-enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
-                                            const struct shoal_ctl_route_spec *spec,
-                                            struct shoal_routes_entry *out,
-                                            struct shoal_ctl_error *err)
+enum shoal_routes_status shoal_routes_validate(const struct shoal_routes *r,
+                                               const struct shoal_routes_spec *spec,
+                                               struct shoal_routes_entry *out,
+                                               struct shoal_routes_error *err)
 {
-	enum shoal_ctl_status st = shoal_routes_prefix_check(spec->prefix, spec->prefix_len, err);
-	if (st != SHOAL_CTL_OK)
+	enum shoal_routes_status st =
+	    shoal_routes_prefix_check(spec->prefix, spec->prefix_len, err);
+	if (st != SHOAL_ROUTES_OK)
 		return st;
 	if (!spec->has_next_hop && !spec->has_interface)
-		return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "missing_next_hop",
-		                           "a route needs a next_hop, an interface, or both");
+		return routes_error(err, SHOAL_ROUTES_MISSING_NEXT_HOP,
+		                    "a route needs a next_hop, an interface, or both");
 	int ifi = -1;
 	if (spec->has_interface) {
 		char name[sizeof(spec->interface)];
@@ -347,31 +368,31 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
 		name[sizeof(name) - 1] = '\0';
 		ifi = shoal_routes_if_by_name(r, name);
 		if (ifi < 0)
-			return shoal_ctl_error_set(err, SHOAL_CTL_INVALID, "unknown_interface",
-			                           "no interface named \"%s\"", name);
+			return routes_error(err, SHOAL_ROUTES_UNKNOWN_INTERFACE,
+			                    "no interface named \"%s\"", name);
 	}
 	char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
 	if (spec->has_next_hop) {
 		for (unsigned i = 0; i < r->n_ifs; i++)
 			if (r->ifs[i].address == spec->next_hop)
-				return shoal_ctl_error_set(
-				    err, SHOAL_CTL_INVALID, "invalid_next_hop",
-				    "next hop %s is the router's own address (%s)",
-				    shoal_ipv4_addr_format(spec->next_hop, a), r->ifs[i].name);
+				return routes_error(err, SHOAL_ROUTES_INVALID_NEXT_HOP,
+				                    "next hop %s is the router's own address (%s)",
+				                    shoal_ipv4_addr_format(spec->next_hop, a),
+				                    r->ifs[i].name);
 		if (ifi >= 0) {
 			const struct shoal_routes_if *f = &r->ifs[ifi];
 			uint32_t m = shoal_ipv4_prefix_mask(f->prefix_len);
 			if ((spec->next_hop & m) != (f->address & m))
-				return shoal_ctl_error_set(
-				    err, SHOAL_CTL_INVALID, "next_hop_unreachable",
+				return routes_error(
+				    err, SHOAL_ROUTES_NEXT_HOP_UNREACHABLE,
 				    "next hop %s is outside %s's network %s/%u",
 				    shoal_ipv4_addr_format(spec->next_hop, a), f->name,
 				    shoal_ipv4_addr_format(f->address & m, b), f->prefix_len);
 		} else {
 			ifi = shoal_routes_if_for(r, spec->next_hop);
 			if (ifi < 0)
-				return shoal_ctl_error_set(
-				    err, SHOAL_CTL_INVALID, "next_hop_unreachable",
+				return routes_error(
+				    err, SHOAL_ROUTES_NEXT_HOP_UNREACHABLE,
 				    "next hop %s is outside every connected network",
 				    shoal_ipv4_addr_format(spec->next_hop, a));
 		}
@@ -383,7 +404,7 @@ enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
 	    .next_hop = spec->has_next_hop ? spec->next_hop : 0,
 	    .ifindex = (unsigned)ifi,
 	};
-	return SHOAL_CTL_OK;
+	return SHOAL_ROUTES_OK;
 }
 
 struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r)
@@ -415,42 +436,42 @@ bool shoal_routes_get(const struct shoal_routes *r, uint32_t prefix, uint8_t pre
 	                        out);
 }
 
-enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_kind kind,
-                                      const struct shoal_ctl_route_spec *spec,
-                                      struct shoal_ctl_error *err)
+enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_routes_op_kind kind,
+                                         const struct shoal_routes_spec *spec,
+                                         struct shoal_routes_error *err)
 {
 	struct shoal_routes_entry e;
-	enum shoal_ctl_status st;
-	if (kind == SHOAL_CTL_OP_DELETE)
+	enum shoal_routes_status st;
+	if (kind == SHOAL_ROUTES_OP_DELETE)
 		st = shoal_routes_prefix_check(spec->prefix, spec->prefix_len, err);
 	else
 		st = shoal_routes_validate(r, spec, &e, err);
-	if (st != SHOAL_CTL_OK)
+	if (st != SHOAL_ROUTES_OK)
 		return st;
 	char p[SHOAL_IPV4_PREFIX_STRLEN];
 	shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, p);
 	struct shoal_routes_route cur;
 	bool has = shoal_routes_get(r, spec->prefix, spec->prefix_len, &cur);
 	switch (kind) {
-	case SHOAL_CTL_OP_ADD:
+	case SHOAL_ROUTES_OP_ADD:
 		if (has)
-			return shoal_ctl_error_set(err, SHOAL_CTL_CONFLICT, "route_exists",
-			                           "a route for %s already exists", p);
+			return routes_error(err, SHOAL_ROUTES_ROUTE_EXISTS,
+			                    "a route for %s already exists", p);
 		break;
-	case SHOAL_CTL_OP_PUT:
+	case SHOAL_ROUTES_OP_PUT:
 		if (has && cur.origin == SHOAL_ROUTES_CONNECTED)
-			return shoal_ctl_error_set(
-			    err, SHOAL_CTL_CONFLICT, "connected_route",
+			return routes_error(
+			    err, SHOAL_ROUTES_CONNECTED_ROUTE,
 			    "%s is the connected network of %s; it cannot be replaced", p,
 			    shoal_routes_if_name(r, cur.e.ifindex));
 		break;
-	case SHOAL_CTL_OP_DELETE:
+	case SHOAL_ROUTES_OP_DELETE:
 		if (!has)
-			return shoal_ctl_error_set(err, SHOAL_CTL_NOT_FOUND, "route_not_found",
-			                           "no route for %s", p);
+			return routes_error(err, SHOAL_ROUTES_ROUTE_NOT_FOUND, "no route for %s",
+			                    p);
 		if (cur.origin == SHOAL_ROUTES_CONNECTED)
-			return shoal_ctl_error_set(
-			    err, SHOAL_CTL_CONFLICT, "connected_route",
+			return routes_error(
+			    err, SHOAL_ROUTES_CONNECTED_ROUTE,
 			    "%s is the connected network of %s; it cannot be deleted", p,
 			    shoal_routes_if_name(r, cur.e.ifindex));
 		routes_set_remove(&r->api, spec->prefix, spec->prefix_len);
@@ -458,19 +479,17 @@ enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_
 			struct shoal_routes_entry k = {.prefix = spec->prefix,
 			                               .prefix_len = spec->prefix_len};
 			if (routes_set_put(&r->deleted, &k) < 0)
-				return shoal_ctl_error_set(err, SHOAL_CTL_INTERNAL, "out_of_memory",
-				                           "out of memory");
+				return routes_error(err, SHOAL_ROUTES_NO_MEMORY, "out of memory");
 		}
-		return SHOAL_CTL_OK;
+		return SHOAL_ROUTES_OK;
 	}
 	if (!routes_set_get(&r->api, e.prefix, e.prefix_len) && r->api.n >= SHOAL_ROUTES_MAX_API)
-		return shoal_ctl_error_set(err, SHOAL_CTL_FULL, "route_table_full",
-		                           "at most %d routes can be set through the API",
-		                           SHOAL_ROUTES_MAX_API);
+		return routes_error(err, SHOAL_ROUTES_TABLE_FULL,
+		                    "at most %d routes can be set through the API",
+		                    SHOAL_ROUTES_MAX_API);
 	if (routes_set_put(&r->api, &e) < 0)
-		return shoal_ctl_error_set(err, SHOAL_CTL_INTERNAL, "out_of_memory",
-		                           "out of memory");
-	return has ? SHOAL_CTL_REPLACED : SHOAL_CTL_CREATED;
+		return routes_error(err, SHOAL_ROUTES_NO_MEMORY, "out of memory");
+	return has ? SHOAL_ROUTES_REPLACED : SHOAL_ROUTES_CREATED;
 }
 
 int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved)
@@ -607,22 +626,20 @@ int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, cha
 	}
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const struct shoal_state_route *sr = &s->routes[i];
-		struct shoal_ctl_route_spec spec = {.prefix = sr->prefix,
-		                                    .prefix_len = sr->prefix_len,
-		                                    .has_next_hop = sr->has_next_hop,
-		                                    .next_hop = sr->next_hop,
-		                                    .has_interface = sr->interface[0] != '\0'};
+		struct shoal_routes_spec spec = {.prefix = sr->prefix,
+		                                 .prefix_len = sr->prefix_len,
+		                                 .has_next_hop = sr->has_next_hop,
+		                                 .next_hop = sr->next_hop,
+		                                 .has_interface = sr->interface[0] != '\0'};
 		memcpy(spec.interface, sr->interface, sizeof(spec.interface));
 		struct shoal_routes_entry e;
-		struct shoal_ctl_error ce;
-		enum shoal_ctl_status st = shoal_routes_validate(r, &spec, &e, &ce);
-		if (st == SHOAL_CTL_OK && r->api.n >= SHOAL_ROUTES_MAX_API)
-			st = shoal_ctl_error_set(&ce, SHOAL_CTL_FULL, "route_table_full",
-			                         "too many routes");
-		if (st == SHOAL_CTL_OK && routes_set_put(&r->api, &e) < 0)
-			st = shoal_ctl_error_set(&ce, SHOAL_CTL_INTERNAL, "out_of_memory",
-			                         "out of memory");
-		if (st != SHOAL_CTL_OK) {
+		struct shoal_routes_error ce;
+		enum shoal_routes_status st = shoal_routes_validate(r, &spec, &e, &ce);
+		if (st == SHOAL_ROUTES_OK && r->api.n >= SHOAL_ROUTES_MAX_API)
+			st = routes_error(&ce, SHOAL_ROUTES_TABLE_FULL, "too many routes");
+		if (st == SHOAL_ROUTES_OK && routes_set_put(&r->api, &e) < 0)
+			st = routes_error(&ce, SHOAL_ROUTES_NO_MEMORY, "out of memory");
+		if (st != SHOAL_ROUTES_OK) {
 			snprintf(err, err_size, "routes[%zu]: %s", i, ce.message);
 			shoal_routes_abandon(r, saved);
 			return -1;

@@ -4,9 +4,11 @@
  * Role: shoal_api_start() loads (or creates) the bearer token from cfg->api_token_file, binds
  * cfg->api_address:cfg->api_port and serves, on libmicrohttpd's own threads (one thread per
  * connection, at most SHOAL_API_MAX_CONNECTIONS at once), the endpoints of api/openapi.yaml
- * under /api/v1/ plus the static files of web_dir for every other path. Every read or write
- * of router state goes through shoal/control.h (blocking calls into the data plane): the API
- * never touches data-plane state itself. shoal_api_stop() stops accepting, waits for the
+ * under /api/v1/ plus the static files of web_dir for every other path. The endpoints are
+ * the resource modules of api_resource.h (one file per resource, found by the build). Every
+ * read or write of router state goes through shoal/control.h (calls into the data plane
+ * whose waits are bounded: 503 dataplane_busy): the API never touches data-plane state
+ * itself. shoal_api_stop() stops accepting, waits for the
  * running handlers to finish and frees everything.
  *
  * Threads: start and stop run on the caller's thread (shoald's main thread), never on the

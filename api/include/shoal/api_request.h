@@ -62,22 +62,14 @@ enum shoal_api_method shoal_api_method_from_string(const char *method);
 /* The Allow header value for a set of methods, e.g. "GET, HEAD, POST". buf >= 40 bytes. */
 const char *shoal_api_allow_string(unsigned methods, char *buf, size_t size);
 
-enum shoal_api_endpoint {
-	SHOAL_API_EP_STATIC,        /* any non-/api/ path: a file of the web root */
-	SHOAL_API_EP_HEALTH,        /* /api/v1/health */
-	SHOAL_API_EP_ROUTES,        /* /api/v1/routes */
-	SHOAL_API_EP_ROUTES_LOOKUP, /* /api/v1/routes/lookup */
-	SHOAL_API_EP_ROUTES_BATCH,  /* /api/v1/routes:batch */
-	SHOAL_API_EP_ROUTE,         /* /api/v1/routes/A.B.C.D/LEN */
-	SHOAL_API_EP_ARP,           /* /api/v1/arp */
-	SHOAL_API_EP_ARP_ENTRY,     /* /api/v1/arp/A.B.C.D */
-	SHOAL_API_EP_INTERFACES,    /* /api/v1/interfaces */
-	SHOAL_API_EP_HOST,          /* /api/v1/host */
-	SHOAL_API_EP_PLUGINS,       /* /api/v1/plugins */
-	SHOAL_API_EP_PLUGIN,        /* /api/v1/plugins/NAME */
-	SHOAL_API_EP_PLUGIN_HTTP,   /* /api/v1/NAME[/SUBPATH]: a plugin's own endpoints */
-	SHOAL_API_EP_NOT_FOUND,     /* any other /api/ path (404 after authentication) */
+/* What a request target names. */
+enum shoal_api_target_kind {
+	SHOAL_API_TARGET_STATIC,    /* any non-/api/ path: a file of the web root */
+	SHOAL_API_TARGET_ENDPOINT,  /* an endpoint of a resource module (api_resource.h) */
+	SHOAL_API_TARGET_NOT_FOUND, /* any other /api/ path (404 after authentication) */
 };
+
+struct shoal_api_endpoint; /* api_resource.h */
 
 struct shoal_api_query_param {
 	char key[SHOAL_API_QUERY_KEY_MAX];
@@ -85,15 +77,17 @@ struct shoal_api_query_param {
 };
 
 struct shoal_api_target {
-	enum shoal_api_endpoint endpoint;
-	unsigned methods; /* the methods the endpoint accepts (enum shoal_api_method bits) */
-	bool needs_auth;  /* every /api/ path but health */
+	enum shoal_api_target_kind kind;
+	const struct shoal_api_endpoint *endpoint; /* TARGET_ENDPOINT: from the registry */
+	unsigned methods; /* the methods the target accepts (enum shoal_api_method bits) */
+	bool needs_auth;  /* every /api/ path but the public endpoints (health) */
 	char path[SHOAL_API_PATH_MAX]; /* decoded path */
-	uint32_t prefix;               /* EP_ROUTE: canonical prefix, host order */
+	/* Typed path parameters (api_resource.h): */
+	uint32_t prefix; /* {prefix}: canonical prefix, host order */
 	uint8_t prefix_len;
-	uint32_t ip;                   /* EP_ARP_ENTRY */
-	char name[SHOAL_API_NAME_MAX]; /* EP_PLUGIN, EP_PLUGIN_HTTP */
-	const char *subpath;           /* EP_PLUGIN_HTTP: into path, after "/api/v1/NAME/"
+	uint32_t ip;                   /* {ipv4} */
+	char name[SHOAL_API_NAME_MAX]; /* {plugin} */
+	const char *subpath;           /* {plugin}/...: into path, after "/api/v1/NAME/"
 	                                  ("" for "/api/v1/NAME" and "/api/v1/NAME/") */
 	size_t n_query;
 	struct shoal_api_query_param query[SHOAL_API_QUERY_MAX];
@@ -101,16 +95,20 @@ struct shoal_api_target {
 
 /* Parses raw (NUL-terminated request target). Returns 0, or -1 with e filled (400
  * bad_request for undecodable targets; 400 invalid_prefix / invalid_prefix_length /
- * invalid_address for a bad route prefix or ARP address in the path). A syntactically fine
- * path naming nothing is not an error: endpoint EP_NOT_FOUND (under /api/) or EP_STATIC. */
+ * invalid_address for a bad typed path parameter). A syntactically fine path naming nothing
+ * is not an error: kind TARGET_NOT_FOUND (under /api/) or TARGET_STATIC. Endpoints come from
+ * the resource registry (api_resource.h). */
 int shoal_api_target_parse(const char *raw, struct shoal_api_target *t, struct shoal_api_error *e);
 
 /* The value of query parameter key, or NULL. */
 const char *shoal_api_target_query(const struct shoal_api_target *t, const char *key);
 
-/* Whether the endpoint, called with method, accepts query parameter key. */
+/* Whether the target, called with method, accepts query parameter key (its op's list). */
 bool shoal_api_target_allows_query(const struct shoal_api_target *t, enum shoal_api_method method,
                                    const char *key);
+/* Whether the decoded-or-raw path path[0..len) is a public endpoint's (no token needed even
+ * when the rest of the target does not parse). */
+bool shoal_api_path_is_public(const char *path, size_t len);
 
 /* Strict dotted quad ("10.0.1.2": four decimal numbers 0..255, no leading zeros). */
 int shoal_api_parse_ipv4(const char *s, uint32_t *out);

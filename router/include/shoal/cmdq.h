@@ -16,11 +16,25 @@
  * still queued are completed with -ESHUTDOWN without running (commands already taken by a
  * drain in progress still run).
  *
- * Ownership: each command lives in its submitter's stack frame for the duration of submit;
- * the queue holds only pointers to them. fn's arg (in/out data) belongs to the submitter and
- * is touched by the data plane only inside fn. The caller owns struct shoal_cmdq; init
- * allocates the ring of `capacity` pointers and the eventfd, fini frees them. fini requires
- * that no thread is inside submit (close, then join the submitters).
+ * Bounded waits (shoal_cmdq_submit_timed): a submitter that gives up at its deadline never
+ * leaves the data plane holding its memory. Each command is a heap record owned by two
+ * references (submitter, queue) and moves QUEUED -> RUNNING -> DONE under the queue lock
+ * (one lock round per command, never per packet). At the deadline:
+ *   - still QUEUED (in the ring, or taken by a drain but not started): it is CANCELLED, taken
+ *     out of the ring, and will never run; the caller returns -ETIMEDOUT and may free arg;
+ *   - RUNNING with a release function: the command is DETACHED: the caller returns
+ *     -ETIMEDOUT at once and must not touch arg again; arg (heap memory, self-contained:
+ *     no pointer into the caller's frame) now belongs to the command, and the data plane
+ *     calls release(arg) right after fn returns;
+ *   - RUNNING without a release function: the caller keeps waiting until fn returns (use
+ *     this only for commands that run no foreign code, i.e. finish in bounded time).
+ * The record itself is freed by whichever side drops the last reference.
+ *
+ * Ownership: command records are malloc'd by submit and freed as above; the queue holds
+ * pointers to them. fn's arg belongs to the submitter (or, detached, to the command). The
+ * caller owns struct shoal_cmdq; init allocates the ring of `capacity` pointers and the
+ * eventfd, fini frees them. fini requires that no thread is inside submit (close, then join
+ * the submitters) and that no drain is running.
  */
 #ifndef SHOAL_CMDQ_H
 #define SHOAL_CMDQ_H
@@ -31,8 +45,10 @@
 
 /* Runs on the data plane. Its return value is the command's result. */
 typedef int (*shoal_cmd_fn)(void *arg);
+/* Frees a detached command's arg (and whatever it owns); runs on the data plane. */
+typedef void (*shoal_cmd_release_fn)(void *arg);
 
-struct shoal_cmd; /* internal: lives in the submitter's frame */
+struct shoal_cmd; /* internal: a heap record, see "Bounded waits" */
 
 struct shoal_cmdq {
 	pthread_mutex_t lock;
@@ -45,6 +61,7 @@ struct shoal_cmdq {
 	int efd;
 	unsigned long long submitted; /* accepted by submit (statistics) */
 	unsigned long long rejected;  /* refused because full */
+	unsigned long long timed_out; /* submitters that gave up (cancelled or detached) */
 };
 
 enum { SHOAL_CMDQ_DRAIN_MAX = 64 }; /* commands taken per drain call at most */
@@ -60,6 +77,13 @@ int shoal_cmdq_fd(const struct shoal_cmdq *q);
  * return value in *result (result may be NULL). Returns 0 when it ran, -EAGAIN when the queue
  * was full, -ESHUTDOWN when the queue is (or got) closed before fn ran. */
 int shoal_cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result);
+
+/* The same with a deadline of timeout_ms from now (see "Bounded waits"). Returns 0 when it
+ * ran (result stored), -EAGAIN, -ESHUTDOWN, -ENOMEM, -ETIMEDOUT when it was cancelled before
+ * it started (it never runs), or -EINPROGRESS when it was detached (started, runs on; release
+ * frees arg). Without release, a started command is waited for past the deadline. */
+int shoal_cmdq_submit_timed(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *result,
+                            unsigned timeout_ms, shoal_cmd_release_fn release);
 
 /* Data plane only. Runs up to max (capped at SHOAL_CMDQ_DRAIN_MAX) queued commands and wakes
  * their submitters; returns how many ran. When commands remain, the eventfd is left readable

@@ -4,10 +4,17 @@
  *
  * Role: the API threads never touch data-plane state. Each function here packs its request
  * into a command, submits it through the command queue (cmdq.h) and blocks until the
- * data-plane thread ran it; a full queue is retried briefly (about 1 s) and then reported as
- * SHOAL_CTL_UNAVAILABLE, as is a closed queue (shutting down). Route specifications are
- * validated here (canonical prefix, length, interface, next hop inside a connected network,
- * next hop not a router address); callers only parse.
+ * data-plane thread ran it, for at most SHOAL_CTL_WAIT_MS (a full queue is retried within
+ * that bound): a data plane that does not take the command in time makes the call return
+ * SHOAL_CTL_UNAVAILABLE dataplane_busy and the command never runs; a closed queue is
+ * SHOAL_CTL_UNAVAILABLE shutting_down. Commands that run plugin code (plugin load, unload,
+ * http) are heap records owning copies of their inputs: when such a command started but did
+ * not finish in time, the call returns dataplane_busy ("goes on in the background") and the
+ * data plane frees the record when the plugin returns. Other commands run no foreign code;
+ * once started they are waited for. The mutation lock is taken within the same bound. The
+ * one unbounded wait is the undo after a failed write (it must run before the answer). Route
+ * specifications are validated here (canonical prefix, length, interface, next hop inside a
+ * connected network, next hop not a router address); callers only parse.
  *
  * Durability: mutations (routes, static ARP entries) are serialized by one mutex held across
  * apply + persist: the command applies the change on the data plane and returns a snapshot
@@ -42,6 +49,11 @@
 #include "shoal/dataplane.h"
 #include "shoal/netif.h"
 #include "shoal/plugin.h"
+
+enum {
+	SHOAL_CTL_WAIT_MS = 3000,        /* bound of an API call's wait on the data plane */
+	SHOAL_CTL_HEALTH_WAIT_MS = 1000, /* bound of the health round trip */
+};
 
 enum shoal_ctl_status {
 	SHOAL_CTL_OK = 0,
@@ -219,10 +231,26 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e);
 
+struct shoal_ctl_health {
+	bool responsive;        /* a no-op command made the round trip within timeout_ms */
+	uint64_t last_loop_ms;  /* since the data-plane loop last completed an iteration */
+	uint64_t round_trip_us; /* of the no-op command (or of the wait, when it timed out) */
+	unsigned timeout_ms;
+};
+
+/* The data plane's health: a no-op round trip through the command queue bounded by
+ * SHOAL_CTL_HEALTH_WAIT_MS, plus the loop's heartbeat (shoal_dp_last_loop_ms). Always fills
+ * *out; OK when responsive, else UNAVAILABLE dataplane_busy (or shutting_down). */
+enum shoal_ctl_status shoal_ctl_health(struct shoal_ctl *c, struct shoal_ctl_health *out,
+                                       struct shoal_ctl_error *e);
+/* Tests: other bounds than SHOAL_CTL_WAIT_MS / SHOAL_CTL_HEALTH_WAIT_MS. Before any call. */
+void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned health_wait_ms);
+
 /* "ok", "created", ..., for logs. */
 const char *shoal_ctl_status_name(enum shoal_ctl_status s);
 /* Fills e (when not NULL) with status, machine code and message, and returns st: the one way
- * the control path (control.c, routes.c) reports an error. Defined in routes.c. */
+ * control reports an error (module errors, e.g. routes.h's, are turned into this in
+ * control.c). */
 enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_ctl_status st,
                                           const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

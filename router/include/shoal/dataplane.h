@@ -115,6 +115,8 @@ unsigned shoal_dp_if_count(const struct shoal_dp *dp);
 const char *shoal_dp_if_name(const struct shoal_dp *dp, unsigned i);
 const struct shoal_dp_if_stats *shoal_dp_if_stats(const struct shoal_dp *dp, unsigned i);
 const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
+/* Any thread (health): shoal_loop_last_iteration_ms of the data plane's loop. */
+uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);
 /* The route table of record (origins, API overlay); the LPM mirrors it. Route changes go
  * through it, never straight to the LPM. */

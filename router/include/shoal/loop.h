@@ -59,6 +59,8 @@ struct shoal_loop {
 	int stopfd; /* eventfd written by shoal_loop_stop() */
 	unsigned tick_ms;
 	uint64_t last_tick_ms;
+	uint64_t last_iteration_ms; /* heartbeat: written once per iteration (relaxed atomic store),
+	                               read from any thread by shoal_loop_last_iteration_ms */
 	bool stopping;
 	int stop_signal;
 	sigset_t old_mask;
@@ -106,6 +108,9 @@ int shoal_loop_stop_signal(const struct shoal_loop *loop);
 
 /* Monotonic ms of the last tick (of init before the first tick). */
 uint64_t shoal_loop_now_ms(const struct shoal_loop *loop);
+/* Monotonic ms when run_once last completed an iteration (of init before the first). Any
+ * thread: the health check reads it while the loop runs. */
+uint64_t shoal_loop_last_iteration_ms(const struct shoal_loop *loop);
 /* CLOCK_MONOTONIC in ms, as the loop reads it. */
 uint64_t shoal_loop_clock_ms(void);
 

@@ -25,6 +25,11 @@
  * the interface when one is given) and not a router address, and at least one of next hop
  * and interface.
  *
+ * Errors: functions that can refuse return enum shoal_routes_status (the table below: a
+ * status and the machine code a client sees) and, when err is not NULL, fill err with the
+ * status and a one-line message. This module knows nothing of control or HTTP: control.c
+ * turns a status into a control error (class + code) in one table.
+ *
  * Ownership: create allocates, destroy frees; saved overlays are freed by commit, abandon
  * or restore (or shoal_routes_saved_free). Single-threaded (the data-plane thread).
  */
@@ -35,13 +40,58 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shoal/control.h"
 #include "shoal/state.h"
 
 enum {
 	SHOAL_ROUTES_MAX_IFS = 64,
 	SHOAL_ROUTES_MAX_API = 65536, /* routes set through the API at most */
 };
+
+/* X(status, machine code). Successes first. */
+#define SHOAL_ROUTES_STATUS_TABLE(X)                                                               \
+	X(OK, "ok")                                                                                \
+	X(CREATED, "created")                                                                      \
+	X(REPLACED, "replaced")                                                                    \
+	X(INVALID_PREFIX_LENGTH, "invalid_prefix_length")                                          \
+	X(INVALID_PREFIX, "invalid_prefix")                                                        \
+	X(MISSING_NEXT_HOP, "missing_next_hop")                                                    \
+	X(UNKNOWN_INTERFACE, "unknown_interface")                                                  \
+	X(INVALID_NEXT_HOP, "invalid_next_hop")                                                    \
+	X(NEXT_HOP_UNREACHABLE, "next_hop_unreachable")                                            \
+	X(ROUTE_EXISTS, "route_exists")                                                            \
+	X(CONNECTED_ROUTE, "connected_route")                                                      \
+	X(ROUTE_NOT_FOUND, "route_not_found")                                                      \
+	X(TABLE_FULL, "route_table_full")                                                          \
+	X(NO_MEMORY, "out_of_memory")
+
+enum shoal_routes_status {
+#define SHOAL_ROUTES_STATUS_ENUM(name, code) SHOAL_ROUTES_##name,
+	SHOAL_ROUTES_STATUS_TABLE(SHOAL_ROUTES_STATUS_ENUM)
+#undef SHOAL_ROUTES_STATUS_ENUM
+	    SHOAL_ROUTES_STATUS_COUNT_
+};
+
+struct shoal_routes_error {
+	enum shoal_routes_status status;
+	char message[256]; /* one line, for humans */
+};
+
+/* The machine code of st ("route_exists", ...). */
+const char *shoal_routes_status_code(enum shoal_routes_status st);
+/* OK, CREATED or REPLACED. */
+bool shoal_routes_status_ok(enum shoal_routes_status st);
+
+/* A route as a client asked for it (validated by shoal_routes_validate). */
+struct shoal_routes_spec {
+	uint32_t prefix;
+	uint8_t prefix_len;
+	bool has_next_hop;
+	uint32_t next_hop;
+	bool has_interface;
+	char interface[16];
+};
+
+enum shoal_routes_op_kind { SHOAL_ROUTES_OP_ADD, SHOAL_ROUTES_OP_PUT, SHOAL_ROUTES_OP_DELETE };
 
 struct shoal_routes_if {
 	char name[16];
@@ -81,24 +131,25 @@ void shoal_routes_destroy(struct shoal_routes *r);
  * or -1 when apply refused some prefix (the rest is applied). */
 int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_entry *e, size_t n);
 
-/* Length (0..32) and canonical form of prefix/len: INVALID invalid_prefix_length, or
- * invalid_prefix "A/L has host bits set; did you mean B/L?". */
-enum shoal_ctl_status shoal_routes_prefix_check(uint32_t prefix, unsigned len,
-                                                struct shoal_ctl_error *err);
+/* Length (0..32) and canonical form of prefix/len: INVALID_PREFIX_LENGTH, or
+ * INVALID_PREFIX "A/L has host bits set; did you mean B/L?". */
+enum shoal_routes_status shoal_routes_prefix_check(uint32_t prefix, unsigned len,
+                                                   struct shoal_routes_error *err);
 
-/* Validates a spec into an entry. SHOAL_CTL_OK or SHOAL_CTL_INVALID with *err filled. */
-enum shoal_ctl_status shoal_routes_validate(const struct shoal_routes *r,
-                                            const struct shoal_ctl_route_spec *spec,
-                                            struct shoal_routes_entry *out,
-                                            struct shoal_ctl_error *err);
+/* Validates a spec into an entry. OK, or INVALID_PREFIX(_LENGTH) / MISSING_NEXT_HOP /
+ * UNKNOWN_INTERFACE / INVALID_NEXT_HOP / NEXT_HOP_UNREACHABLE with *err filled. */
+enum shoal_routes_status shoal_routes_validate(const struct shoal_routes *r,
+                                               const struct shoal_routes_spec *spec,
+                                               struct shoal_routes_entry *out,
+                                               struct shoal_routes_error *err);
 
 struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r); /* NULL: ENOMEM */
-/* One API operation on the overlay only (see above). ADD: CREATED | CONFLICT route_exists;
- * PUT: CREATED | REPLACED | CONFLICT connected_route; DELETE: OK | NOT_FOUND |
- * CONFLICT connected_route; any: INVALID | FULL. */
-enum shoal_ctl_status shoal_routes_op(struct shoal_routes *r, enum shoal_ctl_op_kind kind,
-                                      const struct shoal_ctl_route_spec *spec,
-                                      struct shoal_ctl_error *err);
+/* One API operation on the overlay only (see above). ADD: CREATED | ROUTE_EXISTS; PUT:
+ * CREATED | REPLACED | CONNECTED_ROUTE; DELETE: OK | ROUTE_NOT_FOUND | CONNECTED_ROUTE; any:
+ * a validation status | TABLE_FULL | NO_MEMORY. */
+enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_routes_op_kind kind,
+                                         const struct shoal_routes_spec *spec,
+                                         struct shoal_routes_error *err);
 /* Pushes the changes since save to the table; frees saved. 0, or -1 (table full: overlay
  * and table are back as saved). */
 int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved);

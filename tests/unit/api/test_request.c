@@ -15,6 +15,36 @@
 #include <unistd.h>
 
 #include "shoal/api_request.h"
+#include "shoal/api_resource.h"
+
+/* Endpoints are the resource modules' paths (api_resource.h); a target that is no endpoint
+ * reads as its kind. */
+#define SHOAL_API_EP_HEALTH        "health"
+#define SHOAL_API_EP_ROUTES        "routes"
+#define SHOAL_API_EP_ROUTES_BATCH  "routes:batch"
+#define SHOAL_API_EP_ROUTES_LOOKUP "routes/lookup"
+#define SHOAL_API_EP_ROUTE         "routes/{prefix}"
+#define SHOAL_API_EP_ARP           "arp"
+#define SHOAL_API_EP_ARP_ENTRY     "arp/{ipv4}"
+#define SHOAL_API_EP_INTERFACES    "interfaces"
+#define SHOAL_API_EP_PLUGINS       "plugins"
+#define SHOAL_API_EP_PLUGIN        "plugins/{plugin}"
+#define SHOAL_API_EP_PLUGIN_HTTP   "{plugin}/..."
+#define SHOAL_API_EP_STATIC        "(static)"
+#define SHOAL_API_EP_NOT_FOUND     "(not found)"
+
+static const char *ep_of(const struct shoal_api_target *target)
+{
+	switch (target->kind) {
+	case SHOAL_API_TARGET_STATIC:
+		return SHOAL_API_EP_STATIC;
+	case SHOAL_API_TARGET_NOT_FOUND:
+		return SHOAL_API_EP_NOT_FOUND;
+	case SHOAL_API_TARGET_ENDPOINT:
+		break;
+	}
+	return target->endpoint->path;
+}
 
 static struct shoal_api_target t;
 static struct shoal_api_error e;
@@ -25,11 +55,45 @@ static int parse(const char *raw)
 	return shoal_api_target_parse(raw, &t, &e);
 }
 
+/* The registry drives matching: every literal path of every resource module names its own
+ * endpoint, with the union of its ops' methods; paths are unique; ops are well formed. */
+static void test_registry_drives_matching(void **state)
+{
+	(void)state;
+	assert_true(shoal_api_resource_count >= 5);
+	size_t literal = 0;
+	for (size_t r = 0; r < shoal_api_resource_count; r++) {
+		const struct shoal_api_resource *res = shoal_api_resources[r];
+		for (size_t i = 0; i < res->n_endpoints; i++) {
+			const struct shoal_api_endpoint *ep = &res->endpoints[i];
+			assert_non_null(ep->ops[0].handler);
+			for (size_t r2 = 0; r2 < shoal_api_resource_count; r2++)
+				for (size_t j = 0; j < shoal_api_resources[r2]->n_endpoints; j++) {
+					const struct shoal_api_endpoint *o =
+					    &shoal_api_resources[r2]->endpoints[j];
+					if (o != ep)
+						assert_string_not_equal(o->path, ep->path);
+				}
+			if (strchr(ep->path, '{'))
+				continue;
+			char raw[256];
+			snprintf(raw, sizeof(raw), "/api/v1/%s", ep->path);
+			assert_int_equal(parse(raw), 0);
+			assert_ptr_equal(t.endpoint, ep);
+			assert_int_equal(t.kind, SHOAL_API_TARGET_ENDPOINT);
+			assert_int_equal(t.methods, shoal_api_endpoint_methods(ep));
+			assert_int_equal(t.needs_auth, !ep->public);
+			literal++;
+		}
+	}
+	assert_true(literal >= 7);
+}
+
 static void test_health_needs_no_auth(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/health"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_HEALTH);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_HEALTH);
 	assert_false(t.needs_auth);
 	assert_int_equal(t.methods, SHOAL_API_GET | SHOAL_API_HEAD);
 }
@@ -39,7 +103,7 @@ static void test_collections(void **state)
 	(void)state;
 	static const struct {
 		const char *path;
-		enum shoal_api_endpoint ep;
+		const char *ep;
 		unsigned methods;
 	} cases[] = {
 	    {"/api/v1/routes", SHOAL_API_EP_ROUTES,
@@ -54,7 +118,7 @@ static void test_collections(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(parse(cases[i].path), 0);
-		assert_int_equal(t.endpoint, cases[i].ep);
+		assert_string_equal(ep_of(&t), cases[i].ep);
 		assert_int_equal(t.methods, cases[i].methods);
 		assert_true(t.needs_auth);
 	}
@@ -64,14 +128,14 @@ static void test_route_item_path(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/routes/10.2.0.0/16"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ROUTE);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ROUTE);
 	assert_int_equal(t.prefix, 0x0a020000);
 	assert_int_equal(t.prefix_len, 16);
 	assert_int_equal(t.methods,
 	                 SHOAL_API_GET | SHOAL_API_HEAD | SHOAL_API_PUT | SHOAL_API_DELETE);
 	/* The slash may come encoded. */
 	assert_int_equal(parse("/api/v1/routes/10.2.0.0%2F16"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ROUTE);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ROUTE);
 	assert_int_equal(t.prefix_len, 16);
 	assert_int_equal(parse("/api/v1/routes/0.0.0.0/0"), 0);
 	assert_int_equal(t.prefix, 0);
@@ -130,7 +194,7 @@ static void test_deeper_paths_are_not_found(void **state)
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		assert_int_equal(parse(paths[i]), 0);
-		assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+		assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 		assert_true(t.needs_auth);
 	}
 }
@@ -139,7 +203,7 @@ static void test_arp_entry_path(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/arp/10.0.1.2"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_ARP_ENTRY);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_ARP_ENTRY);
 	assert_int_equal(t.ip, 0x0a000102);
 	assert_int_equal(parse("/api/v1/arp/10.0.1"), -1);
 	assert_string_equal(e.code, "invalid_address");
@@ -150,33 +214,33 @@ static void test_plugin_paths(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/api/v1/plugins/nat44"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN);
 	assert_string_equal(t.name, "nat44");
 	assert_int_equal(parse("/api/v1/nat44/sessions/42"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN_HTTP);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN_HTTP);
 	assert_string_equal(t.name, "nat44");
 	assert_string_equal(t.subpath, "sessions/42");
 	assert_int_equal(parse("/api/v1/nat44"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_PLUGIN_HTTP);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_PLUGIN_HTTP);
 	assert_string_equal(t.subpath, "");
 	/* A plugin cannot shadow a built-in collection. */
 	assert_int_equal(parse("/api/v1/routes/x/y/z"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 	assert_int_equal(parse("/api/v1/interfaces/x"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_NOT_FOUND);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_NOT_FOUND);
 }
 
 static void test_static_paths(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("/"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 	assert_false(t.needs_auth);
 	assert_int_equal(parse("/app.js?v=3"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 	assert_string_equal(t.path, "/app.js");
 	assert_int_equal(parse("/apix"), 0);
-	assert_int_equal(t.endpoint, SHOAL_API_EP_STATIC);
+	assert_string_equal(ep_of(&t), SHOAL_API_EP_STATIC);
 }
 
 static void test_bad_targets(void **state)
@@ -382,6 +446,7 @@ static void test_content_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_registry_drives_matching),
 	    cmocka_unit_test(test_health_needs_no_auth),
 	    cmocka_unit_test(test_collections),
 	    cmocka_unit_test(test_route_item_path),

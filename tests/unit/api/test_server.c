@@ -284,11 +284,32 @@ enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct s
 	(void)c;
 	if (fake_host_oom) {
 		*out = NULL;
-		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		memset(e, 0, sizeof(*e));
+		e->status = SHOAL_CTL_INTERNAL;
+		snprintf(e->code, sizeof(e->code), "out_of_memory");
+		snprintf(e->message, sizeof(e->message), "out of memory");
+		return SHOAL_CTL_INTERNAL;
 	}
 	*out = json_pack("{s:b, s:s, s:[s]}", "configured", 1, "interface", "up0", "drift",
 	                 "firewall: the masquerade rule is missing");
 	return SHOAL_CTL_OK;
+}
+
+static atomic_bool fake_dataplane_stuck;
+
+enum shoal_ctl_status shoal_ctl_health(struct shoal_ctl *c, struct shoal_ctl_health *out,
+                                       struct shoal_ctl_error *e)
+{
+	(void)c;
+	bool stuck = atomic_load(&fake_dataplane_stuck);
+	*out = (struct shoal_ctl_health){
+	    .responsive = !stuck, .last_loop_ms = stuck ? 4321 : 3, .timeout_ms = 1000};
+	memset(e, 0, sizeof(*e));
+	if (!stuck)
+		return SHOAL_CTL_OK;
+	e->status = SHOAL_CTL_UNAVAILABLE;
+	snprintf(e->code, sizeof(e->code), "dataplane_busy");
+	return SHOAL_CTL_UNAVAILABLE;
 }
 
 const char *shoal_ctl_status_name(enum shoal_ctl_status s)
@@ -496,7 +517,28 @@ static void test_health_without_token(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
 	assert_string_equal(json_string_value(json_object_get(j, "version")), "0.1.0");
 	assert_true(json_is_integer(json_object_get(j, "uptime_s")));
+	json_t *dp = json_object_get(j, "dataplane");
+	assert_true(json_is_true(json_object_get(dp, "responsive")));
+	assert_int_equal(json_integer_value(json_object_get(dp, "last_loop_ms")), 3);
 	json_decref(j);
+}
+
+static void test_health_degraded_is_503(void **state)
+{
+	(void)state;
+	atomic_store(&fake_dataplane_stuck, true);
+	int status = http("GET", "/api/v1/health", NULL, NULL);
+	atomic_store(&fake_dataplane_stuck, false);
+	assert_int_equal(status, 503);
+	json_t *j = json_loads(resp_body(), 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "degraded");
+	assert_string_equal(json_string_value(json_object_get(j, "version")), "0.1.0");
+	json_t *dp = json_object_get(j, "dataplane");
+	assert_true(json_is_false(json_object_get(dp, "responsive")));
+	assert_int_equal(json_integer_value(json_object_get(dp, "last_loop_ms")), 4321);
+	json_decref(j);
+	assert_int_equal(http("GET", "/api/v1/health", NULL, NULL), 200);
 }
 
 static void test_auth_required(void **state)
@@ -596,6 +638,7 @@ static void test_control_errors_map_to_statuses(void **state)
 	    {SHOAL_CTL_INVALID, "unknown_interface", 400},
 	    {SHOAL_CTL_FULL, "table_full", 507},
 	    {SHOAL_CTL_UNAVAILABLE, "unavailable", 503},
+	    {SHOAL_CTL_UNAVAILABLE, "dataplane_busy", 503},
 	    {SHOAL_CTL_STORAGE, "storage_failed", 500},
 	    {SHOAL_CTL_INTERNAL, "internal", 500},
 	};
@@ -744,7 +787,7 @@ static void test_host(void **state)
 	json_decref(j);
 	expect_error(api_call("POST", "/api/v1/host", "{}"), 405, "method_not_allowed");
 	fake_host_oom = true;
-	expect_error(api_call("GET", "/api/v1/host", NULL), 500, "internal");
+	expect_error(api_call("GET", "/api/v1/host", NULL), 500, "out_of_memory");
 	fake_host_oom = false;
 }
 
@@ -988,6 +1031,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_health_without_token),
+	    cmocka_unit_test(test_health_degraded_is_503),
 	    cmocka_unit_test(test_auth_required),
 	    cmocka_unit_test(test_routes_list_and_filter),
 	    cmocka_unit_test(test_route_lookup),

@@ -229,6 +229,167 @@ static void test_close_fails_queued_and_later_submits(void **state)
 	shoal_cmdq_fini(&q);
 }
 
+/* ---- bounded waits: cancel and detach (run under ASan: a touched stale frame or a freed
+ * record is a failure; a leaked record too) ---- */
+
+static atomic_bool gate_open;
+static atomic_uint blocked_ran, blocked_released;
+
+/* Blocks the "data plane" until the gate opens (bounded: 10 s). */
+static int cmd_blocking(void *arg)
+{
+	for (int i = 0; i < 10000 && !atomic_load(&gate_open); i++)
+		usleep(1000);
+	atomic_fetch_add(&blocked_ran, 1);
+	if (arg)
+		((int *)arg)[0] = 42; /* a heap arg, owned by the command once detached */
+	return 7;
+}
+
+static void release_int(void *arg)
+{
+	atomic_fetch_add(&blocked_released, 1);
+	free(arg);
+}
+
+static void *drain_once(void *arg)
+{
+	struct shoal_cmdq *q = arg;
+	data_plane = pthread_self();
+	shoal_cmdq_drain(q, SHOAL_CMDQ_DRAIN_MAX);
+	return NULL;
+}
+
+struct timed_submitter {
+	struct shoal_cmdq *q;
+	shoal_cmd_fn fn;
+	unsigned timeout_ms;
+	bool heap_arg;
+	int status;
+	int result;
+};
+
+/* Submits with an argument in this thread's frame (or on the heap), then returns: a command
+ * that ran after the deadline would write into a dead frame. */
+static void *timed_submit(void *arg)
+{
+	struct timed_submitter *s = arg;
+	int frame_arg = 20;
+	void *a = &frame_arg;
+	if (s->heap_arg) {
+		a = malloc(sizeof(int));
+		*(int *)a = 20;
+	}
+	s->result = -1;
+	s->status = shoal_cmdq_submit_timed(s->q, s->fn, a, &s->result, s->timeout_ms,
+	                                    s->heap_arg ? release_int : NULL);
+	if (s->heap_arg && s->status != -EINPROGRESS)
+		free(a);
+	return NULL;
+}
+
+static void test_timed_out_while_queued_never_runs(void **state)
+{
+	(void)state;
+	struct shoal_cmdq q;
+	assert_int_equal(shoal_cmdq_init(&q, 4), 0);
+	data_plane = pthread_self();
+	ran_on_dp = 0;
+	struct timed_submitter s = {.q = &q, .fn = cmd_double_plus_one, .timeout_ms = 50};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, timed_submit, &s), 0);
+	assert_int_equal(pthread_join(t, NULL), 0); /* nobody drains: it must time out */
+	assert_int_equal(s.status, -ETIMEDOUT);
+	assert_int_equal(s.result, -1);
+	assert_int_equal(queued(&q), 0); /* taken out of the ring: no slot lost */
+	assert_int_equal(q.timed_out, 1);
+	assert_int_equal(shoal_cmdq_drain(&q, 10), 0);
+	assert_int_equal(ran_on_dp, 0);
+	shoal_cmdq_fini(&q);
+}
+
+static void test_timed_out_after_drain_took_it_never_runs(void **state)
+{
+	(void)state;
+	struct shoal_cmdq q;
+	assert_int_equal(shoal_cmdq_init(&q, 4), 0);
+	atomic_store(&gate_open, false);
+	atomic_store(&blocked_ran, 0);
+	ran_on_dp = 0;
+	/* First a blocking command (no deadline), then a timed one behind it. */
+	struct timed_submitter blocker = {.q = &q, .fn = cmd_blocking, .timeout_ms = 60000};
+	struct timed_submitter late = {.q = &q, .fn = cmd_double_plus_one, .timeout_ms = 50};
+	pthread_t tb, tl, dp;
+	assert_int_equal(pthread_create(&tb, NULL, timed_submit, &blocker), 0);
+	wait_queued(&q, 1);
+	assert_int_equal(pthread_create(&tl, NULL, timed_submit, &late), 0);
+	wait_queued(&q, 2);
+	/* The drain takes both, and blocks in the first. */
+	assert_int_equal(pthread_create(&dp, NULL, drain_once, &q), 0);
+	assert_int_equal(pthread_join(tl, NULL), 0);
+	assert_int_equal(late.status, -ETIMEDOUT);
+	atomic_store(&gate_open, true);
+	assert_int_equal(pthread_join(dp, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(blocker.status, 0);
+	assert_int_equal(blocker.result, 7);
+	assert_int_equal(ran_on_dp, 0); /* the cancelled one was skipped */
+	shoal_cmdq_fini(&q);
+}
+
+static void test_running_with_release_is_detached(void **state)
+{
+	(void)state;
+	struct shoal_cmdq q;
+	assert_int_equal(shoal_cmdq_init(&q, 4), 0);
+	atomic_store(&gate_open, false);
+	atomic_store(&blocked_ran, 0);
+	atomic_store(&blocked_released, 0);
+	struct timed_submitter s = {
+	    .q = &q, .fn = cmd_blocking, .timeout_ms = 50, .heap_arg = true};
+	pthread_t t, dp;
+	assert_int_equal(pthread_create(&t, NULL, timed_submit, &s), 0);
+	wait_queued(&q, 1);
+	assert_int_equal(pthread_create(&dp, NULL, drain_once, &q), 0);
+	assert_int_equal(pthread_join(t, NULL), 0); /* returns while the command still runs */
+	assert_int_equal(s.status, -EINPROGRESS);
+	assert_int_equal(atomic_load(&blocked_ran), 0);
+	atomic_store(&gate_open, true);
+	assert_int_equal(pthread_join(dp, NULL), 0);
+	assert_int_equal(atomic_load(&blocked_ran), 1);
+	assert_int_equal(atomic_load(&blocked_released), 1); /* the data plane freed the arg */
+	shoal_cmdq_fini(&q);
+}
+
+static void *open_gate_later(void *arg)
+{
+	(void)arg;
+	usleep(150 * 1000);
+	atomic_store(&gate_open, true);
+	return NULL;
+}
+
+static void test_running_without_release_is_waited_for(void **state)
+{
+	(void)state;
+	struct shoal_cmdq q;
+	assert_int_equal(shoal_cmdq_init(&q, 4), 0);
+	atomic_store(&gate_open, false);
+	struct timed_submitter s = {.q = &q, .fn = cmd_blocking, .timeout_ms = 50};
+	pthread_t t, dp, opener;
+	assert_int_equal(pthread_create(&t, NULL, timed_submit, &s), 0);
+	wait_queued(&q, 1);
+	assert_int_equal(pthread_create(&dp, NULL, drain_once, &q), 0);
+	assert_int_equal(pthread_create(&opener, NULL, open_gate_later, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* Its arg lives in the submitter's frame: it waited past the deadline for the result. */
+	assert_int_equal(s.status, 0);
+	assert_int_equal(s.result, 7);
+	assert_int_equal(pthread_join(opener, NULL), 0);
+	assert_int_equal(pthread_join(dp, NULL), 0);
+	shoal_cmdq_fini(&q);
+}
+
 static void test_zero_capacity_refused(void **state)
 {
 	(void)state;
@@ -245,6 +406,10 @@ int main(void)
 	    cmocka_unit_test(test_full_queue_rejects_then_drains),
 	    cmocka_unit_test(test_close_fails_queued_and_later_submits),
 	    cmocka_unit_test(test_zero_capacity_refused),
+	    cmocka_unit_test(test_timed_out_while_queued_never_runs),
+	    cmocka_unit_test(test_timed_out_after_drain_took_it_never_runs),
+	    cmocka_unit_test(test_running_with_release_is_detached),
+	    cmocka_unit_test(test_running_without_release_is_waited_for),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,6 +235,25 @@ static void test_init_blocks_fini_restores_mask(void **state)
 	assert_int_equal(shoal_loop_init(loop, 10), 0); /* for teardown */
 }
 
+/* The heartbeat health reads: set at init, then at the end of every iteration (also one
+ * that timed out with no event), never moving backwards. */
+static void test_iteration_heartbeat(void **state)
+{
+	(void)state;
+	uint64_t at_init = shoal_loop_last_iteration_ms(loop);
+	assert_true(at_init > 0);
+	assert_true(at_init <= shoal_loop_clock_ms());
+	/* Wait until the clock has moved past the last beat, then run one iteration. */
+	while (shoal_loop_clock_ms() <= at_init)
+		assert_true(shoal_loop_run_once(loop, 1) >= 0);
+	uint64_t before = shoal_loop_clock_ms();
+	assert_true(shoal_loop_run_once(loop, 0) >= 0);
+	uint64_t beat = shoal_loop_last_iteration_ms(loop);
+	assert_true(beat >= before);
+	assert_true(beat > at_init);
+	assert_true(beat <= shoal_loop_clock_ms());
+}
+
 static void test_zero_tick_period_refused(void **state)
 {
 	(void)state;
@@ -268,6 +287,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stop_from_other_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_blocks_fini_restores_mask, setup, teardown),
 	    cmocka_unit_test(test_zero_tick_period_refused),
+	    cmocka_unit_test_setup_teardown(test_iteration_heartbeat, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,9 +86,9 @@ static struct shoal_routes *make(struct table *t)
 	return r;
 }
 
-static struct shoal_ctl_route_spec spec(uint32_t p, uint8_t l, uint32_t nh, const char *ifn)
+static struct shoal_routes_spec spec(uint32_t p, uint8_t l, uint32_t nh, const char *ifn)
 {
-	struct shoal_ctl_route_spec s = {.prefix = p, .prefix_len = l};
+	struct shoal_routes_spec s = {.prefix = p, .prefix_len = l};
 	if (nh) {
 		s.has_next_hop = true;
 		s.next_hop = nh;
@@ -101,15 +101,15 @@ static struct shoal_ctl_route_spec spec(uint32_t p, uint8_t l, uint32_t nh, cons
 }
 
 /* One op committed on its own, as control does for a single request. */
-static enum shoal_ctl_status op1(struct shoal_routes *r, enum shoal_ctl_op_kind k,
-                                 struct shoal_ctl_route_spec s, struct shoal_ctl_error *e)
+static enum shoal_routes_status op1(struct shoal_routes *r, enum shoal_routes_op_kind k,
+                                    struct shoal_routes_spec s, struct shoal_routes_error *e)
 {
 	struct shoal_routes_saved *sv = shoal_routes_save(r);
 	assert_non_null(sv);
-	enum shoal_ctl_status st = shoal_routes_op(r, k, &s, e);
-	if (st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED || st == SHOAL_CTL_REPLACED) {
+	enum shoal_routes_status st = shoal_routes_op(r, k, &s, e);
+	if (st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_CREATED || st == SHOAL_ROUTES_REPLACED) {
 		if (shoal_routes_commit(r, sv) < 0)
-			return SHOAL_CTL_FULL;
+			return SHOAL_ROUTES_TABLE_FULL;
 	} else {
 		shoal_routes_abandon(r, sv);
 	}
@@ -136,7 +136,7 @@ static void test_validation_messages(void **state)
 	struct table t;
 	struct shoal_routes *r = make(&t);
 	static const struct {
-		struct shoal_ctl_route_spec s;
+		struct shoal_routes_spec s;
 		const char *code, *message;
 	} cases[] = {
 	    {{.prefix = 0x0a020300u, .prefix_len = 16, .has_interface = true, .interface = "lan0"},
@@ -174,20 +174,22 @@ static void test_validation_messages(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct shoal_routes_entry e;
-		struct shoal_ctl_error err = {0};
-		assert_int_equal(shoal_routes_validate(r, &cases[i].s, &e, &err),
-		                 SHOAL_CTL_INVALID);
-		assert_int_equal(err.status, SHOAL_CTL_INVALID);
-		assert_string_equal(err.code, cases[i].code);
+		struct shoal_routes_error err = {0};
+		assert_string_equal(
+		    shoal_routes_status_code(shoal_routes_validate(r, &cases[i].s, &e, &err)),
+		    cases[i].code);
+		assert_string_equal(shoal_routes_status_code(err.status), cases[i].code);
 		assert_string_equal(err.message, cases[i].message);
 		/* and an op with it changes nothing */
-		assert_int_equal(op1(r, SHOAL_CTL_OP_PUT, cases[i].s, &err), SHOAL_CTL_INVALID);
+		assert_string_equal(
+		    shoal_routes_status_code(op1(r, SHOAL_ROUTES_OP_PUT, cases[i].s, &err)),
+		    cases[i].code);
 		assert_int_equal(t.n, 2);
 	}
 	/* next hop only: the interface is the one whose network holds it */
 	struct shoal_routes_entry e;
-	struct shoal_ctl_route_spec ok = spec(0x0a020000u, 16, 0x0a000202u, NULL);
-	assert_int_equal(shoal_routes_validate(r, &ok, &e, NULL), SHOAL_CTL_OK);
+	struct shoal_routes_spec ok = spec(0x0a020000u, 16, 0x0a000202u, NULL);
+	assert_int_equal(shoal_routes_validate(r, &ok, &e, NULL), SHOAL_ROUTES_OK);
 	assert_int_equal(e.ifindex, 1);
 	shoal_routes_destroy(r);
 }
@@ -197,26 +199,26 @@ static void test_add_put_delete_statuses(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
-	struct shoal_ctl_route_spec a = spec(0x0a020000u, 16, 0x0a000102u, NULL);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, a, &e), SHOAL_CTL_CREATED);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, a, &e), SHOAL_CTL_CONFLICT);
-	assert_string_equal(e.code, "route_exists");
-	struct shoal_ctl_route_spec b = spec(0x0a020000u, 16, 0x0a000202u, NULL);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_PUT, b, &e), SHOAL_CTL_REPLACED);
+	struct shoal_routes_error e;
+	struct shoal_routes_spec a = spec(0x0a020000u, 16, 0x0a000102u, NULL);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, a, &e), SHOAL_ROUTES_CREATED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, a, &e), SHOAL_ROUTES_ROUTE_EXISTS);
+	assert_string_equal(shoal_routes_status_code(e.status), "route_exists");
+	struct shoal_routes_spec b = spec(0x0a020000u, 16, 0x0a000202u, NULL);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, b, &e), SHOAL_ROUTES_REPLACED);
 	assert_int_equal(table_get(&t, 0x0a020000u, 16)->next_hop, 0x0a000202u);
-	struct shoal_ctl_route_spec c = spec(0x0a030000u, 16, 0, "lan1");
-	assert_int_equal(op1(r, SHOAL_CTL_OP_PUT, c, &e), SHOAL_CTL_CREATED);
-	struct shoal_ctl_route_spec conn = spec(0x0a000100u, 24, 0, "lan1");
-	assert_int_equal(op1(r, SHOAL_CTL_OP_PUT, conn, &e), SHOAL_CTL_CONFLICT);
-	assert_string_equal(e.code, "connected_route");
-	assert_int_equal(op1(r, SHOAL_CTL_OP_DELETE, conn, &e), SHOAL_CTL_CONFLICT);
-	assert_string_equal(e.code, "connected_route");
-	assert_int_equal(op1(r, SHOAL_CTL_OP_DELETE, spec(0x0a040000u, 16, 0, NULL), &e),
-	                 SHOAL_CTL_NOT_FOUND);
-	assert_string_equal(e.code, "route_not_found");
+	struct shoal_routes_spec c = spec(0x0a030000u, 16, 0, "lan1");
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, c, &e), SHOAL_ROUTES_CREATED);
+	struct shoal_routes_spec conn = spec(0x0a000100u, 24, 0, "lan1");
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, conn, &e), SHOAL_ROUTES_CONNECTED_ROUTE);
+	assert_string_equal(shoal_routes_status_code(e.status), "connected_route");
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, conn, &e), SHOAL_ROUTES_CONNECTED_ROUTE);
+	assert_string_equal(shoal_routes_status_code(e.status), "connected_route");
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, spec(0x0a040000u, 16, 0, NULL), &e),
+	                 SHOAL_ROUTES_ROUTE_NOT_FOUND);
+	assert_string_equal(shoal_routes_status_code(e.status), "route_not_found");
 	assert_string_equal(e.message, "no route for 10.4.0.0/16");
-	assert_int_equal(op1(r, SHOAL_CTL_OP_DELETE, a, &e), SHOAL_CTL_OK);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, a, &e), SHOAL_ROUTES_OK);
 	assert_null(table_get(&t, 0x0a020000u, 16));
 	assert_mirror(r, &t);
 	shoal_routes_destroy(r);
@@ -228,7 +230,7 @@ static void test_reload_keeps_api_state_on_top(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
+	struct shoal_routes_error e;
 	struct shoal_routes_entry cfg[] = {
 	    {.prefix = 0x0a090000u,
 	     .prefix_len = 16,
@@ -249,10 +251,10 @@ static void test_reload_keeps_api_state_on_top(void **state)
 	assert_true(shoal_routes_get(r, 0x0a090000u, 16, &rt));
 	assert_int_equal(rt.origin, SHOAL_ROUTES_CONFIG);
 	/* delete config route 10.9/16, replace 10.8/16 through the API */
-	assert_int_equal(op1(r, SHOAL_CTL_OP_DELETE, spec(0x0a090000u, 16, 0, NULL), &e),
-	                 SHOAL_CTL_OK);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_PUT, spec(0x0a080000u, 16, 0x0a000202u, NULL), &e),
-	                 SHOAL_CTL_REPLACED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, spec(0x0a090000u, 16, 0, NULL), &e),
+	                 SHOAL_ROUTES_OK);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, spec(0x0a080000u, 16, 0x0a000202u, NULL), &e),
+	                 SHOAL_ROUTES_REPLACED);
 	struct shoal_state st = {0};
 	assert_int_equal(shoal_routes_export(r, &st), 0);
 	assert_int_equal(st.n_routes, 1);
@@ -280,18 +282,19 @@ static void test_batch_all_or_nothing(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
-	                 SHOAL_CTL_CREATED);
+	struct shoal_routes_error e;
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
+	                 SHOAL_ROUTES_CREATED);
 	unsigned applies = t.applies;
 	struct shoal_routes_saved *sv = shoal_routes_save(r);
-	struct shoal_ctl_route_spec s1 = spec(0x0a020000u, 16, 0, "lan0");
-	struct shoal_ctl_route_spec s2 = spec(0x0a050000u, 16, 0, NULL);
-	struct shoal_ctl_route_spec s3 = spec(0x0a020000u, 16, 0, "lan1");
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_ADD, &s1, &e), SHOAL_CTL_CREATED);
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_DELETE, &s2, &e), SHOAL_CTL_OK);
+	struct shoal_routes_spec s1 = spec(0x0a020000u, 16, 0, "lan0");
+	struct shoal_routes_spec s2 = spec(0x0a050000u, 16, 0, NULL);
+	struct shoal_routes_spec s3 = spec(0x0a020000u, 16, 0, "lan1");
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &s1, &e), SHOAL_ROUTES_CREATED);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_DELETE, &s2, &e), SHOAL_ROUTES_OK);
 	/* validated against the batch so far: 10.2/16 exists now */
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_ADD, &s3, &e), SHOAL_CTL_CONFLICT);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &s3, &e),
+	                 SHOAL_ROUTES_ROUTE_EXISTS);
 	shoal_routes_abandon(r, sv);
 	assert_int_equal(t.applies, applies);
 	struct shoal_routes_route rt;
@@ -307,17 +310,18 @@ static void test_commit_failure_rolls_back(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
-	                 SHOAL_CTL_CREATED);
+	struct shoal_routes_error e;
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
+	                 SHOAL_ROUTES_CREATED);
 	t.capacity = t.n + 1;
 	struct shoal_routes_saved *sv = shoal_routes_save(r);
 	for (uint32_t i = 0; i < 4; i++) {
-		struct shoal_ctl_route_spec s = spec(0x0b000000u + (i << 16), 16, 0, "lan1");
-		assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_ADD, &s, &e), SHOAL_CTL_CREATED);
+		struct shoal_routes_spec s = spec(0x0b000000u + (i << 16), 16, 0, "lan1");
+		assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &s, &e),
+		                 SHOAL_ROUTES_CREATED);
 	}
-	struct shoal_ctl_route_spec d = spec(0x0a050000u, 16, 0, NULL);
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_DELETE, &d, &e), SHOAL_CTL_OK);
+	struct shoal_routes_spec d = spec(0x0a050000u, 16, 0, NULL);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_DELETE, &d, &e), SHOAL_ROUTES_OK);
 	assert_int_equal(shoal_routes_commit(r, sv), -1);
 	assert_int_equal(t.n, 3);
 	assert_non_null(table_get(&t, 0x0a050000u, 16));
@@ -331,15 +335,15 @@ static void test_restore_after_commit(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
-	                 SHOAL_CTL_CREATED);
+	struct shoal_routes_error e;
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
+	                 SHOAL_ROUTES_CREATED);
 	struct shoal_routes_saved *sv = shoal_routes_save(r);
 	struct shoal_routes_saved *sv2 = shoal_routes_save(r);
-	struct shoal_ctl_route_spec a = spec(0x0a060000u, 16, 0, "lan0");
-	struct shoal_ctl_route_spec p = spec(0x0a050000u, 16, 0, "lan1");
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_ADD, &a, &e), SHOAL_CTL_CREATED);
-	assert_int_equal(shoal_routes_op(r, SHOAL_CTL_OP_PUT, &p, &e), SHOAL_CTL_REPLACED);
+	struct shoal_routes_spec a = spec(0x0a060000u, 16, 0, "lan0");
+	struct shoal_routes_spec p = spec(0x0a050000u, 16, 0, "lan1");
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &a, &e), SHOAL_ROUTES_CREATED);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_PUT, &p, &e), SHOAL_ROUTES_REPLACED);
 	assert_int_equal(shoal_routes_commit(r, sv2), 0);
 	assert_int_equal(table_get(&t, 0x0a050000u, 16)->ifindex, 1);
 	shoal_routes_restore(r, sv);
@@ -354,13 +358,13 @@ static void test_list_within_and_lookup(void **state)
 	(void)state;
 	struct table t;
 	struct shoal_routes *r = make(&t);
-	struct shoal_ctl_error e;
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0x0a000000u, 8, 0x0a000102u, NULL), &e),
-	                 SHOAL_CTL_CREATED);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0x0a020000u, 16, 0x0a000102u, NULL), &e),
-	                 SHOAL_CTL_CREATED);
-	assert_int_equal(op1(r, SHOAL_CTL_OP_ADD, spec(0, 0, 0x0a000202u, NULL), &e),
-	                 SHOAL_CTL_CREATED);
+	struct shoal_routes_error e;
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a000000u, 8, 0x0a000102u, NULL), &e),
+	                 SHOAL_ROUTES_CREATED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a020000u, 16, 0x0a000102u, NULL), &e),
+	                 SHOAL_ROUTES_CREATED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0, 0, 0x0a000202u, NULL), &e),
+	                 SHOAL_ROUTES_CREATED);
 	struct shoal_routes_route *l;
 	size_t n;
 	assert_int_equal(shoal_routes_list(r, 0x0a000000u, 15, &l, &n), 0);
@@ -441,13 +445,14 @@ static void test_property_table_mirrors_effective_routes(void **state)
 			bool ok = true;
 			for (int k = 0; k < n_ops && ok; k++) {
 				uint32_t i = (uint32_t)(rand() % 8);
-				struct shoal_ctl_route_spec s = spec(0x14000000u + (i << 16), 16, 0,
-				                                     rand() % 2 ? "lan0" : "lan1");
-				enum shoal_ctl_op_kind kind = (enum shoal_ctl_op_kind)(rand() % 3);
-				struct shoal_ctl_error e;
-				enum shoal_ctl_status st = shoal_routes_op(r, kind, &s, &e);
-				ok = st == SHOAL_CTL_OK || st == SHOAL_CTL_CREATED ||
-				     st == SHOAL_CTL_REPLACED;
+				struct shoal_routes_spec s = spec(0x14000000u + (i << 16), 16, 0,
+				                                  rand() % 2 ? "lan0" : "lan1");
+				enum shoal_routes_op_kind kind =
+				    (enum shoal_routes_op_kind)(rand() % 3);
+				struct shoal_routes_error e;
+				enum shoal_routes_status st = shoal_routes_op(r, kind, &s, &e);
+				ok = st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_CREATED ||
+				     st == SHOAL_ROUTES_REPLACED;
 			}
 			if (ok && rand() % 4)
 				assert_int_equal(shoal_routes_commit(r, sv), 0);
