@@ -448,7 +448,7 @@ static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *j
 
 static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 {
-	static const char *const keys[] = {"listen", "token_file", NULL};
+	static const char *const keys[] = {"listen", "token_file", "javascript_dir", NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
@@ -481,6 +481,8 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	}
 	config_copy_path(ctx, o, jp, "token_file", cfg->api_token_file,
 	                 sizeof(cfg->api_token_file));
+	config_copy_path(ctx, o, jp, "javascript_dir", cfg->api_javascript_dir,
+	                 sizeof(cfg->api_javascript_dir));
 }
 
 /* An integer member in [lo, hi], stored in *out when valid. */
@@ -844,6 +846,7 @@ void shoal_config_default(struct shoal_config *cfg)
 	cfg->api_address = 0x7f000001u;
 	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
+	snprintf(cfg->api_javascript_dir, sizeof(cfg->api_javascript_dir), "/usr/share/javascript");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
 	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "/usr/share/shoal/web");
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;

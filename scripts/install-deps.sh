@@ -9,6 +9,9 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
       python3-yaml nftables)
+# The dashboard: Chart.js (served by shoald under /javascript/) and the headless browser that
+# tests it (tests/integration/test_web.sh, tests/bench/bench_web.sh).
+test+=(libjs-chart.js chromium chromium-driver python3-selenium)
 bench=(libdpdk-dev wrk)
 
 want=("${build[@]}")

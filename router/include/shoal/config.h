@@ -8,7 +8,8 @@
  *    "routes":  [{"prefix": "0.0.0.0/0", "next_hop": "169.254.144.1", "interface": "up0"}],
  *    "plugins": [{"name": "example", "config": {}}],
  *    "plugin_dir": "/usr/lib/shoal/plugins",
- *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token"},
+ *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token",
+ *            "javascript_dir": "/usr/share/javascript"},
  *    "state_dir": "/var/lib/shoal",
  *    "web_dir": "/usr/share/shoal/web",
  *    "icmp": {"rate_per_s": 1000, "burst": 50}}
@@ -150,6 +151,7 @@ struct shoal_config {
 	uint32_t api_address;                     /* host order */
 	uint16_t api_port;
 	char api_token_file[SHOAL_CONFIG_PATH_MAX];
+	char api_javascript_dir[SHOAL_CONFIG_PATH_MAX]; /* served under /javascript/ */
 	char state_dir[SHOAL_CONFIG_PATH_MAX];
 	char web_dir[SHOAL_CONFIG_PATH_MAX]; /* static files the API serves */
 	unsigned icmp_rate_per_s;            /* 0: the router sends no ICMP errors */

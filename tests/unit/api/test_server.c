@@ -472,8 +472,22 @@ static int server_setup(void **state)
 	f = fopen(path, "w");
 	fputs("secret\n", f);
 	fclose(f);
+	/* api.javascript_dir: js/lib/lib.js, and a symlink out of it to secret.txt. */
+	snprintf(path, sizeof(path), "%s/js", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/js/lib", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/js/lib/lib.js", dir);
+	f = fopen(path, "w");
+	fputs("var lib = 1;\n", f);
+	fclose(f);
+	char target[192];
+	snprintf(target, sizeof(target), "%s/secret.txt", dir);
+	snprintf(path, sizeof(path), "%s/js/lib/out.js", dir);
+	assert_int_equal(symlink(target, path), 0);
 	struct shoal_config *cfg = calloc(1, sizeof(*cfg));
 	shoal_config_default(cfg);
+	snprintf(cfg->api_javascript_dir, sizeof(cfg->api_javascript_dir), "%s/js", dir);
 	cfg->api_address = INADDR_LOOPBACK;
 	cfg->api_port = 0;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "%s/state/api.token", dir);
@@ -944,6 +958,29 @@ static void test_static_files(void **state)
 	}
 }
 
+/* /javascript/ serves api.javascript_dir through the same resolver: the same refusals. */
+static void test_javascript_dir(void **state)
+{
+	(void)state;
+	assert_int_equal(http("GET", "/javascript/lib/lib.js", NULL, NULL), 200);
+	assert_string_equal(resp_header("Content-Type"), "text/javascript; charset=utf-8");
+	assert_string_equal(resp_body(), "var lib = 1;\n");
+	expect_error(http("GET", "/javascript/lib/missing.js", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascript/", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascript/lib/out.js", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascriptlib/lib.js", NULL, NULL), 404, "not_found");
+	assert_int_equal(http("GET", "/lib/lib.js", NULL, NULL), 404); /* not under web_dir */
+	static const char *const attacks[] = {
+	    "/javascript/../secret.txt",        "/javascript/%2e%2e/secret.txt",
+	    "/javascript/lib/../../secret.txt", "/javascript/%2E%2E%2Fsecret.txt",
+	    "/javascript/..%2fsecret.txt",      "/javascript/lib/lib.js%00.txt"};
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		int status = http("GET", attacks[i], NULL, NULL);
+		assert_int_equal(status, 400);
+		assert_null(strstr(response, "secret\n"));
+	}
+}
+
 struct client {
 	int ok;
 };
@@ -1052,6 +1089,7 @@ int main(void)
 	    cmocka_unit_test(test_chunked_body_over_limit),
 	    cmocka_unit_test(test_body_just_under_limit_is_parsed),
 	    cmocka_unit_test(test_static_files),
+	    cmocka_unit_test(test_javascript_dir),
 	    cmocka_unit_test(test_fifty_concurrent_clients),
 	    cmocka_unit_test(test_listen_failure_is_reported),
 	    cmocka_unit_test(test_stop_closes_everything),
