@@ -191,6 +191,7 @@ function pushSample(name, s) {
       ds.data.push({ x: s.t, y: s[ds.key] });
       if (ds.data.length > HISTORY_POINTS) ds.data.splice(0, ds.data.length - HISTORY_POINTS);
     }
+    chartWindow(ch);
     ch.update("none");
   }
 }
@@ -300,12 +301,13 @@ Pages.overview = {
     $("#ov-facts").innerHTML = facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("");
     const rows = S.ifaces.map((i) => {
       const r = S.rates.get(i.name) || {};
-      return `<tr data-if="${esc(i.name)}"><td>${esc(i.name)} <span class="note">${esc(i.kind)}</span></td><td class="mono">${esc(i.address)}</td>
-        <td class="mono">${esc(i.mac || "—")}</td><td>${esc(i.mtu)}</td>
-        <td class="${i.up ? "state-up" : "state-down"}">${i.up ? "up" : "down"}</td>
-        <td class="num" data-k="rx_bps">${fmtBits(r.rx_bps)}</td><td class="num" data-k="tx_bps">${fmtBits(r.tx_bps)}</td>
-        <td class="num" data-k="rx_pps">${fmtRate(r.rx_pps)}</td><td class="num" data-k="tx_pps">${fmtRate(r.tx_pps)}</td>
-        <td class="num" data-k="drops_ps">${fmtRate(r.drops_ps)}</td></tr>`;
+      return `<tr data-if="${esc(i.name)}"><td class="name"><b>${esc(i.name)}</b> <span class="note">${esc(i.kind)}</span></td>
+        <td class="mono" data-label="Address">${esc(i.address)}</td>
+        <td class="mono" data-label="MAC">${esc(i.mac || "—")}</td><td data-label="MTU">${esc(i.mtu)}</td>
+        <td class="${i.up ? "state-up" : "state-down"}" data-label="State">${i.up ? "up" : "down"}</td>
+        <td class="num" data-label="rx bit/s" data-k="rx_bps">${fmtBits(r.rx_bps)}</td><td class="num" data-label="tx bit/s" data-k="tx_bps">${fmtBits(r.tx_bps)}</td>
+        <td class="num" data-label="rx pkt/s" data-k="rx_pps">${fmtRate(r.rx_pps)}</td><td class="num" data-label="tx pkt/s" data-k="tx_pps">${fmtRate(r.tx_pps)}</td>
+        <td class="num" data-label="drops/s" data-k="drops_ps">${fmtRate(r.drops_ps)}</td></tr>`;
     }).join("");
     $("#ov-ifaces tbody").innerHTML = rows || `<tr><td colspan="10" class="empty">no interfaces</td></tr>`;
     $("#ov-plugins").innerHTML = S.plugins.length
@@ -321,6 +323,14 @@ const SERIES = [
   [{ key: "rx_pps", label: "rx pkt/s", color: "#1f6feb" }, { key: "tx_pps", label: "tx pkt/s", color: "#d97706" }, { key: "drops_ps", label: "drops/s", color: "#b42318" }],
 ];
 
+/* The x axis spans the samples, at least a minute, ending now. */
+function chartWindow(ch) {
+  const d = ch.data.datasets[0].data;
+  const last = d.length ? d[d.length - 1].x : vnow();
+  ch.options.scales.x.max = last;
+  ch.options.scales.x.min = Math.min(d.length ? d[0].x : last, last - 60000);
+}
+
 function destroyCharts() {
   for (const charts of S.charts.values()) for (const c of charts) c.destroy();
   S.charts.clear();
@@ -328,7 +338,7 @@ function destroyCharts() {
 
 function makeChart(canvas, series, name, title, fmt) {
   const h = S.hist.get(name) || [];
-  return new Chart(canvas, {
+  const ch = new Chart(canvas, {
     type: "line",
     data: {
       datasets: series.map((s) => ({
@@ -350,6 +360,9 @@ function makeChart(canvas, series, name, title, fmt) {
       },
     },
   });
+  chartWindow(ch);
+  ch.update("none");
+  return ch;
 }
 
 Pages.interfaces = {
@@ -490,7 +503,7 @@ function routesRender() {
   }
   const rowsEl = $("#rt-rows");
   rowsEl.style.transform = `translateY(${first * ROW_H}px)`;
-  rowsEl.innerHTML = html || (Routes.loaded ? `<div class="vrow"><span class="note">no routes</span></div>` : `<div class="vrow"><span class="note">loading…</span></div>`);
+  setHtml(rowsEl, html || (Routes.loaded ? `<div class="vrow"><span class="note">no routes</span></div>` : `<div class="vrow"><span class="note">loading…</span></div>`));
 }
 
 function fieldError(prefix, map, err) {
@@ -659,14 +672,34 @@ Pages.arp = {
   },
 };
 
+/* Replaces container.innerHTML, keeping the keyboard focus on the button with the same
+ * data-* key when it is still there (tables re-render while polled). */
+function setHtml(container, html) {
+  const a = document.activeElement;
+  const key = a && container.contains(a) && a.tagName === "BUTTON" ? [...a.attributes].find((x) => x.name.startsWith("data-")) : null;
+  if (container.innerHTML === html) return;
+  container.innerHTML = html;
+  if (key) {
+    const again = container.querySelector(`button[${key.name}="${CSS.escape(key.value)}"]`);
+    if (again) again.focus({ preventScroll: true });
+  }
+}
+
+function arpCountdown() {
+  const since = Date.now() - Arp.at;
+  for (const td of document.querySelectorAll('#arp-table td[data-k="expires"][data-ms]')) {
+    td.textContent = fmtDuration(Math.max(0, Number(td.dataset.ms) - since * SPEED));
+  }
+}
+
 function arpRender() {
   const since = Date.now() - Arp.at;
-  $("#arp-table tbody").innerHTML = Arp.entries.map((e) => `<tr data-ip="${esc(e.ip)}" class="${e.state === "pending" ? "pending" : ""}">
+  setHtml($("#arp-table tbody"), Arp.entries.map((e) => `<tr data-ip="${esc(e.ip)}" class="${e.state === "pending" ? "pending" : ""}">
       <td>${esc(e.interface)}</td><td class="mono">${esc(e.ip)}</td><td class="mono">${esc(e.mac || "—")}</td><td>${esc(e.state)}</td>
-      <td class="num" data-k="expires">${e.expires_in_ms == null ? "never" : fmtDuration(Math.max(0, e.expires_in_ms - since * SPEED))}</td>
+      <td class="num" data-k="expires"${e.expires_in_ms == null ? "" : ` data-ms="${e.expires_in_ms}"`}>${e.expires_in_ms == null ? "never" : fmtDuration(Math.max(0, e.expires_in_ms - since * SPEED))}</td>
       <td class="num">${e.state === "pending" ? fmtInt(e.queued ?? 0) : ""}</td>
       <td><button type="button" class="danger" data-del="${esc(e.ip)}" aria-label="Delete ARP entry ${esc(e.ip)}">Delete</button></td></tr>`).join("") ||
-    `<tr><td colspan="7" class="empty">the ARP caches are empty</td></tr>`;
+    `<tr><td colspan="7" class="empty">the ARP caches are empty</td></tr>`);
 }
 
 function setupArp() {
@@ -709,7 +742,7 @@ function setupArp() {
       const m = $("#arp-msg"); m.textContent = `${b.dataset.del}: ${err.message}`; m.className = "msg full bad";
     }
   });
-  setInterval(() => { if (S.page === "arp" && S.token) arpRender(); }, 250);
+  setInterval(() => { if (S.page === "arp" && S.token) arpCountdown(); }, 250);
 }
 
 /* NAT (plugin "nat"). */
@@ -727,9 +760,9 @@ Pages.nat = {
     $("#nat-counts").innerHTML = Object.entries(c).map(([k, v]) => `<div><dt>${esc(k.replace(/_/g, " "))}</dt><dd data-k="${esc(k)}">${fmtInt(v)}</dd></div>`).join("") +
       `<div><dt>outside</dt><dd>${esc((sum.outside || []).map((o) => o.interface + " " + o.address).join(", "))}</dd></div>` +
       `<div><dt>drops</dt><dd>${esc(Object.entries(sum.drops || {}).filter(([, v]) => v).map(([k, v]) => k + " " + v).join(", ") || "none")}</dd></div>`;
-    $("#pf-table tbody").innerHTML = (pf.port_forwards || []).map((f) => `<tr><td>${esc(f.protocol)}</td><td class="num">${esc(f.outside_port)}</td><td class="mono">${esc(f.inside)}</td>
+    setHtml($("#pf-table tbody"), (pf.port_forwards || []).map((f) => `<tr><td>${esc(f.protocol)}</td><td class="num">${esc(f.outside_port)}</td><td class="mono">${esc(f.inside)}</td>
       <td><button type="button" class="danger" data-del="${esc(f.protocol)}/${esc(f.outside_port)}" aria-label="Delete forward ${esc(f.protocol)} ${esc(f.outside_port)}">Delete</button></td></tr>`).join("") ||
-      `<tr><td colspan="4" class="empty">no port forwards</td></tr>`;
+      `<tr><td colspan="4" class="empty">no port forwards</td></tr>`);
     const msg = $("#ns-msg");
     try {
       const s = await api("GET", "/api/v1/nat/sessions" + q);
@@ -809,14 +842,14 @@ Pages.plugins = {
   async refresh(first) {
     if (!first && S.tick % 2) return;
     if (!first) await pollPlugins();
-    $("#pl-list").innerHTML = S.plugins.map((p) => `<article class="plugin" data-plugin="${esc(p.name)}">
+    setHtml($("#pl-list"), S.plugins.map((p) => `<article class="plugin" data-plugin="${esc(p.name)}">
         <header><h3>${esc(p.name)}</h3><span>${esc(p.version)} · ABI ${esc(p.abi)}</span>
         <button type="button" class="danger" data-unload="${esc(p.name)}" aria-label="Unload plugin ${esc(p.name)}">Unload</button></header>
         <p>${esc(p.description)}</p>
         <p class="kv">hooks: ${esc(Object.entries(p.hooks || {}).map(([k, v]) => k + " " + fmtInt(v)).join(", "))}</p>
         <p class="kv">counters: ${esc(Object.entries(p.counters || {}).map(([k, v]) => k + " " + fmtInt(v)).join(", ") || "none")}
           · drops: ${esc(Object.entries(p.drops || {}).map(([k, v]) => k + " " + fmtInt(v)).join(", ") || "none")}</p>
-        <p class="kv">${esc(p.path)}</p></article>`).join("") || `<p class="note">No plugin loaded.</p>`;
+        <p class="kv">${esc(p.path)}</p></article>`).join("") || `<p class="note">No plugin loaded.</p>`);
   },
 };
 
