@@ -502,17 +502,32 @@ static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, 
 
 static void config_parse_icmp(struct config_ctx *ctx, json_t *o, const char *jp)
 {
-	static const char *const keys[] = {"rate_per_s", "burst", NULL};
+	static const char *const keys[] = {"rate_per_s", "burst",    "dest_interval_ms",
+	                                   "dest_burst", "dest_max", NULL};
 	config_check_keys(ctx, o, jp, keys);
 	config_int_range(ctx, o, jp, "rate_per_s", 0, SHOAL_CONFIG_MAX_ICMP_RATE,
 	                 &ctx->cfg->icmp_rate_per_s);
 	config_int_range(ctx, o, jp, "burst", 1, SHOAL_CONFIG_MAX_ICMP_RATE, &ctx->cfg->icmp_burst);
+	config_int_range(ctx, o, jp, "dest_interval_ms", 0, SHOAL_CONFIG_MAX_ICMP_DEST_INTERVAL_MS,
+	                 &ctx->cfg->icmp_dest_interval_ms);
+	config_int_range(ctx, o, jp, "dest_burst", 1, SHOAL_CONFIG_MAX_ICMP_RATE,
+	                 &ctx->cfg->icmp_dest_burst);
+	config_int_range(ctx, o, jp, "dest_max", 1, SHOAL_CONFIG_MAX_ICMP_DEST_MAX,
+	                 &ctx->cfg->icmp_dest_max);
+}
+
+static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
+{
+	static const char *const keys[] = {"give_up_ms", NULL};
+	config_check_keys(ctx, o, jp, keys);
+	config_int_range(ctx, o, jp, "give_up_ms", SHOAL_CONFIG_MIN_ARP_GIVE_UP_MS,
+	                 SHOAL_CONFIG_MAX_ARP_GIVE_UP_MS, &ctx->cfg->arp_give_up_ms);
 }
 
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
 	static const char *const keys[] = {"interfaces", "routes", "plugin_dir", "plugins", "api",
-	                                   "state_dir",  "icmp",   "web_dir",    NULL};
+	                                   "state_dir",  "icmp",   "web_dir",    "arp",     NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -582,6 +597,8 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 		config_parse_api(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "icmp", JSON_OBJECT, false, p)) != NULL)
 		config_parse_icmp(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "arp", JSON_OBJECT, false, p)) != NULL)
+		config_parse_arp(ctx, v, p);
 }
 
 /* ---- cross-field validation -------------------------------------------------------------- */
@@ -851,6 +868,10 @@ void shoal_config_default(struct shoal_config *cfg)
 	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "/usr/share/shoal/web");
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
 	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
+	cfg->icmp_dest_interval_ms = SHOAL_CONFIG_DEFAULT_ICMP_DEST_INTERVAL_MS;
+	cfg->icmp_dest_burst = SHOAL_CONFIG_DEFAULT_ICMP_DEST_BURST;
+	cfg->icmp_dest_max = SHOAL_CONFIG_DEFAULT_ICMP_DEST_MAX;
+	cfg->arp_give_up_ms = SHOAL_CONFIG_DEFAULT_ARP_GIVE_UP_MS;
 }
 
 static int config_load_json(struct shoal_config *cfg, json_t *root, const json_error_t *jerr,

@@ -11,10 +11,13 @@
 
 #include "shoal/hostcfg.h"
 #include "shoal/ipv4.h"
+#include "shoal/log.h"
 #include "shoal/loop.h"
+#include "shoal/lpm.h"
 #include "shoal/plugin_host.h"
 #include "shoal/routes.h"
 #include "shoal/state.h"
+#include "shoal/store.h"
 
 enum {
 	CTL_RETRY_STEP_MS = 5, /* a full queue is retried this often until the deadline */
@@ -22,14 +25,37 @@ enum {
 	CTL_HTTP_REPLY_MAX = 64 * 1024,
 };
 
+/* A mutation applied on the data plane and waiting for its rows to be committed. Lives in
+ * the caller's command (its stack) until done. */
+struct ctl_txn {
+	struct ctl_txn *next;
+	struct shoal_store_change *changes; /* malloc'd; the caller frees */
+	size_t n;
+	struct shoal_routes_saved *undo; /* route change: its journal (NULL once undone) */
+	struct ctl_arp_cmd *arp;         /* ARP change: what it replaced */
+	bool done;                       /* under lock: st/err final */
+	enum shoal_ctl_status st;
+	struct shoal_ctl_error err;
+};
+
 struct shoal_ctl {
 	struct shoal_dp *dp;
 	struct shoal_cmdq *q;
 	bool persist;
-	char state_path[CTL_PATH_MAX];
-	pthread_mutex_t lock;       /* serializes mutations across apply + persist */
-	struct shoal_hostcfg *host; /* the uplink's host side (NULL: none) */
-	unsigned wait_ms;           /* bound of every wait on the data plane */
+	char state_dir[CTL_PATH_MAX];
+	struct shoal_store *store; /* used by the one committer at a time */
+	/* Group commit: lock guards the list of applied, uncommitted mutations (appended by the
+	 * data plane in apply order), the committer flag, done flags and read-only mode. It is
+	 * never held across I/O or a command wait, so the data plane never waits on fsync. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ctl_txn *head, **tail;
+	bool committing;
+	bool read_only;
+	char read_only_why[160];
+	pthread_mutex_t plugin_lock; /* serializes plugin load/unload */
+	struct shoal_hostcfg *host;  /* the uplink's host side (NULL: none) */
+	unsigned wait_ms;            /* bound of every wait on the data plane */
 	unsigned health_wait_ms;
 };
 
@@ -121,23 +147,14 @@ static enum shoal_ctl_status ctl_run(struct shoal_ctl *c, shoal_cmd_fn fn, void 
 	return ctl_run_within(c, fn, arg, NULL, c->wait_ms, NULL, e);
 }
 
-/* An undo after a failed write must run before the client is answered: it waits without a
- * bound (the mutation lock is held, so nothing else changes meanwhile). */
-static enum shoal_ctl_status ctl_run_undo(struct shoal_ctl *c, shoal_cmd_fn fn, void *arg,
-                                          struct shoal_ctl_error *e)
-{
-	if (shoal_cmdq_submit(c->q, fn, arg, NULL) != 0)
-		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "shutting_down",
-		                           "the router is shutting down");
-	return SHOAL_CTL_OK;
-}
-
-/* The mutation lock within the wait bound: a writer stuck behind a stalled one gives up. */
+/* The plugin lock within the wait bound: a plugin change stuck behind a stalled one gives up.
+ * (Route and ARP changes take no such lock: they are ordered by the data plane and committed
+ * by the group committer.) */
 static enum shoal_ctl_status ctl_lock(struct shoal_ctl *c, struct shoal_ctl_error *e)
 {
 	struct timespec deadline;
 	ctl_deadline(&deadline, c->wait_ms);
-	if (pthread_mutex_clocklock(&c->lock, CLOCK_MONOTONIC, &deadline) != 0)
+	if (pthread_mutex_clocklock(&c->plugin_lock, CLOCK_MONOTONIC, &deadline) != 0)
 		return shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "dataplane_busy",
 		                           "another change did not finish within %u ms; nothing "
 		                           "was done",
@@ -160,14 +177,18 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 	c->wait_ms = SHOAL_CTL_WAIT_MS;
 	c->health_wait_ms = SHOAL_CTL_HEALTH_WAIT_MS;
 	if (state_dir && state_dir[0]) {
-		if (shoal_state_path(state_dir, c->state_path, sizeof(c->state_path)) < 0) {
+		if (snprintf(c->state_dir, sizeof(c->state_dir), "%s", state_dir) >=
+		    (int)sizeof(c->state_dir) - 16) {
 			snprintf(err, err_size, "control: state_dir %s: path too long", state_dir);
 			free(c);
 			return NULL;
 		}
 		c->persist = true;
 	}
+	c->tail = &c->head;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	pthread_mutex_init(&c->plugin_lock, NULL);
 	return c;
 }
 
@@ -175,6 +196,9 @@ void shoal_ctl_destroy(struct shoal_ctl *c)
 {
 	if (!c)
 		return;
+	shoal_store_close(c->store);
+	pthread_mutex_destroy(&c->plugin_lock);
+	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -193,10 +217,17 @@ int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size)
 		return 0;
 	struct shoal_state s = {0};
 	char e[512];
-	if (shoal_state_read(c->state_path, &s, NULL, err, err_size) < 0)
+	bool migrated = false;
+	c->store = shoal_store_open(c->state_dir, &s, &migrated, err, err_size);
+	if (!c->store)
 		return -1;
+	const char *path = shoal_store_path(c->store);
+	if (migrated)
+		shoal_log(SHOAL_LOG_INFO,
+		          "%s/state.json imported into %s (kept as state.json.migrated)",
+		          c->state_dir, path);
 	if (shoal_routes_import(shoal_dp_routes(c->dp), &s, e, sizeof(e)) < 0) {
-		snprintf(err, err_size, "%s: %s", c->state_path, e);
+		snprintf(err, err_size, "%s: %s", path, e);
 		shoal_state_free(&s);
 		return -1;
 	}
@@ -206,7 +237,7 @@ int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size)
 		struct shoal_mac mac;
 		memcpy(mac.b, s.arp[i].mac, 6);
 		if (!n || shoal_netif_add_static(n, s.arp[i].ip, &mac) != SHOAL_NETIF_OK) {
-			snprintf(err, err_size, "%s: arp[%zu]: %s", c->state_path, i,
+			snprintf(err, err_size, "%s: arp[%zu]: %s", path, i,
 			         n ? "the ARP cache is full" : "no TAP interface of that name");
 			shoal_state_free(&s);
 			return -1;
@@ -216,56 +247,178 @@ int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size)
 	return 0;
 }
 
-/* ---------- persistence ---------- */
+/* ---------- persistence: group commit ---------- */
 
-static int ctl_arp_collect_static(void *ctx, const struct shoal_netif_entry *en);
+static int ctl_arp_undo(struct shoal_dp *dp, struct ctl_arp_cmd *x);
 
-struct ctl_arp_static_ctx {
-	struct shoal_state *s;
-	const char *ifname;
-	int rc;
-};
-
-static int ctl_arp_collect_static(void *ctx, const struct shoal_netif_entry *en)
+/* Data plane, after a mutation applied: refuses when read-only (the caller undoes first).
+ * Returns false (e filled) when mutations are refused. */
+static bool ctl_writable(struct shoal_ctl *c, struct shoal_ctl_error *e)
 {
-	struct ctl_arp_static_ctx *x = ctx;
-	if (en->state != SHOAL_NETIF_ENTRY_STATIC)
-		return 0;
-	struct shoal_state_arp a = {.ip = en->ip};
-	snprintf(a.interface, sizeof(a.interface), "%s", x->ifname);
-	memcpy(a.mac, en->mac.b, 6);
-	x->rc = shoal_state_add_arp(x->s, &a);
-	return x->rc;
+	pthread_mutex_lock(&c->lock);
+	bool ro = c->read_only;
+	if (ro)
+		shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "read_only",
+		                    "changes are refused until shoald restarts: %s",
+		                    c->read_only_why);
+	pthread_mutex_unlock(&c->lock);
+	return !ro;
 }
 
-/* Data plane: the persistent state as it is now. 0 or -ENOMEM. */
-static int ctl_snapshot(struct shoal_dp *dp, struct shoal_state *s)
+/* Enters read-only mode (once: the first reason stays) and fills e with the 503. */
+static enum shoal_ctl_status ctl_read_only(struct shoal_ctl *c, const char *why,
+                                           struct shoal_ctl_error *e)
 {
-	if (shoal_routes_export(shoal_dp_routes(dp), s) < 0)
-		return -ENOMEM;
-	for (unsigned i = 0; i < shoal_dp_if_count(dp); i++) {
-		struct shoal_netif *n = shoal_dp_netif(dp, i);
-		if (!n)
-			continue;
-		struct ctl_arp_static_ctx x = {.s = s, .ifname = shoal_dp_if_name(dp, i)};
-		shoal_netif_foreach(n, ctl_arp_collect_static, &x);
-		if (x.rc < 0)
-			return -ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	if (!c->read_only) {
+		snprintf(c->read_only_why, sizeof(c->read_only_why), "%s", why);
+		c->read_only = true;
+		shoal_log(SHOAL_LOG_ERROR, "state: read-only until restart: %s", why);
 	}
+	enum shoal_ctl_status st =
+	    shoal_ctl_error_set(e, SHOAL_CTL_UNAVAILABLE, "read_only",
+	                        "changes are refused until shoald restarts: %s", c->read_only_why);
+	pthread_mutex_unlock(&c->lock);
+	return st;
+}
+
+/* Data plane: queues an applied mutation for the next group commit. */
+static void ctl_txn_enqueue(struct shoal_ctl *c, struct ctl_txn *t)
+{
+	pthread_mutex_lock(&c->lock);
+	t->next = NULL;
+	*c->tail = t;
+	c->tail = &t->next;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under lock: answers every txn of list l (they may return at once: read next first). */
+static void ctl_txn_finish(struct ctl_txn *l, const struct shoal_ctl_error *e)
+{
+	while (l) {
+		struct ctl_txn *next = l->next;
+		l->st = e ? e->status : SHOAL_CTL_OK;
+		if (e)
+			l->err = *e;
+		l->done = true;
+		l = next;
+	}
+}
+
+/* Undo of a failed group: the group and every mutation applied after it, newest first. */
+struct ctl_undo_cmd {
+	struct shoal_ctl *c;
+	struct ctl_txn *group;
+	struct ctl_txn *later; /* taken from the pending list on the data plane */
+	bool ok;
+};
+
+static bool ctl_txn_undo(struct shoal_dp *dp, struct ctl_txn *t)
+{
+	if (t->undo) {
+		if (shoal_routes_restore(shoal_dp_routes(dp), t->undo) < 0)
+			return false;
+		t->undo = NULL;
+		return true;
+	}
+	return t->arp ? ctl_arp_undo(dp, t->arp) == 0 : true;
+}
+
+/* Undoes list l newest first (l is in apply order). false at the first undo that fails. */
+static bool ctl_txn_undo_list(struct shoal_dp *dp, struct ctl_txn *l)
+{
+	if (!l)
+		return true;
+	return ctl_txn_undo_list(dp, l->next) && ctl_txn_undo(dp, l);
+}
+
+static int ctl_cmd_undo(void *arg)
+{
+	struct ctl_undo_cmd *u = arg;
+	pthread_mutex_lock(&u->c->lock);
+	u->later = u->c->head;
+	u->c->head = NULL;
+	u->c->tail = &u->c->head;
+	pthread_mutex_unlock(&u->c->lock);
+	u->ok = ctl_txn_undo_list(u->c->dp, u->later) && ctl_txn_undo_list(u->c->dp, u->group);
 	return 0;
 }
 
-/* Control thread: writes the snapshot. OK or STORAGE. */
-static enum shoal_ctl_status ctl_persist(struct shoal_ctl *c, const struct shoal_state *s,
-                                         struct shoal_ctl_error *e)
+/* Committer: writes the rows of group g in one transaction; on failure undoes g and every
+ * later mutation on the data plane. Answers every txn it settled. */
+static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 {
-	if (!c->persist)
-		return SHOAL_CTL_OK;
-	char err[512];
-	if (shoal_state_write(c->state_path, s, err, sizeof(err)) < 0)
-		return shoal_ctl_error_set(e, SHOAL_CTL_STORAGE, "storage_failed",
-		                           "the change could not be saved: %s", err);
-	return SHOAL_CTL_OK;
+	char err[512] = "";
+	enum shoal_store_status ss = shoal_store_begin(c->store, err, sizeof(err));
+	for (struct ctl_txn *t = g; t && ss == SHOAL_STORE_OK; t = t->next)
+		ss = shoal_store_apply(c->store, t->changes, t->n, err, sizeof(err));
+	if (ss == SHOAL_STORE_OK)
+		ss = shoal_store_commit(c->store, err, sizeof(err));
+	if (ss == SHOAL_STORE_OK) {
+		pthread_mutex_lock(&c->lock);
+		ctl_txn_finish(g, NULL);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	shoal_log(SHOAL_LOG_ERROR, "state: %s", err);
+	struct ctl_undo_cmd u = {.c = c, .group = g};
+	struct shoal_ctl_error ue, e;
+	bool ran = ctl_run(c, ctl_cmd_undo, &u, &ue) == SHOAL_CTL_OK;
+	pthread_mutex_lock(&c->lock);
+	if (!ran) { /* the data plane could not take the undo: changes stay applied */
+		u.later = c->head;
+		c->head = NULL;
+		c->tail = &c->head;
+	}
+	if (ran && u.ok && ss == SHOAL_STORE_FAILED) {
+		shoal_ctl_error_set(&e, SHOAL_CTL_STORAGE, "storage_failed",
+		                    "the change could not be saved (nothing changed): %s", err);
+	} else {
+		const char *why = !ran    ? "a failed write could not be undone on the data plane"
+		                  : !u.ok ? "a failed write could not be undone (out of memory or "
+		                            "table full)"
+		                          : "state.db may hold a write that failed";
+		if (!c->read_only) /* the why, short: the write's error is in the log */
+			snprintf(c->read_only_why, sizeof(c->read_only_why), "%s", why);
+		c->read_only = true;
+		shoal_log(SHOAL_LOG_ERROR, "state: read-only until restart: %s", c->read_only_why);
+		shoal_ctl_error_set(&e, SHOAL_CTL_UNAVAILABLE, "read_only",
+		                    "changes are refused until shoald restarts: %s",
+		                    c->read_only_why);
+	}
+	ctl_txn_finish(u.later, &e);
+	ctl_txn_finish(g, &e);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Caller, after its mutation was applied and queued: returns once its group committed (OK)
+ * or failed (e filled). The first waiter without a committer becomes the committer and
+ * takes every queued mutation; the others wait and are answered together. */
+static enum shoal_ctl_status ctl_txn_wait(struct shoal_ctl *c, struct ctl_txn *t,
+                                          struct shoal_ctl_error *e)
+{
+	pthread_mutex_lock(&c->lock);
+	while (!t->done) {
+		if (c->committing) {
+			pthread_cond_wait(&c->cond, &c->lock);
+			continue;
+		}
+		c->committing = true;
+		struct ctl_txn *g = c->head;
+		c->head = NULL;
+		c->tail = &c->head;
+		pthread_mutex_unlock(&c->lock);
+		if (g)
+			ctl_commit_group(c, g);
+		pthread_mutex_lock(&c->lock);
+		c->committing = false;
+		pthread_cond_broadcast(&c->cond);
+	}
+	enum shoal_ctl_status st = t->st;
+	if (st != SHOAL_CTL_OK && e)
+		*e = t->err;
+	pthread_mutex_unlock(&c->lock);
+	return st;
 }
 
 /* ---------- routes ---------- */
@@ -397,17 +550,19 @@ enum shoal_ctl_status shoal_ctl_routes_list(struct shoal_ctl *c,
 struct ctl_lookup_cmd {
 	struct shoal_dp *dp;
 	uint32_t addr;
-	bool found;
+	enum shoal_routes_resolve res;
+	struct shoal_lpm_nh fwd;
 	struct shoal_ctl_route out;
 };
 
+/* The answer of the LPM the data plane forwards with, and the route record behind it. */
 static int ctl_cmd_route_lookup(void *arg)
 {
 	struct ctl_lookup_cmd *x = arg;
 	struct shoal_routes *r = shoal_dp_routes(x->dp);
 	struct shoal_routes_route rt;
-	x->found = shoal_routes_lookup(r, x->addr, &rt);
-	if (x->found)
+	x->res = shoal_routes_resolve(r, shoal_dp_lpm(x->dp), x->addr, &rt, &x->fwd);
+	if (x->res == SHOAL_ROUTES_RESOLVE_OK)
 		ctl_route_fill(r, &rt, &x->out);
 	return 0;
 }
@@ -419,27 +574,39 @@ enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
 	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_lookup, &x, e);
 	if (st != SHOAL_CTL_OK)
 		return st;
-	if (!x.found) {
-		char a[SHOAL_IPV4_ADDR_STRLEN];
+	char a[SHOAL_IPV4_ADDR_STRLEN];
+	if (x.res == SHOAL_ROUTES_RESOLVE_NO_ROUTE)
 		return shoal_ctl_error_set(e, SHOAL_CTL_NOT_FOUND, "no_route", "no route to %s",
 		                           shoal_ipv4_addr_format(addr, a));
+	if (x.res == SHOAL_ROUTES_RESOLVE_MISMATCH) {
+		char g[SHOAL_IPV4_ADDR_STRLEN];
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "forwarding_mismatch",
+		                           "the forwarding table sends %s to %s on interface %u, "
+		                           "which no route accounts for",
+		                           shoal_ipv4_addr_format(addr, a),
+		                           x.fwd.has_gateway
+		                               ? shoal_ipv4_addr_format(x.fwd.gateway, g)
+		                               : "the destination",
+		                           x.fwd.ifindex);
 	}
 	if (out)
 		*out = x.out;
 	return ctl_ok(e, SHOAL_CTL_OK);
 }
 
-/* A batch of route ops (a single request is a batch of one): applied all or nothing, then
- * the snapshot to persist; undo kept for a storage failure. */
+/* A batch of route ops (a single request is a batch of one): applied all or nothing on the
+ * data plane, then its rows are committed by the group committer; its journal undoes it when
+ * the write fails. */
 struct ctl_batch_cmd {
+	struct shoal_ctl *c;
 	struct shoal_dp *dp;
 	const struct shoal_ctl_op *ops;
 	size_t n;
 	enum shoal_ctl_status st; /* of the last op (CREATED/REPLACED for a single one) */
 	struct shoal_ctl_error err;
 	size_t failed_index;
-	struct shoal_routes_saved *undo;
-	struct shoal_state snap;
+	bool queued; /* txn waits for the committer */
+	struct ctl_txn txn;
 	bool has_route;
 	struct shoal_ctl_route route; /* of the single op, after it */
 };
@@ -448,12 +615,12 @@ static int ctl_cmd_route_batch(void *arg)
 {
 	struct ctl_batch_cmd *x = arg;
 	struct shoal_routes *r = shoal_dp_routes(x->dp);
+	if (!ctl_writable(x->c, &x->err)) {
+		x->st = x->err.status;
+		return 0;
+	}
 	struct shoal_routes_saved *saved = shoal_routes_save(r);
-	x->undo = shoal_routes_save(r);
-	if (!saved || !x->undo) {
-		shoal_routes_saved_free(saved);
-		shoal_routes_saved_free(x->undo);
-		x->undo = NULL;
+	if (!saved) {
 		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
 		                            "out of memory");
 		return 0;
@@ -463,14 +630,10 @@ static int ctl_cmd_route_batch(void *arg)
 		if (!ctl_status_good(x->st)) {
 			x->failed_index = i;
 			shoal_routes_abandon(r, saved);
-			shoal_routes_saved_free(x->undo);
-			x->undo = NULL;
 			return 0;
 		}
 	}
 	if (shoal_routes_commit(r, saved) < 0) {
-		shoal_routes_saved_free(x->undo);
-		x->undo = NULL;
 		x->failed_index = x->n ? x->n - 1 : 0;
 		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_FULL, "route_table_full",
 		                            "the forwarding table is full");
@@ -483,57 +646,48 @@ static int ctl_cmd_route_batch(void *arg)
 		if (x->has_route)
 			ctl_route_fill(r, &rt, &x->route);
 	}
-	if (ctl_snapshot(x->dp, &x->snap) < 0) {
-		shoal_routes_restore(r, x->undo);
-		x->undo = NULL;
-		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
-		                            "out of memory");
+	if (!x->c->persist) {
+		shoal_routes_saved_free(saved);
+		return 0;
 	}
+	x->txn.undo = saved;
+	if (shoal_routes_changes(r, saved, &x->txn.changes, &x->txn.n) < 0) {
+		if (shoal_routes_restore(r, saved) == 0) {
+			x->txn.undo = NULL;
+			x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
+			                            "out of memory");
+		} else {
+			x->st = ctl_read_only(x->c,
+			                      "a change could not be saved nor undone (out of "
+			                      "memory)",
+			                      &x->err);
+		}
+		return 0;
+	}
+	ctl_txn_enqueue(x->c, &x->txn);
+	x->queued = true;
 	return 0;
 }
 
-struct ctl_undo_cmd {
-	struct shoal_dp *dp;
-	struct shoal_routes_saved *undo;
-};
-
-static int ctl_cmd_route_undo(void *arg)
-{
-	struct ctl_undo_cmd *x = arg;
-	shoal_routes_restore(shoal_dp_routes(x->dp), x->undo);
-	return 0;
-}
-
-/* Runs a batch under the mutation lock, persists, rolls back on storage failure. */
+/* Applies a batch on the data plane and waits until its rows are on disk (or undone). */
 static enum shoal_ctl_status ctl_route_batch_run(struct shoal_ctl *c, struct ctl_batch_cmd *x,
                                                  struct shoal_ctl_error *e)
 {
-	enum shoal_ctl_status st = ctl_lock(c, e);
+	x->c = c;
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_route_batch, x, e);
 	if (st != SHOAL_CTL_OK)
 		return st;
-	st = ctl_run(c, ctl_cmd_route_batch, x, e);
-	if (st != SHOAL_CTL_OK) {
-		pthread_mutex_unlock(&c->lock);
+	if (x->queued)
+		st = ctl_txn_wait(c, &x->txn, e);
+	free(x->txn.changes);
+	shoal_routes_saved_free(x->txn.undo);
+	if (st != SHOAL_CTL_OK)
 		return st;
-	}
 	if (!ctl_status_good(x->st)) {
-		pthread_mutex_unlock(&c->lock);
 		if (e)
 			*e = x->err;
 		return x->st;
 	}
-	st = ctl_persist(c, &x->snap, e);
-	shoal_state_free(&x->snap);
-	if (st != SHOAL_CTL_OK) {
-		struct ctl_undo_cmd u = {.dp = c->dp, .undo = x->undo};
-		struct shoal_ctl_error ue;
-		if (ctl_run_undo(c, ctl_cmd_route_undo, &u, &ue) != SHOAL_CTL_OK)
-			shoal_routes_saved_free(x->undo); /* shutting down: nothing to undo into */
-		pthread_mutex_unlock(&c->lock);
-		return st;
-	}
-	shoal_routes_saved_free(x->undo);
-	pthread_mutex_unlock(&c->lock);
 	return ctl_ok(e, x->st);
 }
 
@@ -722,7 +876,10 @@ struct ctl_arp_cmd {
 	bool had_static; /* before: a static entry (undo re-adds it) */
 	uint8_t old_mac[6];
 	struct shoal_ctl_arp_entry out;
-	struct shoal_state snap;
+	struct shoal_ctl *c;
+	bool queued;
+	struct shoal_store_change change;
+	struct ctl_txn txn;
 };
 
 static void ctl_arp_add(struct ctl_arp_cmd *x)
@@ -810,56 +967,60 @@ static void ctl_arp_delete(struct ctl_arp_cmd *x)
 static int ctl_cmd_arp(void *arg)
 {
 	struct ctl_arp_cmd *x = arg;
+	if (!ctl_writable(x->c, &x->err)) {
+		x->st = x->err.status;
+		return 0;
+	}
 	if (x->add)
 		ctl_arp_add(x);
 	else
 		ctl_arp_delete(x);
-	if (ctl_status_good(x->st) && ctl_snapshot(x->dp, &x->snap) < 0)
-		x->st = shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory",
-		                            "out of memory");
+	if (!ctl_status_good(x->st) || !x->c->persist || (!x->add && !x->had_static))
+		return 0; /* nothing to write: a failure, no store, or a dynamic entry deleted */
+	x->change.op = x->add ? SHOAL_STORE_ARP_PUT : SHOAL_STORE_ARP_DEL;
+	x->change.u.arp.ip = x->ip;
+	snprintf(x->change.u.arp.interface, sizeof(x->change.u.arp.interface), "%s",
+	         shoal_dp_if_name(x->dp, (unsigned)x->ifi));
+	memcpy(x->change.u.arp.mac, x->mac, 6);
+	x->txn.changes = &x->change;
+	x->txn.n = 1;
+	x->txn.arp = x;
+	ctl_txn_enqueue(x->c, &x->txn);
+	x->queued = true;
 	return 0;
 }
 
-static int ctl_cmd_arp_undo(void *arg)
+/* Data plane: puts the entry back as it was before x. 0, or -1 (the cache refused). */
+static int ctl_arp_undo(struct shoal_dp *dp, struct ctl_arp_cmd *x)
 {
-	struct ctl_arp_cmd *x = arg;
-	struct shoal_netif *n = shoal_dp_netif(x->dp, (unsigned)x->ifi);
+	struct shoal_netif *n = shoal_dp_netif(dp, (unsigned)x->ifi);
 	if (!n)
 		return 0;
 	if (x->had_static) {
 		struct shoal_mac mac;
 		memcpy(mac.b, x->old_mac, 6);
-		shoal_netif_add_static(n, x->ip, &mac);
-	} else if (x->add) {
-		shoal_netif_delete(n, x->ip);
+		return shoal_netif_add_static(n, x->ip, &mac) == SHOAL_NETIF_OK ? 0 : -1;
 	}
+	if (x->add)
+		shoal_netif_delete(n, x->ip);
 	return 0;
 }
 
 static enum shoal_ctl_status ctl_arp_run(struct shoal_ctl *c, struct ctl_arp_cmd *x,
                                          struct shoal_ctl_error *e)
 {
-	enum shoal_ctl_status st = ctl_lock(c, e);
+	x->c = c;
+	enum shoal_ctl_status st = ctl_run(c, ctl_cmd_arp, x, e);
 	if (st != SHOAL_CTL_OK)
 		return st;
-	st = ctl_run(c, ctl_cmd_arp, x, e);
-	if (st == SHOAL_CTL_OK && !ctl_status_good(x->st)) {
-		st = x->st;
+	if (x->queued && (st = ctl_txn_wait(c, &x->txn, e)) != SHOAL_CTL_OK)
+		return st;
+	if (!ctl_status_good(x->st)) {
 		if (e)
 			*e = x->err;
-		shoal_state_free(&x->snap);
-	} else if (st == SHOAL_CTL_OK) {
-		st = ctl_persist(c, &x->snap, e);
-		shoal_state_free(&x->snap);
-		if (st != SHOAL_CTL_OK) {
-			struct shoal_ctl_error ue;
-			ctl_run_undo(c, ctl_cmd_arp_undo, x, &ue);
-		} else {
-			st = ctl_ok(e, x->st);
-		}
+		return x->st;
 	}
-	pthread_mutex_unlock(&c->lock);
-	return st;
+	return ctl_ok(e, x->st);
 }
 
 static bool ctl_mac_ok(const uint8_t mac[6])
@@ -1143,7 +1304,7 @@ static enum shoal_ctl_status ctl_plugin_run(struct shoal_ctl *c, struct ctl_plug
 	}
 	bool detached;
 	st = ctl_run_within(c, ctl_cmd_plugin, x, ctl_plugin_cmd_free, c->wait_ms, &detached, e);
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->plugin_lock);
 	if (st != SHOAL_CTL_OK) {
 		if (!detached)
 			ctl_plugin_cmd_free(x);

@@ -13,12 +13,14 @@
 #include "shoal/checksum.h"
 #include "shoal/ethernet.h"
 #include "shoal/icmp.h"
+#include "shoal/icmp_limit.h"
 #include "shoal/ipv4.h"
 #include "shoal/log.h"
 #include "shoal/lpm.h"
 #include "shoal/netif.h"
 #include "shoal/netlink.h"
 #include "shoal/plugin_host.h"
+#include "shoal/router.h"
 #include "shoal/routes.h"
 #include "shoal/segment.h"
 #include "shoal/tundev.h"
@@ -97,8 +99,8 @@ struct shoal_dp {
 	uint8_t *txbuf;    /* ICMP and plugin-originated datagrams */
 	uint8_t *segbuf;   /* fragments and segments */
 	uint8_t *frag2buf; /* fragments of segments */
-	/* ICMP token bucket, in thousandths of a token */
-	uint64_t icmp_tokens_milli;
+	/* ICMP error rate limit: global bucket, per-destination buckets under it */
+	struct shoal_icmp_limit *icmp_limit;
 	uint16_t ip_id;
 	uint64_t now_ms;
 	struct shoal_dp_stats stats;
@@ -401,14 +403,27 @@ static int dp_send_local(struct shoal_dp *dp, uint8_t *data, size_t len, size_t 
 
 /* ---------- ICMP ---------- */
 
-static bool dp_icmp_bucket_take(struct shoal_dp *dp)
+static void dp_icmp_limit_config(const struct shoal_config *cfg, struct shoal_icmp_limit_config *lc)
 {
-	if (dp->icmp_tokens_milli < 1000) {
-		dp->stats.icmp_rate_limited++;
-		return false;
-	}
-	dp->icmp_tokens_milli -= 1000;
-	return true;
+	*lc = (struct shoal_icmp_limit_config){.rate_per_s = cfg->icmp_rate_per_s,
+	                                       .burst = cfg->icmp_burst,
+	                                       .dest_interval_ms = cfg->icmp_dest_interval_ms,
+	                                       .dest_burst = cfg->icmp_dest_burst,
+	                                       .dest_max = cfg->icmp_dest_max};
+}
+
+/* One more error to dst: within the global and dst's buckets? */
+static bool dp_icmp_bucket_take(struct shoal_dp *dp, uint32_t dst)
+{
+	enum shoal_icmp_limit_verdict v =
+	    shoal_icmp_limit_take(dp->icmp_limit, dst, shoal_loop_now_ms(dp->loop));
+	if (v == SHOAL_ICMP_LIMIT_ALLOW)
+		return true;
+	dp->stats.icmp_rate_limited++;
+	if (v == SHOAL_ICMP_LIMIT_DEST)
+		dp->stats.icmp_rate_limited_dest++;
+	dp->stats.icmp_dest_evictions = shoal_icmp_limit_stats(dp->icmp_limit)->evictions;
+	return false;
 }
 
 static bool dp_icmp_is_error_type(uint8_t type)
@@ -451,7 +466,7 @@ static void dp_icmp_error(struct shoal_dp *dp, const uint8_t *orig, size_t orig_
 		if (h.total_len <= hl || dp_icmp_is_error_type(orig[hl]))
 			return; /* never about ICMP errors */
 	}
-	if (!dp_icmp_bucket_take(dp))
+	if (!dp_icmp_bucket_take(dp, h.src))
 		return;
 
 	uint32_t next_hop;
@@ -552,22 +567,26 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
 	}
 }
 
+/* The RFC 1812 steps (TTL check, route lookup) are the stack's router core's
+ * (shoal_router_decide); the data plane adds the ICMP answers, the MTU and the output. */
 static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_ipv4_hdr *h)
 {
-	if (h->ttl <= 1) {
-		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_TIME_EXCEEDED,
-		              SHOAL_ICMP_TIME_EXCEEDED_TTL, 0);
-		dp_drop(dp, p->in, SHOAL_DP_DROP_TTL_EXPIRED);
-		return;
-	}
-	uint32_t next_hop;
-	struct dp_if *out = dp_route(dp, h->dst, &next_hop);
-	if (!out) {
+	struct shoal_router_hop hop;
+	enum shoal_router_drop why;
+	if (!shoal_router_decide(dp->lpm, dp->n_ifs, p->data, p->len, &hop, &why)) {
+		if (why == SHOAL_ROUTER_DROP_TTL_EXPIRED) {
+			dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_TIME_EXCEEDED,
+			              SHOAL_ICMP_TIME_EXCEEDED_TTL, 0);
+			dp_drop(dp, p->in, SHOAL_DP_DROP_TTL_EXPIRED);
+			return;
+		}
 		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_DEST_UNREACH,
 		              SHOAL_ICMP_UNREACH_NET, 0);
 		dp_drop(dp, p->in, SHOAL_DP_DROP_NO_ROUTE);
 		return;
 	}
+	struct dp_if *out = &dp->ifs[hop.ifindex];
+	uint32_t next_hop = hop.next_hop;
 
 	/* DF and too big for the egress: tell the source the MTU (quoting it as received). A
 	 * GSO super-frame counts by the size of the segments it stands for. */
@@ -718,10 +737,7 @@ static void dp_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 {
 	struct shoal_dp *dp = arg;
 	dp->now_ms = now_ms;
-	uint64_t cap = (uint64_t)dp->cfg->icmp_burst * 1000;
-	dp->icmp_tokens_milli += elapsed_ms * dp->cfg->icmp_rate_per_s;
-	if (dp->icmp_tokens_milli > cap)
-		dp->icmp_tokens_milli = cap;
+	dp->stats.icmp_dest_evictions = shoal_icmp_limit_stats(dp->icmp_limit)->evictions;
 	for (unsigned i = 0; i < dp->n_ifs; i++)
 		if (dp->ifs[i].netif)
 			shoal_netif_tick(dp->ifs[i].netif, elapsed_ms);
@@ -853,6 +869,7 @@ static int dp_if_open(struct shoal_dp *dp, struct shoal_netlink *nl, struct dp_i
 		    .max_datagram = c->mtu > SHOAL_NETIF_DEFAULT_MAX_DATAGRAM
 		                        ? c->mtu
 		                        : SHOAL_NETIF_DEFAULT_MAX_DATAGRAM,
+		    .pending_timeout_ms = dp->cfg->arp_give_up_ms,
 		    .transmit = dp_netif_transmit,
 		    .drop = dp_netif_drop,
 		    .ctx = f,
@@ -882,23 +899,6 @@ static void dp_if_close(struct shoal_dp *dp, struct dp_if *f)
 	if (f->dev_open)
 		shoal_tundev_close(&f->dev);
 	f->dev_open = false;
-}
-
-/* routes.c -> the LPM. */
-static int dp_route_apply(void *ctx, uint32_t prefix, uint8_t len,
-                          const struct shoal_routes_entry *e)
-{
-	struct shoal_dp *dp = ctx;
-	if (!e) {
-		enum shoal_lpm_status s = shoal_lpm_delete(dp->lpm, prefix, len);
-		return s == SHOAL_LPM_OK || s == SHOAL_LPM_NOT_FOUND ? 0 : -1;
-	}
-	struct shoal_lpm_nh nh = {
-	    .gateway = e->has_next_hop ? e->next_hop : 0,
-	    .ifindex = e->ifindex,
-	    .has_gateway = e->has_next_hop,
-	};
-	return shoal_lpm_replace(dp->lpm, prefix, len, &nh, NULL) == SHOAL_LPM_OK ? 0 : -1;
 }
 
 static int dp_routes_install(struct shoal_dp *dp, const struct shoal_config *cfg, char *err,
@@ -952,7 +952,9 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->loop = loop;
 	if (p)
 		dp->params = *p;
-	dp->icmp_tokens_milli = (uint64_t)cfg->icmp_burst * 1000;
+	struct shoal_icmp_limit_config lc;
+	dp_icmp_limit_config(cfg, &lc);
+	dp->icmp_limit = shoal_icmp_limit_create(&lc, shoal_loop_now_ms(loop));
 	dp->cfg = malloc(sizeof(*dp->cfg));
 	dp->rxbuf = malloc(DP_BUF_SIZE);
 	dp->txbuf = malloc(DP_BUF_SIZE);
@@ -960,8 +962,8 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->frag2buf = malloc(DP_BUF_SIZE);
 	dp->plugq = malloc((size_t)DP_PLUGQ_SLOTS * DP_PLUGQ_SLOT_SIZE);
 	dp->lpm = shoal_lpm_create(NULL);
-	if (!dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->plugq ||
-	    !dp->lpm) {
+	if (!dp->icmp_limit || !dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf ||
+	    !dp->frag2buf || !dp->plugq || !dp->lpm) {
 		dp_err(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -1007,7 +1009,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 		rifs[i].address = cfg->interfaces[i].address;
 		rifs[i].prefix_len = cfg->interfaces[i].prefix_len;
 	}
-	dp->routes = shoal_routes_create(rifs, cfg->n_interfaces, dp_route_apply, dp);
+	dp->routes = shoal_routes_create(rifs, cfg->n_interfaces, shoal_routes_lpm_apply, dp->lpm);
 	if (!dp->routes) {
 		dp_err(err, err_size, "connected routes cannot be installed");
 		goto fail;
@@ -1039,6 +1041,7 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 		dp_if_close(dp, &dp->ifs[i]);
 	shoal_routes_destroy(dp->routes);
 	shoal_lpm_destroy(dp->lpm);
+	shoal_icmp_limit_destroy(dp->icmp_limit);
 	free(dp->plugq);
 	free(dp->frag2buf);
 	free(dp->segbuf);
@@ -1102,6 +1105,11 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	memcpy(tmp->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->n_routes);
 	tmp->icmp_rate_per_s = cfg->icmp_rate_per_s;
 	tmp->icmp_burst = cfg->icmp_burst;
+	tmp->icmp_dest_interval_ms = cfg->icmp_dest_interval_ms;
+	tmp->icmp_dest_burst = cfg->icmp_dest_burst;
+	struct shoal_icmp_limit_config lc;
+	dp_icmp_limit_config(tmp, &lc);
+	shoal_icmp_limit_set_rates(dp->icmp_limit, &lc);
 	tmp->n_plugins = cfg->n_plugins;
 	memcpy(tmp->plugins, cfg->plugins, sizeof(cfg->plugins[0]) * cfg->n_plugins);
 	return rc;

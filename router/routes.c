@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shoal/ipv4.h"
+#include "shoal/lpm.h"
 
 /* A set of entries sorted by (prefix, prefix_len), unique keys. */
 struct routes_set {
@@ -16,8 +17,19 @@ struct routes_set {
 	struct shoal_routes_entry *v;
 };
 
+/* One change to the overlay: set ROUTES_API or ROUTES_DELETED, key, before and after. */
+enum routes_set_id { ROUTES_API, ROUTES_DELETED };
+
+struct routes_jrec {
+	uint8_t set; /* enum routes_set_id */
+	bool had_old, had_new;
+	struct shoal_routes_entry old, now; /* key in both (prefix, prefix_len) */
+};
+
+/* A change in progress or committed: the journal of overlay edits since save, O(edits). */
 struct shoal_routes_saved {
-	struct routes_set api, deleted;
+	size_t n, cap;
+	struct routes_jrec *v;
 };
 
 struct shoal_routes {
@@ -26,6 +38,7 @@ struct shoal_routes {
 	struct routes_set connected, config, api, deleted;
 	shoal_routes_apply_fn apply;
 	void *ctx;
+	struct shoal_routes_saved *active; /* between save and commit/abandon: edits recorded */
 };
 
 static const char *const routes_status_codes[] = {
@@ -222,31 +235,176 @@ static int routes_sync(struct shoal_routes *r, const struct routes_view *from,
 	return 0;
 }
 
-/* The keys of the two overlays (duplicates allowed), malloc'd; NULL with *n 0 when none. */
-static struct shoal_routes_entry *routes_overlay_keys(const struct shoal_routes_saved *a,
-                                                      const struct routes_set *api,
-                                                      const struct routes_set *deleted, size_t *n,
+static int routes_jrec_cmp(const void *a, const void *b)
+{
+	const struct routes_jrec *x = a, *y = b;
+	if (x->set != y->set)
+		return x->set < y->set ? -1 : 1;
+	return routes_entry_cmp(&x->old, &y->old);
+}
+
+struct routes_pair {
+	struct shoal_routes_entry e;
+	size_t i;
+};
+
+static int routes_pair_cmp(const void *a, const void *b)
+{
+	const struct routes_pair *x = a, *y = b;
+	int c = routes_entry_cmp(&x->e, &y->e);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static struct routes_set *routes_set_of(struct shoal_routes *r, uint8_t set)
+{
+	return set == ROUTES_API ? &r->api : &r->deleted;
+}
+
+/* Puts (e not NULL) or removes key p/l in one overlay set, recording the edit in the active
+ * journal. 0 or -ENOMEM (nothing changed). */
+static int routes_jset(struct shoal_routes *r, uint8_t set, uint32_t p, uint8_t l,
+                       const struct shoal_routes_entry *e)
+{
+	struct shoal_routes_saved *j = r->active;
+	if (j && j->n == j->cap) {
+		size_t ncap = j->cap ? j->cap * 2 : 8;
+		struct routes_jrec *nv = realloc(j->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		j->v = nv;
+		j->cap = ncap;
+	}
+	struct routes_set *rs = routes_set_of(r, set);
+	const struct shoal_routes_entry *cur = routes_set_get(rs, p, l);
+	struct routes_jrec rec = {.set = set, .had_old = cur != NULL, .had_new = e != NULL};
+	rec.old = cur ? *cur : (struct shoal_routes_entry){.prefix = p, .prefix_len = l};
+	rec.now = e ? *e : (struct shoal_routes_entry){.prefix = p, .prefix_len = l};
+	if (e) {
+		if (routes_set_put(rs, e) < 0)
+			return -ENOMEM;
+	} else {
+		routes_set_remove(rs, p, l);
+	}
+	if (j)
+		j->v[j->n++] = rec;
+	return 0;
+}
+
+/* Overlay back to before the journal (newest edit first). Never allocates: sets do not
+ * shrink, so a key removed by an edit finds its room again. */
+static void routes_journal_revert(struct shoal_routes *r, const struct shoal_routes_saved *j)
+{
+	for (size_t i = j->n; i-- > 0;) {
+		const struct routes_jrec *x = &j->v[i];
+		struct routes_set *rs = routes_set_of(r, x->set);
+		if (x->had_old)
+			routes_set_put(rs, &x->old);
+		else
+			routes_set_remove(rs, x->old.prefix, x->old.prefix_len);
+	}
+}
+
+/* Overlay forward to after the journal (after a revert: the room is there). */
+static void routes_journal_redo(struct shoal_routes *r, const struct shoal_routes_saved *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const struct routes_jrec *x = &j->v[i];
+		struct routes_set *rs = routes_set_of(r, x->set);
+		if (x->had_new)
+			routes_set_put(rs, &x->now);
+		else
+			routes_set_remove(rs, x->now.prefix, x->now.prefix_len);
+	}
+}
+
+/* The distinct keys a journal touched, sorted; malloc'd. NULL with *n 0 when none or on
+ * ENOMEM (*oom). */
+static struct shoal_routes_entry *routes_journal_keys(const struct shoal_routes_saved *j, size_t *n,
                                                       bool *oom)
 {
-	const struct routes_set *sets[] = {&a->api, &a->deleted, api, deleted};
-	size_t total = 0;
-	for (size_t i = 0; i < 4; i++)
-		total += sets[i]->n;
 	*n = 0;
 	*oom = false;
-	if (total == 0)
+	if (j->n == 0)
 		return NULL;
-	struct shoal_routes_entry *keys = malloc(total * sizeof(*keys));
-	if (!keys) {
+	struct shoal_routes_entry *k = malloc(j->n * sizeof(*k));
+	if (!k) {
 		*oom = true;
 		return NULL;
 	}
-	for (size_t i = 0; i < 4; i++) {
-		if (sets[i]->n)
-			memcpy(keys + *n, sets[i]->v, sets[i]->n * sizeof(*keys));
-		*n += sets[i]->n;
+	for (size_t i = 0; i < j->n; i++)
+		k[i] = j->v[i].old;
+	qsort(k, j->n, sizeof(*k), routes_entry_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < j->n; i++)
+		if (m == 0 || routes_entry_cmp(&k[m - 1], &k[i]) != 0)
+			k[m++] = k[i];
+	*n = m;
+	return k;
+}
+
+/* Effective routes of keys[0..n) in the overlay as it is now. */
+static void routes_effective_of(const struct shoal_routes *r, const struct shoal_routes_entry *k,
+                                size_t n, bool *has, struct shoal_routes_route *rt)
+{
+	for (size_t i = 0; i < n; i++)
+		has[i] = routes_effective(&r->connected, &r->config, &r->api, &r->deleted,
+		                          k[i].prefix, k[i].prefix_len, &rt[i]);
+}
+
+/* Moves the table of the journal's keys between the overlay before it (forward false: to
+ * it) and after it (forward true: to it); the overlay ends in that state. On a refusal the
+ * overlay and the keys already applied go back, and -1. */
+static int routes_journal_apply(struct shoal_routes *r, const struct shoal_routes_saved *j,
+                                bool forward)
+{
+	size_t n;
+	bool oom;
+	struct shoal_routes_entry *k = routes_journal_keys(j, &n, &oom);
+	if (oom)
+		return -1;
+	bool *has = malloc(2 * (n ? n : 1) * sizeof(*has));
+	struct shoal_routes_route *rt = malloc(2 * (n ? n : 1) * sizeof(*rt));
+	if (!has || !rt) {
+		free(has);
+		free(rt);
+		free(k);
+		return -1;
 	}
-	return keys;
+	/* [0..n): after the journal, [n..2n): before it */
+	bool *has_to = forward ? has : has + n, *has_from = forward ? has + n : has;
+	struct shoal_routes_route *to = forward ? rt : rt + n, *from = forward ? rt + n : rt;
+	if (forward) {
+		routes_effective_of(r, k, n, has, rt);
+		routes_journal_revert(r, j);
+		routes_effective_of(r, k, n, has + n, rt + n);
+		routes_journal_redo(r, j);
+	} else {
+		routes_effective_of(r, k, n, has, rt);
+		routes_journal_revert(r, j);
+		routes_effective_of(r, k, n, has + n, rt + n);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (routes_same(has_from[i], &from[i], has_to[i], &to[i]))
+			continue;
+		if (r->apply(r->ctx, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) ==
+		    0)
+			continue;
+		while (i-- > 0)
+			if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]))
+				r->apply(r->ctx, k[i].prefix, k[i].prefix_len,
+				         has_from[i] ? &from[i].e : NULL);
+		if (forward)
+			routes_journal_revert(r, j);
+		else
+			routes_journal_redo(r, j);
+		rc = -1;
+		break;
+	}
+	free(rt);
+	free(has);
+	free(k);
+	return rc;
 }
 
 struct shoal_routes *shoal_routes_create(const struct shoal_routes_if *ifs, unsigned n_ifs,
@@ -407,16 +565,11 @@ enum shoal_routes_status shoal_routes_validate(const struct shoal_routes *r,
 	return SHOAL_ROUTES_OK;
 }
 
-struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r)
+struct shoal_routes_saved *shoal_routes_save(struct shoal_routes *r)
 {
 	struct shoal_routes_saved *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	if (routes_set_copy(&s->api, &r->api) < 0 ||
-	    routes_set_copy(&s->deleted, &r->deleted) < 0) {
-		shoal_routes_saved_free(s);
-		return NULL;
-	}
+	if (s)
+		r->active = s;
 	return s;
 }
 
@@ -424,8 +577,7 @@ void shoal_routes_saved_free(struct shoal_routes_saved *saved)
 {
 	if (!saved)
 		return;
-	routes_set_free(&saved->deleted);
-	routes_set_free(&saved->api);
+	free(saved->v);
 	free(saved);
 }
 
@@ -474,11 +626,14 @@ enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_rout
 			    err, SHOAL_ROUTES_CONNECTED_ROUTE,
 			    "%s is the connected network of %s; it cannot be deleted", p,
 			    shoal_routes_if_name(r, cur.e.ifindex));
-		routes_set_remove(&r->api, spec->prefix, spec->prefix_len);
-		if (routes_set_get(&r->config, spec->prefix, spec->prefix_len)) {
+		if (routes_set_get(&r->api, spec->prefix, spec->prefix_len) &&
+		    routes_jset(r, ROUTES_API, spec->prefix, spec->prefix_len, NULL) < 0)
+			return routes_error(err, SHOAL_ROUTES_NO_MEMORY, "out of memory");
+		if (routes_set_get(&r->config, spec->prefix, spec->prefix_len) &&
+		    !routes_set_get(&r->deleted, spec->prefix, spec->prefix_len)) {
 			struct shoal_routes_entry k = {.prefix = spec->prefix,
 			                               .prefix_len = spec->prefix_len};
-			if (routes_set_put(&r->deleted, &k) < 0)
+			if (routes_jset(r, ROUTES_DELETED, k.prefix, k.prefix_len, &k) < 0)
 				return routes_error(err, SHOAL_ROUTES_NO_MEMORY, "out of memory");
 		}
 		return SHOAL_ROUTES_OK;
@@ -487,50 +642,78 @@ enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_rout
 		return routes_error(err, SHOAL_ROUTES_TABLE_FULL,
 		                    "at most %d routes can be set through the API",
 		                    SHOAL_ROUTES_MAX_API);
-	if (routes_set_put(&r->api, &e) < 0)
+	if (routes_jset(r, ROUTES_API, e.prefix, e.prefix_len, &e) < 0)
 		return routes_error(err, SHOAL_ROUTES_NO_MEMORY, "out of memory");
 	return has ? SHOAL_ROUTES_REPLACED : SHOAL_ROUTES_CREATED;
 }
 
 int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved)
 {
-	struct routes_view fv = {&r->config, &saved->api, &saved->deleted};
-	struct routes_view tv = {&r->config, &r->api, &r->deleted};
-	size_t n;
-	bool oom;
-	struct shoal_routes_entry *keys =
-	    routes_overlay_keys(saved, &r->api, &r->deleted, &n, &oom);
-	if (!oom && routes_sync(r, &fv, &tv, keys, n) == 0) {
-		free(keys);
-		shoal_routes_saved_free(saved);
+	r->active = NULL;
+	if (routes_journal_apply(r, saved, true) == 0)
 		return 0;
-	}
-	free(keys);
-	shoal_routes_abandon(r, saved);
+	shoal_routes_saved_free(saved);
 	return -1;
 }
 
 void shoal_routes_abandon(struct shoal_routes *r, struct shoal_routes_saved *saved)
 {
-	routes_set_free(&r->api);
-	routes_set_free(&r->deleted);
-	r->api = saved->api;
-	r->deleted = saved->deleted;
-	free(saved);
+	r->active = NULL;
+	routes_journal_revert(r, saved);
+	shoal_routes_saved_free(saved);
 }
 
-void shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved)
+int shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved)
 {
-	struct routes_view fv = {&r->config, &r->api, &r->deleted};
-	struct routes_view tv = {&r->config, &saved->api, &saved->deleted};
-	size_t n;
-	bool oom;
-	struct shoal_routes_entry *keys =
-	    routes_overlay_keys(saved, &r->api, &r->deleted, &n, &oom);
-	if (!oom)
-		routes_sync(r, &fv, &tv, keys, n);
-	free(keys);
-	shoal_routes_abandon(r, saved);
+	int rc = routes_journal_apply(r, saved, false);
+	if (rc == 0)
+		shoal_routes_saved_free(saved);
+	return rc;
+}
+
+int shoal_routes_changes(const struct shoal_routes *r, const struct shoal_routes_saved *saved,
+                         struct shoal_store_change **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (saved->n == 0)
+		return 0;
+	struct routes_jrec *k = malloc(saved->n * sizeof(*k));
+	struct shoal_store_change *c = calloc(saved->n, sizeof(*c));
+	if (!k || !c) {
+		free(k);
+		free(c);
+		return -ENOMEM;
+	}
+	memcpy(k, saved->v, saved->n * sizeof(*k));
+	qsort(k, saved->n, sizeof(*k), routes_jrec_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < saved->n; i++) {
+		if (i > 0 && routes_jrec_cmp(&k[i - 1], &k[i]) == 0)
+			continue;
+		uint32_t p = k[i].old.prefix;
+		uint8_t l = k[i].old.prefix_len;
+		if (k[i].set == ROUTES_DELETED) {
+			bool del = routes_set_get(&r->deleted, p, l) != NULL;
+			c[m].op = del ? SHOAL_STORE_DELETED_PUT : SHOAL_STORE_DELETED_DEL;
+			c[m].u.prefix = (struct shoal_state_prefix){.prefix = p, .prefix_len = l};
+		} else {
+			const struct shoal_routes_entry *e = routes_set_get(&r->api, p, l);
+			c[m].op = e ? SHOAL_STORE_ROUTE_PUT : SHOAL_STORE_ROUTE_DEL;
+			c[m].u.route = (struct shoal_state_route){.prefix = p, .prefix_len = l};
+			if (e) {
+				c[m].u.route.has_next_hop = e->has_next_hop;
+				c[m].u.route.next_hop = e->next_hop;
+				snprintf(c[m].u.route.interface, sizeof(c[m].u.route.interface),
+				         "%s", shoal_routes_if_name(r, e->ifindex));
+			}
+		}
+		m++;
+	}
+	free(k);
+	*out = c;
+	*n = m;
+	return 0;
 }
 
 bool shoal_routes_lookup(const struct shoal_routes *r, uint32_t addr,
@@ -586,44 +769,62 @@ int shoal_routes_list(const struct shoal_routes *r, uint32_t within, uint8_t wit
 	return 0;
 }
 
-int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s)
+/* Sorts a set built unsorted; of equal keys the last added wins. */
+static void routes_set_sort(struct routes_set *s)
 {
-	for (size_t i = 0; i < r->api.n; i++) {
-		const struct shoal_routes_entry *e = &r->api.v[i];
-		struct shoal_state_route sr = {.prefix = e->prefix,
-		                               .prefix_len = e->prefix_len,
-		                               .has_next_hop = e->has_next_hop,
-		                               .next_hop = e->next_hop};
-		snprintf(sr.interface, sizeof(sr.interface), "%s",
-		         shoal_routes_if_name(r, e->ifindex));
-		if (shoal_state_add_route(s, &sr) < 0)
-			return -ENOMEM;
+	if (s->n < 2)
+		return;
+	/* sorted as (entry, position) pairs, so equal keys keep their order */
+	struct routes_pair *p = malloc(s->n * sizeof(*p));
+	if (!p) { /* fall back: unstable, duplicates are rare (a hand-edited file) */
+		qsort(s->v, s->n, sizeof(*s->v), routes_entry_cmp);
+	} else {
+		for (size_t i = 0; i < s->n; i++)
+			p[i] = (struct routes_pair){.e = s->v[i], .i = i};
+		qsort(p, s->n, sizeof(*p), routes_pair_cmp);
+		for (size_t i = 0; i < s->n; i++)
+			s->v[i] = p[i].e;
+		free(p);
 	}
-	for (size_t i = 0; i < r->deleted.n; i++)
-		if (shoal_state_add_deleted(s, r->deleted.v[i].prefix, r->deleted.v[i].prefix_len) <
-		    0)
+	size_t m = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (m > 0 && routes_entry_cmp(&s->v[m - 1], &s->v[i]) == 0)
+			s->v[m - 1] = s->v[i];
+		else
+			s->v[m++] = s->v[i];
+	}
+	s->n = m;
+}
+
+static int routes_set_append(struct routes_set *s, const struct shoal_routes_entry *e)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		struct shoal_routes_entry *nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv)
 			return -ENOMEM;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n++] = *e;
 	return 0;
 }
 
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size)
 {
-	struct shoal_routes_saved *saved = shoal_routes_save(r);
-	if (!saved) {
-		snprintf(err, err_size, "out of memory");
-		return -1;
-	}
+	struct routes_set api = {0}, deleted = {0};
+	if (routes_set_copy(&api, &r->api) < 0 || routes_set_copy(&deleted, &r->deleted) < 0)
+		goto oom;
 	for (size_t i = 0; i < s->n_deleted; i++) {
 		struct shoal_routes_entry k = {.prefix = s->deleted[i].prefix,
 		                               .prefix_len = s->deleted[i].prefix_len};
-		routes_set_remove(&r->api, k.prefix, k.prefix_len);
-		if (routes_set_put(&r->deleted, &k) < 0) {
-			snprintf(err, err_size, "out of memory");
-			shoal_routes_abandon(r, saved);
-			return -1;
-		}
+		if (routes_set_append(&deleted, &k) < 0)
+			goto oom;
 	}
+	routes_set_sort(&deleted);
+	for (size_t i = 0; i < deleted.n; i++)
+		routes_set_remove(&api, deleted.v[i].prefix, deleted.v[i].prefix_len);
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const struct shoal_state_route *sr = &s->routes[i];
 		struct shoal_routes_spec spec = {.prefix = sr->prefix,
@@ -635,19 +836,94 @@ int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, cha
 		struct shoal_routes_entry e;
 		struct shoal_routes_error ce;
 		enum shoal_routes_status st = shoal_routes_validate(r, &spec, &e, &ce);
-		if (st == SHOAL_ROUTES_OK && r->api.n >= SHOAL_ROUTES_MAX_API)
-			st = routes_error(&ce, SHOAL_ROUTES_TABLE_FULL, "too many routes");
-		if (st == SHOAL_ROUTES_OK && routes_set_put(&r->api, &e) < 0)
-			st = routes_error(&ce, SHOAL_ROUTES_NO_MEMORY, "out of memory");
+		if (st == SHOAL_ROUTES_OK && routes_set_append(&api, &e) < 0)
+			goto oom;
 		if (st != SHOAL_ROUTES_OK) {
 			snprintf(err, err_size, "routes[%zu]: %s", i, ce.message);
-			shoal_routes_abandon(r, saved);
-			return -1;
+			goto fail;
 		}
 	}
-	if (shoal_routes_commit(r, saved) < 0) {
-		snprintf(err, err_size, "routes: the forwarding table is full");
-		return -1;
+	routes_set_sort(&api);
+	if (api.n > SHOAL_ROUTES_MAX_API) {
+		snprintf(err, err_size, "routes: more than %d routes", SHOAL_ROUTES_MAX_API);
+		goto fail;
 	}
+	size_t nk = r->api.n + r->deleted.n + api.n + deleted.n;
+	struct shoal_routes_entry *keys = malloc((nk ? nk : 1) * sizeof(*keys));
+	if (!keys)
+		goto oom;
+	size_t m = 0;
+	const struct routes_set *sets[] = {&r->api, &r->deleted, &api, &deleted};
+	for (size_t i = 0; i < 4; i++) {
+		if (sets[i]->n)
+			memcpy(keys + m, sets[i]->v, sets[i]->n * sizeof(*keys));
+		m += sets[i]->n;
+	}
+	struct routes_view from = {&r->config, &r->api, &r->deleted};
+	struct routes_view to = {&r->config, &api, &deleted};
+	int rc = routes_sync(r, &from, &to, keys, m);
+	free(keys);
+	if (rc < 0) {
+		snprintf(err, err_size, "routes: the forwarding table is full");
+		goto fail;
+	}
+	routes_set_free(&r->api);
+	routes_set_free(&r->deleted);
+	r->api = api;
+	r->deleted = deleted;
 	return 0;
+oom:
+	snprintf(err, err_size, "out of memory");
+fail:
+	routes_set_free(&deleted);
+	routes_set_free(&api);
+	return -1;
+}
+
+/* ---------- the forwarding table (the LPM) ---------- */
+
+static struct shoal_lpm_nh routes_lpm_nh(const struct shoal_routes_entry *e)
+{
+	return (struct shoal_lpm_nh){
+	    .gateway = e->has_next_hop ? e->next_hop : 0,
+	    .ifindex = e->ifindex,
+	    .has_gateway = e->has_next_hop,
+	};
+}
+
+int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,
+                           const struct shoal_routes_entry *e)
+{
+	if (!e) {
+		enum shoal_lpm_status s = shoal_lpm_delete(lpm, prefix, prefix_len);
+		return s == SHOAL_LPM_OK || s == SHOAL_LPM_NOT_FOUND ? 0 : -1;
+	}
+	struct shoal_lpm_nh nh = routes_lpm_nh(e);
+	return shoal_lpm_replace(lpm, prefix, prefix_len, &nh, NULL) == SHOAL_LPM_OK ? 0 : -1;
+}
+
+static bool routes_nh_equal(const struct shoal_lpm_nh *a, const struct shoal_lpm_nh *b)
+{
+	return a->ifindex == b->ifindex && a->has_gateway == b->has_gateway &&
+	       (!a->has_gateway || a->gateway == b->gateway);
+}
+
+enum shoal_routes_resolve shoal_routes_resolve(const struct shoal_routes *r,
+                                               const struct shoal_lpm *lpm, uint32_t addr,
+                                               struct shoal_routes_route *out,
+                                               struct shoal_lpm_nh *fwd)
+{
+	uint32_t id = shoal_lpm_lookup(lpm, addr);
+	if (id == SHOAL_LPM_MISS)
+		return SHOAL_ROUTES_RESOLVE_NO_ROUTE;
+	*fwd = *shoal_lpm_nh_get(lpm, id);
+	if (!shoal_routes_lookup(r, addr, out))
+		return SHOAL_ROUTES_RESOLVE_MISMATCH;
+	struct shoal_lpm_nh want = routes_lpm_nh(&out->e);
+	struct shoal_lpm_nh held;
+	if (!routes_nh_equal(fwd, &want) ||
+	    shoal_lpm_get(lpm, out->e.prefix, out->e.prefix_len, &held) != SHOAL_LPM_OK ||
+	    !routes_nh_equal(&held, &want))
+		return SHOAL_ROUTES_RESOLVE_MISMATCH;
+	return SHOAL_ROUTES_RESOLVE_OK;
 }

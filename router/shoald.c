@@ -4,7 +4,7 @@
  * Startup is a sequence of steps, each a shoald_<step>_init() with a matching _fini() run in
  * reverse order on exit; struct shoald holds everything they set up: the configuration, the
  * event loop, the command queue, the data plane (devices, routes, ARP, ICMP, plugins;
- * see dataplane.h), the control API over the queue (control.h: restores state.json) and
+ * see dataplane.h), the control API over the queue (control.h: restores state.db) and
  * the HTTP API server (api.h); the uplink's host side (hostcfg.h) is prepared before the data
  * plane (leftovers out, owned TUN created) and applied right after it, undone after it closed.
  * Threads (the API) must be started after shoald_loop_init() so they inherit its blocked signal
@@ -76,7 +76,7 @@ struct shoald {
 	bool cmdq_up;
 	struct shoal_hostcfg *host; /* the uplink's host side (NULL: no "host" section) */
 	struct shoal_dp *dp;        /* the forwarding plane: devices, routes, ARP, plugins */
-	struct shoal_ctl *ctl;      /* the control API over the command queue (state.json) */
+	struct shoal_ctl *ctl;      /* the control API over the command queue (state.db) */
 #ifdef SHOAL_HAVE_API
 	struct shoal_api *api; /* the HTTP server (its own threads) */
 #endif
@@ -398,10 +398,13 @@ static void shoald_dataplane_report(const struct shoald *d)
 {
 	const struct shoal_dp_stats *s = shoal_dp_stats(d->dp);
 	shoal_log(SHOAL_LOG_INFO,
-	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu), echo replies "
+	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu, by destination "
+	          "%llu, destinations evicted %llu), echo replies "
 	          "%llu, fragments %llu, gso whole %llu, gso segments %llu",
 	          (unsigned long long)s->forwarded, (unsigned long long)s->delivered_local,
 	          (unsigned long long)s->icmp_errors_sent, (unsigned long long)s->icmp_rate_limited,
+	          (unsigned long long)s->icmp_rate_limited_dest,
+	          (unsigned long long)s->icmp_dest_evictions,
 	          (unsigned long long)s->icmp_echo_replies, (unsigned long long)s->fragments_out,
 	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out);
 	for (unsigned i = 0; i < shoal_dp_if_count(d->dp); i++) {
@@ -456,7 +459,7 @@ static int shoald_control_init(struct shoald *d)
 		shoal_log(SHOAL_LOG_ERROR, "%s", err);
 		return -1;
 	}
-	/* Accepted API state is never dropped silently: a bad state.json stops the start. */
+	/* Accepted API state is never dropped silently: a bad state.db stops the start. */
 	shoal_ctl_set_host(d->ctl, d->host);
 	if (shoal_ctl_restore(d->ctl, err, sizeof(err)) != 0) {
 		shoal_log(SHOAL_LOG_ERROR, "%s (fix or remove it)", err);
@@ -578,6 +581,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN); /* a closed API peer must not kill the router */
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write (state.db), not the router */
 	if (shoald_init(&d) != 0)
 		return SHOALD_EXIT_FAILURE;
 	int rc = shoald_run(&d);

@@ -1,4 +1,5 @@
-/* state.c — state.json reader and durable writer; contract in include/shoal/state.h. */
+/* state.c — the state.json reader (migration to state.db) and the durable text writer;
+ * contract in include/shoal/state.h. */
 #include "shoal/state.h"
 
 #include <errno.h>
@@ -270,83 +271,6 @@ int shoal_state_parse(const char *text, size_t len, const char *name, struct sho
 	return 0;
 }
 
-/* ---------- writer ---------- */
-
-static json_t *state_route_json(const struct shoal_state_route *r)
-{
-	char buf[SHOAL_IPV4_PREFIX_STRLEN];
-	json_t *o = json_object();
-	json_object_set_new(o, "prefix",
-	                    json_string(shoal_ipv4_prefix_format(r->prefix, r->prefix_len, buf)));
-	if (r->has_next_hop)
-		json_object_set_new(o, "next_hop",
-		                    json_string(shoal_ipv4_addr_format(r->next_hop, buf)));
-	if (r->interface[0])
-		json_object_set_new(o, "interface", json_string(r->interface));
-	return o;
-}
-
-static json_t *state_arp_json(const struct shoal_state_arp *a)
-{
-	char ip[SHOAL_IPV4_ADDR_STRLEN], mac[SHOAL_MAC_STRLEN];
-	struct shoal_mac m;
-	memcpy(m.b, a->mac, sizeof(m.b));
-	shoal_mac_format(&m, mac);
-	json_t *o = json_object();
-	json_object_set_new(o, "interface", json_string(a->interface));
-	json_object_set_new(o, "ip", json_string(shoal_ipv4_addr_format(a->ip, ip)));
-	json_object_set_new(o, "mac", json_string(mac));
-	return o;
-}
-
-char *shoal_state_format(const struct shoal_state *s)
-{
-	json_t *root = json_object();
-	json_t *routes = json_array();
-	json_t *deleted = json_array();
-	json_t *arp = json_array();
-	if (!root || !routes || !deleted || !arp) {
-		json_decref(arp);
-		json_decref(deleted);
-		json_decref(routes);
-		json_decref(root);
-		return NULL;
-	}
-	for (size_t i = 0; i < s->n_routes; i++)
-		json_array_append_new(routes, state_route_json(&s->routes[i]));
-	for (size_t i = 0; i < s->n_deleted; i++) {
-		char buf[SHOAL_IPV4_PREFIX_STRLEN];
-		json_array_append_new(
-		    deleted, json_string(shoal_ipv4_prefix_format(s->deleted[i].prefix,
-		                                                  s->deleted[i].prefix_len, buf)));
-	}
-	for (size_t i = 0; i < s->n_arp; i++)
-		json_array_append_new(arp, state_arp_json(&s->arp[i]));
-	json_object_set_new(root, "version", json_integer(SHOAL_STATE_VERSION));
-	json_object_set_new(root, "routes", routes);
-	json_object_set_new(root, "deleted_routes", deleted);
-	json_object_set_new(root, "arp", arp);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text)
-		return NULL;
-	size_t n = strlen(text);
-	char *out = realloc(text, n + 2);
-	if (!out) {
-		free(text);
-		return NULL;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	return out;
-}
-
-int shoal_state_path(const char *dir, char *out, size_t out_size)
-{
-	int n = snprintf(out, out_size, "%s/state.json", dir);
-	return n < 0 || (size_t)n >= out_size ? -ENAMETOOLONG : 0;
-}
-
 int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, char *err,
                      size_t err_size)
 {
@@ -421,18 +345,6 @@ static int state_dir_of(const char *path, char *dir, size_t size)
 	memcpy(dir, path, n);
 	dir[n] = '\0';
 	return 0;
-}
-
-int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size)
-{
-	char *text = shoal_state_format(s);
-	if (!text) {
-		snprintf(err, err_size, "%s: out of memory", path);
-		return -1;
-	}
-	int rc = shoal_state_write_text(path, text, err, err_size);
-	free(text);
-	return rc;
 }
 
 int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size)

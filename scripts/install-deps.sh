@@ -5,10 +5,10 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohttpd-dev
-       libmnl-dev libip4tc-dev libnftnl-dev)
+       libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
-      python3-yaml nftables)
+      python3-yaml nftables sqlite3)
 # The dashboard: Chart.js (served by shoald under /javascript/) and the headless browser that
 # tests it (tests/integration/test_web.sh, tests/bench/bench_web.sh).
 test+=(libjs-chart.js chromium chromium-driver python3-selenium)

@@ -417,6 +417,9 @@ const struct shoal_netif_config *shoal_netif_config(const struct shoal_netif *n)
 
 /* ---------------------------------------------------------------- send */
 
+static enum shoal_netif_send_result netif_enqueue(struct shoal_netif *n, uint32_t idx,
+                                                  const uint8_t *datagram, size_t len);
+
 /* dgram_buf: SHOAL_ETH_HDR_LEN bytes of writable room, then len datagram bytes. */
 static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *frame,
                                                const uint8_t *datagram, size_t len,
@@ -438,6 +441,7 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
 		return SHOAL_NETIF_SENT;
 	}
 
+	bool request = false;
 	if (idx == NETIF_NIL) {
 		idx = netif_entry_alloc(n, next_hop);
 		if (idx == NETIF_NIL) {
@@ -447,14 +451,25 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
 		n->entries[idx].state = NETIF_PENDING;
 		n->entries[idx].stamp = n->now;
 		netif_list_append(n, &n->pending, idx);
-		netif_request_send(n, next_hop);
+		request = true;
 	} else if (n->now - n->entries[idx].stamp >= n->cfg.request_interval_ms) {
 		netif_list_unlink(n, &n->pending, idx);
 		n->entries[idx].stamp = n->now;
 		netif_list_append(n, &n->pending, idx);
-		netif_request_send(n, next_hop);
+		request = true;
 	}
+	/* Queue first, then request: a reply delivered from inside the transmit callback (an
+	 * in-process peer) resolves the entry and finds the datagram already queued. */
+	enum shoal_netif_send_result res = netif_enqueue(n, idx, datagram, len);
+	if (request)
+		netif_request_send(n, next_hop);
+	return res;
+}
 
+/* Appends a copy of the datagram to pending entry idx's queue, or drops it (counted). */
+static enum shoal_netif_send_result netif_enqueue(struct shoal_netif *n, uint32_t idx,
+                                                  const uint8_t *datagram, size_t len)
+{
 	struct netif_entry *e = &n->entries[idx];
 	if (len > n->cfg.max_datagram) {
 		netif_drop_report(n, SHOAL_NETIF_DROP_TOO_BIG, datagram, len);

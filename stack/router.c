@@ -113,25 +113,45 @@ static enum shoal_router_result router_drop(struct shoal_router *r, enum shoal_r
 	return SHOAL_ROUTER_DROPPED;
 }
 
+bool shoal_router_decide(const struct shoal_lpm *lpm, size_t n_ifs, const uint8_t *datagram,
+                         size_t len, struct shoal_router_hop *hop, enum shoal_router_drop *why)
+{
+	if (len < SHOAL_IPV4_MIN_HDR_LEN) {
+		*why = SHOAL_ROUTER_DROP_BAD_DATAGRAM;
+		return false;
+	}
+	if (datagram[ROUTER_TTL_OFFSET] <= 1) {
+		*why = SHOAL_ROUTER_DROP_TTL_EXPIRED;
+		return false;
+	}
+	uint32_t dst = shoal_load_be32(datagram + ROUTER_DST_OFFSET);
+	uint32_t id = shoal_lpm_lookup(lpm, dst);
+	if (id == SHOAL_LPM_MISS) {
+		*why = SHOAL_ROUTER_DROP_NO_ROUTE;
+		return false;
+	}
+	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(lpm, id);
+	if (nh->ifindex >= n_ifs) {
+		*why = SHOAL_ROUTER_DROP_BAD_INTERFACE;
+		return false;
+	}
+	hop->ifindex = nh->ifindex;
+	hop->next_hop = nh->has_gateway ? nh->gateway : dst;
+	hop->nh_id = id;
+	return true;
+}
+
 enum shoal_router_result shoal_router_forward(struct shoal_router *r, size_t in_ifindex,
                                               uint8_t *buf, size_t len)
 {
 	uint8_t *d = buf + SHOAL_ETH_HDR_LEN;
-	if (len < SHOAL_IPV4_MIN_HDR_LEN)
-		return router_drop(r, SHOAL_ROUTER_DROP_BAD_DATAGRAM, in_ifindex, d, len);
-	if (d[ROUTER_TTL_OFFSET] <= 1)
-		return router_drop(r, SHOAL_ROUTER_DROP_TTL_EXPIRED, in_ifindex, d, len);
-	uint32_t dst = shoal_load_be32(d + ROUTER_DST_OFFSET);
-	uint32_t id = shoal_lpm_lookup(r->lpm, dst);
-	if (id == SHOAL_LPM_MISS)
-		return router_drop(r, SHOAL_ROUTER_DROP_NO_ROUTE, in_ifindex, d, len);
-	const struct shoal_lpm_nh *nh = shoal_lpm_nh_get(r->lpm, id);
-	if (nh->ifindex >= r->if_count)
-		return router_drop(r, SHOAL_ROUTER_DROP_BAD_INTERFACE, in_ifindex, d, len);
+	struct shoal_router_hop hop;
+	enum shoal_router_drop why;
+	if (!shoal_router_decide(r->lpm, r->if_count, d, len, &hop, &why))
+		return router_drop(r, why, in_ifindex, d, len);
 	shoal_ipv4_ttl_decrement(d);
 	r->stats.forwarded++;
-	shoal_netif_send_datagram_headroom(r->ifs[nh->ifindex], buf, len,
-	                                   nh->has_gateway ? nh->gateway : dst);
+	shoal_netif_send_datagram_headroom(r->ifs[hop.ifindex], buf, len, hop.next_hop);
 	return SHOAL_ROUTER_FORWARDED;
 }
 

@@ -50,8 +50,18 @@ static enum shoal_wire_status tcp_options_parse(const uint8_t *p, size_t len,
 			o->ts_val = shoal_load_be32(v);
 			o->ts_ecr = shoal_load_be32(v + 4);
 			break;
+		case SHOAL_TCP_OPT_SACK:
+			if (olen < 10 || (olen - 2) % 8 ||
+			    (olen - 2) / 8 > SHOAL_TCP_MAX_SACK_BLOCKS)
+				return SHOAL_WIRE_BAD_OPTION;
+			o->sack_count = (uint8_t)((olen - 2) / 8);
+			for (size_t b = 0; b < o->sack_count; b++) {
+				o->sack[b].left = shoal_load_be32(v + 8 * b);
+				o->sack[b].right = shoal_load_be32(v + 8 * b + 4);
+			}
+			break;
 		default:
-			break; /* unknown or SACK blocks: skipped */
+			break; /* unknown: skipped */
 		}
 		i += olen;
 	}
@@ -128,6 +138,21 @@ static size_t tcp_options_write(const struct shoal_tcp_options *o, uint8_t *out)
 		out[n++] = SHOAL_TCP_OPT_WSCALE;
 		out[n++] = 3;
 		out[n++] = o->wscale;
+	}
+	size_t room = SHOAL_TCP_MAX_HDR_LEN - SHOAL_TCP_MIN_HDR_LEN - n;
+	size_t blocks = room >= 4 ? (room - 4) / 8 : 0;
+	if (blocks > o->sack_count)
+		blocks = o->sack_count;
+	if (blocks > 0) {
+		out[n++] = SHOAL_TCP_OPT_NOP;
+		out[n++] = SHOAL_TCP_OPT_NOP;
+		out[n++] = SHOAL_TCP_OPT_SACK;
+		out[n++] = (uint8_t)(2 + 8 * blocks);
+		for (size_t b = 0; b < blocks; b++) {
+			shoal_store_be32(out + n, o->sack[b].left);
+			shoal_store_be32(out + n + 4, o->sack[b].right);
+			n += 8;
+		}
 	}
 	while (n % 4)
 		out[n++] = SHOAL_TCP_OPT_EOL;

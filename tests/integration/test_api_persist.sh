@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # HTTP API, durability: routes and static ARP entries changed through the API survive a restart
-# (SIGTERM, start again) and a crash (kill -9 right after the 2xx); at start state.json is applied
+# (SIGTERM, start again) and a crash (kill -9 right after the 2xx); at start state.db is applied
 # on top of the config file's routes (an API deletion of a config route stays deleted, an API PUT
-# of a config prefix wins); SIGHUP re-applies the config but keeps the API state on top; a corrupt
-# state.json makes shoald refuse to start naming the file; a busy API port makes shoald exit 1.
+# of a config prefix wins); SIGHUP re-applies the config but keeps the API state on top; the
+# rows are readable with `sqlite3 state.db .dump`; a corrupt state.db makes shoald refuse to
+# start naming the file; a busy API port makes shoald exit 1.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                |      | shoal-<pid>-h2         |
@@ -19,7 +20,7 @@ source "$here/lib.sh"
 source "$here/tools/shoald.sh"
 source "$here/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout curl jq /usr/bin/python3
+require_cmd ip ping timeout curl jq sqlite3 /usr/bin/python3
 
 api_init
 CFG=$TMP/r.json
@@ -43,7 +44,19 @@ api PUT /api/v1/routes/10.0.7.0/24 '{"next_hop":"10.0.2.3"}'
 api_check_status "PUT config route 10.0.7.0/24 via 10.0.2.3: 200" 200
 api POST /api/v1/arp '{"ip":"10.0.2.50","mac":"02:00:00:00:00:50"}'
 api_check_status "POST static ARP 10.0.2.50: 201" 201
-check "state.json exists and is JSON after the 2xx" jq -e . "$API_STATE/state.json"
+# the state as rows (the documented way to look at it), written before the 2xx
+db_rows() {
+	sqlite3 "$API_STATE/state.db" "SELECT 'route', prefix, next_hop, interface FROM routes
+		UNION ALL SELECT 'deleted', prefix, '', '' FROM deleted_routes
+		UNION ALL SELECT 'arp', interface, ip, mac FROM arp ORDER BY 1, 2, 3"
+}
+check_eq "state.db rows after the 2xx" "arp|lan1|10.0.2.50|02:00:00:00:00:50
+deleted|10.0.8.0/24||
+route|10.0.7.0/24|10.0.2.3|lan1
+route|10.0.9.0/24|10.0.2.2|lan1
+route|10.60.0.0/16||lan1" "$(db_rows)"
+check "sqlite3 .dump shows the routes table" bash -c \
+	"sqlite3 '$API_STATE/state.db' .dump | grep -q \"INSERT INTO routes VALUES('10.0.9.0/24','10.0.2.2','lan1')\""
 check "ping 10.0.9.2 through the API route" api_ping_ok 10.0.9.2
 routes1=$(api_routes)
 static_arp() {
@@ -121,27 +134,32 @@ api GET '/api/v1/routes?prefix=10.70.0.0/16'
 jq -r '.routes[].prefix' <<<"$API_BODY" | sort >"$TMP/present"
 check_eq "every acknowledged POST survived kill -9 (none missing)" "" \
 	"$(comm -23 <(sort "$TMP/acked") "$TMP/present" | tr '\n' ' ')"
-check "state.json is valid JSON after the crash" jq -e . "$API_STATE/state.json"
+check_eq "state.db passes integrity_check after the crash" ok \
+	"$(sqlite3 "$API_STATE/state.db" 'PRAGMA integrity_check')"
 api POST /api/v1/routes:batch "{\"operations\":[$(for p in $(cat "$TMP/present"); do
 	printf '{"op":"delete","prefix":"%s"},' "$p"; done | sed 's/,$//')]}"
 api_check_status "batch delete of the burst's routes: 200" 200
 check_eq "table back to its state before the burst" "$routes2" "$(api_routes)"
 
-# --- a corrupt state.json: shoald refuses to start and names the file
+# --- a corrupt state.db: shoald refuses to start and names the file
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
 check "no sanitizer report" sd_clean "$SD_LABEL"
-cp "$API_STATE/state.json" "$TMP/state.good"
-printf '{"routes": [' >"$API_STATE/state.json"
+check "no WAL left behind after a clean stop (checkpointed)" test ! -s "$API_STATE/state.db-wal"
+cp "$API_STATE/state.db" "$TMP/state.good"
+printf 'this is not a database, just text long enough to fill a header page.....\n' \
+	>"$API_STATE/state.db"
+rm -f "$API_STATE/state.db-wal" "$API_STATE/state.db-shm"
+cp "$API_STATE/state.db" "$TMP/state.bad"
 daemon_start BAD "$R" shoald-corrupt "$SHOALD" -v -c "$CFG"
 wait_for_exit "$BAD" 10
 wait "$BAD"
 rc=$?
-check "corrupt state.json: shoald exits non-zero ($rc)" test "$rc" -ne 0
-check "corrupt state.json: the error names the file" \
-	grep -q "$API_STATE/state.json" "$(daemon_log_path shoald-corrupt)"
-check "corrupt state.json: the file was left as it was" grep -qx '{"routes": \[' "$API_STATE/state.json"
-cp "$TMP/state.good" "$API_STATE/state.json"
+check "corrupt state.db: shoald exits non-zero ($rc)" test "$rc" -ne 0
+check "corrupt state.db: the error names the file" \
+	grep -q "$API_STATE/state.db" "$(daemon_log_path shoald-corrupt)"
+check "corrupt state.db: the file was left as it was" cmp -s "$TMP/state.bad" "$API_STATE/state.db"
+cp "$TMP/state.good" "$API_STATE/state.db"
 
 # --- the API port is taken: shoald exits 1 with a clear error
 daemon_start squatter "$R" squatter /usr/bin/python3 -c '

@@ -12,7 +12,9 @@
  *            "javascript_dir": "/usr/share/javascript"},
  *    "state_dir": "/var/lib/shoal",
  *    "web_dir": "/usr/share/shoal/web",
- *    "icmp": {"rate_per_s": 1000, "burst": 50}}
+ *    "icmp": {"rate_per_s": 1000, "burst": 50,
+ *             "dest_interval_ms": 1000, "dest_burst": 6, "dest_max": 4096},
+ *    "arp": {"give_up_ms": 15000}}
  * "interfaces" is required (at least one); every other key is optional and takes the default
  * of shoal_config_default(). Per interface "name", "kind", "address" are required; "mac"
  * (tap only; default derived from the name), "mtu" (default 1500) and "offload" (default true)
@@ -78,6 +80,16 @@ enum {
 	SHOAL_CONFIG_DEFAULT_ICMP_RATE = 1000, /* ICMP errors per second, token bucket rate */
 	SHOAL_CONFIG_DEFAULT_ICMP_BURST = 50,  /* token bucket depth */
 	SHOAL_CONFIG_MAX_ICMP_RATE = 1000000,
+	/* per destination, under the global bucket (as Linux: 1 per 1000 ms after 6) */
+	SHOAL_CONFIG_DEFAULT_ICMP_DEST_INTERVAL_MS = 1000, /* 0: no per-destination limit */
+	SHOAL_CONFIG_DEFAULT_ICMP_DEST_BURST = 6,
+	SHOAL_CONFIG_DEFAULT_ICMP_DEST_MAX = 4096, /* destinations tracked (LRU evicted) */
+	SHOAL_CONFIG_MAX_ICMP_DEST_INTERVAL_MS = 3600000,
+	SHOAL_CONFIG_MAX_ICMP_DEST_MAX = 1000000,
+	/* ARP: a next hop that does not answer within this is given up (host unreachable) */
+	SHOAL_CONFIG_DEFAULT_ARP_GIVE_UP_MS = 15000,
+	SHOAL_CONFIG_MIN_ARP_GIVE_UP_MS = 100,
+	SHOAL_CONFIG_MAX_ARP_GIVE_UP_MS = 600000,
 };
 
 /* Firewall backend for the host rules of an uplink (interfaces[].host.firewall). */
@@ -156,6 +168,10 @@ struct shoal_config {
 	char web_dir[SHOAL_CONFIG_PATH_MAX]; /* static files the API serves */
 	unsigned icmp_rate_per_s;            /* 0: the router sends no ICMP errors */
 	unsigned icmp_burst;
+	unsigned icmp_dest_interval_ms; /* per-destination bucket: ms per error, 0 = off */
+	unsigned icmp_dest_burst;
+	unsigned icmp_dest_max;
+	unsigned arp_give_up_ms; /* TAP interfaces' ARP give-up time (netif pending_timeout_ms) */
 };
 
 /* Errors collected by a load or a validation. count is the total found (it may exceed

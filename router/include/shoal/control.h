@@ -16,13 +16,19 @@
  * specifications are validated here (canonical prefix, length, interface, next hop inside a
  * connected network, next hop not a router address); callers only parse.
  *
- * Durability: mutations (routes, static ARP entries) are serialized by one mutex held across
- * apply + persist: the command applies the change on the data plane and returns a snapshot
- * of the persistent state (API-set routes, API-deleted config routes, static ARP entries);
- * control then writes <state_dir>/state.json durably (state.h: temp + fsync + rename +
- * fsync(dir)) on the calling thread; if that fails, a second command rolls the change back
- * and the call returns SHOAL_CTL_STORAGE. Only then does the caller answer. Reads do not take
- * the mutex. Plugin load/unload are not persisted (the configuration rules plugins).
+ * Durability (group commit): a mutation (routes, static ARP entries) runs as a command that
+ * applies the change on the data plane and queues the rows it changed (store.h) with what
+ * undoes it; the caller then waits until those rows are committed to <state_dir>/state.db.
+ * The first waiter that finds no commit in progress becomes the committer: it takes every
+ * queued mutation and writes them in one transaction (one fsync), then answers them all;
+ * the others wait. The mutex guarding the queue is never held across I/O or a command wait,
+ * so the data plane never waits for the disk. If the commit fails, one command undoes the
+ * group and every mutation applied after it, newest first, and each caller gets STORAGE
+ * (500 storage_failed). If that undo cannot run (queue refused, out of memory) or the disk
+ * may hold the failed write (store.h: SHOAL_STORE_UNKNOWN), control turns read-only: every
+ * later mutation is refused with UNAVAILABLE "read_only" (503) naming the reason, until a
+ * restart reloads the state from disk. Reads never wait for commits. Plugin load/unload are
+ * not persisted (the configuration rules plugins).
  *
  * Threads: shoal_ctl_create, shoal_ctl_restore and shoal_ctl_destroy run on the data-plane
  * thread (at start / exit, while nothing else uses the control); every other function on
@@ -147,13 +153,13 @@ struct shoal_ctl_plugin {
 
 struct shoal_ctl;
 
-/* Data-plane thread, at start. state_dir: where state.json lives (may be NULL or "": nothing
+/* Data-plane thread, at start. state_dir: where state.db lives (may be NULL or "": nothing
  * is persisted). Returns NULL with a message in err. */
 struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, const char *state_dir,
                                    char *err, size_t err_size);
-/* Data-plane thread, after create: reads <state_dir>/state.json (a missing file is an empty
- * state) and applies it on top of the configuration. Returns 0, or -1 with a message naming
- * the file in err (corrupt, unreadable, or an entry that cannot be applied). */
+/* Data-plane thread, after create: opens <state_dir>/state.db (store.h: created when missing,
+ * importing a state.json) and applies it on top of the configuration. Returns 0, or -1 with a
+ * message naming the file in err (corrupt, unreadable, or an entry that cannot be applied). */
 int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size);
 /* Data-plane thread, after every other caller is gone. NULL is a no-op. */
 void shoal_ctl_destroy(struct shoal_ctl *c);

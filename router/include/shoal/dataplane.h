@@ -18,7 +18,8 @@
  * GSO super-frames (IFF_VNET_HDR offloads) leave whole when the egress accepts offloads and
  * are segmented (and partial checksums completed) in software when it does not.
  * ICMP errors quote the offending header plus 8 bytes, come from the ingress interface's
- * address, are rate-limited by a token bucket, and are never sent about ICMP errors,
+ * address, are rate-limited (a global token bucket and, under it, one bucket per destination:
+ * icmp_limit.h), and are never sent about ICMP errors,
  * broadcast/multicast, non-first fragments or bogus sources.
  *
  * Ownership: create opens the devices (creating them unless a persistent device of that
@@ -64,7 +65,8 @@ enum shoal_dp_drop { SHOAL_DP_DROPS(SHOAL_DP_DROP_ENUM_) SHOAL_DP_DROP_COUNT_ };
 extern const char *const shoal_dp_drop_names[SHOAL_DP_DROP_COUNT_];
 extern const char *const shoal_dp_drop_descs[SHOAL_DP_DROP_COUNT_];
 
-/* The ICMP error rate limit comes from the configuration (icmp_rate_per_s, icmp_burst). */
+/* The ICMP error rate limits come from the configuration (icmp_*), the ARP give-up time too
+ * (arp_give_up_ms, read at create: a change needs a restart). */
 struct shoal_dp_params {
 	const char *plugin_build_dir; /* fallback directory for plugins (build tree), may be NULL */
 };
@@ -81,7 +83,9 @@ struct shoal_dp_stats {
 	uint64_t forwarded;
 	uint64_t delivered_local;
 	uint64_t icmp_errors_sent;
-	uint64_t icmp_rate_limited;
+	uint64_t icmp_rate_limited;      /* by either bucket */
+	uint64_t icmp_rate_limited_dest; /* of which by the destination's bucket */
+	uint64_t icmp_dest_evictions;    /* destinations the limiter's table forgot for room */
 	uint64_t icmp_echo_replies;
 	uint64_t fragments_out;
 	uint64_t gso_segments_out; /* produced by software segmentation */

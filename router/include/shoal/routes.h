@@ -6,16 +6,24 @@
  * the API deleted. The effective route of a prefix is, in order: the API's route; nothing
  * when the API deleted it; the configuration's route; the connected network. The forwarding
  * table (the LPM) mirrors the effective routes through the apply callback, called once for
- * every prefix whose effective route changes (NULL entry = delete). This module does no I/O
- * and touches no LPM itself, so it is tested alone (tests/unit/router/test_routes.c).
+ * every prefix whose effective route changes (NULL entry = delete). This module does no I/O;
+ * shoal_routes_lpm_apply is the apply callback that mirrors into a shoal_lpm (the data
+ * plane's), and shoal_routes_resolve answers "where does addr go" from that LPM — what
+ * forwarding uses — naming the route record behind the answer. Tested alone
+ * (tests/unit/router/test_routes.c) and against a real LPM and a model
+ * (tests/unit/router/test_routes_lpm.c).
  *
- * Changes made through the API are two-phase: shoal_routes_save() copies the overlay,
- * shoal_routes_op() validates one operation against the current overlay and applies it to
- * the overlay only (the table is not touched yet), and shoal_routes_commit() pushes the
- * difference to the table — or, when the table refuses (full), puts everything back as it
- * was saved. A batch is several ops between one save and one commit: if an op fails,
- * shoal_routes_abandon() puts the overlay back without touching the table (all or
- * nothing). shoal_routes_restore() undoes a committed change (storage failure).
+ * Changes made through the API are two-phase: shoal_routes_save() opens a journal (no copy:
+ * the cost of a change is that of its edits, not of the table), shoal_routes_op() validates
+ * one operation against the current overlay and applies it to the overlay only, recording
+ * the edit (the table is not touched yet), and shoal_routes_commit() pushes the difference
+ * of the touched prefixes to the table — or, when the table refuses (full), puts everything
+ * back as it was saved. A batch is several ops between one save and one commit: if an op
+ * fails, shoal_routes_abandon() puts the overlay back without touching the table (all or
+ * nothing). After a commit the journal is the change's undo record:
+ * shoal_routes_changes() lists the rows it changed for the store (store.h), and
+ * shoal_routes_restore() undoes it (storage failure). Committed changes are undone newest
+ * first. One journal is open at a time.
  *
  * SIGHUP: shoal_routes_set_config() swaps the configuration routes; prefixes the API set
  * or deleted keep their API state.
@@ -41,10 +49,11 @@
 #include <stdint.h>
 
 #include "shoal/state.h"
+#include "shoal/store.h"
 
 enum {
 	SHOAL_ROUTES_MAX_IFS = 64,
-	SHOAL_ROUTES_MAX_API = 65536, /* routes set through the API at most */
+	SHOAL_ROUTES_MAX_API = 262144, /* routes set through the API at most */
 };
 
 /* X(status, machine code). Successes first. */
@@ -143,21 +152,30 @@ enum shoal_routes_status shoal_routes_validate(const struct shoal_routes *r,
                                                struct shoal_routes_entry *out,
                                                struct shoal_routes_error *err);
 
-struct shoal_routes_saved *shoal_routes_save(const struct shoal_routes *r); /* NULL: ENOMEM */
+/* Opens the journal of a change. NULL: ENOMEM. */
+struct shoal_routes_saved *shoal_routes_save(struct shoal_routes *r);
 /* One API operation on the overlay only (see above). ADD: CREATED | ROUTE_EXISTS; PUT:
  * CREATED | REPLACED | CONNECTED_ROUTE; DELETE: OK | ROUTE_NOT_FOUND | CONNECTED_ROUTE; any:
  * a validation status | TABLE_FULL | NO_MEMORY. */
 enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_routes_op_kind kind,
                                          const struct shoal_routes_spec *spec,
                                          struct shoal_routes_error *err);
-/* Pushes the changes since save to the table; frees saved. 0, or -1 (table full: overlay
- * and table are back as saved). */
+/* Pushes the changes since save to the table and closes the journal. 0: saved is now the
+ * change's undo record (caller frees it, or restores it); -1 (table full or ENOMEM): overlay
+ * and table are back as saved, saved freed. */
 int shoal_routes_commit(struct shoal_routes *r, struct shoal_routes_saved *saved);
 /* Overlay back to saved, table untouched (nothing was committed); frees saved. */
 void shoal_routes_abandon(struct shoal_routes *r, struct shoal_routes_saved *saved);
-/* Overlay and table back to saved after a commit; frees saved. */
-void shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved);
+/* Overlay and table back to before a committed change (every later change already
+ * undone); frees saved. -1 when it could not (ENOMEM, or the table refused): nothing
+ * changed, saved kept. */
+int shoal_routes_restore(struct shoal_routes *r, struct shoal_routes_saved *saved);
 void shoal_routes_saved_free(struct shoal_routes_saved *saved);
+/* The store rows a committed change touched, as they are now (one per overlay set and
+ * prefix: route put/delete, deleted-prefix put/delete). *out malloc'd (NULL when *n is 0).
+ * 0 or -ENOMEM. */
+int shoal_routes_changes(const struct shoal_routes *r, const struct shoal_routes_saved *saved,
+                         struct shoal_store_change **out, size_t *n);
 
 /* The effective route of exactly prefix/len. */
 bool shoal_routes_get(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
@@ -174,11 +192,34 @@ const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex)
 int shoal_routes_if_for(const struct shoal_routes *r, uint32_t addr);
 int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name);
 
-/* The API overlay into a state (appends routes and deleted prefixes). 0 or -ENOMEM. */
-int shoal_routes_export(const struct shoal_routes *r, struct shoal_state *s);
 /* Applies a state's routes on top (deletions first, then routes; validated like API
- * requests) and commits. 0, or -1 with "routes[i]: ..." in err (nothing applied). */
+ * requests; of two routes for one prefix the later wins) and pushes them to the table in
+ * O(n log n). 0, or -1 with "routes[i]: ..." in err (nothing applied). */
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size);
+
+/* The forwarding table side. */
+struct shoal_lpm;
+struct shoal_lpm_nh;
+
+/* The apply callback for a struct shoal_lpm (ctx): replace, or delete (absent is fine). */
+int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,
+                           const struct shoal_routes_entry *e);
+
+enum shoal_routes_resolve {
+	SHOAL_ROUTES_RESOLVE_OK,       /* *fwd: the LPM's next hop; *out: the route behind it */
+	SHOAL_ROUTES_RESOLVE_NO_ROUTE, /* the LPM has no route for addr: forwarding drops it */
+	/* the LPM forwards addr (*fwd) but no effective route accounts for it: the longest
+	 * effective route holding addr is missing, has another next hop, or is not in the LPM */
+	SHOAL_ROUTES_RESOLVE_MISMATCH,
+};
+
+/* Where the forwarding table sends addr (shoal_lpm_lookup, the data plane's lookup), and
+ * the route record behind that answer (the longest effective route holding addr, which
+ * must be in the LPM with that next hop). */
+enum shoal_routes_resolve shoal_routes_resolve(const struct shoal_routes *r,
+                                               const struct shoal_lpm *lpm, uint32_t addr,
+                                               struct shoal_routes_route *out,
+                                               struct shoal_lpm_nh *fwd);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * state.h — shoald's persistent API state: <state_dir>/state.json.
+ * state.h — shoald's persistent API state as plain arrays, and the reader of the JSON file
+ * older shoalds kept it in (<state_dir>/state.json; now only read to migrate it into
+ * state.db, store.h).
  *
  * Role: what the HTTP API changed and must survive a restart — routes set through the API,
- * configuration routes deleted through the API, and static ARP entries — as plain arrays,
- * and its JSON file:
+ * configuration routes deleted through the API, and static ARP entries. The old file:
  *   {"version": 1,
  *    "routes": [{"prefix": "10.2.0.0/16", "next_hop": "10.0.1.2", "interface": "lan0"}],
  *    "deleted_routes": ["10.9.0.0/16"],
@@ -16,11 +17,6 @@
  * as one line "<file>: <json path>: <what>" (or "<file>:<line>:<col>: <jansson text>"). It
  * never drops an entry silently. It does not check entries against the interfaces (control
  * does that when it applies them).
- *
- * The writer is durable: the text goes to a temporary file in the same directory, which is
- * fsync()ed and rename()d over state.json, then the directory is fsync()ed; the directory is
- * created (mode 0700) when missing. On failure the old file is intact and the temporary file
- * removed.
  *
  * Ownership: struct shoal_state owns its three malloc'd arrays (NULL when empty);
  * shoal_state_free() releases them. No global state; not thread-safe per struct.
@@ -74,18 +70,14 @@ int shoal_state_add_arp(struct shoal_state *s, const struct shoal_state_arp *a);
  * empty (zeroed); on error it stays empty. Returns 0 or -1 with a message in err. */
 int shoal_state_parse(const char *text, size_t len, const char *name, struct shoal_state *s,
                       char *err, size_t err_size);
-/* The file's text (pretty-printed, newline-terminated), malloc'd; NULL on ENOMEM. */
-char *shoal_state_format(const struct shoal_state *s);
-
-/* The file path for a state directory: "<dir>/state.json". -ENAMETOOLONG if it won't fit. */
-int shoal_state_path(const char *dir, char *out, size_t out_size);
 /* Reads the file. A missing file is an empty state (returns 0, *missing = true when
  * missing is not NULL). Returns -1 with "<path>: ..." in err otherwise. */
 int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, char *err,
                      size_t err_size);
-/* Writes the file durably (see above). Returns 0 or -1 with "<path>: ..." in err. */
-int shoal_state_write(const char *path, const struct shoal_state *s, char *err, size_t err_size);
-/* The same durable write for any text (hostcfg.h keeps its record file with it). */
+/* Writes text to path durably: a temporary file in the same directory, fsync()ed and
+ * rename()d over path, then the directory fsync()ed (created 0700 when missing). Returns 0 or
+ * -1 with "<path>: ..." in err (the old file intact). hostcfg.h keeps its record file with it;
+ * the API state itself lives in state.db (store.h). */
 int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size);
 
 #endif

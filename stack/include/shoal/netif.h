@@ -10,7 +10,9 @@
  *   - Known next hop (static or dynamic entry): one frame, src = our MAC, dst = its MAC.
  *   - Unknown next hop: broadcast an ARP request and queue the datagram (pending entry). While
  *     the latest request is younger than request_interval_ms [5 s], further datagrams are only
- *     queued; the first datagram after that triggers a new request.
+ *     queued; the first datagram after that triggers a new request. The datagram is queued
+ *     before the request is transmitted, so a reply delivered synchronously from inside the
+ *     transmit callback (an in-process peer) sends it at once.
  *   - Every ARP message received (request or reply, for any target) for our MAC or broadcast
  *     teaches sender IP -> sender MAC for lifetime_ms [30 s] from that moment (re-learning
  *     refreshes). A mapping is alive while its age < lifetime_ms. Learning a pending IP

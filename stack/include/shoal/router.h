@@ -3,7 +3,9 @@
  *
  * Role: forwards IPv4 datagrams between shoal_netif interfaces. route() drains every
  * interface's received-datagram queue (spec model); forward() handles one datagram the
- * caller already holds (the daemon's zero-copy path). Pure: no I/O, no clock, no globals.
+ * caller already holds; decide() is the forwarding decision alone (TTL check + lookup), which
+ * the daemon's data plane calls on its own table: one implementation of those RFC 1812
+ * steps. Pure: no I/O, no clock, no globals.
  *
  * Forwarding rules, per datagram: TTL 0 or 1 -> dropped (TTL_EXPIRED); no route -> dropped
  * (NO_ROUTE); otherwise TTL is decremented with the RFC 1624 incremental checksum update
@@ -86,6 +88,24 @@ enum shoal_router_result {
 	SHOAL_ROUTER_FORWARDED, /* handed to the out interface (sent, queued, or dropped there) */
 	SHOAL_ROUTER_DROPPED,   /* counted and reported with its reason */
 };
+
+/* The forwarding decision for one IPv4 datagram (RFC 1812 5.2.4.3 TTL check, then the
+ * longest-prefix match), the steps every forwarder shares: shoal_router_forward and the
+ * daemon's data plane both call it, so there is one implementation of them. Changes
+ * nothing and counts nothing. Returns true when the datagram is to be forwarded, with *hop
+ * filled (out interface, next hop: the route's gateway or, directly attached, the
+ * datagram's destination); false with *why set: BAD_DATAGRAM (len < 20), TTL_EXPIRED (TTL 0
+ * or 1: the caller answers time exceeded), NO_ROUTE, BAD_INTERFACE (route's interface index
+ * >= n_ifs). The forwarder then checks what it adds (MTU), decrements the TTL
+ * (shoal_ipv4_ttl_decrement) and transmits. */
+struct shoal_lpm;
+struct shoal_router_hop {
+	uint32_t ifindex;
+	uint32_t next_hop;
+	uint32_t nh_id; /* the LPM next-hop id the lookup returned */
+};
+bool shoal_router_decide(const struct shoal_lpm *lpm, size_t n_ifs, const uint8_t *datagram,
+                         size_t len, struct shoal_router_hop *hop, enum shoal_router_drop *why);
 
 /* One datagram: buf[0..SHOAL_ETH_HDR_LEN) is writable headroom, the datagram (already
  * parsed as IPv4 by the interface) follows, len bytes. TTL/checksum are rewritten in place. */

@@ -6,14 +6,16 @@
  * Parse checks: len >= 20 (TRUNCATED); data offset >= 5 and data offset * 4 <= len
  * (BAD_DATA_OFFSET); options walked up to EOL or the end of the header: a length byte that
  * is missing, 0, 1 or runs past the header is BAD_OPTION_LEN; a known option with a wrong
- * fixed length (MSS 4, WS 3, SACK-permitted 2, TS 10) is BAD_OPTION; unknown options (and SACK
- * blocks) are skipped by their length. The whole of len after the header is the payload.
- * Parse does not verify the checksum: shoal_tcp_verify_ipv4() does (pseudo-header + len).
+ * fixed length (MSS 4, WS 3, SACK-permitted 2, TS 10) or a SACK option whose length is not
+ * 2 + 8n with 1 <= n <= 4 is BAD_OPTION; unknown options are skipped by their length. The whole of
+ * len after the header is the payload. Parse does not verify the checksum: shoal_tcp_verify_ipv4()
+ * does (pseudo-header + len).
  *
  * Serialize writes the present options in a fixed layout (MSS; SACK-permitted + timestamps
- * or NOP-padded timestamps / SACK-permitted; NOP + window scale), padded with EOL to a
- * multiple of 4, then the payload (may overlap), with data offset and checksum computed.
- * Addresses host byte order. Ownership: payload points into the caller's buffer. See wire.h.
+ * or NOP-padded timestamps / SACK-permitted; NOP + window scale; NOP NOP + SACK blocks, as
+ * many of sack_count as fit in 40 bytes), padded with EOL to a multiple of 4, then the payload (may
+ * overlap), with data offset and checksum computed. Addresses host byte order. Ownership: payload
+ * points into the caller's buffer. See wire.h.
  */
 #ifndef SHOAL_TCP_HEADER_H
 #define SHOAL_TCP_HEADER_H
@@ -50,6 +52,14 @@ enum shoal_tcp_option_kind {
 	SHOAL_TCP_OPT_TIMESTAMPS = 8,
 };
 
+enum { SHOAL_TCP_MAX_SACK_BLOCKS = 4 };
+
+/* One SACK block (RFC 2018 §3): left edge and right edge (one past the last byte). */
+struct shoal_tcp_sack_block {
+	uint32_t left;
+	uint32_t right;
+};
+
 struct shoal_tcp_options {
 	bool has_mss;
 	bool has_wscale;
@@ -59,6 +69,8 @@ struct shoal_tcp_options {
 	uint8_t wscale;
 	uint32_t ts_val;
 	uint32_t ts_ecr;
+	uint8_t sack_count; /* SACK blocks present, <= SHOAL_TCP_MAX_SACK_BLOCKS */
+	struct shoal_tcp_sack_block sack[SHOAL_TCP_MAX_SACK_BLOCKS];
 };
 
 struct shoal_tcp_header {

@@ -13,6 +13,14 @@
  *   - window = inbound available capacity, capped at config.window_cap.
  *   - An RST sets the inbound stream's error; send() carries RST while that error is set.
  *
+ * Options (used by the peer; a receiver never told otherwise behaves as above):
+ *   - Window scaling (RFC 7323 §2.3): after set_wscale(shift), window = min(available >>
+ *     shift, window_cap) (the SYN's window is never scaled: the peer sets the shift after).
+ *   - SACK (RFC 2018 §4): the receiver remembers up to SHOAL_TCP_MAX_SACK_BLOCKS blocks of
+ *     data received above the ackno and kept by the reassembler, most recent first: the
+ *     first block contains the latest segment that arrived out of order; blocks never cover
+ *     bytes below the ackno (trimmed as it advances) and adjacent or overlapping ones merge.
+ *
  * Ownership: the receiver owns a reassembler (and through it the inbound byte stream),
  * allocated by init and freed by fini. Readers use shoal_tcp_receiver_inbound(). receive()
  * only reads the message payload during the call.
@@ -21,17 +29,26 @@
 #define SHOAL_TCP_RECEIVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shoal/reassembler.h"
 #include "shoal/tcp_config.h"
 #include "shoal/tcp_message.h"
 
+struct shoal_tcp_recv_block {
+	uint64_t left; /* stream indices: [left, right) */
+	uint64_t right;
+};
+
 struct shoal_tcp_receiver {
 	struct shoal_reassembler reasm;
 	uint32_t window_cap;
 	uint32_t isn; /* the peer's ISN, valid when has_isn */
 	bool has_isn;
+	uint8_t rcv_wscale; /* shift applied to advertised windows */
+	uint8_t nblocks;    /* SACK blocks held, most recent first */
+	struct shoal_tcp_recv_block blocks[SHOAL_TCP_MAX_SACK_BLOCKS];
 };
 
 /* Uses cfg->recv_capacity and cfg->window_cap. Returns 0, or -1 on allocation failure. */
@@ -41,6 +58,14 @@ void shoal_tcp_receiver_fini(struct shoal_tcp_receiver *r);
 void shoal_tcp_receiver_receive(struct shoal_tcp_receiver *r,
                                 const struct shoal_tcp_sender_msg *msg);
 struct shoal_tcp_receiver_msg shoal_tcp_receiver_send(const struct shoal_tcp_receiver *r);
+
+/* Window scaling: shift (<= 14) applied to every later window. */
+void shoal_tcp_receiver_set_wscale(struct shoal_tcp_receiver *r, uint8_t shift);
+/* Copies up to max SACK blocks (wrapped seqnos, most recent first); returns the count. */
+size_t shoal_tcp_receiver_sack_blocks(const struct shoal_tcp_receiver *r,
+                                      struct shoal_tcp_sack_block *out, size_t max);
+/* True once a SYN has been received (the peer's ISN is known). */
+bool shoal_tcp_receiver_has_isn(const struct shoal_tcp_receiver *r);
 
 /* The inbound byte stream (reader side for the application; written by the reassembler). */
 struct shoal_byte_stream *shoal_tcp_receiver_inbound(struct shoal_tcp_receiver *r);

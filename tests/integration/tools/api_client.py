@@ -338,7 +338,8 @@ METHODS = ["get", "post", "put", "patch", "delete"]
 PARAM_VALUES = [  # (path contains, parameter name contains, value), first match wins
     ("/routes/", "len", "24"), ("/routes/", "", "10.0.9.0"), ("/arp/", "", "10.0.2.50"),
     ("/plugins/", "", "example"), ("", "plugin", "example"), ("", "subpath", "stats"),
-    ("", "interface", "lan1"),
+    ("", "interface", "lan1"), ("/port-forwards/", "protocol", "udp"),
+    ("/port-forwards/", "port", "5353"),
 ]
 QUERY_VALUES = {"address": "10.0.9.1", "prefix": "10.0.0.0/8", "interface": "lan1"}
 
@@ -379,6 +380,8 @@ def body_for(path, method):
         return {"ip": "10.0.2.50", "mac": "02:00:00:00:00:50"}
     if path.endswith("/plugins") and method == "post":
         return {"name": "example", "config": {}}
+    if path.endswith("/nat/port-forwards") and method == "post":
+        return {"protocol": "udp", "outside_port": 5353, "inside": "10.0.1.2:53"}
     return {}
 
 
@@ -403,16 +406,26 @@ def cmd_openapi(args):
     base = urllib.parse.urlparse(servers[0].get("url", "")).path.rstrip("/")
     global_security = doc.get("security")
     ops = []
+    conn = conn_open(args.port)
+    st, _, b = request(conn, "GET", base.rstrip("/") + "/api/v1/plugins", args.token, None)
+    loaded = {p["name"] for p in (b or {}).get("plugins", [])} if st == 200 else set()
+    not_loaded = 0
     for path, item in (doc.get("paths") or {}).items():
         item = resolve(doc, item)
+        plugin = item.get("x-shoal-plugin")
+        if args.plugin and plugin != args.plugin:
+            continue
+        if plugin and plugin not in loaded:  # served by a plugin this shoald has not loaded
+            not_loaded += sum(1 for m in METHODS if m in item)
+            continue
         for m in METHODS:
             if m in item:
                 ops.append((path, m, resolve(doc, item[m]), item.get("parameters", [])))
     if not ops:
         problems.append("no operations in the document")
     ops.sort(key=op_order)
-    conn = conn_open(args.port)
-    lines = []
+    lines = [f"# {not_loaded} operations of plugins not loaded here (x-shoal-plugin) left out; "
+             f"loaded: {sorted(loaded)}"]
     for path, m, op, common in ops:
         url = base.rstrip("/") + path
         query = []
@@ -582,6 +595,7 @@ def main():
     a.add_argument("path")
     o = sub.add_parser("openapi")
     o.add_argument("file")
+    o.add_argument("--plugin", help="walk only the operations marked x-shoal-plugin: PLUGIN")
     args = ap.parse_args()
     if args.cmd == "early413":
         return cmd_early413(args)

@@ -444,6 +444,33 @@ static void test_icmp_rate_limit(void **state)
 	           "cfg.json: icmp.rate_per_s: -1 is out of range (0..1000000)");
 	expect_one("{'interfaces':[" LAN0 "],'icmp':{'rate':1}}",
 	           "cfg.json: icmp.rate: unknown key");
+	/* per destination, Linux-like by default */
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->icmp_dest_interval_ms, 1000);
+	assert_int_equal(cfg->icmp_dest_burst, 6);
+	assert_int_equal(cfg->icmp_dest_max, 4096);
+	expect_ok("{'interfaces':[" LAN0 "],'icmp':{'dest_interval_ms':0,'dest_burst':2,"
+	          "'dest_max':16}}");
+	assert_int_equal(cfg->icmp_dest_interval_ms, 0);
+	assert_int_equal(cfg->icmp_dest_burst, 2);
+	assert_int_equal(cfg->icmp_dest_max, 16);
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'dest_max':0}}",
+	           "cfg.json: icmp.dest_max: 0 is out of range (1..1000000)");
+	expect_one("{'interfaces':[" LAN0 "],'icmp':{'dest_burst':0}}",
+	           "cfg.json: icmp.dest_burst: 0 is out of range (1..1000000)");
+}
+
+static void test_arp_give_up(void **state)
+{
+	(void)state;
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->arp_give_up_ms, 15000);
+	expect_ok("{'interfaces':[" LAN0 "],'arp':{'give_up_ms':500}}");
+	assert_int_equal(cfg->arp_give_up_ms, 500);
+	expect_one("{'interfaces':[" LAN0 "],'arp':{'give_up_ms':99}}",
+	           "cfg.json: arp.give_up_ms: 99 is out of range (100..600000)");
+	expect_one("{'interfaces':[" LAN0 "],'arp':{'timeout':1}}",
+	           "cfg.json: arp.timeout: unknown key");
 }
 
 static void test_limits(void **state)
@@ -587,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(test_plugin_errors),
 	    cmocka_unit_test(test_api_errors),
 	    cmocka_unit_test(test_icmp_rate_limit),
+	    cmocka_unit_test(test_arp_give_up),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_host_section),

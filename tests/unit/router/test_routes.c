@@ -110,6 +110,7 @@ static enum shoal_routes_status op1(struct shoal_routes *r, enum shoal_routes_op
 	if (st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_CREATED || st == SHOAL_ROUTES_REPLACED) {
 		if (shoal_routes_commit(r, sv) < 0)
 			return SHOAL_ROUTES_TABLE_FULL;
+		shoal_routes_saved_free(sv);
 	} else {
 		shoal_routes_abandon(r, sv);
 	}
@@ -253,15 +254,20 @@ static void test_reload_keeps_api_state_on_top(void **state)
 	/* delete config route 10.9/16, replace 10.8/16 through the API */
 	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, spec(0x0a090000u, 16, 0, NULL), &e),
 	                 SHOAL_ROUTES_OK);
-	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, spec(0x0a080000u, 16, 0x0a000202u, NULL), &e),
-	                 SHOAL_ROUTES_REPLACED);
-	struct shoal_state st = {0};
-	assert_int_equal(shoal_routes_export(r, &st), 0);
-	assert_int_equal(st.n_routes, 1);
-	assert_string_equal(st.routes[0].interface, "lan1");
-	assert_int_equal(st.n_deleted, 1);
-	assert_int_equal(st.deleted[0].prefix, 0x0a090000u);
-	shoal_state_free(&st);
+	/* the PUT's store rows: one route row, with the interface name */
+	struct shoal_routes_saved *sv = shoal_routes_save(r);
+	struct shoal_routes_spec put = spec(0x0a080000u, 16, 0x0a000202u, NULL);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_PUT, &put, &e), SHOAL_ROUTES_REPLACED);
+	assert_int_equal(shoal_routes_commit(r, sv), 0);
+	struct shoal_store_change *ch;
+	size_t n_ch;
+	assert_int_equal(shoal_routes_changes(r, sv, &ch, &n_ch), 0);
+	assert_int_equal(n_ch, 1);
+	assert_int_equal(ch[0].op, SHOAL_STORE_ROUTE_PUT);
+	assert_string_equal(ch[0].u.route.interface, "lan1");
+	assert_int_equal(ch[0].u.route.next_hop, 0x0a000202u);
+	free(ch);
+	shoal_routes_saved_free(sv);
 	/* reload: every config route changes next hop; 10.7/16 follows, the others don't */
 	for (int i = 0; i < 3; i++)
 		cfg[i].next_hop = 0x0a000103u;
@@ -339,14 +345,22 @@ static void test_restore_after_commit(void **state)
 	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
 	                 SHOAL_ROUTES_CREATED);
 	struct shoal_routes_saved *sv = shoal_routes_save(r);
-	struct shoal_routes_saved *sv2 = shoal_routes_save(r);
 	struct shoal_routes_spec a = spec(0x0a060000u, 16, 0, "lan0");
 	struct shoal_routes_spec p = spec(0x0a050000u, 16, 0, "lan1");
 	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &a, &e), SHOAL_ROUTES_CREATED);
 	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_PUT, &p, &e), SHOAL_ROUTES_REPLACED);
-	assert_int_equal(shoal_routes_commit(r, sv2), 0);
+	assert_int_equal(shoal_routes_commit(r, sv), 0);
 	assert_int_equal(table_get(&t, 0x0a050000u, 16)->ifindex, 1);
-	shoal_routes_restore(r, sv);
+	/* the rows: route 10.5/16 (put) and 10.6/16 (put) */
+	struct shoal_store_change *ch;
+	size_t n_ch;
+	assert_int_equal(shoal_routes_changes(r, sv, &ch, &n_ch), 0);
+	assert_int_equal(n_ch, 2);
+	assert_int_equal(ch[0].op, SHOAL_STORE_ROUTE_PUT);
+	assert_int_equal(ch[0].u.route.prefix, 0x0a050000u);
+	assert_int_equal(ch[1].u.route.prefix, 0x0a060000u);
+	free(ch);
+	assert_int_equal(shoal_routes_restore(r, sv), 0);
 	assert_null(table_get(&t, 0x0a060000u, 16));
 	assert_int_equal(table_get(&t, 0x0a050000u, 16)->ifindex, 0);
 	assert_mirror(r, &t);
@@ -454,10 +468,17 @@ static void test_property_table_mirrors_effective_routes(void **state)
 				ok = st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_CREATED ||
 				     st == SHOAL_ROUTES_REPLACED;
 			}
-			if (ok && rand() % 4)
+			if (ok && rand() % 4) {
 				assert_int_equal(shoal_routes_commit(r, sv), 0);
-			else
+				assert_mirror(r, &t);
+				/* a storage failure undoes some committed changes */
+				if (rand() % 4 == 0)
+					assert_int_equal(shoal_routes_restore(r, sv), 0);
+				else
+					shoal_routes_saved_free(sv);
+			} else {
 				shoal_routes_abandon(r, sv);
+			}
 		}
 		assert_mirror(r, &t);
 	}

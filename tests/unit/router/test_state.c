@@ -1,4 +1,4 @@
-/* Tests for router/state.c: strict parsing, formatting round trip, durable write. */
+/* Tests for router/state.c: the strict state.json reader (kept to migrate to state.db). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,36 +99,6 @@ static void test_parse_rejects_bad_documents(void **state)
 	}
 }
 
-static void test_format_parse_round_trip(void **state)
-{
-	(void)state;
-	struct shoal_state a = {0}, b = {0};
-	struct shoal_state_route r = {
-	    .prefix = 0xc0a80000u, .prefix_len = 24, .has_next_hop = true, .next_hop = 0x0a000102u};
-	assert_int_equal(shoal_state_add_route(&a, &r), 0);
-	r = (struct shoal_state_route){.prefix = 0x0a000000u, .prefix_len = 8};
-	strcpy(r.interface, "lan1");
-	assert_int_equal(shoal_state_add_route(&a, &r), 0);
-	assert_int_equal(shoal_state_add_deleted(&a, 0xac100000u, 12), 0);
-	struct shoal_state_arp ar = {
-	    .interface = "lan0", .ip = 0x0a000107u, .mac = {0x02, 0xab, 0, 0, 0, 0xff}};
-	assert_int_equal(shoal_state_add_arp(&a, &ar), 0);
-	char *text = shoal_state_format(&a);
-	assert_non_null(text);
-	assert_true(strstr(text, "\"mac\": \"02:ab:00:00:00:ff\"") != NULL);
-	char err[256] = "";
-	assert_int_equal(shoal_state_parse(text, strlen(text), "x", &b, err, sizeof(err)), 0);
-	assert_int_equal(b.n_routes, a.n_routes);
-	assert_memory_equal(b.routes, a.routes, sizeof(a.routes[0]) * a.n_routes);
-	assert_int_equal(b.n_deleted, 1);
-	assert_memory_equal(b.deleted, a.deleted, sizeof(a.deleted[0]));
-	assert_int_equal(b.n_arp, 1);
-	assert_memory_equal(b.arp, a.arp, sizeof(a.arp[0]));
-	free(text);
-	shoal_state_free(&a);
-	shoal_state_free(&b);
-}
-
 static void make_tmpdir(char *dir, size_t n)
 {
 	snprintf(dir, n, "/tmp/shoal_state_test.XXXXXX");
@@ -156,93 +126,13 @@ static void rm_tree(const char *dir)
 	rmdir(dir);
 }
 
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* write creates the directory (0700), the file reads back, and no temporary file remains. */
-static void test_write_then_read(void **state)
-{
-	(void)state;
-	char dir[64], sub[128], path[256], err[512] = "";
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(sub, sizeof(sub), "%s/state", dir);
-	assert_int_equal(shoal_state_path(sub, path, sizeof(path)), 0);
-	struct shoal_state a = {0}, b = {0};
-	bool missing = false;
-	assert_int_equal(shoal_state_read(path, &b, &missing, err, sizeof(err)), 0);
-	assert_true(missing);
-	assert_int_equal(shoal_state_add_deleted(&a, 0x0a000000u, 8), 0);
-	assert_int_equal(shoal_state_write(path, &a, err, sizeof(err)), 0);
-	struct stat st;
-	assert_int_equal(stat(sub, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0700);
-	assert_int_equal(count_entries(sub), 1);
-	assert_int_equal(shoal_state_read(path, &b, &missing, err, sizeof(err)), 0);
-	assert_false(missing);
-	assert_int_equal(b.n_deleted, 1);
-	assert_int_equal(b.deleted[0].prefix_len, 8);
-	/* a second write replaces the first */
-	assert_int_equal(shoal_state_add_deleted(&a, 0x0b000000u, 8), 0);
-	assert_int_equal(shoal_state_write(path, &a, err, sizeof(err)), 0);
-	shoal_state_free(&b);
-	assert_int_equal(shoal_state_read(path, &b, NULL, err, sizeof(err)), 0);
-	assert_int_equal(b.n_deleted, 2);
-	assert_int_equal(count_entries(sub), 1);
-	shoal_state_free(&a);
-	shoal_state_free(&b);
-	rm_tree(dir);
-}
-
-/* A failed write leaves the previous file intact and no temporary file behind. */
-static void test_failed_write_keeps_old_file(void **state)
-{
-	(void)state;
-	char dir[64], path[256], err[512] = "";
-	make_tmpdir(dir, sizeof(dir));
-	assert_int_equal(shoal_state_path(dir, path, sizeof(path)), 0);
-	struct shoal_state a = {0}, b = {0};
-	assert_int_equal(shoal_state_add_deleted(&a, 0x0a000000u, 8), 0);
-	assert_int_equal(shoal_state_write(path, &a, err, sizeof(err)), 0);
-	/* make rename fail: replace the target by a non-empty directory */
-	char moved[300];
-	snprintf(moved, sizeof(moved), "%s.keep", path);
-	assert_int_equal(rename(path, moved), 0);
-	assert_int_equal(mkdir(path, 0700), 0);
-	char inner[300];
-	snprintf(inner, sizeof(inner), "%s/x", path);
-	FILE *f = fopen(inner, "w");
-	assert_non_null(f);
-	fclose(f);
-	assert_int_equal(shoal_state_add_deleted(&a, 0x0b000000u, 8), 0);
-	assert_int_equal(shoal_state_write(path, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "rename"));
-	assert_non_null(strstr(err, path));
-	assert_int_equal(count_entries(dir), 2); /* state.json (dir) + .keep: no temp file */
-	unlink(inner);
-	rmdir(path);
-	assert_int_equal(rename(moved, path), 0);
-	assert_int_equal(shoal_state_read(path, &b, NULL, err, sizeof(err)), 0);
-	assert_int_equal(b.n_deleted, 1);
-	shoal_state_free(&a);
-	shoal_state_free(&b);
-	rm_tree(dir);
-}
-
 /* A corrupt file is an error naming the file, never an empty state. */
 static void test_read_corrupt_file_names_it(void **state)
 {
 	(void)state;
 	char dir[64], path[256], err[512] = "";
 	make_tmpdir(dir, sizeof(dir));
-	assert_int_equal(shoal_state_path(dir, path, sizeof(path)), 0);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("{\"version\":1,\"routes\":[", f);
@@ -260,9 +150,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_full_document),
 	    cmocka_unit_test(test_parse_rejects_bad_documents),
-	    cmocka_unit_test(test_format_parse_round_trip),
-	    cmocka_unit_test(test_write_then_read),
-	    cmocka_unit_test(test_failed_write_keeps_old_file),
 	    cmocka_unit_test(test_read_corrupt_file_names_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

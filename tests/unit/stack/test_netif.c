@@ -257,6 +257,84 @@ static void test_rule_2_request_throttled_for_5s(void **state)
 	netif_free(n, c);
 }
 
+/* The throttle boundary is exactly request_interval_ms: 4,999 ms after a request the next
+ * datagram is queued silently; at 5,000 ms it triggers a new request. */
+static void test_rule_2_request_throttle_boundary_is_5000ms(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif *n = netif_new(&c, NULL);
+	send_dgram(n, HOP, 1, SHOAL_NETIF_QUEUED);
+	expect_request(c, HOP);
+	shoal_netif_tick(n, 4999);
+	send_dgram(n, HOP, 2, SHOAL_NETIF_QUEUED);
+	expect_no_frame(c);
+	shoal_netif_tick(n, 1);
+	send_dgram(n, HOP, 3, SHOAL_NETIF_QUEUED);
+	expect_request(c, HOP);
+	expect_no_frame(c);
+	netif_free(n, c);
+}
+
+/* A peer living in the same process: it answers our ARP request from inside the transmit
+ * callback (as minnow's router test does). The datagram that caused the request must leave
+ * once the reply resolves the entry, not stay queued on a resolved entry. */
+struct sync_peer {
+	struct cap cap;
+	struct shoal_netif *n;
+	unsigned replies;
+};
+
+static void sync_peer_transmit(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct sync_peer *p = ctx;
+	cap_transmit(&p->cap, frame, len);
+	struct shoal_eth_hdr h;
+	struct shoal_arp a;
+	assert_int_equal(shoal_eth_parse(frame, len, &h), SHOAL_WIRE_OK);
+	if (h.ethertype != SHOAL_ETHERTYPE_ARP)
+		return;
+	assert_int_equal(shoal_arp_parse(frame + SHOAL_ETH_HDR_LEN, len - SHOAL_ETH_HDR_LEN, &a),
+	                 SHOAL_WIRE_OK);
+	if (a.opcode != SHOAL_ARP_REQUEST)
+		return;
+	uint8_t f[64];
+	size_t fl =
+	    make_arp_frame(f, &our_mac, SHOAL_ARP_REPLY, &peer_mac, a.target_ip, &our_mac, OUR_IP);
+	p->replies++;
+	assert_int_equal(shoal_netif_recv_frame(p->n, f, fl), SHOAL_NETIF_RX_ARP);
+}
+
+static void test_rule_4_synchronous_reply_sends_the_queued_datagram(void **state)
+{
+	(void)state;
+	struct sync_peer *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	struct shoal_netif_config cfg = {.mac = our_mac,
+	                                 .ip = OUR_IP,
+	                                 .transmit = sync_peer_transmit,
+	                                 .drop = cap_drop,
+	                                 .ctx = p};
+	p->n = shoal_netif_create(&cfg);
+	assert_non_null(p->n);
+	send_dgram(p->n, HOP, 1, SHOAL_NETIF_QUEUED);
+	assert_int_equal(p->replies, 1);
+	expect_request(&p->cap, HOP);
+	expect_ipv4_frame(&p->cap, &peer_mac, 1);
+	expect_no_frame(&p->cap);
+	struct shoal_netif_entry e;
+	assert_true(shoal_netif_lookup(p->n, HOP, &e));
+	assert_int_equal(e.state, SHOAL_NETIF_ENTRY_DYNAMIC);
+	assert_int_equal(e.queued, 0);
+	/* resolved now: the next one goes straight out */
+	send_dgram(p->n, HOP, 2, SHOAL_NETIF_SENT);
+	expect_ipv4_frame(&p->cap, &peer_mac, 2);
+	expect_no_frame(&p->cap);
+	assert_int_equal(p->cap.drops, 0);
+	shoal_netif_destroy(p->n);
+	free(p);
+}
+
 static void test_rule_3_learns_from_reply(void **state)
 {
 	(void)state;
@@ -1026,6 +1104,8 @@ int main(void)
 	    cmocka_unit_test(test_rule_1_known_mac_sends_one_ipv4_frame),
 	    cmocka_unit_test(test_rule_2_unknown_mac_broadcasts_request_and_queues),
 	    cmocka_unit_test(test_rule_2_request_throttled_for_5s),
+	    cmocka_unit_test(test_rule_2_request_throttle_boundary_is_5000ms),
+	    cmocka_unit_test(test_rule_4_synchronous_reply_sends_the_queued_datagram),
 	    cmocka_unit_test(test_rule_3_learns_from_reply),
 	    cmocka_unit_test(test_rule_3_learns_from_request_for_other_ip),
 	    cmocka_unit_test(test_rule_3_mapping_alive_10s_20s_gone_31s),

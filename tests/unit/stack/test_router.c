@@ -14,6 +14,7 @@
 #include "shoal/checksum.h"
 #include "shoal/ethernet.h"
 #include "shoal/ipv4.h"
+#include "shoal/lpm.h"
 #include "shoal/netif.h"
 #include "shoal/router.h"
 
@@ -440,6 +441,57 @@ static void test_forward_zero_copy_and_drop_table(void **state)
 	rig_free(g);
 }
 
+/* shoal_router_decide: the steps the daemon's data plane shares with route(), on a table the
+ * caller owns; the datagram is left as it is, whatever the verdict. */
+static void test_decide_shared_core(void **state)
+{
+	(void)state;
+	struct shoal_lpm *lpm = shoal_lpm_create(NULL);
+	assert_non_null(lpm);
+	struct shoal_lpm_nh gw = {.gateway = 0x0a000102, .ifindex = 1, .has_gateway = true};
+	struct shoal_lpm_nh direct = {.ifindex = 0};
+	struct shoal_lpm_nh far = {.ifindex = 7};
+	assert_int_equal(shoal_lpm_insert(lpm, 0, 0, &gw), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_insert(lpm, 0x0a090000, 16, &direct), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_insert(lpm, 0x0b000000, 8, &far), SHOAL_LPM_OK);
+	uint8_t d[64], orig[64];
+	struct shoal_router_hop hop;
+	enum shoal_router_drop why;
+	const struct {
+		uint32_t dst;
+		uint8_t ttl;
+		bool ok;
+		enum shoal_router_drop why;
+		uint32_t ifindex, next_hop;
+	} cases[] = {
+	    {0x08080808, 0, false, SHOAL_ROUTER_DROP_TTL_EXPIRED, 0, 0},
+	    {0x08080808, 1, false, SHOAL_ROUTER_DROP_TTL_EXPIRED, 0, 0},
+	    {0x08080808, 2, true, 0, 1, 0x0a000102},
+	    {0x0a090304, 255, true, 0, 0, 0x0a090304},
+	    {0x0b010101, 64, false, SHOAL_ROUTER_DROP_BAD_INTERFACE, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = make_datagram(d, cases[i].dst, cases[i].ttl, (uint8_t)i);
+		memcpy(orig, d, len);
+		bool ok = shoal_router_decide(lpm, 4, d, len, &hop, &why);
+		assert_int_equal(ok, cases[i].ok);
+		if (ok) {
+			assert_int_equal(hop.ifindex, cases[i].ifindex);
+			assert_int_equal(hop.next_hop, cases[i].next_hop);
+		} else {
+			assert_int_equal(why, cases[i].why);
+		}
+		assert_memory_equal(d, orig, len);
+	}
+	assert_int_equal(shoal_lpm_delete(lpm, 0, 0), SHOAL_LPM_OK);
+	size_t len = make_datagram(d, 0x08080808, 64, 9);
+	assert_false(shoal_router_decide(lpm, 4, d, len, &hop, &why));
+	assert_int_equal(why, SHOAL_ROUTER_DROP_NO_ROUTE);
+	assert_false(shoal_router_decide(lpm, 4, d, 19, &hop, &why));
+	assert_int_equal(why, SHOAL_ROUTER_DROP_BAD_DATAGRAM);
+	shoal_lpm_destroy(lpm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +507,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_5_nothing_else_modified),
 	    cmocka_unit_test(test_several_interfaces_overlapping_routes),
 	    cmocka_unit_test(test_forward_zero_copy_and_drop_table),
+	    cmocka_unit_test(test_decide_shared_core),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

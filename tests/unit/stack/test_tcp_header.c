@@ -204,6 +204,42 @@ static void test_random_bytes_never_crash(void **state)
 	assert_true(ok > 0);
 }
 
+static void test_rfc2018_3_sack_blocks_parse_and_serialize(void **state)
+{
+	(void)state;
+	struct shoal_tcp_header h;
+	/* two blocks */
+	static const uint8_t two[] = {0x01, 0x01, 0x05, 0x12, 0, 0,  0, 10, 0, 0,
+	                              0,    20,   0,    0,    0, 30, 0, 0,  0, 40};
+	assert_int_equal(parse_options(two, sizeof(two), &h), SHOAL_WIRE_OK);
+	assert_int_equal(h.opts.sack_count, 2);
+	assert_int_equal(h.opts.sack[0].left, 10);
+	assert_int_equal(h.opts.sack[0].right, 20);
+	assert_int_equal(h.opts.sack[1].left, 30);
+	assert_int_equal(h.opts.sack[1].right, 40);
+	/* lengths other than 2 + 8n (1 <= n <= 4) are malformed */
+	static const uint8_t odd[] = {0x05, 0x0b, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0};
+	static const uint8_t none[] = {0x05, 0x02, 0x01, 0x01};
+	assert_int_equal(parse_options(odd, sizeof(odd), &h), SHOAL_WIRE_BAD_OPTION);
+	assert_int_equal(parse_options(none, sizeof(none), &h), SHOAL_WIRE_BAD_OPTION);
+	/* serialize: with timestamps only 3 blocks fit in 40 bytes; without, 4 */
+	uint8_t buf[128];
+	struct shoal_tcp_header in = {0}, out;
+	in.opts.sack_count = 4;
+	for (uint32_t b = 0; b < 4; b++)
+		in.opts.sack[b] = (struct shoal_tcp_sack_block){100 * b, 100 * b + 50};
+	size_t n = shoal_tcp_serialize_ipv4(&in, 1, 2, buf, sizeof(buf));
+	assert_int_equal(n, 20 + 36);
+	assert_int_equal(shoal_tcp_parse(buf, n, &out), SHOAL_WIRE_OK);
+	assert_memory_equal(&out.opts, &in.opts, sizeof(in.opts));
+	in.opts.has_timestamps = true;
+	n = shoal_tcp_serialize_ipv4(&in, 1, 2, buf, sizeof(buf));
+	assert_int_equal(n, 20 + 40);
+	assert_int_equal(shoal_tcp_parse(buf, n, &out), SHOAL_WIRE_OK);
+	assert_int_equal(out.opts.sack_count, 3);
+	assert_memory_equal(out.opts.sack, in.opts.sack, 3 * sizeof(in.opts.sack[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(test_option_lengths),
 	    cmocka_unit_test(test_property_round_trip),
 	    cmocka_unit_test(test_random_bytes_never_crash),
+	    cmocka_unit_test(test_rfc2018_3_sack_blocks_parse_and_serialize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

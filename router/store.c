@@ -1,0 +1,492 @@
+/* store.c — the SQLite state database; contract in include/shoal/store.h. */
+#include "shoal/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shoal/ethernet.h"
+#include "shoal/ipv4.h"
+#include "shoal/wire.h"
+
+enum {
+	STORE_VERSION = 1,
+	STORE_DIR_MAX = 4096,
+	STORE_PATH_MAX = STORE_DIR_MAX + 64,
+	STORE_BUSY_MS = 2000,
+};
+
+/* Prepared statements, by change kind (enum shoal_store_op order), then the rest. */
+enum store_stmt {
+	STORE_ROUTE_PUT,
+	STORE_ROUTE_DEL,
+	STORE_DELETED_PUT,
+	STORE_DELETED_DEL,
+	STORE_ARP_PUT,
+	STORE_ARP_DEL,
+	STORE_BEGIN,
+	STORE_COMMIT,
+	STORE_ROLLBACK,
+	STORE_TOUCH,
+	STORE_STMT_COUNT_,
+};
+
+static const char *const store_sql[STORE_STMT_COUNT_] = {
+    [STORE_ROUTE_PUT] = "INSERT OR REPLACE INTO routes(prefix, next_hop, interface) "
+                        "VALUES (?1, ?2, ?3)",
+    [STORE_ROUTE_DEL] = "DELETE FROM routes WHERE prefix = ?1",
+    [STORE_DELETED_PUT] = "INSERT OR REPLACE INTO deleted_routes(prefix) VALUES (?1)",
+    [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE prefix = ?1",
+    [STORE_ARP_PUT] = "INSERT OR REPLACE INTO arp(interface, ip, mac) VALUES (?1, ?2, ?3)",
+    [STORE_ARP_DEL] = "DELETE FROM arp WHERE interface = ?1 AND ip = ?2",
+    [STORE_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_COMMIT] = "COMMIT",
+    [STORE_ROLLBACK] = "ROLLBACK",
+    [STORE_TOUCH] = "UPDATE meta SET value = value + 1 WHERE key = 'writes'",
+};
+
+static const char store_schema[] =
+    "CREATE TABLE routes(prefix TEXT PRIMARY KEY NOT NULL, next_hop TEXT, interface TEXT)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE deleted_routes(prefix TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
+    " PRIMARY KEY(interface, ip)) WITHOUT ROWID;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
+    "INSERT INTO meta(key, value) VALUES ('writes', 0);"
+    "PRAGMA user_version = 1;";
+
+struct shoal_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STORE_STMT_COUNT_];
+	char path[STORE_PATH_MAX];
+	char dir[STORE_DIR_MAX];
+};
+
+const char *shoal_store_path(const struct shoal_store *st)
+{
+	return st->path;
+}
+
+static void store_err(const struct shoal_store *st, char *err, size_t err_size, const char *what)
+{
+	snprintf(err, err_size, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+/* Runs SQL text without results. SQLITE_OK or the error code (message in err). */
+static int store_exec(struct shoal_store *st, const char *sql, char *err, size_t err_size)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		store_err(st, err, err_size, "cannot update");
+	return rc;
+}
+
+/* Steps a prepared statement to its end and resets it. SQLite's result code. */
+static int store_step(struct shoal_store *st, enum store_stmt k)
+{
+	sqlite3_stmt *s = st->stmt[k];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int store_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* ---------- writing ---------- */
+
+static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	return sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+}
+
+static int store_apply_one(struct shoal_store *st, const struct shoal_store_change *c)
+{
+	char p[SHOAL_IPV4_PREFIX_STRLEN], a[SHOAL_IPV4_ADDR_STRLEN], m[SHOAL_MAC_STRLEN];
+	if ((unsigned)c->op > SHOAL_STORE_ARP_DEL)
+		return SQLITE_MISUSE;
+	sqlite3_stmt *s = st->stmt[c->op];
+	switch (c->op) {
+	case SHOAL_STORE_ROUTE_PUT:
+		store_bind_text(
+		    s, 1, shoal_ipv4_prefix_format(c->u.route.prefix, c->u.route.prefix_len, p));
+		if (c->u.route.has_next_hop)
+			store_bind_text(s, 2, shoal_ipv4_addr_format(c->u.route.next_hop, a));
+		if (c->u.route.interface[0])
+			store_bind_text(s, 3, c->u.route.interface);
+		break;
+	case SHOAL_STORE_ROUTE_DEL:
+		store_bind_text(
+		    s, 1, shoal_ipv4_prefix_format(c->u.route.prefix, c->u.route.prefix_len, p));
+		break;
+	case SHOAL_STORE_DELETED_PUT:
+	case SHOAL_STORE_DELETED_DEL:
+		store_bind_text(
+		    s, 1, shoal_ipv4_prefix_format(c->u.prefix.prefix, c->u.prefix.prefix_len, p));
+		break;
+	case SHOAL_STORE_ARP_PUT:
+	case SHOAL_STORE_ARP_DEL: {
+		store_bind_text(s, 1, c->u.arp.interface);
+		store_bind_text(s, 2, shoal_ipv4_addr_format(c->u.arp.ip, a));
+		if (c->op == SHOAL_STORE_ARP_PUT) {
+			struct shoal_mac mac;
+			memcpy(mac.b, c->u.arp.mac, 6);
+			store_bind_text(s, 3, shoal_mac_format(&mac, m));
+		}
+		break;
+	}
+	}
+	return store_step(st, (enum store_stmt)c->op);
+}
+
+void shoal_store_rollback(struct shoal_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_step(st, STORE_ROLLBACK);
+}
+
+/* After a failed statement: roll back; FAILED. */
+static enum shoal_store_status store_failed(struct shoal_store *st, char *err, size_t err_size,
+                                            const char *what)
+{
+	store_err(st, err, err_size, what);
+	shoal_store_rollback(st);
+	return SHOAL_STORE_FAILED;
+}
+
+enum shoal_store_status shoal_store_begin(struct shoal_store *st, char *err, size_t err_size)
+{
+	if (store_step(st, STORE_BEGIN) != SQLITE_OK)
+		return store_failed(st, err, err_size, "cannot begin a transaction");
+	return SHOAL_STORE_OK;
+}
+
+enum shoal_store_status shoal_store_apply(struct shoal_store *st,
+                                          const struct shoal_store_change *c, size_t n, char *err,
+                                          size_t err_size)
+{
+	for (size_t i = 0; i < n; i++)
+		if (store_apply_one(st, &c[i]) != SQLITE_OK)
+			return store_failed(st, err, err_size, "cannot write");
+	return SHOAL_STORE_OK;
+}
+
+enum shoal_store_status shoal_store_commit(struct shoal_store *st, char *err, size_t err_size)
+{
+	int rc = store_step(st, STORE_COMMIT);
+	if (rc == SQLITE_OK)
+		return SHOAL_STORE_OK;
+	store_err(st, err, err_size, "cannot commit");
+	shoal_store_rollback(st);
+	/* A full disk fails before the commit record is complete: nothing of it can come back.
+	 * Any other error may come after the WAL frames reached the disk: they would be
+	 * recovered at the next open. A committed follow-up transaction writes its frames over
+	 * them (the WAL index never counted them), which makes the outcome certain. */
+	if ((rc & 0xff) == SQLITE_FULL)
+		return SHOAL_STORE_FAILED;
+	if (store_step(st, STORE_BEGIN) == SQLITE_OK && store_step(st, STORE_TOUCH) == SQLITE_OK &&
+	    store_step(st, STORE_COMMIT) == SQLITE_OK)
+		return SHOAL_STORE_FAILED;
+	shoal_store_rollback(st);
+	return SHOAL_STORE_UNKNOWN;
+}
+
+/* ---------- reading ---------- */
+
+struct store_load {
+	struct shoal_store *st;
+	char *err;
+	size_t err_size;
+};
+
+static int store_load_fail(struct store_load *l, const char *table, const char *key,
+                           const char *what)
+{
+	snprintf(l->err, l->err_size, "%s: %s row \"%s\": %s", l->st->path, table, key, what);
+	return -1;
+}
+
+static const char *store_col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int store_ifname(const char *t, char out[SHOAL_STATE_IFNAME_MAX])
+{
+	size_t n = t ? strlen(t) : 0;
+	if (n == 0 || n >= SHOAL_STATE_IFNAME_MAX)
+		return -1;
+	memcpy(out, t, n + 1);
+	return 0;
+}
+
+static int store_load_row(struct store_load *l, int table, sqlite3_stmt *s, struct shoal_state *out)
+{
+	static const char *const names[] = {"routes", "deleted_routes", "arp"};
+	const char *k = store_col(s, 0);
+	const char *key = k ? k : "(null)";
+	if (table == 2) {
+		struct shoal_state_arp a = {0};
+		struct shoal_mac mac;
+		const char *ip = store_col(s, 1), *m = store_col(s, 2);
+		if (store_ifname(k, a.interface) < 0)
+			return store_load_fail(l, names[table], key, "bad interface name");
+		if (!ip || shoal_ipv4_addr_parse(ip, &a.ip) != SHOAL_WIRE_OK)
+			return store_load_fail(l, names[table], key, "ip is not an IPv4 address");
+		if (!m || shoal_mac_parse(m, &mac) != SHOAL_WIRE_OK)
+			return store_load_fail(l, names[table], key, "mac is not a MAC address");
+		memcpy(a.mac, mac.b, 6);
+		return shoal_state_add_arp(out, &a) < 0
+		           ? store_load_fail(l, names[table], key, "out of memory")
+		           : 0;
+	}
+	uint32_t p;
+	uint8_t len;
+	if (!k || shoal_ipv4_prefix_parse(k, &p, &len) != SHOAL_WIRE_OK)
+		return store_load_fail(l, names[table], key, "not a canonical IPv4 prefix");
+	if (table == 1)
+		return shoal_state_add_deleted(out, p, len) < 0
+		           ? store_load_fail(l, names[table], key, "out of memory")
+		           : 0;
+	struct shoal_state_route r = {.prefix = p, .prefix_len = len};
+	const char *nh = store_col(s, 1), *ifn = store_col(s, 2);
+	if (nh) {
+		r.has_next_hop = true;
+		if (shoal_ipv4_addr_parse(nh, &r.next_hop) != SHOAL_WIRE_OK)
+			return store_load_fail(l, names[table], key,
+			                       "next_hop is not an IPv4 address");
+	}
+	if (ifn && store_ifname(ifn, r.interface) < 0)
+		return store_load_fail(l, names[table], key, "bad interface name");
+	if (!nh && !ifn)
+		return store_load_fail(l, names[table], key, "needs a next_hop or an interface");
+	return shoal_state_add_route(out, &r) < 0
+	           ? store_load_fail(l, names[table], key, "out of memory")
+	           : 0;
+}
+
+static int store_load(struct shoal_store *st, struct shoal_state *out, char *err, size_t err_size)
+{
+	static const char *const sql[] = {
+	    "SELECT prefix, next_hop, interface FROM routes",
+	    "SELECT prefix FROM deleted_routes",
+	    "SELECT interface, ip, mac FROM arp",
+	};
+	struct store_load l = {.st = st, .err = err, .err_size = err_size};
+	for (int t = 0; t < 3; t++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, sql[t], -1, &s, NULL) != SQLITE_OK) {
+			store_err(st, err, err_size, "cannot read");
+			return -1;
+		}
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (store_load_row(&l, t, s, out) < 0) {
+				sqlite3_finalize(s);
+				return -1;
+			}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			store_err(st, err, err_size, "cannot read");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The database's version: user_version, 0 when new (no tables); -1 on error. */
+static int store_version(struct shoal_store *st, bool *empty, char *err, size_t err_size)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	*empty = false;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v < 0) {
+		store_err(st, err, err_size, "cannot read");
+		return -1;
+	}
+	int tables = -1;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_schema", -1, &s, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		tables = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (tables < 0) {
+		store_err(st, err, err_size, "cannot read");
+		return -1;
+	}
+	*empty = tables == 0;
+	return v;
+}
+
+/* ---------- migration ---------- */
+
+static int store_import(struct shoal_store *st, const struct shoal_state *s, char *err,
+                        size_t err_size)
+{
+	struct shoal_store_change c;
+	for (size_t i = 0; i < s->n_routes; i++) {
+		c = (struct shoal_store_change){.op = SHOAL_STORE_ROUTE_PUT,
+		                                .u.route = s->routes[i]};
+		if (shoal_store_apply(st, &c, 1, err, err_size) != SHOAL_STORE_OK)
+			return -1;
+	}
+	for (size_t i = 0; i < s->n_deleted; i++) {
+		c = (struct shoal_store_change){.op = SHOAL_STORE_DELETED_PUT,
+		                                .u.prefix = s->deleted[i]};
+		if (shoal_store_apply(st, &c, 1, err, err_size) != SHOAL_STORE_OK)
+			return -1;
+	}
+	for (size_t i = 0; i < s->n_arp; i++) {
+		c = (struct shoal_store_change){.op = SHOAL_STORE_ARP_PUT, .u.arp = s->arp[i]};
+		if (shoal_store_apply(st, &c, 1, err, err_size) != SHOAL_STORE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* Creates the schema and imports state.json (when present) in one transaction. */
+static int store_create(struct shoal_store *st, bool *migrated, char *err, size_t err_size)
+{
+	char json[STORE_PATH_MAX];
+	snprintf(json, sizeof(json), "%s/state.json", st->dir);
+	struct shoal_state s = {0};
+	bool missing = true;
+	if (shoal_state_read(json, &s, &missing, err, err_size) < 0)
+		return -1;
+	if (store_exec(st, "BEGIN IMMEDIATE", err, err_size) != SQLITE_OK ||
+	    store_exec(st, store_schema, err, err_size) != SQLITE_OK)
+		goto fail;
+	for (int k = 0; k < STORE_STMT_COUNT_; k++)
+		if (sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &st->stmt[k], NULL) != SQLITE_OK) {
+			store_err(st, err, err_size, "cannot prepare");
+			goto fail;
+		}
+	if (store_import(st, &s, err, err_size) < 0)
+		goto fail;
+	if (store_exec(st, "COMMIT", err, err_size) != SQLITE_OK)
+		goto fail;
+	shoal_state_free(&s);
+	if (!missing) {
+		char done[STORE_PATH_MAX + 16];
+		snprintf(done, sizeof(done), "%s.migrated", json);
+		if (rename(json, done) < 0 || store_fsync_dir(st->dir) < 0) {
+			snprintf(err, err_size,
+			         "%s: imported into %s but cannot rename it to %s: %s", json,
+			         st->path, done, strerror(errno));
+			return -1;
+		}
+		*migrated = true;
+	}
+	return 0;
+fail:
+	shoal_state_free(&s);
+	shoal_store_rollback(st);
+	return -1;
+}
+
+/* ---------- open / close ---------- */
+
+struct shoal_store *shoal_store_open(const char *dir, struct shoal_state *s, bool *migrated,
+                                     char *err, size_t err_size)
+{
+	bool mig = false;
+	struct shoal_store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, err_size, "%s: out of memory", dir);
+		return NULL;
+	}
+	if (snprintf(st->dir, sizeof(st->dir), "%s", dir) >= (int)sizeof(st->dir) ||
+	    snprintf(st->path, sizeof(st->path), "%s/state.db", dir) >= (int)sizeof(st->path)) {
+		snprintf(err, err_size, "%s: path too long", dir);
+		free(st);
+		return NULL;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, err_size, "%s: cannot create %s: %s", st->path, dir, strerror(errno));
+		free(st);
+		return NULL;
+	}
+	if (sqlite3_open_v2(st->path, &st->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, err_size, "%s: cannot open: %s", st->path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		shoal_store_close(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/* WAL, and every commit fsync()ed (NORMAL would not sync the WAL at commit). */
+	if (store_exec(st, "PRAGMA journal_mode = WAL", err, err_size) != SQLITE_OK ||
+	    store_exec(st, "PRAGMA synchronous = FULL", err, err_size) != SQLITE_OK)
+		goto fail;
+	bool empty;
+	int v = store_version(st, &empty, err, err_size);
+	if (v < 0)
+		goto fail;
+	if (v == 0 && empty) {
+		if (store_create(st, &mig, err, err_size) < 0)
+			goto fail;
+	} else if (v != STORE_VERSION) {
+		snprintf(err, err_size, "%s: unsupported version %d (this shoald reads version %d)",
+		         st->path, v, STORE_VERSION);
+		goto fail;
+	} else {
+		for (int k = 0; k < STORE_STMT_COUNT_; k++)
+			if (sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
+			                       &st->stmt[k], NULL) != SQLITE_OK) {
+				store_err(st, err, err_size, "not a shoald state database");
+				goto fail;
+			}
+		/* state.json next to a database: a migration that stopped before its rename */
+		char json[STORE_PATH_MAX], done[STORE_PATH_MAX + 16];
+		snprintf(json, sizeof(json), "%s/state.json", st->dir);
+		snprintf(done, sizeof(done), "%s.migrated", json);
+		if (access(json, F_OK) == 0 &&
+		    (rename(json, done) < 0 || store_fsync_dir(dir) < 0)) {
+			snprintf(err, err_size, "%s: cannot rename it to %s: %s", json, done,
+			         strerror(errno));
+			goto fail;
+		}
+	}
+	if (store_load(st, s, err, err_size) < 0) {
+		shoal_state_free(s);
+		goto fail;
+	}
+	if (migrated)
+		*migrated = mig;
+	return st;
+fail:
+	shoal_store_close(st);
+	return NULL;
+}
+
+void shoal_store_close(struct shoal_store *st)
+{
+	if (!st)
+		return;
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int k = STORE_STMT_COUNT_; k-- > 0;)
+		sqlite3_finalize(st->stmt[k]);
+	sqlite3_close(st->db);
+	free(st);
+}

@@ -1,0 +1,364 @@
+/* Tests for router/store.c: the SQLite state database — rows written per change and read back
+ * after a reopen, state.json migration, all-or-nothing transactions, a crash (no close) keeps
+ * every committed transaction and none that was not, failed writes (file size limit) leave
+ * nothing behind and the store works again, corrupt or foreign databases are errors naming
+ * the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shoal/store.h"
+
+static void make_tmpdir(char *dir, size_t n)
+{
+	snprintf(dir, n, "/tmp/shoal_store_test.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char p[512];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+static struct shoal_store_change route_put(uint32_t prefix, uint8_t len, uint32_t nh)
+{
+	struct shoal_store_change c = {.op = SHOAL_STORE_ROUTE_PUT};
+	c.u.route = (struct shoal_state_route){
+	    .prefix = prefix, .prefix_len = len, .has_next_hop = true, .next_hop = nh};
+	strcpy(c.u.route.interface, "lan1");
+	return c;
+}
+
+static struct shoal_store *open_ok(const char *dir, struct shoal_state *s)
+{
+	char err[512] = "";
+	memset(s, 0, sizeof(*s));
+	struct shoal_store *st = shoal_store_open(dir, s, NULL, err, sizeof(err));
+	if (!st)
+		fail_msg("open: %s", err);
+	return st;
+}
+
+static void commit_changes(struct shoal_store *st, const struct shoal_store_change *c, size_t n)
+{
+	char err[512] = "";
+	assert_int_equal(shoal_store_begin(st, err, sizeof(err)), SHOAL_STORE_OK);
+	assert_int_equal(shoal_store_apply(st, c, n, err, sizeof(err)), SHOAL_STORE_OK);
+	assert_int_equal(shoal_store_commit(st, err, sizeof(err)), SHOAL_STORE_OK);
+}
+
+/* A new directory gets a database; every kind of row is written, replaced, deleted and read
+ * back after a reopen. */
+static void test_rows_round_trip(void **state)
+{
+	(void)state;
+	char dir[64], sub[128];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(sub, &s);
+	struct stat sb;
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(s.n_routes + s.n_deleted + s.n_arp, 0);
+	struct shoal_store_change c[6] = {
+	    route_put(0x0a000000u, 8, 0x0a000102u),
+	    route_put(0x0b000000u, 8, 0x0a000102u),
+	    {.op = SHOAL_STORE_DELETED_PUT, .u.prefix = {.prefix = 0xac100000u, .prefix_len = 12}},
+	    {.op = SHOAL_STORE_ARP_PUT,
+	     .u.arp = {.interface = "lan0", .ip = 0x0a000107u, .mac = {2, 0xab, 0, 0, 0, 0xff}}},
+	};
+	c[4] = route_put(0x0a000000u, 8, 0x0a000103u); /* replaces the first */
+	c[5] = (struct shoal_store_change){.op = SHOAL_STORE_ROUTE_DEL, .u.route = c[1].u.route};
+	commit_changes(st, c, 6);
+	/* an on-link route: no next hop */
+	struct shoal_store_change onlink = {.op = SHOAL_STORE_ROUTE_PUT};
+	onlink.u.route = (struct shoal_state_route){.prefix = 0x0c000000u, .prefix_len = 16};
+	strcpy(onlink.u.route.interface, "lan0");
+	commit_changes(st, &onlink, 1);
+	shoal_store_close(st);
+	st = open_ok(sub, &s);
+	assert_int_equal(s.n_routes, 2);
+	assert_int_equal(s.routes[0].prefix, 0x0a000000u);
+	assert_int_equal(s.routes[0].next_hop, 0x0a000103u);
+	assert_string_equal(s.routes[0].interface, "lan1");
+	assert_false(s.routes[1].has_next_hop);
+	assert_string_equal(s.routes[1].interface, "lan0");
+	assert_int_equal(s.n_deleted, 1);
+	assert_int_equal(s.deleted[0].prefix_len, 12);
+	assert_int_equal(s.n_arp, 1);
+	assert_memory_equal(s.arp[0].mac, ((uint8_t[]){2, 0xab, 0, 0, 0, 0xff}), 6);
+	struct shoal_store_change d[2] = {
+	    {.op = SHOAL_STORE_DELETED_DEL, .u.prefix = s.deleted[0]},
+	    {.op = SHOAL_STORE_ARP_DEL, .u.arp = s.arp[0]},
+	};
+	commit_changes(st, d, 2);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	st = open_ok(sub, &s);
+	assert_int_equal(s.n_deleted + s.n_arp, 0);
+	assert_int_equal(s.n_routes, 2);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(sub);
+	rm_tree(dir);
+}
+
+/* state.json is imported once and renamed; a bad one is an error and stays as it was. */
+static void test_migration(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	write_file(dir, "state.json", "{\"version\": 1, \"routes\": [");
+	struct shoal_state s = {0};
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "state.json"));
+	assert_true(exists(dir, "state.json"));
+	write_file(dir, "state.json",
+	           "{\"version\": 1, \"routes\": [{\"prefix\": \"10.2.0.0/16\", \"next_hop\": "
+	           "\"10.0.1.2\"}], \"deleted_routes\": [\"10.9.0.0/16\"], \"arp\": "
+	           "[{\"interface\": \"lan0\", \"ip\": \"10.0.1.5\", \"mac\": "
+	           "\"02:00:00:00:00:05\"}]}\n");
+	bool migrated = false;
+	struct shoal_store *st = shoal_store_open(dir, &s, &migrated, err, sizeof(err));
+	assert_non_null(st);
+	assert_true(migrated);
+	assert_false(exists(dir, "state.json"));
+	assert_true(exists(dir, "state.json.migrated"));
+	assert_int_equal(s.n_routes, 1);
+	assert_int_equal(s.routes[0].prefix, 0x0a020000u);
+	assert_int_equal(s.n_deleted, 1);
+	assert_int_equal(s.n_arp, 1);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	/* reopened: the database is the truth, nothing imported again */
+	st = shoal_store_open(dir, &s, &migrated, err, sizeof(err));
+	assert_non_null(st);
+	assert_false(migrated);
+	assert_int_equal(s.n_routes, 1);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	/* a state.json next to an existing database (a stop before the rename): the database
+	 * wins and the file is put aside */
+	write_file(dir, "state.json", "{\"version\": 1}");
+	st = shoal_store_open(dir, &s, &migrated, err, sizeof(err));
+	assert_non_null(st);
+	assert_false(exists(dir, "state.json"));
+	assert_int_equal(s.n_routes, 1);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+}
+
+/* A rolled-back transaction and one whose apply fails half-way leave nothing. */
+static void test_transactions_all_or_nothing(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	struct shoal_store_change c[3] = {route_put(0x0a000000u, 8, 1),
+	                                  route_put(0x0b000000u, 8, 1),
+	                                  route_put(0x0c000000u, 8, 1)};
+	assert_int_equal(shoal_store_begin(st, err, sizeof(err)), SHOAL_STORE_OK);
+	assert_int_equal(shoal_store_apply(st, c, 3, err, sizeof(err)), SHOAL_STORE_OK);
+	shoal_store_rollback(st);
+	/* the second change is not a valid operation: the first must not stay */
+	c[1].op = (enum shoal_store_op)99;
+	assert_int_equal(shoal_store_begin(st, err, sizeof(err)), SHOAL_STORE_OK);
+	assert_int_equal(shoal_store_apply(st, c, 3, err, sizeof(err)), SHOAL_STORE_FAILED);
+	assert_non_null(strstr(err, "state.db"));
+	/* the store is usable afterwards */
+	commit_changes(st, &c[2], 1);
+	shoal_store_close(st);
+	st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 1);
+	assert_int_equal(s.routes[0].prefix, 0x0c000000u);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+}
+
+/* A process that dies without closing (no checkpoint, WAL left behind) loses no committed
+ * transaction and keeps none of the one it had open. */
+static void test_crash_keeps_committed(void **state)
+{
+	(void)state;
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct shoal_state s = {0};
+		char err[512];
+		struct shoal_store *st = shoal_store_open(dir, &s, NULL, err, sizeof(err));
+		if (!st)
+			_exit(2);
+		for (uint32_t i = 0; i < 200; i++) {
+			struct shoal_store_change c =
+			    route_put(0x0a000000u | (i << 8), 24, 0x0a000102u);
+			if (shoal_store_begin(st, err, sizeof(err)) != SHOAL_STORE_OK ||
+			    shoal_store_apply(st, &c, 1, err, sizeof(err)) != SHOAL_STORE_OK ||
+			    shoal_store_commit(st, err, sizeof(err)) != SHOAL_STORE_OK)
+				_exit(3);
+		}
+		struct shoal_store_change c = route_put(0x0b000000u, 8, 0x0a000102u);
+		if (shoal_store_begin(st, err, sizeof(err)) != SHOAL_STORE_OK ||
+		    shoal_store_apply(st, &c, 1, err, sizeof(err)) != SHOAL_STORE_OK)
+			_exit(4);
+		raise(SIGKILL);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_true(exists(dir, "state.db-wal"));
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 200);
+	for (size_t i = 0; i < s.n_routes; i++)
+		assert_int_equal(s.routes[i].prefix >> 24, 10);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+}
+
+/* A commit that cannot be written (file size limit: EFBIG) fails, leaves nothing — not even
+ * after a reopen — and the store works again once writes can succeed. */
+static void test_failed_write_leaves_nothing(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	struct shoal_store_change one = route_put(0x0a000000u, 8, 1);
+	commit_changes(st, &one, 1);
+	enum { N = 3000 };
+	struct shoal_store_change *c = calloc(N, sizeof(*c));
+	assert_non_null(c);
+	for (uint32_t i = 0; i < N; i++)
+		c[i] = route_put(0x0b000000u | (i << 8), 24, 0x0a000102u);
+	struct rlimit old, small;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 64 * 1024;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	enum shoal_store_status ss = shoal_store_begin(st, err, sizeof(err));
+	if (ss == SHOAL_STORE_OK)
+		ss = shoal_store_apply(st, c, N, err, sizeof(err));
+	if (ss == SHOAL_STORE_OK)
+		ss = shoal_store_commit(st, err, sizeof(err));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_not_equal(ss, SHOAL_STORE_OK);
+	assert_non_null(strstr(err, "state.db"));
+	/* writes work again, and the failed rows never appear */
+	struct shoal_store_change two = route_put(0x0c000000u, 8, 1);
+	commit_changes(st, &two, 1);
+	shoal_store_close(st);
+	st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 2);
+	assert_int_equal(s.routes[0].prefix, 0x0a000000u);
+	assert_int_equal(s.routes[1].prefix, 0x0c000000u);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	free(c);
+	rm_tree(dir);
+}
+
+static void sql(const char *dir, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/state.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Not a database, a foreign database, an unknown version, a malformed row: errors naming
+ * the file (and the row), never an empty state. */
+static void test_bad_databases_are_errors(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	struct shoal_state s = {0};
+	write_file(dir, "state.db", "this is not a database; it is text long enough to matter\n");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/state.db"));
+	unlink(strcat(strcpy((char[128]){0}, dir), "/state.db"));
+	sql(dir, "CREATE TABLE other(x); PRAGMA user_version = 1;");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/state.db"));
+	unlink(strcat(strcpy((char[128]){0}, dir), "/state.db"));
+	struct shoal_store *st = open_ok(dir, &s);
+	shoal_store_close(st);
+	sql(dir, "PRAGMA user_version = 7;");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "unsupported version 7"));
+	sql(dir,
+	    "PRAGMA user_version = 1; INSERT INTO routes VALUES ('10.0.0.1/8', '10.0.0.2', NULL)");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/state.db: routes row \"10.0.0.1/8\""));
+	assert_int_equal(s.n_routes, 0);
+	rm_tree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rows_round_trip),
+	    cmocka_unit_test(test_migration),
+	    cmocka_unit_test(test_transactions_all_or_nothing),
+	    cmocka_unit_test(test_crash_keeps_committed),
+	    cmocka_unit_test(test_failed_write_leaves_nothing),
+	    cmocka_unit_test(test_bad_databases_are_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
