@@ -4,7 +4,7 @@
 # overview with both interfaces, lan0's rate non-zero within 3 s of a ping from h1, charts fed
 # every second, routes added / refused with the API's message / looked up / filtered / deleted
 # through the page and checked with GET /api/v1/routes, ARP static add, flush and delete, NAT
-# session and port forward (when nat.so is built), plugin load errors, keyboard, phone width,
+# session and port forward (plugin nat), plugin load errors, keyboard, phone width,
 # logout, and no errors in the browser console. Screenshots go to $SHOAL_BUILD/screenshots.
 #
 # Chromium runs inside the router's namespace r, where the API listens on 127.0.0.1:8144;
@@ -33,17 +33,9 @@ mkdir -p "$shots"
 
 api_init
 extra=", \"web_dir\": \"$SHOAL_SRC/web\""
-nat_args=()
-# The nat plugin (plugins/nat) is checked when it is built; without it the NAT checks are
-# replaced by "no NAT page without the plugin".
-if [[ -f $SHOAL_BUILD/plugins/nat.so ]]; then
-	ln -sf "$(realpath "$SHOAL_BUILD/plugins/nat.so")" "$API_PLUGINS/"
-	extra+=', "plugins": [{"name": "nat", "config": {"outside": ["lan1"]}}]'
-	nat_args=(--nat)
-	log "nat.so built: NAT checks on"
-else
-	log "nat.so not built ($SHOAL_BUILD/plugins/nat.so): NAT session checks skipped"
-fi
+check "the nat plugin is built" test -f "$SHOAL_BUILD/plugins/nat.so"
+ln -sf "$(realpath "$SHOAL_BUILD/plugins/nat.so")" "$API_PLUGINS/"
+extra+=', "plugins": [{"name": "nat", "config": {"outside": ["lan1"]}}]'
 example_args=()
 [[ -f $API_PLUGINS/example.so ]] && example_args=(--example)
 api_config "$TMP/r.json" "$extra"
@@ -54,7 +46,7 @@ check_eq "shoald serves Chart.js under /javascript/" 200 "$API_CODE"
 
 out=$(HOME=$TMP ns_exec "$R" timeout 150 /usr/bin/python3 "$here/tools/web_check.py" \
 	--url "http://127.0.0.1:$API_PORT/" --token "$API_TOKEN" --h1 "$H1" --shots "$shots" \
-	"${nat_args[@]}" "${example_args[@]}" 2>&1)
+	--nat "${example_args[@]}" 2>&1)
 rc=$?
 while IFS= read -r line; do
 	case $line in
