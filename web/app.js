@@ -129,7 +129,7 @@ function logout(message) {
   destroyCharts();
   S.prev.clear(); S.rates.clear(); S.hist.clear();
   S.historyFrom = null;
-  Routes.all = []; Routes.view = []; Routes.loaded = false;
+  Routes.all = []; Routes.view = []; Routes.loaded = false; Routes.complete = false; Routes.loadSeq++;
   showLogin(message || "Logged out.");
 }
 
@@ -411,7 +411,7 @@ Pages.interfaces = {
 /* Routes: every route in memory, only the visible rows in the DOM. Filtering goes to the
  * server when the text is an address prefix (?prefix=), otherwise it matches next hop,
  * interface and origin here. */
-const Routes = { all: [], view: [], loaded: false, sort: { key: "prefix", dir: 1 }, filter: "", hl: null, seq: 0, serverRows: null };
+const Routes = { all: [], view: [], loaded: false, complete: false, sort: { key: "prefix", dir: 1 }, filter: "", hl: null, seq: 0, loadSeq: 0 };
 
 function ipNum(s) {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s || "");
@@ -446,15 +446,29 @@ function routeCmp(key, dir) {
   return (a, b) => dir * f(a, b);
 }
 
+/* The first page (?limit=) is drawn at once; the whole table follows in the background. */
+const ROUTES_FIRST_PAGE = 200;
+
 async function routesLoad() {
-  const seq = ++Routes.seq;
-  const data = await api("GET", "/api/v1/routes");
-  if (seq !== Routes.seq) return;
+  const seq = ++Routes.loadSeq;
+  const data = await api("GET", "/api/v1/routes?limit=" + ROUTES_FIRST_PAGE);
+  if (seq !== Routes.loadSeq) return;
   performance.mark("routes-fetched");
   Routes.all = (data.routes || []).map(keyed);
   Routes.loaded = true;
-  Routes.serverRows = null;
+  Routes.complete = data.next_after == null;
   await routesApplyFilter(true);
+  if (Routes.complete) performance.mark("routes-complete");
+  else routesLoadRest(seq).catch((e) => setStatus(null, e.message));
+}
+
+async function routesLoadRest(seq) {
+  const data = await api("GET", "/api/v1/routes");
+  if (seq !== Routes.loadSeq) return;
+  Routes.all = (data.routes || []).map(keyed);
+  Routes.complete = true;
+  await routesApplyFilter(true);
+  performance.mark("routes-complete");
 }
 
 async function routesApplyFilter(keepScroll) {
@@ -482,7 +496,8 @@ async function routesApplyFilter(keepScroll) {
   }
   Routes.view = pfx || t ? rows.slice().sort(routeCmp(Routes.sort.key, Routes.sort.dir))
     : (Routes.sort.key === "prefix" && Routes.sort.dir === 1 ? rows : rows.slice().sort(routeCmp(Routes.sort.key, Routes.sort.dir)));
-  $("#rt-count").textContent = `${fmtInt(Routes.view.length)} of ${fmtInt(Routes.all.length)} routes` + (pfx ? ` (inside ${pfx}, filtered by shoald)` : t ? ` (matching “${t}”)` : "");
+  $("#rt-count").textContent = `${fmtInt(Routes.view.length)} of ${Routes.complete || pfx ? "" : "the first "}${fmtInt(Routes.all.length)} routes` +
+    (pfx ? ` (inside ${pfx}, filtered by shoald)` : t ? ` (matching “${t}”)` : "") + (Routes.complete ? "" : "; loading the rest…");
   if (!keepScroll) $("#rt-body").scrollTop = 0;
   routesRender();
 }

@@ -97,7 +97,7 @@ rc=$?
 [[ $mode == routes-padded ]] && echo "(GET /api/v1/routes padded to $n_padded rows by the relay; everything else from shoald)"
 if [[ $rc -eq 0 ]]; then
 	jq -r '"routes page, \(.routes) routes, median of \(.runs) (ms from navigation start):",
-		"  fetched+parsed \(.fetched_ms_median)   first render \(.rendered_ms_median)   interactive \(.interactive_ms_median)   \(.interactive_ms_all)",
+		"  first page fetched \(.fetched_ms_median)   first render \(.rendered_ms_median)   interactive \(.interactive_ms_median) \(.interactive_ms_all)   whole table \(.complete_ms_median)",
 		"  reference (bare fetch + JSON.parse in the same browser): \(.reference_fetch_parse_ms_median)",
 		"  redraw after scroll to middle \(.scroll_middle_ms_median), to end \(.scroll_end_ms_median); filter 30.1 (server-side) \(.filter_ms_median)"' <<<"$out"
 	i=$(jq -r '.interactive_ms_median' <<<"$out")

@@ -3,9 +3,10 @@
 
   routes RUNS        open /#/routes RUNS times (fresh navigation, token already in the tab's
                      sessionStorage) and report, from the page's performance marks relative to
-                     the navigation start: routes-fetched (GET /api/v1/routes answered and parsed),
-                     routes-rendered (first rows in the DOM), routes-interactive (main thread free
-                     after the first paint), and the reference measured in the same browser and
+                     the navigation start: routes-fetched (the first page, GET /api/v1/routes?limit=200,
+                     answered and parsed), routes-rendered (first rows in the DOM),
+                     routes-interactive (main thread free after the first paint), routes-complete
+                     (the whole table loaded, sorted and drawn), and the reference measured in the same browser and
                      run: a bare fetch + JSON.parse of /api/v1/routes from a blank page.
                      Then scroll to the middle and to the end and time each redraw, and time a
                      filter typed into the box.
@@ -59,14 +60,14 @@ def mark(drv, name):
 def cmd_routes(drv, url, token, runs):
     drv.get(url)
     drv.execute_script("sessionStorage.setItem('shoal.token', arguments[0])", token)
-    res = {"fetched": [], "rendered": [], "interactive": [], "reference_fetch_parse": [],
+    res = {"fetched": [], "rendered": [], "interactive": [], "complete": [], "reference_fetch_parse": [],
            "scroll_middle": [], "scroll_end": [], "filter": []}
     n_routes = None
     for _ in range(runs):
         drv.get("about:blank")
         drv.get(url + "#/routes")
-        poll(lambda: mark(drv, "routes-interactive") is not None, 60)
-        for k in ("fetched", "rendered", "interactive"):
+        poll(lambda: mark(drv, "routes-interactive") is not None and mark(drv, "routes-complete") is not None, 60)
+        for k in ("fetched", "rendered", "interactive", "complete"):
             res[k].append(mark(drv, "routes-" + k))
         n_routes = drv.execute_script("return Routes.all.length")
         # Redraw after a jump (what a user sees while dragging the scrollbar).

@@ -332,6 +332,13 @@ def main():
         else:
             shot("plugins")
 
+        # ---- the charts again, with the samples of the whole run (the README's picture)
+        at("interfaces again")
+        check("interfaces page opens again", go("interfaces"))
+        n = wait(lambda: (lambda k: k >= 15 and k)(pts()), 5)
+        check(f"the charts keep the samples taken while other pages were shown ({n} points)", n)
+        shot("interfaces-history")
+
         # ---- keyboard: Tab to a nav link, Enter opens the page
         at("keyboard")
         drv.find_element(By.CSS_SELECTOR, 'nav a[data-page="overview"]').click()

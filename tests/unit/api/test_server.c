@@ -596,7 +596,52 @@ static void test_routes_list_and_filter(void **state)
 	json_decref(j);
 	expect_error(api_call("GET", "/api/v1/routes?prefix=10.2.0.1/16", NULL), 400,
 	             "invalid_prefix");
-	expect_error(api_call("GET", "/api/v1/routes?limit=3", NULL), 400, "unknown_parameter");
+	expect_error(api_call("GET", "/api/v1/routes?limits=3", NULL), 400, "unknown_parameter");
+}
+
+/* ?limit=&after=: pages in (prefix, length) order, next_after null on the last one. */
+static void test_routes_paging(void **state)
+{
+	(void)state;
+	assert_int_equal(api_call("GET", "/api/v1/routes", NULL), 200);
+	assert_null(strstr(resp_body(), "next_after"));
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=1", NULL), 200);
+	json_t *j = json_loads(resp_body(), 0, NULL);
+	json_t *routes = json_object_get(j, "routes");
+	assert_int_equal(json_array_size(routes), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(routes, 0), "prefix")),
+	                    "10.0.1.0/24");
+	assert_string_equal(json_string_value(json_object_get(j, "next_after")), "10.0.1.0/24");
+	json_decref(j);
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=1&after=10.0.1.0/24", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	routes = json_object_get(j, "routes");
+	assert_int_equal(json_array_size(routes), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(routes, 0), "prefix")),
+	                    "10.2.0.0/16");
+	assert_true(json_is_null(json_object_get(j, "next_after")));
+	json_decref(j);
+	/* after a prefix that is not in the table: the routes that sort after it. */
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=5&after=10.0.0.0/8", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "routes")), 2);
+	assert_true(json_is_null(json_object_get(j, "next_after")));
+	json_decref(j);
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=5&after=10.2.0.0/16", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "routes")), 0);
+	json_decref(j);
+	static const char *const bad[] = {"limit=0",  "limit=100001", "limit=x",
+	                                  "limit=-1", "limit=",       "limit=1x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char target[96];
+		snprintf(target, sizeof(target), "/api/v1/routes?%s", bad[i]);
+		expect_error(api_call("GET", target, NULL), 400, "invalid_limit");
+	}
+	expect_error(api_call("GET", "/api/v1/routes?after=10.0.1.0/24", NULL), 400,
+	             "missing_parameter");
+	expect_error(api_call("GET", "/api/v1/routes?limit=1&after=10.0.1.1/24", NULL), 400,
+	             "invalid_prefix");
 }
 
 static void test_route_lookup(void **state)
@@ -1071,6 +1116,7 @@ int main(void)
 	    cmocka_unit_test(test_health_degraded_is_503),
 	    cmocka_unit_test(test_auth_required),
 	    cmocka_unit_test(test_routes_list_and_filter),
+	    cmocka_unit_test(test_routes_paging),
 	    cmocka_unit_test(test_route_lookup),
 	    cmocka_unit_test(test_http_threads_yield_to_forwarding),
 	    cmocka_unit_test(test_route_add_created_with_location),
