@@ -16,6 +16,46 @@
 #include "shoal/ipv4.h"
 #include "shoal/wire.h"
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or values
+ * above U+10FFFF), 0 if it is not one. */
+static size_t request_utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Messages quote client bytes (and %.64s may cut a character): replace every byte that is
+ * not part of valid UTF-8, and every control character, with '?', so the error body is
+ * always valid JSON and the message one line. */
+static void request_utf8_sanitize(char *text)
+{
+	unsigned char *s = (unsigned char *)text;
+	while (*s) {
+		size_t n = request_utf8_len(s);
+		if (n == 0 || *s < 0x20 || *s == 0x7f)
+			*s++ = '?';
+		else
+			s += n;
+	}
+}
+
 int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const char *code,
                         const char *fmt, ...)
 {
@@ -26,6 +66,7 @@ int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const c
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
+	request_utf8_sanitize(e->message);
 	return -1;
 }
 

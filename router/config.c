@@ -20,6 +20,15 @@ struct config_ctx {
 	struct shoal_config_errors *errs;
 };
 
+/* Messages are one line: text quoted from the file (keys, values, jansson's "near '...'")
+ * may hold control characters; they become '?'. */
+static void config_msg_one_line(char *m)
+{
+	for (; *m; m++)
+		if ((unsigned char)*m < 0x20 || *m == 0x7f)
+			*m = '?';
+}
+
 static void config_errors_add(struct shoal_config_errors *errs, const char *name, const char *jpath,
                               const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
@@ -31,9 +40,9 @@ static void config_errors_add(struct shoal_config_errors *errs, const char *name
 		return;
 	char *m = errs->msg[i];
 	int n = snprintf(m, SHOAL_CONFIG_ERROR_LEN, "%s: %s: ", name, jpath);
-	if (n < 0 || n >= SHOAL_CONFIG_ERROR_LEN)
-		return;
-	vsnprintf(m + n, SHOAL_CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+	if (n >= 0 && n < SHOAL_CONFIG_ERROR_LEN)
+		vsnprintf(m + n, SHOAL_CONFIG_ERROR_LEN - (size_t)n, fmt, ap);
+	config_msg_one_line(m);
 }
 
 static void config_error(struct config_ctx *ctx, const char *jpath, const char *fmt, ...)
@@ -882,6 +891,7 @@ static int config_load_json(struct shoal_config *cfg, json_t *root, const json_e
 		unsigned i = errs->count++;
 		snprintf(errs->msg[i], SHOAL_CONFIG_ERROR_LEN, "%s:%d:%d: %s", name, jerr->line,
 		         jerr->column, jerr->text);
+		config_msg_one_line(errs->msg[i]);
 		return -1;
 	}
 	config_parse_root(&ctx, root);

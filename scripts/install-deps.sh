@@ -8,7 +8,8 @@ build=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libmicrohtt
        libmnl-dev libip4tc-dev libnftnl-dev libsqlite3-dev)
 # Tools the integration tests drive.
 test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3-scapy curl procps kmod
-      python3-yaml nftables sqlite3)
+      python3-yaml nftables sqlite3
+      clang libclang-rt-14-dev) # libFuzzer harnesses (tests/fuzz)
 # The dashboard: Chart.js (served by shoald under /javascript/) and the headless browser that
 # tests it (tests/integration/test_web.sh, tests/bench/bench_web.sh).
 test+=(libjs-chart.js chromium chromium-driver python3-selenium)

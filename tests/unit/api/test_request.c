@@ -348,6 +348,35 @@ static void test_error_json_shape(void **state)
 	free(text);
 }
 
+/* Found by tests/fuzz/fuzz_api_target: a message quoting client bytes that are not UTF-8
+ * (or cut mid-character by %.64s, or holding a newline) had no JSON body. */
+static void test_error_json_quotes_any_bytes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *quoted, *message;
+	} cases[] = {
+	    {"/FFFFF\xc6", "no such file: /FFFFF?"},
+	    {"\xff\xfe", "no such file: ??"},
+	    {"caf\xc3\xa9 \xe2\x82", "no such file: caf\xc3\xa9 ??"},
+	    {"\xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf", "no such file: ??? ???? ??"},
+	    {"a\nb\x7f", "no such file: a?b?"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct shoal_api_error err;
+		shoal_api_error_set(&err, 404, "not_found", "no such file: %s", cases[i].quoted);
+		char *text = shoal_api_error_json(&err);
+		assert_non_null(text);
+		json_t *j = json_loads(text, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+		    cases[i].message);
+		json_decref(j);
+		free(text);
+	}
+}
+
 /* ---- static files ---- */
 
 static char root[PATH_MAX];
@@ -465,6 +494,7 @@ int main(void)
 	    cmocka_unit_test(test_methods_and_allow),
 	    cmocka_unit_test(test_parse_mac),
 	    cmocka_unit_test(test_error_json_shape),
+	    cmocka_unit_test(test_error_json_quotes_any_bytes),
 	    cmocka_unit_test_setup_teardown(test_static_resolves_under_root, static_setup,
 	                                    static_teardown),
 	    cmocka_unit_test_setup_teardown(test_static_rejects_traversal, static_setup,

@@ -229,6 +229,13 @@ static void test_unknown_keys_every_level(void **state)
 	           "cfg.json: plugins[0].conf: unknown key");
 	expect_one("{'interfaces':[" LAN0 "],'api':{'listen':'127.0.0.1:1','port':2}}",
 	           "cfg.json: api.port: unknown key");
+	/* found by tests/fuzz/fuzz_config: a key with a newline made a two-line message */
+	expect_one("{'interfaces':[" LAN0 "],'bo\\ngus\\u001b[2J':1}",
+	           "cfg.json: bo?gus?[2J: unknown key");
+	/* and jansson's syntax errors quote the text near the error */
+	assert_int_equal(load("{'interfaces':\n'\\\n'}"), -1);
+	assert_int_equal(errs->count, 1);
+	assert_null(strchr(errs->msg[0], '\n'));
 }
 
 static void test_shape_errors(void **state)
