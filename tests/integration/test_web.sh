@@ -31,6 +31,19 @@ shots=$SHOAL_BUILD/screenshots
 rm -rf "$shots"
 mkdir -p "$shots"
 
+# count_lines OUT: the "ok   - "/"FAIL - " lines of a driver as checks here.
+count_lines() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok   - "*) pass "${line#ok   - }" ;;
+		"FAIL - "*) fail "${line#FAIL - }" ;;
+		"       "*) printf '%s\n' "$line" ;;
+		*) log "$line" ;;
+		esac
+	done <<<"$1"
+}
+
 api_init
 extra=", \"web_dir\": \"$SHOAL_SRC/web\""
 check "the nat plugin is built" test -f "$SHOAL_BUILD/plugins/nat.so"
@@ -48,17 +61,22 @@ out=$(HOME=$TMP ns_exec "$R" timeout 150 /usr/bin/python3 "$here/tools/web_check
 	--url "http://127.0.0.1:$API_PORT/" --token "$API_TOKEN" --h1 "$H1" --shots "$shots" \
 	--nat "${example_args[@]}" 2>&1)
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok   - "*) pass "${line#ok   - }" ;;
-	"FAIL - "*) fail "${line#FAIL - }" ;;
-	"       "*) printf '%s\n' "$line" ;;
-	*) log "$line" ;;
-	esac
-done <<<"$out"
+count_lines "$out"
 check_eq "web_check.py exits 0" 0 "$rc"
 n=$(find "$shots" -name '*.png' -size +1k | wc -l)
 check "screenshots saved in $shots ($n)" test "$n" -ge 6
+
+# Firefox: Debian 12 has firefox-esr but no geckodriver; web_firefox.py speaks Marionette.
+# firefox-esr is not in install-deps (a large download); when it is installed, it is checked.
+if [[ -x /usr/bin/firefox-esr ]]; then
+	out=$(HOME=$TMP ns_exec "$R" timeout 90 /usr/bin/python3 "$here/tools/web_firefox.py" \
+		"http://127.0.0.1:$API_PORT/" "$API_TOKEN" "$shots/firefox-routes.png" 2>&1)
+	rc=$?
+	count_lines "$out"
+	check_eq "web_firefox.py exits 0" 0 "$rc"
+else
+	log "firefox-esr not installed: the Firefox checks did not run (apt-get install firefox-esr)"
+fi
 
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
