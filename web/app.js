@@ -191,8 +191,19 @@ function pushSample(name, s) {
       ds.data.push({ x: s.t, y: s[ds.key] });
       if (ds.data.length > HISTORY_POINTS) ds.data.splice(0, ds.data.length - HISTORY_POINTS);
     }
-    chartWindow(ch);
-    ch.update("none");
+  }
+  S.chartsDirty = true;
+}
+
+/* Charts are redrawn at most once a second (real time), however fast the samples come. */
+function chartsRedraw() {
+  if (!S.chartsDirty) return;
+  S.chartsDirty = false;
+  for (const charts of S.charts.values()) {
+    for (const ch of charts) {
+      chartWindow(ch);
+      ch.update("none");
+    }
   }
 }
 
@@ -919,6 +930,7 @@ function boot() {
   setupArp();
   setupNat();
   setupPlugins();
+  setInterval(chartsRedraw, 1000);
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) tryLogin(saved, true); else showLogin("");
 }
