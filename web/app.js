@@ -65,7 +65,7 @@ const clock = (t) => new Date(t).toLocaleTimeString("en-GB", { hour12: false });
 /* ---- API --------------------------------------------------------------------------------- */
 
 class ApiError extends Error {
-  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  constructor(status, code, message, body) { super(message); this.status = status; this.code = code; this.body = body; }
 }
 
 /* One request; resolves to the parsed body (null for 204), rejects with ApiError carrying the
@@ -86,7 +86,7 @@ async function api(method, path, body, token = S.token) {
   if (!resp.ok) {
     const err = data && data.error ? data.error : { code: "http_" + resp.status, message: resp.status + " " + resp.statusText };
     if (resp.status === 401 && token && token === S.token) logout("shoald refused the token (401): " + err.message);
-    throw new ApiError(resp.status, err.code, err.message);
+    throw new ApiError(resp.status, err.code, err.message, data);
   }
   return data;
 }
@@ -212,7 +212,9 @@ async function pollHealth() {
   try {
     h = await api("GET", "/api/v1/health", undefined, null);
   } catch (e) {
-    h = { status: e.status === 503 ? "degraded" : "unreachable", error: e.message };
+    // 503 with the health body: degraded (e.g. the data plane not responsive).
+    h = e.status === 503 && e.body && e.body.status ? e.body
+      : { status: e.status === 503 ? "degraded" : "unreachable", error: e.message };
   }
   S.health = h;
   setStatus(h);

@@ -221,6 +221,19 @@ def main():
         check("the added route shows in the table",
               wait(lambda: drv.find_elements(By.CSS_SELECTOR, '#rt-rows [data-prefix="10.0.9.0/24"]'), 3))
 
+        # Replace in place: the same prefix on-link through lan1 (PUT).
+        fill("#rt-prefix", "10.0.9.0/24")
+        fill("#rt-nexthop", "")
+        fill("#rt-iface", "lan1")
+        drv.find_element(By.ID, "rt-replace").click()
+        wait(lambda: "Replaced" in text("#rt-form-msg"), 5)
+        st, body = api.call("GET", "/api/v1/routes/10.0.9.0/24")
+        check("replace a route through the form (PUT): now on-link via lan1",
+              st == 200 and body["next_hop"] is None and body["interface"] == "lan1", f"{st} {body}")
+        check("the table shows the replaced route",
+              wait(lambda: "on-link" in text('#rt-rows [data-prefix="10.0.9.0/24"]'), 3))
+        fill("#rt-nexthop", "10.0.2.2")
+        fill("#rt-iface", "")
         fill("#rt-prefix", "10.0.9.1/16")
         drv.find_element(By.ID, "rt-add").click()
         shown = wait(lambda: text("#rt-prefix-err"), 5)
