@@ -5,7 +5,7 @@ BUILD_FUZZ    ?= build/fuzz
 FUZZ_SECONDS  ?= 600
 JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test test-fuzz fuzz bench demo deps clean format
+.PHONY: all build test test-fuzz fuzz bench demo deps clean format deb test-package build-matrix
 
 all: build
 
@@ -14,10 +14,12 @@ build:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 
-# Sanitizer build (ASan+UBSan), every test through ctest.
+# Sanitizer build (ASan+UBSan), warnings as errors, every test through ctest (one of them
+# builds the clang RelWithDebInfo+sanitizers configuration too: tests/CMakeLists.txt).
 test:
 	@scripts/install-deps.sh test
-	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_DEV_PLUGINS=ON
+	cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON -DSHOAL_DEV_PLUGINS=ON \
+	  -DSHOAL_WERROR=ON
 	cmake --build $(BUILD_TEST) -j $(JOBS)
 	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -41,6 +43,12 @@ fuzz:
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
+# Every compiler x build type x sanitizer combination, each in build/matrix/<cc>-<type>-<san>,
+# warnings as errors; prints one line per build (scripts/build-matrix.sh).
+build-matrix:
+	@scripts/install-deps.sh test
+	JOBS=$(JOBS) scripts/build-matrix.sh
+
 # Release build, every benchmark; figures go to docs/performance.md by hand.
 bench:
 	@scripts/install-deps.sh bench
@@ -54,6 +62,17 @@ demo:
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	scripts/demo.sh $(BUILD_RELEASE)/router/shoald
+
+# Debian packages shoal and shoal-dev from a clean copy of the tree, into build/deb/.
+deb:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) scripts/build-deb.sh build/deb
+
+# Builds the packages (twice: the upgrade test) and checks them: lintian, hardening-check,
+# the unit with systemd-analyze, install/remove/purge/upgrade in a cached Debian 12 root.
+test-package:
+	@scripts/install-deps.sh package
+	JOBS=$(JOBS) tests/package/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

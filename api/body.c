@@ -44,7 +44,8 @@ static int body_check_fields(json_t *obj, const char *const *allowed, const char
 			known = known || strcmp(key, *a) == 0;
 		if (!known)
 			return shoal_api_error_set(e, 400, "unknown_field",
-			                           "unknown field \"%s%.64s\"", where, key);
+			                           "unknown field \"%s%s\"", where,
+			                           shoal_api_quote(key, 64).s);
 	}
 	return 0;
 }
@@ -60,7 +61,8 @@ static int body_string(json_t *obj, const char *key, enum body_presence presence
 	if (!v || (json_is_null(v) && presence == BODY_OPTIONAL)) {
 		if (presence == BODY_REQUIRED)
 			return shoal_api_error_set(e, 400, "missing_field",
-			                           "field \"%s%s\" is required", where, key);
+			                           "field \"%s%s\" is required", where,
+			                           shoal_api_quote(key, 64).s);
 		return 0;
 	}
 	if (!json_is_string(v))
@@ -75,8 +77,8 @@ static int body_interface_name(const char *s, char out[16], struct shoal_api_err
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 15)
-		return shoal_api_error_set(e, 400, "unknown_interface", "no interface \"%.64s\"",
-		                           s);
+		return shoal_api_error_set(e, 400, "unknown_interface", "no interface \"%s\"",
+		                           shoal_api_quote(s, 64).s);
 	memcpy(out, s, n + 1);
 	return 0;
 }
@@ -95,8 +97,8 @@ static int body_route_fields(json_t *obj, enum body_presence prefix_presence, co
 	if (next_hop) {
 		if (shoal_api_parse_ipv4(next_hop, &spec->next_hop) != 0)
 			return shoal_api_error_set(e, 400, "invalid_address",
-			                           "%snext_hop \"%.64s\" is not an IPv4 address",
-			                           where, next_hop);
+			                           "%snext_hop \"%s\" is not an IPv4 address",
+			                           where, shoal_api_quote(next_hop, 64).s);
 		spec->has_next_hop = true;
 	}
 	if (interface) {
@@ -167,8 +169,8 @@ static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct
 		return shoal_api_parse_prefix(prefix, &op->route.prefix, &op->route.prefix_len, e);
 	}
 	return shoal_api_error_set(e, 400, "invalid_op",
-	                           "%sop \"%.32s\" is not one of \"add\", \"put\", \"delete\"",
-	                           where, kind);
+	                           "%sop \"%s\" is not one of \"add\", \"put\", \"delete\"", where,
+	                           shoal_api_quote(kind, 32).s);
 }
 
 int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops, size_t *n,
@@ -224,11 +226,12 @@ int shoal_api_arp_body(const char *body, size_t len, char interface[16], uint32_
 		rc = body_string(root, "interface", BODY_OPTIONAL, "", &if_s, e);
 	if (rc == 0 && shoal_api_parse_ipv4(ip_s, ip) != 0)
 		rc = shoal_api_error_set(e, 400, "invalid_address",
-		                         "ip \"%.64s\" is not an IPv4 address", ip_s);
+		                         "ip \"%s\" is not an IPv4 address",
+		                         shoal_api_quote(ip_s, 64).s);
 	if (rc == 0 && shoal_api_parse_mac(mac_s, mac) != 0)
 		rc = shoal_api_error_set(e, 400, "invalid_mac",
-		                         "mac \"%.64s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-		                         mac_s);
+		                         "mac \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+		                         shoal_api_quote(mac_s, 64).s);
 	interface[0] = '\0';
 	if (rc == 0 && if_s)
 		rc = body_interface_name(if_s, interface, e);
@@ -249,9 +252,9 @@ int shoal_api_plugin_body(const char *body, size_t len, char name[SHOAL_API_NAME
 	if (rc == 0)
 		rc = body_string(root, "name", BODY_REQUIRED, "", &name_s, e);
 	if (rc == 0 && !shoal_plugin_name_valid(name_s))
-		rc = shoal_api_error_set(
-		    e, 400, "invalid_name",
-		    "plugin name \"%.64s\" is not 1..31 characters of [a-z0-9_]", name_s);
+		rc = shoal_api_error_set(e, 400, "invalid_name",
+		                         "plugin name \"%s\" is not 1..31 characters of [a-z0-9_]",
+		                         shoal_api_quote(name_s, 64).s);
 	json_t *config = json_object_get(root, "config");
 	if (rc == 0 && config && !json_is_object(config))
 		rc = shoal_api_error_set(e, 400, "invalid_type",

@@ -19,7 +19,7 @@ static void health_get(const struct shoal_api_call *c, struct shoal_api_reply *r
 }
 
 static const struct shoal_api_endpoint health_endpoints[] = {
-    {.path = "health", .public = true, .ops = {{SHOAL_API_GET, NULL, health_get}}},
+    {.path = "health", .is_public = true, .ops = {{SHOAL_API_GET, NULL, health_get}}},
 };
 
 SHOAL_API_RESOURCE(health) = SHOAL_API_RESOURCE_INIT(health_endpoints);

@@ -1,8 +1,8 @@
 /* The host resource: GET /api/v1/host — what shoald set up on the host for its uplink, read
  * back from the kernel (addresses, routes with rto_min, firewall rules with counters,
- * forwarding) with the "drift" list (api/openapi.yaml, schema Host). The read runs on the HTTP
- * thread through control.h's shoal_ctl_host (its own netlink socket / firewall handle; no
- * data-plane state). See api_resource.h. */
+ * forwarding) with the "drift" list (api/openapi.yaml, schema Host). The read runs on the
+ * data-plane thread through control.h's shoal_ctl_host (the firewall read needs
+ * CAP_NET_ADMIN, which the HTTP threads do not hold). See api_resource.h. */
 #include "shoal/api_resource.h"
 
 static void host_get(const struct shoal_api_call *c, struct shoal_api_reply *r)

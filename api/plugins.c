@@ -31,7 +31,7 @@ static void plugins_reply(const struct shoal_api_call *c, const char *only,
 	if (only && !array) {
 		struct shoal_api_error e;
 		shoal_api_error_set(&e, 404, "plugin_not_found", "no plugin \"%s\" is loaded",
-		                    only);
+		                    shoal_api_quote(only, 64).s);
 		shoal_api_reply_error(r, &e);
 		return;
 	}

@@ -16,44 +16,84 @@
 #include "shoal/ipv4.h"
 #include "shoal/wire.h"
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or values
- * above U+10FFFF), 0 if it is not one. */
+/* Length of the valid UTF-8 character at s (1..4; overlongs, surrogates and code points above
+ * U+10FFFF are invalid), 0 when s does not start one. */
 static size_t request_utf8_len(const unsigned char *s)
 {
 	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
 	if (c < 0x80)
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
+	size_t n;
+	uint32_t cp;
+	if (c >= 0xc2 && c <= 0xdf) {
 		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-	else
+		cp = c & 0x1fu;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0fu;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07u;
+	} else {
 		return 0;
-	if (s[1] < lo || s[1] > hi)
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0u) != 0x80u)
+			return 0; /* also stops at the NUL */
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
 	return n;
 }
 
-/* Messages quote client bytes (and %.64s may cut a character): replace every byte that is
- * not part of valid UTF-8, and every control character, with '?', so the error body is
- * always valid JSON and the message one line. */
-static void request_utf8_sanitize(char *text)
+/* Bytes one character takes escaped (*adv: bytes of s it consumes). */
+static size_t request_escaped_len(const unsigned char *p, size_t *adv)
 {
-	unsigned char *s = (unsigned char *)text;
-	while (*s) {
-		size_t n = request_utf8_len(s);
-		if (n == 0 || *s < 0x20 || *s == 0x7f)
-			*s++ = '?';
+	size_t n = request_utf8_len(p);
+	bool escape = n == 0 || *p < 0x20 || *p == 0x7f;
+	*adv = escape ? 1 : n;
+	return escape ? 4 : n;
+}
+
+char *shoal_api_escape(const char *s, char *out, size_t out_size)
+{
+	static const char ellipsis[] = "...";
+	if (out_size == 0)
+		return out;
+	size_t room = out_size - 1, total = 0, adv;
+	for (const unsigned char *p = (const unsigned char *)s; *p && total <= room; p += adv)
+		total += request_escaped_len(p, &adv);
+	bool cut = total > room;
+	size_t limit =
+	    cut ? (room >= sizeof(ellipsis) - 1 ? room - (sizeof(ellipsis) - 1) : 0) : room;
+	size_t used = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p += adv) {
+		size_t need = request_escaped_len(p, &adv);
+		if (used + need > limit)
+			break;
+		if (adv == 1 && need == 4)
+			snprintf(out + used, 5, "\\x%02x", *p);
 		else
-			s += n;
+			memcpy(out + used, p, need);
+		used += need;
 	}
+	if (cut && used + sizeof(ellipsis) - 1 <= room) {
+		memcpy(out + used, ellipsis, sizeof(ellipsis) - 1);
+		used += sizeof(ellipsis) - 1;
+	}
+	out[used] = '\0';
+	return out;
+}
+
+struct shoal_api_quoted shoal_api_quote(const char *s, size_t max_bytes)
+{
+	struct shoal_api_quoted q;
+	if (max_bytes > SHOAL_API_QUOTE_MAX)
+		max_bytes = SHOAL_API_QUOTE_MAX;
+	shoal_api_escape(s, q.s, max_bytes + 1);
+	return q;
 }
 
 int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const char *code,
@@ -64,9 +104,10 @@ int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const c
 	snprintf(e->code, sizeof(e->code), "%s", code);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	char raw[sizeof(e->message)];
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	request_utf8_sanitize(e->message);
+	shoal_api_escape(raw, e->message, sizeof(e->message));
 	return -1;
 }
 
@@ -173,9 +214,9 @@ int shoal_api_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len, struct
 	case SHOAL_WIRE_OK:
 		return 0;
 	case SHOAL_WIRE_BAD_PREFIX_LEN:
-		return shoal_api_error_set(e, 400, "invalid_prefix_length",
-		                           "prefix length \"%.16s\" in \"%.64s\" is not 0..32",
-		                           strchr(s, '/') + 1, s);
+		return shoal_api_error_set(
+		    e, 400, "invalid_prefix_length", "prefix length \"%s\" in \"%s\" is not 0..32",
+		    shoal_api_quote(strchr(s, '/') + 1, 16).s, shoal_api_quote(s, 64).s);
 	case SHOAL_WIRE_HOST_BITS_SET: {
 		/* address and length are well formed here: name the canonical prefix */
 		const char *slash = strchr(s, '/');
@@ -185,13 +226,14 @@ int shoal_api_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len, struct
 		shoal_ipv4_addr_parse(addr_text, &addr);
 		unsigned l = (unsigned)strtoul(slash + 1, NULL, 10);
 		return shoal_api_error_set(
-		    e, 400, "invalid_prefix", "%s has host bits set; did you mean %s/%u?", s,
+		    e, 400, "invalid_prefix", "%s has host bits set; did you mean %s/%u?",
+		    shoal_api_quote(s, 64).s,
 		    shoal_ipv4_addr_format(addr & shoal_ipv4_prefix_mask(l), canon), l);
 	}
 	default:
 		return shoal_api_error_set(e, 400, "invalid_prefix",
-		                           "\"%.64s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
-		                           s);
+		                           "\"%s\" is not an IPv4 prefix (expected A.B.C.D/LEN)",
+		                           shoal_api_quote(s, 64).s);
 	}
 }
 
@@ -224,7 +266,7 @@ static int request_query_parse(const char *q, struct shoal_api_target *t, struct
 			if (shoal_api_target_query(t, p->key))
 				return shoal_api_error_set(e, 400, "bad_request",
 				                           "query parameter \"%s\" given twice",
-				                           p->key);
+				                           shoal_api_quote(p->key, 64).s);
 			t->n_query++;
 		}
 		q += piece;
@@ -260,8 +302,8 @@ static enum request_match request_param_ipv4(const char *p, struct shoal_api_tar
 	if (*p == '\0' || strchr(p, '/'))
 		return REQUEST_NO_MATCH;
 	if (shoal_api_parse_ipv4(p, &t->ip) != 0) {
-		shoal_api_error_set(e, 400, "invalid_address", "\"%.64s\" is not an IPv4 address",
-		                    p);
+		shoal_api_error_set(e, 400, "invalid_address", "\"%s\" is not an IPv4 address",
+		                    shoal_api_quote(p, 64).s);
 		return REQUEST_BAD;
 	}
 	return REQUEST_MATCH;
@@ -302,7 +344,7 @@ static void request_set(struct shoal_api_target *t, const struct shoal_api_endpo
 	t->kind = SHOAL_API_TARGET_ENDPOINT;
 	t->endpoint = ep;
 	t->methods = shoal_api_endpoint_methods(ep);
-	t->needs_auth = !ep->public;
+	t->needs_auth = !ep->is_public;
 }
 
 /* Whether the first segment seg[0..len) is claimed by an endpoint other than the catch-all
@@ -379,7 +421,7 @@ bool shoal_api_path_is_public(const char *path, size_t len)
 	size_t n = len - (sizeof(v1) - 1);
 	REQUEST_FOR_EACH_ENDPOINT(ep)
 	{
-		if (ep->public && !strchr(ep->path, '{') && strlen(ep->path) == n &&
+		if (ep->is_public && !strchr(ep->path, '{') && strlen(ep->path) == n &&
 		    strncmp(ep->path, rest, n) == 0)
 			return true;
 	}
@@ -463,13 +505,16 @@ int shoal_api_static_resolve(const char *web_root, const char *path, char *out, 
 	char real[PATH_MAX];
 	struct stat st;
 	if (!realpath(candidate, real) || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
-		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %s",
+		                           shoal_api_quote(path, 200).s);
 	size_t rlen = strlen(web_root);
 	bool root_is_slash = rlen == 1 && web_root[0] == '/';
 	if (!root_is_slash && (strncmp(real, web_root, rlen) != 0 || real[rlen] != '/'))
-		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %s",
+		                           shoal_api_quote(path, 200).s);
 	if (strlen(real) >= out_size)
-		return shoal_api_error_set(e, 404, "not_found", "no such file: %.200s", path);
+		return shoal_api_error_set(e, 404, "not_found", "no such file: %s",
+		                           shoal_api_quote(path, 200).s);
 	memcpy(out, real, strlen(real) + 1);
 	return 0;
 }

@@ -145,8 +145,8 @@ static void routes_lookup(const struct shoal_api_call *c, struct shoal_api_reply
 		return;
 	}
 	if (shoal_api_parse_ipv4(address, &addr) != 0) {
-		shoal_api_error_set(&e, 400, "invalid_address", "\"%.64s\" is not an IPv4 address",
-		                    address);
+		shoal_api_error_set(&e, 400, "invalid_address", "\"%s\" is not an IPv4 address",
+		                    shoal_api_quote(address, 64).s);
 		shoal_api_reply_error(r, &e);
 		return;
 	}

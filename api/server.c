@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,27 @@
 #include "shoal/log.h"
 
 enum {
-	SERVER_CONNECTION_TIMEOUT_S = 60,
-	SERVER_HEADER_MEMORY = 64 * 1024,      /* per connection: request line and headers */
+	/* Per connection, libmicrohttpd's pool for the request line and headers. Our own limits
+	 * (SHOAL_API_TARGET_MAX, SHOAL_API_HEADERS_MAX) are well below it, so an over-long
+	 * request line or header block still fits and gets our JSON 414/431; only a request
+	 * larger than the pool gets libmicrohttpd's own (HTML) answer. */
+	SERVER_HEADER_MEMORY = 128 * 1024,
 	SERVER_DISCARD_MAX = 16 * 1024 * 1024, /* chunked bodies past the limit: then we hang up */
-	SERVER_LISTEN_BACKLOG = 128,
+	SERVER_LISTEN_BACKLOG = 1024,
+	SERVER_WATCHDOG_PERIOD_MS = 250, /* how often request deadlines are checked */
+	SERVER_FD_RESERVE = 128,         /* descriptors kept for everything but API clients */
+};
+
+/* One client connection, from libmicrohttpd's NOTIFY_STARTED to NOTIFY_CLOSED, on the list
+ * the watchdog walks. started: when the connection opened or its previous request was
+ * answered; busy: the current request is complete (handler running or answer going out),
+ * so its deadline no longer applies. */
+struct server_conn {
+	struct server_conn *prev, *next;
+	int fd;
+	struct timespec started;
+	bool busy;
+	bool cut; /* the watchdog shut it down */
 };
 
 /* Debian's JavaScript libraries (libjs-*, e.g. Chart.js for the dashboard): this URL prefix
@@ -38,6 +56,15 @@ static const char server_js_prefix[] = "/javascript/";
 
 struct shoal_api {
 	struct MHD_Daemon *daemon;
+	unsigned request_timeout_s;
+	pthread_mutex_t conns_lock; /* conns, n_conns, cut_total; the watchdog's stop flag */
+	struct server_conn conns;   /* list head */
+	unsigned long n_conns;
+	unsigned long long cut_total;
+	pthread_t watchdog;
+	bool watchdog_up;
+	bool stopping;
+	pthread_cond_t wake;
 	struct shoal_ctl *ctl;
 	char token[SHOAL_API_TOKEN_MAX];
 	bool has_web;
@@ -70,8 +97,8 @@ static void server_dispatch(struct shoal_api *api, const struct server_request *
 	                                    : NULL;
 	if (!op) {
 		struct shoal_api_error e;
-		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %.200s",
-		                    q->target.path);
+		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %s",
+		                    shoal_api_quote(q->target.path, 200).s);
 		shoal_api_reply_error(r, &e);
 		return;
 	}
@@ -86,6 +113,99 @@ static void server_dispatch(struct shoal_api *api, const struct server_request *
 	    .uptime_s = (uint64_t)(now.tv_sec - api->started.tv_sec),
 	};
 	op->handler(&call, r);
+}
+
+/* ---- request deadline --------------------------------------------------------------- */
+
+/* libmicrohttpd's connection timeout is an idle timeout: a client sending one byte every few
+ * seconds (slowloris) never trips it. The deadline of a whole request (headers and body) is
+ * ours: each connection is on a list with the time its request began; a watchdog thread
+ * shuts down (shutdown(2), not close: libmicrohttpd owns the descriptor) the socket of every
+ * request still incomplete after request_timeout_s, and libmicrohttpd then closes it as a
+ * dead peer. The list lock orders this against NOTIFY_CLOSED, which runs before
+ * libmicrohttpd closes the descriptor, so a descriptor number is never shut down after it
+ * was reused. */
+
+static void server_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                               enum MHD_ConnectionNotificationCode code)
+{
+	struct shoal_api *api = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct server_conn *c = calloc(1, sizeof(*c));
+		*socket_context = c;
+		if (!c)
+			return; /* untracked: only the idle timeout applies */
+		const union MHD_ConnectionInfo *info =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = info ? info->connect_fd : -1;
+		clock_gettime(CLOCK_MONOTONIC, &c->started);
+		pthread_mutex_lock(&api->conns_lock);
+		c->next = api->conns.next;
+		c->prev = &api->conns;
+		api->conns.next->prev = c;
+		api->conns.next = c;
+		api->n_conns++;
+		pthread_mutex_unlock(&api->conns_lock);
+		return;
+	}
+	struct server_conn *c = *socket_context;
+	*socket_context = NULL;
+	if (!c)
+		return;
+	pthread_mutex_lock(&api->conns_lock);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	api->n_conns--;
+	pthread_mutex_unlock(&api->conns_lock);
+	free(c);
+}
+
+static struct server_conn *server_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
+/* busy true: the request is complete (deadline off); false: the next request's clock
+ * starts now. */
+static void server_conn_mark(struct shoal_api *api, struct MHD_Connection *conn, bool busy)
+{
+	struct server_conn *c = server_conn_of(conn);
+	if (!c)
+		return;
+	pthread_mutex_lock(&api->conns_lock);
+	c->busy = busy;
+	if (!busy)
+		clock_gettime(CLOCK_MONOTONIC, &c->started);
+	pthread_mutex_unlock(&api->conns_lock);
+}
+
+static void *server_watchdog(void *arg)
+{
+	struct shoal_api *api = arg;
+	pthread_mutex_lock(&api->conns_lock);
+	while (!api->stopping) {
+		struct timespec now, until;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (struct server_conn *c = api->conns.next; c != &api->conns; c = c->next) {
+			if (c->busy || c->cut || c->fd < 0 ||
+			    now.tv_sec - c->started.tv_sec < (time_t)api->request_timeout_s)
+				continue;
+			c->cut = true;
+			api->cut_total++;
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		until = now;
+		until.tv_nsec += SERVER_WATCHDOG_PERIOD_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&api->wake, &api->conns_lock, &until);
+	}
+	pthread_mutex_unlock(&api->conns_lock);
+	return NULL;
 }
 
 /* ---- libmicrohttpd glue ------------------------------------------------------------- */
@@ -157,7 +277,8 @@ static enum MHD_Result server_static(struct shoal_api *api, struct MHD_Connectio
 		root = api->has_js ? api->js_root : NULL;
 	}
 	if (!root) {
-		shoal_api_error_set(&e, 404, "not_found", "no such file: %.200s", q->target.path);
+		shoal_api_error_set(&e, 404, "not_found", "no such file: %s",
+		                    shoal_api_quote(q->target.path, 200).s);
 		return server_send_error(conn, &e);
 	}
 	if (shoal_api_static_resolve(root, path, real, sizeof(real), &e) != 0)
@@ -167,7 +288,8 @@ static enum MHD_Result server_static(struct shoal_api *api, struct MHD_Connectio
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		if (fd >= 0)
 			close(fd);
-		shoal_api_error_set(&e, 404, "not_found", "no such file: %.200s", q->target.path);
+		shoal_api_error_set(&e, 404, "not_found", "no such file: %s",
+		                    shoal_api_quote(q->target.path, 200).s);
 		return server_send_error(conn, &e);
 	}
 	struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st.st_size, fd);
@@ -234,13 +356,15 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 		return true;
 	}
 	if (t->kind == SHOAL_API_TARGET_NOT_FOUND) {
-		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %.200s", t->path);
+		shoal_api_error_set(&e, 404, "not_found", "no such endpoint: %s",
+		                    shoal_api_quote(t->path, 200).s);
 		*ret = server_send_error(conn, &e);
 		return true;
 	}
 	if (!(t->methods & q->method)) {
-		shoal_api_error_set(&e, 405, "method_not_allowed", "%s is not allowed on %.200s",
-		                    q->method_name, t->path);
+		shoal_api_error_set(&e, 405, "method_not_allowed", "%s is not allowed on %s",
+		                    shoal_api_quote(q->method_name, 16).s,
+		                    shoal_api_quote(t->path, 200).s);
 		shoal_api_reply_error(&r, &e);
 		shoal_api_allow_string(t->methods, r.allow, sizeof(r.allow));
 		*ret = server_send(conn, &r);
@@ -249,7 +373,8 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 	for (size_t i = 0; i < t->n_query; i++) {
 		if (!shoal_api_target_allows_query(t, q->method, t->query[i].key)) {
 			shoal_api_error_set(&e, 400, "unknown_parameter",
-			                    "unknown query parameter \"%s\"", t->query[i].key);
+			                    "unknown query parameter \"%s\"",
+			                    shoal_api_quote(t->query[i].key, 64).s);
 			*ret = server_send_error(conn, &e);
 			return true;
 		}
@@ -278,6 +403,42 @@ static bool server_check_headers(struct shoal_api *api, struct MHD_Connection *c
 	}
 	if (t->kind == SHOAL_API_TARGET_STATIC) {
 		*ret = server_static(api, conn, q);
+		return true;
+	}
+	return false;
+}
+
+static enum MHD_Result server_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+	(void)kind;
+	size_t *sum = cls;
+	*sum += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* Our limits on the request line and the header block, answered with the JSON error shape
+ * (libmicrohttpd's own answers to requests larger than its pool are HTML). Returns true when
+ * a response was queued (*ret set). */
+static bool server_check_sizes(struct MHD_Connection *conn, const struct server_request *q,
+                               enum MHD_Result *ret)
+{
+	struct shoal_api_error e;
+	size_t target = strlen(q->raw);
+	if (target > SHOAL_API_TARGET_MAX) {
+		shoal_api_error_set(&e, 414, "uri_too_long",
+		                    "request target of %zu bytes is over the limit of %d bytes",
+		                    target, SHOAL_API_TARGET_MAX);
+		*ret = server_send_error(conn, &e);
+		return true;
+	}
+	size_t headers = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, server_header_size, &headers);
+	if (headers > SHOAL_API_HEADERS_MAX) {
+		shoal_api_error_set(&e, 431, "headers_too_large",
+		                    "request headers of %zu bytes are over the limit of %d bytes",
+		                    headers, SHOAL_API_HEADERS_MAX);
+		*ret = server_send_error(conn, &e);
 		return true;
 	}
 	return false;
@@ -336,13 +497,15 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		server_thread_yield_to_forwarding();
 		q->method = shoal_api_method_from_string(method);
 		snprintf(q->method_name, sizeof(q->method_name), "%s", method);
+		enum MHD_Result ret;
+		if (server_check_sizes(conn, q, &ret))
+			return ret;
 		struct shoal_api_error e;
 		if (shoal_api_target_parse(q->raw, &q->target, &e) != 0) {
 			if (server_raw_needs_auth(q->raw) && !server_authorized(api, conn))
 				return server_send_unauthorized(conn);
 			return server_send_error(conn, &e);
 		}
-		enum MHD_Result ret;
 		if (server_check_headers(api, conn, q, &ret))
 			return ret;
 		return MHD_YES;
@@ -352,6 +515,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		*upload_data_size = 0;
 		return rc == 0 ? MHD_YES : MHD_NO;
 	}
+	/* The request is complete: the handler may wait on the data plane, and its answer must
+	 * not be cut. Early error answers above keep the deadline running: a client that goes
+	 * on trickling a body after one is still cut. */
+	server_conn_mark(api, conn, true);
 	if (q->discarded) {
 		struct shoal_api_error e;
 		shoal_api_error_set(&e, 413, "body_too_large",
@@ -377,9 +544,8 @@ static void *server_uri_log(void *cls, const char *uri, struct MHD_Connection *c
 static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                              enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	server_conn_mark(cls, conn, false); /* keep-alive: the next request's clock starts */
 	struct server_request *q = *con_cls;
 	*con_cls = NULL;
 	if (!q)
@@ -389,7 +555,10 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	free(q);
 }
 
-static void server_mhd_log(void *cls, const char *fmt, va_list ap)
+/* fmt is libmicrohttpd's printf format: declared as such, so clang's -Wformat-nonliteral
+ * accepts passing it on. */
+__attribute__((format(printf, 2, 0))) static void server_mhd_log(void *cls, const char *fmt,
+                                                                 va_list ap)
 {
 	(void)cls;
 	shoal_log_v(SHOAL_LOG_DEBUG, fmt, ap);
@@ -422,6 +591,48 @@ static int server_listen(const struct shoal_config *cfg, uint16_t *port, char *e
 	return fd;
 }
 
+/* Raises the soft RLIMIT_NOFILE to the hard limit and returns how many API connections the
+ * descriptors allow (wanted, or fewer with a warning). */
+static unsigned server_fd_budget(unsigned wanted)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return wanted;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)wanted + SERVER_FD_RESERVE)
+		return wanted;
+	unsigned fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE
+	                   ? (unsigned)(rl.rlim_cur - SERVER_FD_RESERVE)
+	                   : (unsigned)(rl.rlim_cur / 2);
+	shoal_log(SHOAL_LOG_WARN,
+	          "api: open-file limit %llu allows %u connections, not api.max_connections %u",
+	          (unsigned long long)rl.rlim_cur, fit, wanted);
+	return fit;
+}
+
+static void server_watchdog_stop(struct shoal_api *api)
+{
+	if (!api->watchdog_up)
+		return;
+	pthread_mutex_lock(&api->conns_lock);
+	api->stopping = true;
+	pthread_cond_signal(&api->wake);
+	pthread_mutex_unlock(&api->conns_lock);
+	pthread_join(api->watchdog, NULL);
+	api->watchdog_up = false;
+}
+
+static void server_free(struct shoal_api *api)
+{
+	pthread_cond_destroy(&api->wake);
+	pthread_mutex_destroy(&api->conns_lock);
+	free(api);
+}
+
 int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, struct shoal_ctl *ctl,
                     const char *web_dir, char *err, size_t err_size)
 {
@@ -432,13 +643,21 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 		return -1;
 	}
 	api->ctl = ctl;
+	api->request_timeout_s = cfg->api_request_timeout_s;
+	api->conns.next = api->conns.prev = &api->conns;
+	pthread_mutex_init(&api->conns_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&api->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	clock_gettime(CLOCK_MONOTONIC, &api->started);
 	bool created = false;
 	if (shoal_api_token_load(cfg->api_token_file, api->token, &created, err, err_size) != 0) {
 		char inner[512];
 		snprintf(inner, sizeof(inner), "%s", err);
 		snprintf(err, err_size, "api: %s", inner);
-		free(api);
+		server_free(api);
 		return -1;
 	}
 	if (created)
@@ -455,24 +674,36 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 		          cfg->api_javascript_dir, strerror(errno));
 	int fd = server_listen(cfg, &api->port, err, err_size);
 	if (fd < 0) {
-		free(api);
+		server_free(api);
 		return -1;
 	}
+	unsigned max_conns = server_fd_budget(cfg->api_max_connections);
+	unsigned per_ip = cfg->api_max_connections_per_ip < max_conns
+	                      ? cfg->api_max_connections_per_ip
+	                      : max_conns;
+	/* epoll with a small pool of threads, each serving its share of the connections. */
 	api->daemon = MHD_start_daemon(
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	        MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, server_access, api, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)SHOAL_API_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)SERVER_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, server_access, api,
+	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SHOAL_API_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+	    max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->api_idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)SERVER_HEADER_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, NULL, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, api, MHD_OPTION_NOTIFY_CONNECTION,
+	    server_conn_notify, api, MHD_OPTION_END);
 	if (!api->daemon) {
 		snprintf(err, err_size, "api: cannot start the HTTP server on port %u", api->port);
 		close(fd);
-		free(api);
+		server_free(api);
 		return -1;
 	}
+	if (pthread_create(&api->watchdog, NULL, server_watchdog, api) != 0) {
+		snprintf(err, err_size, "api: cannot start the request watchdog");
+		MHD_stop_daemon(api->daemon);
+		server_free(api);
+		return -1;
+	}
+	api->watchdog_up = true;
 	*out = api;
 	return 0;
 }
@@ -486,6 +717,7 @@ void shoal_api_stop(struct shoal_api *api)
 {
 	if (!api)
 		return;
+	server_watchdog_stop(api);
 	MHD_stop_daemon(api->daemon);
-	free(api);
+	server_free(api);
 }

@@ -251,6 +251,14 @@ static bool config_array_bounded(struct config_ctx *ctx, json_t *arr, const char
 
 /* ---- sections ---------------------------------------------------------------------------- */
 
+/* A user name (host.owner, user): 1..32 characters of [A-Za-z0-9_.-], not starting with '-'. */
+static bool config_user_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n < SHOAL_CONFIG_USER_MAX && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
                               struct shoal_config_host *h);
 
@@ -349,17 +357,11 @@ static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
 	}
 	if ((v = config_get(ctx, o, jp, "owner", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
-		size_t n = strlen(s);
-		bool ok =
-		    n >= 1 && n < sizeof(h->owner) && s[0] != '-' &&
-		    strspn(s,
-		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		        n;
-		if (!ok)
+		if (!config_user_valid(s))
 			config_error(ctx, p,
 			             "\"%s\" is not a user name (1..%zu characters of "
 			             "[A-Za-z0-9_.-], not starting with '-')",
-			             s, sizeof(h->owner) - 1);
+			             s, (size_t)SHOAL_CONFIG_USER_MAX - 1);
 		else
 			snprintf(h->owner, sizeof(h->owner), "%s", s);
 	}
@@ -455,9 +457,19 @@ static void config_parse_plugin(struct config_ctx *ctx, json_t *o, const char *j
 	}
 }
 
+static void config_int_range(struct config_ctx *ctx, json_t *o, const char *jp, const char *key,
+                             long long lo, long long hi, unsigned *out);
+
 static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 {
-	static const char *const keys[] = {"listen", "token_file", "javascript_dir", NULL};
+	static const char *const keys[] = {"listen",
+	                                   "token_file",
+	                                   "javascript_dir",
+	                                   "max_connections",
+	                                   "max_connections_per_ip",
+	                                   "request_timeout_s",
+	                                   "idle_timeout_s",
+	                                   NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
@@ -492,6 +504,20 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	                 sizeof(cfg->api_token_file));
 	config_copy_path(ctx, o, jp, "javascript_dir", cfg->api_javascript_dir,
 	                 sizeof(cfg->api_javascript_dir));
+	config_int_range(ctx, o, jp, "max_connections", 16, SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT,
+	                 &cfg->api_max_connections);
+	config_int_range(ctx, o, jp, "max_connections_per_ip", 1,
+	                 SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT, &cfg->api_max_connections_per_ip);
+	config_int_range(ctx, o, jp, "request_timeout_s", 1, SHOAL_CONFIG_API_TIMEOUT_MAX_S,
+	                 &cfg->api_request_timeout_s);
+	config_int_range(ctx, o, jp, "idle_timeout_s", 1, SHOAL_CONFIG_API_TIMEOUT_MAX_S,
+	                 &cfg->api_idle_timeout_s);
+	/* an explicit per-address limit above the total is a contradiction; the default one is
+	 * simply capped by the server */
+	if (json_object_get(o, "max_connections_per_ip") != NULL &&
+	    cfg->api_max_connections_per_ip > cfg->api_max_connections)
+		config_error(ctx, jp, "max_connections_per_ip (%u) is above max_connections (%u)",
+		             cfg->api_max_connections_per_ip, cfg->api_max_connections);
 }
 
 /* An integer member in [lo, hi], stored in *out when valid. */
@@ -535,8 +561,9 @@ static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
 
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
-	static const char *const keys[] = {"interfaces", "routes", "plugin_dir", "plugins", "api",
-	                                   "state_dir",  "icmp",   "web_dir",    "arp",     NULL};
+	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
+	                                   "api",        "state_dir", "icmp",       "web_dir",
+	                                   "arp",        "user",      NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -608,6 +635,16 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 		config_parse_icmp(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "arp", JSON_OBJECT, false, p)) != NULL)
 		config_parse_arp(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "user", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		if (config_user_valid(s))
+			snprintf(cfg->user, sizeof(cfg->user), "%s", s);
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a user name (1..%zu characters of "
+			             "[A-Za-z0-9_.-], not starting with '-')",
+			             s, (size_t)SHOAL_CONFIG_USER_MAX - 1);
+	}
 }
 
 /* ---- cross-field validation -------------------------------------------------------------- */
@@ -797,20 +834,28 @@ static void config_validate_route(struct config_ctx *ctx, unsigned i)
 				return;
 			}
 		} else {
-			for (unsigned j = 0; j < cfg->n_interfaces && ifi < 0; j++) {
+			const struct shoal_config_interface *match = NULL;
+			for (unsigned j = 0; j < cfg->n_interfaces && !match; j++) {
 				const struct shoal_config_interface *ifc = &cfg->interfaces[j];
-				if (config_in_net(rt->next_hop, ifc->address, ifc->prefix_len))
+				if (config_in_net(rt->next_hop, ifc->address, ifc->prefix_len)) {
+					match = ifc;
 					ifi = (int)j;
+				}
 			}
-			if (ifi < 0) {
+			if (!match) {
 				config_error(ctx, p,
 				             "%s is not inside the connected network of any "
 				             "interface",
 				             a);
 				return;
 			}
-			snprintf(rt->interface_name, sizeof(rt->interface_name), "%s",
-			         cfg->interfaces[ifi].name);
+			/* Both are NUL-terminated arrays of the same size in different members of
+			 * *cfg: a fixed-size copy, not a string copy whose source the compiler must
+			 * assume could overlap the destination (GCC -Wrestrict at -O2 with ASan).
+			 */
+			_Static_assert(sizeof(rt->interface_name) == sizeof(match->name),
+			               "route interface_name and interface name differ in size");
+			memcpy(rt->interface_name, match->name, sizeof(rt->interface_name));
 		}
 	}
 	if (ifi < 0) {
@@ -866,7 +911,7 @@ void shoal_config_default(struct shoal_config *cfg)
 		ifc->offload = true;
 	}
 	cfg->n_interfaces = 2;
-	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "/usr/lib/shoal/plugins");
+	snprintf(cfg->plugin_dir, sizeof(cfg->plugin_dir), "%s", SHOAL_DEFAULT_PLUGIN_DIR);
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:%d",
 	         SHOAL_CONFIG_DEFAULT_API_PORT);
 	cfg->api_address = 0x7f000001u;
@@ -874,13 +919,18 @@ void shoal_config_default(struct shoal_config *cfg)
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
 	snprintf(cfg->api_javascript_dir, sizeof(cfg->api_javascript_dir), "/usr/share/javascript");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
-	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "/usr/share/shoal/web");
+	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "%s", SHOAL_DEFAULT_WEB_DIR);
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
 	cfg->icmp_burst = SHOAL_CONFIG_DEFAULT_ICMP_BURST;
 	cfg->icmp_dest_interval_ms = SHOAL_CONFIG_DEFAULT_ICMP_DEST_INTERVAL_MS;
 	cfg->icmp_dest_burst = SHOAL_CONFIG_DEFAULT_ICMP_DEST_BURST;
 	cfg->icmp_dest_max = SHOAL_CONFIG_DEFAULT_ICMP_DEST_MAX;
 	cfg->arp_give_up_ms = SHOAL_CONFIG_DEFAULT_ARP_GIVE_UP_MS;
+	cfg->api_max_connections = SHOAL_CONFIG_API_MAX_CONNECTIONS;
+	cfg->api_max_connections_per_ip = SHOAL_CONFIG_API_MAX_CONNECTIONS_PER_IP;
+	cfg->api_request_timeout_s = SHOAL_CONFIG_API_REQUEST_TIMEOUT_S;
+	cfg->api_idle_timeout_s = SHOAL_CONFIG_API_IDLE_TIMEOUT_S;
+	cfg->user[0] = '\0';
 }
 
 static int config_load_json(struct shoal_config *cfg, json_t *root, const json_error_t *jerr,
@@ -925,4 +975,89 @@ int shoal_config_load_file(struct shoal_config *cfg, const char *path,
 	json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	fclose(f);
 	return config_load_json(cfg, root, &jerr, path, errs);
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+static json_t *config_interface_json(const struct shoal_config_interface *ifc)
+{
+	char a[SHOAL_IPV4_PREFIX_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", ifc->name, "kind",
+	                      ifc->kind == SHOAL_CONFIG_IF_TAP ? "tap" : "tun", "address",
+	                      shoal_ipv4_prefix_format(ifc->address, ifc->prefix_len, a));
+	if (o != NULL && ifc->has_mac)
+		json_object_set_new(o, "mac", json_string(shoal_config_mac_str(ifc->mac, m)));
+	if (o != NULL) {
+		json_object_set_new(o, "mtu", json_integer(ifc->mtu));
+		json_object_set_new(o, "offload", json_boolean(ifc->offload));
+	}
+	if (o != NULL && ifc->host.present) {
+		static const char *const fw[] = {[SHOAL_CONFIG_FW_AUTO] = "auto",
+		                                 [SHOAL_CONFIG_FW_LEGACY] = "iptables-legacy",
+		                                 [SHOAL_CONFIG_FW_NFT] = "nftables"};
+		const struct shoal_config_host *h = &ifc->host;
+		json_t *host = json_pack("{s:s, s:I, s:b, s:I, s:b, s:s}", "address",
+		                         shoal_ipv4_prefix_format(h->address, h->prefix_len, a),
+		                         "rto_min_ms", (json_int_t)h->rto_min_ms, "masquerade",
+		                         h->masquerade, "mark", (json_int_t)h->mark, "forwarding",
+		                         h->forwarding, "firewall", fw[h->firewall]);
+		if (host != NULL && h->owner[0])
+			json_object_set_new(host, "owner", json_string(h->owner));
+		json_object_set_new(o, "host", host);
+	}
+	return o;
+}
+
+static json_t *config_route_json(const struct shoal_config *cfg, const struct shoal_config_route *r)
+{
+	char p[SHOAL_IPV4_PREFIX_STRLEN], nh[SHOAL_IPV4_ADDR_STRLEN];
+	json_t *o =
+	    json_pack("{s:s}", "prefix", shoal_ipv4_prefix_format(r->prefix, r->prefix_len, p));
+	if (o == NULL)
+		return NULL;
+	if (r->has_next_hop)
+		json_object_set_new(o, "next_hop",
+		                    json_string(shoal_ipv4_addr_format(r->next_hop, nh)));
+	if (r->interface < cfg->n_interfaces)
+		json_object_set_new(o, "interface",
+		                    json_string(cfg->interfaces[r->interface].name));
+	return o;
+}
+
+json_t *shoal_config_to_json(const struct shoal_config *cfg)
+{
+	json_t *ifs = json_array(), *routes = json_array(), *plugins = json_array();
+	for (unsigned i = 0; ifs != NULL && i < cfg->n_interfaces; i++)
+		json_array_append_new(ifs, config_interface_json(&cfg->interfaces[i]));
+	for (unsigned i = 0; routes != NULL && i < cfg->n_routes; i++)
+		json_array_append_new(routes, config_route_json(cfg, &cfg->routes[i]));
+	for (unsigned i = 0; plugins != NULL && i < cfg->n_plugins; i++)
+		json_array_append_new(
+		    plugins, json_pack("{s:s, s:o}", "name", cfg->plugins[i].name, "config",
+		                       json_loads(cfg->plugins[i].config_json, 0, NULL)));
+	json_t *api =
+	    json_pack("{s:s, s:s}", "listen", cfg->api_listen, "token_file", cfg->api_token_file);
+	json_t *icmp =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "rate_per_s", (json_int_t)cfg->icmp_rate_per_s,
+	              "burst", (json_int_t)cfg->icmp_burst, "dest_interval_ms",
+	              (json_int_t)cfg->icmp_dest_interval_ms, "dest_burst",
+	              (json_int_t)cfg->icmp_dest_burst, "dest_max", (json_int_t)cfg->icmp_dest_max);
+	json_t *arp = json_pack("{s:I}", "give_up_ms", (json_int_t)cfg->arp_give_up_ms);
+	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
+	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o}", "interfaces", ifs,
+	                 "routes", routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api",
+	                 api, "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp,
+	                 "arp", arp);
+}
+
+int shoal_config_write(const struct shoal_config *cfg, FILE *f)
+{
+	json_t *root = shoal_config_to_json(cfg);
+	if (root == NULL)
+		return -ENOMEM;
+	int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (rc != 0 || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
 }

@@ -1548,11 +1548,30 @@ void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host)
 	c->host = host;
 }
 
+struct ctl_host_cmd {
+	struct shoal_hostcfg *host;
+	json_t *out;
+};
+
+/* Data plane: the firewall read needs CAP_NET_ADMIN (and libiptc a raw socket), which only
+ * this thread holds after the privilege drop (privdrop.h); the HTTP threads hold none. */
+static int ctl_host_cmd(void *arg)
+{
+	struct ctl_host_cmd *h = arg;
+	h->out = shoal_hostcfg_report(h->host);
+	return 0;
+}
+
 enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e)
 {
-	/* Read on the calling thread: hostcfg only asks the kernel (its own netlink socket and
-	 * firewall handle) and reads fields fixed at start; no data-plane state is touched. */
-	*out = shoal_hostcfg_report(c->host);
+	/* hostcfg only asks the kernel (its own netlink socket and firewall handle) and reads
+	 * fields fixed at start; it runs on the data-plane thread for its privileges. */
+	struct ctl_host_cmd h = {.host = c->host};
+	*out = NULL;
+	enum shoal_ctl_status st = ctl_run(c, ctl_host_cmd, &h, e);
+	if (st != SHOAL_CTL_OK)
+		return st;
+	*out = h.out;
 	if (*out == NULL)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	return ctl_ok(e, SHOAL_CTL_OK);

@@ -37,8 +37,8 @@ enum store_stmt {
 };
 
 static const char *const store_sql[STORE_STMT_COUNT_] = {
-    [STORE_ROUTE_PUT] = "INSERT OR REPLACE INTO routes(prefix, next_hop, interface) "
-                        "VALUES (?1, ?2, ?3)",
+    [STORE_ROUTE_PUT] =
+        "INSERT OR REPLACE INTO routes(prefix, next_hop, interface) VALUES (?1, ?2, ?3)",
     [STORE_ROUTE_DEL] = "DELETE FROM routes WHERE prefix = ?1",
     [STORE_DELETED_PUT] = "INSERT OR REPLACE INTO deleted_routes(prefix) VALUES (?1)",
     [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE prefix = ?1",

@@ -410,7 +410,7 @@ struct shoal_netif *shoal_netif_create(const struct shoal_netif_config *cfg)
 	return n;
 }
 
-const struct shoal_netif_config *shoal_netif_config(const struct shoal_netif *n)
+const struct shoal_netif_config *shoal_netif_config_get(const struct shoal_netif *n)
 {
 	return &n->cfg;
 }

@@ -41,6 +41,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Drop reasons: enum, counter names and API keys come from this table. */
 #define NAT_DROP_TABLE(X)                                                                          \
 	X(table_full, "the session table is full (max_sessions)")                                  \
@@ -164,5 +168,9 @@ void nat_core_stats(const struct nat_core *n, struct nat_stats *out);
 size_t nat_core_memory(const struct nat_core *n);
 
 const char *nat_proto_name(enum nat_proto p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((t.kind == SHOAL_API_TARGET_ENDPOINT) == (t.endpoint != NULL));
 	if (t.kind == SHOAL_API_TARGET_ENDPOINT) {
 		const char *p = t.endpoint->path;
-		FUZZ_CHECK(t.needs_auth == !t.endpoint->public);
+		FUZZ_CHECK(t.needs_auth == !t.endpoint->is_public);
 		if (strstr(p, "{prefix}"))
 			FUZZ_CHECK(t.prefix_len <= 32 &&
 			           (t.prefix & ~shoal_ipv4_prefix_mask(t.prefix_len)) == 0);

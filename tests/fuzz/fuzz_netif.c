@@ -205,7 +205,7 @@ static int nf_visit(void *ctx, const struct shoal_netif_entry *e)
 /* After each operation: the frames it sent, then every bound and counter. */
 static void nf_check(struct shoal_netif *n)
 {
-	const struct shoal_netif_config *cfg = shoal_netif_config(n);
+	const struct shoal_netif_config *cfg = shoal_netif_config_get(n);
 	for (size_t i = 0; i < S.n_tx; i++) {
 		struct shoal_netif_entry e;
 		FUZZ_CHECK(shoal_netif_lookup(n, S.tx[i].dst_ip, &e));

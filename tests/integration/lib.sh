@@ -10,6 +10,8 @@
 #     printed when the script fails, and that are stopped on exit;
 #   - temporary directories removed on exit;
 #   - wait_for* helpers that always give up after a timeout;
+#   - sniffer_start/sniffer_stop/sniffer_read: tcpdump captures that are known to be running
+#     (a marker frame was captured) before the test sends, and fenced by one before stopping;
 #   - check/pass/fail counters and `finish`, which prints the closing line "N passed, N failed"
 #     and exits non-zero when anything failed.
 #
@@ -102,8 +104,12 @@ check_eq() {
 	return 1
 }
 
-# finish: closing line "N passed, N failed" alone on its line; exit status 1 if any failed.
+# finish: closing line "N passed, N failed" alone on its line; exit status 1 if any failed, or
+# if nothing was checked at all (a script that asserted nothing is not a pass).
 finish() {
+	if [[ $SHOAL_PASSED -eq 0 && $SHOAL_FAILED -eq 0 ]]; then
+		fail "the script checked nothing"
+	fi
 	if [[ $SHOAL_FAILED -gt 0 ]]; then
 		_shoal_print_logs
 	fi
@@ -326,6 +332,79 @@ wait_for_exit() {
 
 _shoal_not_alive() {
 	! kill -0 "$1" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- sniffers (readiness by marker)
+
+# A capture is ready when it has seen a frame, not after a fixed sleep: sniffer_start sends
+# marker frames (tools/nettool.py marker: EtherType 0x88b5 to 02:73:6f:61:6c:21, which a router
+# drops as not_for_us without answering) out of the sniffed interface until one is in the
+# capture file; sniffer_stop sends one more and waits for it before stopping tcpdump, so every
+# frame captured before it is in the file. Both are bounded; readers use sniffer_read, which
+# leaves the markers out.
+SHOAL_MARKER_FILTER='ether proto 0x88b5'
+SHOAL_NETTOOL=${SHOAL_NETTOOL:-$SHOAL_SRC/tests/integration/tools/nettool.py}
+
+_shoal_marker_count() {
+	tcpdump -r "$1" -nn "$SHOAL_MARKER_FILTER" 2>/dev/null | wc -l
+}
+
+# _shoal_marker_fence NS IFACE PCAP TIMEOUT: sends markers out IFACE (in NS) until PCAP holds one
+# more than it held before.
+_shoal_marker_fence() {
+	local ns=$1 iface=$2 pcap=$3 timeout=$4 before deadline
+	before=$(_shoal_marker_count "$pcap")
+	deadline=$(_shoal_deadline "$timeout")
+	while :; do
+		ns_exec "$ns" python3 "$SHOAL_NETTOOL" marker "$iface" >/dev/null 2>&1
+		[[ $(_shoal_marker_count "$pcap") -gt $before ]] && return 0
+		if _shoal_past "$deadline"; then
+			printf '# timed out after %ss waiting for a marker in %s\n' "$timeout" "$pcap" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# sniffer_start VAR NS LABEL IFACE PCAP FILTER [TIMEOUT]: tcpdump on IFACE inside NS writes
+# frames matching FILTER (and the markers) to PCAP; returns 0 once the capture is seen to work,
+# 1 if no marker reached it within TIMEOUT s. VAR receives tcpdump's PID (a daemon: stopped on
+# exit, its log printed on failure). Call it directly, not under check (a sub-shell: VAR and the
+# daemon's registration would be lost): sniffer_start ... || fail "...".
+sniffer_start() {
+	local -n _sn_var=$1
+	local ns=$2 label=$3 iface=$4 pcap=$5 filter=$6 timeout=${7:-$SHOAL_WAIT_TIMEOUT}
+	daemon_start _sn_var "$ns" "$label" timeout 120 tcpdump --immediate-mode -i "$iface" -nn -U \
+		-w "$pcap" "($filter) or $SHOAL_MARKER_FILTER" || return 1
+	_shoal_marker_fence "$ns" "$iface" "$pcap" "$timeout"
+}
+
+# sniffer_stop PID NS IFACE PCAP [TIMEOUT]: fences the capture with a last marker (everything
+# the sniffer saw before it is in PCAP), then stops tcpdump. 1 if the fence timed out.
+sniffer_stop() {
+	local pid=$1 ns=$2 iface=$3 pcap=$4 timeout=${5:-$SHOAL_WAIT_TIMEOUT} rc=0
+	_shoal_marker_fence "$ns" "$iface" "$pcap" "$timeout" || rc=1
+	kill -INT "$pid" 2>/dev/null
+	wait_for_exit "$pid" 5 || rc=1
+	return $rc
+}
+
+# sniffer_read PCAP [FILTER] [TCPDUMP-OPTIONS...]: the captured frames matching FILTER (all when
+# empty), markers left out, one line each (tcpdump -r -nn plus the options, e.g. -e).
+sniffer_read() {
+	local pcap=$1 filter=${2:-}
+	shift 2 2>/dev/null || shift
+	if [[ -n $filter ]]; then
+		tcpdump -r "$pcap" -nn "$@" "($filter) and not $SHOAL_MARKER_FILTER" 2>/dev/null
+	else
+		tcpdump -r "$pcap" -nn "$@" "not $SHOAL_MARKER_FILTER" 2>/dev/null
+	fi
+}
+
+# sniffer_has PCAP FILTER: PCAP already holds a frame matching FILTER (for wait_for, while the
+# capture runs).
+sniffer_has() {
+	[[ -n $(sniffer_read "$1" "$2") ]]
 }
 
 # ---------------------------------------------------------------- cleanup

@@ -120,15 +120,12 @@ check_eq "refused ARP POSTs changed nothing" "$before" \
 # a static entry steers traffic: frames to 10.0.2.50 leave lan1 with its MAC
 ip -n "$H2" addr add 10.0.2.50/32 dev lan1 2>/dev/null
 cap=$TMP/static.pcap
-daemon_start cap_pid "$H2" tcpdump-static timeout 10 tcpdump --immediate-mode -i lan1 -nn -e -U -w "$cap" \
-	'icmp and dst host 10.0.2.50'
-wait_for "tcpdump listening" 5 grep -q "listening on" "$(daemon_log_path tcpdump-static)"
+sniffer_start cap_pid "$H2" tcpdump-static lan1 "$cap" 'icmp and dst host 10.0.2.50' ||
+	fail "capture on lan1 (no marker seen)"
 ns_exec "$H1" ping -c 2 -i 0.2 -W 1 10.0.2.50 >/dev/null 2>&1
-sleep 0.3
-kill -INT "$cap_pid" 2>/dev/null
-wait_for_exit "$cap_pid" 5
+check "capture on lan1 fenced and stopped" sniffer_stop "$cap_pid" "$H2" lan1 "$cap"
 check "datagrams to 10.0.2.50 leave with the static MAC 02:00:00:00:00:50" \
-	grep -q "> 02:00:00:00:00:50" <<<"$(tcpdump -r "$cap" -nn -e 2>/dev/null)"
+	grep -q "> 02:00:00:00:00:50" <<<"$(sniffer_read "$cap" "" -e)"
 api GET /api/v1/arp
 check "the static entry was not replaced by learning" jq -e \
 	'.entries[] | select(.ip == "10.0.2.50") | .state == "static" and .mac == "02:00:00:00:00:50"' <<<"$API_BODY"

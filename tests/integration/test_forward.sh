@@ -92,15 +92,12 @@ run_forward() {
 	# --- fragmentation (DF clear) before DF set: the frag-needed teaches h1 a path MTU of 1280,
 	# after which h1 would fragment by itself.
 	cap=$TMP/$name-frag.pcap
-	daemon_start cap_pid "$h2" "tcpdump-frag-$name" timeout 15 tcpdump --immediate-mode -i lan1 -nn -U -w "$cap" \
-		'ip[6:2] & 0x3fff != 0 and src 10.0.1.2'
-	wait_for "tcpdump listening" 5 grep -q "listening on" "$(daemon_log_path "tcpdump-frag-$name")"
+	sniffer_start cap_pid "$h2" "tcpdump-frag-$name" lan1 "$cap" \
+		'ip[6:2] & 0x3fff != 0 and src 10.0.1.2' || fail "$name: capture on lan1 (no marker seen)"
 	check "$name: 1400-byte ping without DF h1 -> h2 is answered" \
 		ns_exec "$h1" ping -c 3 -i 0.2 -W 2 -s 1400 -M dont 10.0.2.2
-	sleep 0.3
-	kill -INT "$cap_pid" 2>/dev/null
-	wait_for_exit "$cap_pid" 5
-	n=$(tcpdump -r "$cap" -nn 2>/dev/null | wc -l)
+	check "$name: capture fenced and stopped" sniffer_stop "$cap_pid" "$h2" lan1 "$cap"
+	n=$(sniffer_read "$cap" | wc -l)
 	check "$name: fragments from h1 seen on lan1 (>= 6, got $n)" test "$n" -ge 6
 	out=$(ns_exec "$h1" ping -c 1 -W 2 -M do -s 1400 10.0.2.2 2>&1)
 	check "$name: DF + 1428 bytes gets fragmentation needed, mtu = 1280" \
@@ -122,9 +119,8 @@ run_forward() {
 
 	# --- martians and broadcasts injected at lan0 must not reach h2
 	cap=$TMP/$name-mart.pcap
-	daemon_start cap_pid "$h2" "tcpdump-mart-$name" timeout 15 tcpdump --immediate-mode -i lan1 -nn -U -w "$cap" \
-		'udp or icmp'
-	wait_for "tcpdump listening" 5 grep -q "listening on" "$(daemon_log_path "tcpdump-mart-$name")"
+	sniffer_start cap_pid "$h2" "tcpdump-mart-$name" lan1 "$cap" 'udp or icmp' ||
+		fail "$name: capture on lan1 (no marker seen)"
 	out=$(ns_exec "$h1" /usr/bin/python3 - <<-'EOF' 2>&1
 		from scapy.all import Ether, IP, UDP, ICMP, sendp, conf
 		conf.verb = 0
@@ -137,14 +133,13 @@ run_forward() {
 		print("sent")
 	EOF
 	)
-	sleep 0.5
-	kill -INT "$cap_pid" 2>/dev/null
-	wait_for_exit "$cap_pid" 5
-	check "$name: injected control datagram reached h2" \
-		test "$(tcpdump -r "$cap" -nn 'udp port 4243' 2>/dev/null | wc -l)" -ge 1
+	# The control datagram was sent last, on the same link: once h2 has it, the router has
+	# handled (forwarded or dropped) everything injected before it.
+	check "$name: injected control datagram reached h2" wait_for "control datagram on lan1" 5 \
+		sniffer_has "$cap" 'udp port 4243'
+	check "$name: capture fenced and stopped" sniffer_stop "$cap_pid" "$h2" lan1 "$cap"
 	check_eq "$name: martian source and broadcasts not forwarded" 0 \
-		"$(tcpdump -r "$cap" -nn 'src 127.0.0.1 or udp port 4242 or icmp[4:2] = 4242' 2>/dev/null |
-			wc -l)"
+		"$(sniffer_read "$cap" 'src 127.0.0.1 or udp port 4242 or icmp[4:2] = 4242' | wc -l)"
 	[[ $out == *sent* ]] || fail "$name: scapy injection" "$out"
 
 	# --- 100 MB both ways

@@ -132,4 +132,9 @@ rc=$?
 check_eq "passing child exits 0" 0 "$rc"
 check_eq "closing line of a passing child" "2 passed, 0 failed" "$(tail -n 1 <<<"$out")"
 
+out=$(bash -c "source \"\$1/lib.sh\"; finish" child "$here" 2>&1)
+rc=$?
+check "a script that checked nothing fails (exit $rc)" test "$rc" -eq 1
+check "... and says so" grep -q "checked nothing" <<<"$out"
+
 finish

@@ -64,22 +64,28 @@ check "before the reload 10.0.9.2 is net unreachable" \
 	grep -q "From 10.0.1.1 .*Destination Net Unreachable" <<<"$out"
 
 # --- reload adding the route (and the example plugin), with a ping running through it
-ns_exec "$H1" ping -c 60 -i 0.05 -W 1 10.0.2.2 >"$TMP/ping" 2>&1 &
+ns_exec "$H1" ping -c 100 -i 0.05 -W 1 10.0.2.2 >"$TMP/ping" 2>&1 &
 PING=$!
 register_pid "$PING"
-sleep 0.5
+# Each reload happens while the ping is seen running: its reply count has grown past a mark.
+ping_replies_over() {
+	[[ $(grep -c "bytes from" "$TMP/ping" 2>/dev/null) -gt $1 ]]
+}
+check "ping running before the first reload" wait_for "ping replies" 10 ping_replies_over 3
 write_config "$ROUTE9" '{"name": "example"}'
 check "SIGHUP: reload logged" hup "SIGHUP: reloaded .* (1 routes, 1 plugins)"
 check "SIGHUP loaded the example plugin" grep -q "plugin example loaded" "$LOG"
 check "ping h1 -> 10.0.9.2 after the reload" ns_exec "$H1" ping -c 3 -i 0.2 -W 2 10.0.9.2
-sleep 0.3
+n_replies=$(grep -c "bytes from" "$TMP/ping")
+check "ping still running before the second reload" \
+	wait_for "more ping replies" 10 ping_replies_over "$((n_replies + 2))"
 write_config "$ROUTE9" ""
 check "second SIGHUP (plugin removed) logged" hup "SIGHUP: reloaded .* (1 routes, 0 plugins)"
 check "SIGHUP unloaded the example plugin" grep -q "plugin example: unloaded" "$LOG"
 wait_for_exit "$PING" 10
 wait "$PING"
-check "ping during both reloads lost nothing (60 of 60)" \
-	grep -q "60 packets transmitted, 60 received, 0% packet loss" "$TMP/ping"
+check "ping during both reloads lost nothing (100 of 100)" \
+	grep -q "100 packets transmitted, 100 received, 0% packet loss" "$TMP/ping"
 check "ping h1 -> 10.0.9.2 still works" ns_exec "$H1" ping -c 2 -i 0.2 -W 2 10.0.9.2
 
 # --- a broken file (unknown key, and it would drop the route) is rejected as a whole

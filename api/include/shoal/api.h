@@ -2,8 +2,12 @@
  * api.h — shoald's HTTP JSON control API (libmicrohttpd server, jansson bodies).
  *
  * Role: shoal_api_start() loads (or creates) the bearer token from cfg->api_token_file, binds
- * cfg->api_address:cfg->api_port and serves, on libmicrohttpd's own threads (one thread per
- * connection, at most SHOAL_API_MAX_CONNECTIONS at once), the endpoints of api/openapi.yaml
+ * cfg->api_address:cfg->api_port and serves, on libmicrohttpd's own threads (epoll, a pool of
+ * SHOAL_API_THREADS threads; at most cfg->api_max_connections connections, of which
+ * cfg->api_max_connections_per_ip from one client address; a connection idle for
+ * cfg->api_idle_timeout_s is closed, and so is one whose request (headers and body) is not
+ * complete cfg->api_request_timeout_s after it began — cut by a watchdog thread, so a
+ * slowloris client cannot hold a connection), the endpoints of api/openapi.yaml
  * under /api/v1/ plus the static files of web_dir for every other path. The endpoints are
  * the resource modules of api_resource.h (one file per resource, found by the build). Every
  * read or write of router state goes through shoal/control.h (calls into the data plane
@@ -11,7 +15,10 @@
  * itself. shoal_api_stop() stops accepting, waits for the
  * running handlers to finish and frees everything.
  *
- * Threads: start and stop run on the caller's thread (shoald's main thread), never on the
+ * Threads: every thread the server uses (the pool, the watchdog) is created by
+ * shoal_api_start() on the caller's thread and inherits its capabilities, seccomp filter and
+ * signal mask: shoald calls it from a thread that dropped all capabilities (privdrop.h).
+ * Start and stop run on the caller's thread (shoald's main thread), never on the
  * data-plane thread (handlers block on it: stop waits for them, so the data plane must still
  * run its command queue while stop runs, or ctl must answer UNAVAILABLE by then).
  *
@@ -27,6 +34,10 @@
 #ifndef SHOAL_API_H
 #define SHOAL_API_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,14 +47,16 @@ struct shoal_ctl;
 struct shoal_api;
 
 enum {
-	SHOAL_API_MAX_CONNECTIONS = 256,  /* concurrent connections; more wait in the backlog */
+	SHOAL_API_THREADS = 4,            /* libmicrohttpd's epoll thread pool */
+	SHOAL_API_TARGET_MAX = 8192,      /* request targets above this get 414 (JSON) */
+	SHOAL_API_HEADERS_MAX = 32 * 1024, /* header blocks above this get 431 (JSON) */
 	SHOAL_API_MAX_BODY = 1024 * 1024, /* request bodies above this get 413 */
 	SHOAL_API_NICE = 10,              /* niceness of the threads serving HTTP */
 	SHOAL_API_TOKEN_HEX_LEN = 64,     /* a created token: 32 random bytes as lowercase hex */
 };
 
-/* The default web_dir (config key "web_dir"). */
-#define SHOAL_API_DEFAULT_WEB_DIR "/usr/share/shoal/web"
+/* The default web_dir (config key "web_dir"): the installed one, from config.h. */
+#define SHOAL_API_DEFAULT_WEB_DIR SHOAL_DEFAULT_WEB_DIR
 
 /* Starts the server; see the contract above. cfg->api_port 0 binds an ephemeral port
  * (tests; read it back with shoal_api_port()). web_dir may be NULL: then every non-API path
@@ -56,5 +69,9 @@ uint16_t shoal_api_port(const struct shoal_api *api);
 
 /* Stops and frees; NULL is a no-op. */
 void shoal_api_stop(struct shoal_api *api);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,6 +17,10 @@
 #ifndef SHOAL_API_AUTH_H
 #define SHOAL_API_AUTH_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,5 +38,9 @@ bool shoal_api_bearer_ok(const char *header, const char *token);
  * "token file /x/api.token: Permission denied". */
 int shoal_api_token_load(const char *path, char token[SHOAL_API_TOKEN_MAX], bool *created,
                          char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,10 @@
 #ifndef SHOAL_API_JSON_H
 #define SHOAL_API_JSON_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,5 +61,9 @@ json_t *shoal_api_route_json(const struct shoal_ctl_route *r);
 json_t *shoal_api_arp_json(const struct shoal_ctl_arp_entry *a);
 json_t *shoal_api_interface_json(const struct shoal_ctl_interface *i);
 json_t *shoal_api_plugin_json(const struct shoal_ctl_plugin *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 #ifndef SHOAL_API_REQUEST_H
 #define SHOAL_API_REQUEST_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +47,25 @@ struct shoal_api_error {
 /* Fills e (index -1) and returns -1: the idiom of every parser here. */
 int shoal_api_error_set(struct shoal_api_error *e, unsigned http_status, const char *code,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Client bytes quoted in a message: at most max_bytes bytes (max_bytes <=
+ * SHOAL_API_QUOTE_MAX) of s, cut only between characters (then "..." is appended), every byte
+ * that is not part of valid UTF-8 and every control character shown escaped as \xNN — so
+ * the result is always valid UTF-8 and safe in the JSON body. The one helper every message
+ * quoting request input uses:
+ *   shoal_api_error_set(e, 400, "invalid_address", "\"%s\" is not ...",
+ *                       shoal_api_quote(s, 64).s);
+ * (the returned struct lives until the end of the full expression). shoal_api_error_set()
+ * also passes the whole message through the same escaping, as a last line of defence. */
+enum { SHOAL_API_QUOTE_MAX = 200 };
+struct shoal_api_quoted {
+	char s[SHOAL_API_QUOTE_MAX + 4];
+};
+struct shoal_api_quoted shoal_api_quote(const char *s, size_t max_bytes);
+
+/* The escaping of shoal_api_quote into out (NUL-terminated, at most out_size - 1 bytes of
+ * output, "..." when s had to be cut). Returns out. */
+char *shoal_api_escape(const char *s, char *out, size_t out_size);
 
 /* Renders {"error":{"code":...,"message":...[,"index":N]}} as malloc'd compact JSON (NULL
  * only when out of memory). */
@@ -130,5 +153,9 @@ int shoal_api_static_resolve(const char *web_root, const char *path, char *out, 
 /* The Content-Type for a file name by its extension ("text/html; charset=utf-8", ...;
  * "application/octet-stream" when unknown). */
 const char *shoal_api_content_type(const char *file_name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -88,7 +88,7 @@ struct shoal_api_op {
 
 struct shoal_api_endpoint {
 	const char *path;                           /* after "/api/v1/", see above */
-	bool public;                                /* no bearer token needed */
+	bool is_public;                             /* no bearer token needed */
 	struct shoal_api_op ops[SHOAL_API_OPS_MAX]; /* up to the first without handler */
 };
 

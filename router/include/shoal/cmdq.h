@@ -39,6 +39,10 @@
 #ifndef SHOAL_CMDQ_H
 #define SHOAL_CMDQ_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,5 +97,9 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max);
 /* Refuses further submits and fails the queued ones with -ESHUTDOWN. Any thread; idempotent.
  * Call it when the data plane stops. */
 void shoal_cmdq_close(struct shoal_cmdq *q);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,7 +9,10 @@
  *    "plugins": [{"name": "example", "config": {}}],
  *    "plugin_dir": "/usr/lib/shoal/plugins",
  *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token",
- *            "javascript_dir": "/usr/share/javascript"},
+ *            "javascript_dir": "/usr/share/javascript",
+ *            "max_connections": 4096, "max_connections_per_ip": 64,
+ *            "request_timeout_s": 10, "idle_timeout_s": 15},
+ *    "user": "shoal",
  *    "state_dir": "/var/lib/shoal",
  *    "web_dir": "/usr/share/shoal/web",
  *    "icmp": {"rate_per_s": 1000, "burst": 50,
@@ -58,9 +61,23 @@
 #ifndef SHOAL_CONFIG_H
 #define SHOAL_CONFIG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* The installed plugin and web directories (compile-time, from CMake's install layout), the
+ * defaults of "plugin_dir" and "web_dir". */
+#ifndef SHOAL_DEFAULT_PLUGIN_DIR
+#define SHOAL_DEFAULT_PLUGIN_DIR "/usr/lib/shoal/plugins"
+#endif
+#ifndef SHOAL_DEFAULT_WEB_DIR
+#define SHOAL_DEFAULT_WEB_DIR "/usr/share/shoal/web"
+#endif
 
 enum {
 	SHOAL_CONFIG_MAX_INTERFACES = 64,
@@ -100,9 +117,15 @@ enum shoal_config_firewall {
 };
 
 enum {
-	SHOAL_CONFIG_USER_MAX = 33,          /* a user name (owner), including the NUL */
-	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000, /* host.rto_min_ms upper bound */
-	SHOAL_CONFIG_DEFAULT_MARK = 144,     /* host.mark default (the seed's) */
+	SHOAL_CONFIG_USER_MAX = 33,              /* a user name (owner), including the NUL */
+	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000,     /* host.rto_min_ms upper bound */
+	SHOAL_CONFIG_DEFAULT_MARK = 144,         /* host.mark default (the seed's) */
+	SHOAL_CONFIG_API_MAX_CONNECTIONS = 4096, /* api.max_connections default */
+	SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT = 65536,
+	SHOAL_CONFIG_API_MAX_CONNECTIONS_PER_IP = 64, /* api.max_connections_per_ip default */
+	SHOAL_CONFIG_API_REQUEST_TIMEOUT_S = 10,      /* api.request_timeout_s default */
+	SHOAL_CONFIG_API_IDLE_TIMEOUT_S = 15,         /* api.idle_timeout_s default */
+	SHOAL_CONFIG_API_TIMEOUT_MAX_S = 300,
 };
 
 /* The host side of a tun interface ("host" object, tun only, at most one interface): what
@@ -164,6 +187,11 @@ struct shoal_config {
 	uint16_t api_port;
 	char api_token_file[SHOAL_CONFIG_PATH_MAX];
 	char api_javascript_dir[SHOAL_CONFIG_PATH_MAX]; /* served under /javascript/ */
+	unsigned api_max_connections;                   /* all clients together (default 4096) */
+	unsigned api_max_connections_per_ip;            /* per client address (default 64) */
+	unsigned api_request_timeout_s;   /* whole request, headers and body (default 10) */
+	unsigned api_idle_timeout_s;      /* no byte moved (default 15) */
+	char user[SHOAL_CONFIG_USER_MAX]; /* "" = "shoal" when that user exists, else stay */
 	char state_dir[SHOAL_CONFIG_PATH_MAX];
 	char web_dir[SHOAL_CONFIG_PATH_MAX]; /* static files the API serves */
 	unsigned icmp_rate_per_s;            /* 0: the router sends no ICMP errors */
@@ -183,9 +211,9 @@ struct shoal_config_errors {
 };
 
 /* The built-in default: tap lan0 10.0.1.1/24 and tap lan1 10.0.2.1/24 (MACs derived from the
- * names, MTU 1500, offload on), no routes, no plugins, plugin_dir /usr/lib/shoal/plugins,
+ * names, MTU 1500, offload on), no routes, no plugins, plugin_dir SHOAL_DEFAULT_PLUGIN_DIR,
  * API 127.0.0.1:8144 with token file /var/lib/shoal/api.token, state_dir /var/lib/shoal,
- * web_dir /usr/share/shoal/web. */
+ * web_dir SHOAL_DEFAULT_WEB_DIR. */
 void shoal_config_default(struct shoal_config *cfg);
 
 /* Parse and validate. name is the file name used in messages. Return 0 when valid, -1 when
@@ -202,8 +230,22 @@ int shoal_config_load_string(struct shoal_config *cfg, const char *text, const c
 int shoal_config_validate(struct shoal_config *cfg, const char *name,
                           struct shoal_config_errors *errs);
 
+/* Writes cfg (a valid one) as the JSON document that loads back into the same struct: every
+ * key, a tap's "mac" only when it was given (has_mac), each route's "interface" by name.
+ * shoal_config_to_json returns a new jansson reference (NULL when out of memory; the type is
+ * declared as struct json_t so this header does not need jansson.h); shoal_config_write puts
+ * it on f indented, with a final newline, and returns 0 or -ENOMEM/-EIO. This is what
+ * `shoald --print-default-config` prints and the package installs as /etc/shoal/shoald.json. */
+struct json_t;
+struct json_t *shoal_config_to_json(const struct shoal_config *cfg);
+int shoal_config_write(const struct shoal_config *cfg, FILE *f);
+
 /* Formatting helpers for messages and logs: "a.b.c.d" and "aa:bb:cc:dd:ee:ff". */
 enum { SHOAL_CONFIG_IPV4_STRLEN = 16, SHOAL_CONFIG_MAC_STRLEN = 18 };
 const char *shoal_config_mac_str(const uint8_t mac[6], char buf[SHOAL_CONFIG_MAC_STRLEN]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -45,6 +45,10 @@
 #ifndef SHOAL_CONTROL_H
 #define SHOAL_CONTROL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -266,8 +270,13 @@ enum shoal_ctl_status shoal_ctl_error_set(struct shoal_ctl_error *e, enum shoal_
 struct shoal_hostcfg;
 void shoal_ctl_set_host(struct shoal_ctl *c, struct shoal_hostcfg *host);
 /* GET /api/v1/host: what shoald set up on the host, read back from the kernel, with drift
- * (shoal_hostcfg_report()). Unlike the other reads this runs on the calling thread (no
- * data-plane state involved). *out is a new reference. */
+ * (shoal_hostcfg_report()). It runs on the data-plane thread like the other calls — not for
+ * data-plane state but for the capabilities only that thread keeps (privdrop.h). *out is a
+ * new reference. */
 enum shoal_ctl_status shoal_ctl_host(struct shoal_ctl *c, json_t **out, struct shoal_ctl_error *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -30,6 +30,10 @@
 #ifndef SHOAL_DATAPLANE_H
 #define SHOAL_DATAPLANE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,5 +134,9 @@ const struct shoal_config *shoal_dp_config(const struct shoal_dp *dp);
 bool shoal_dp_if_up(const struct shoal_dp *dp, unsigned i);
 bool shoal_dp_if_offload(const struct shoal_dp *dp, unsigned i);     /* offload header in use */
 struct shoal_netif *shoal_dp_netif(struct shoal_dp *dp, unsigned i); /* NULL for TUN */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -40,6 +40,10 @@
 
 #include "shoal/config.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
 	SHOAL_FW_COMMENT_MAX = 32, /* "shoald " + interface name + NUL */
 	SHOAL_FW_TEXT_MAX = 256,
@@ -94,5 +98,9 @@ enum shoal_config_firewall shoal_fw_auto(void);
 void shoal_fw_comment(const char *ifname, char out[SHOAL_FW_COMMENT_MAX]);
 /* "mark", "masquerade", "other". */
 const char *shoal_fw_role_name(enum shoal_fw_role role);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

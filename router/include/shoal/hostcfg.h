@@ -46,6 +46,10 @@
 
 #include "shoal/config.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct shoal_hostcfg;
 
 /* Before the data plane opens its devices: removes leftovers of an earlier run and, with
@@ -76,5 +80,9 @@ json_t *shoal_hostcfg_report(struct shoal_hostcfg *h);
  * without starting. Returns 0 or -1 with err. Prints nothing; *removed counts what went. */
 int shoal_hostcfg_cleanup(const struct shoal_config *cfg, unsigned *removed, char *err,
                           size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

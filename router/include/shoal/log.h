@@ -19,6 +19,10 @@
 #ifndef SHOAL_LOG_H
 #define SHOAL_LOG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -43,5 +47,9 @@ void shoal_log(enum shoal_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void shoal_log_v(enum shoal_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #ifndef SHOAL_LOOP_H
 #define SHOAL_LOOP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -113,5 +117,9 @@ uint64_t shoal_loop_now_ms(const struct shoal_loop *loop);
 uint64_t shoal_loop_last_iteration_ms(const struct shoal_loop *loop);
 /* CLOCK_MONOTONIC in ms, as the loop reads it. */
 uint64_t shoal_loop_clock_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

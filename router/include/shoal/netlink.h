@@ -21,6 +21,10 @@
 #ifndef SHOAL_NETLINK_H
 #define SHOAL_NETLINK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,5 +106,9 @@ int shoal_netlink_route_del_ipv4(struct shoal_netlink *nl, const struct shoal_ne
 /* Lists the IPv4 routes of the main table (as list_addr: at most cap, *total found). */
 int shoal_netlink_route_list_ipv4(struct shoal_netlink *nl, struct shoal_netlink_route *out,
                                   size_t cap, size_t *total);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -69,6 +69,10 @@
 #ifndef SHOAL_PLUGIN_H
 #define SHOAL_PLUGIN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -294,5 +298,9 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return 0;
 	}
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -27,6 +27,10 @@
 #ifndef SHOAL_PLUGIN_HOST_H
 #define SHOAL_PLUGIN_HOST_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,5 +132,9 @@ int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
                            const struct shoal_http_request *req, struct shoal_http_reply *reply);
 /* Calls every plugin's tick in load order. */
 void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -44,6 +44,10 @@
 #ifndef SHOAL_ROUTES_H
 #define SHOAL_ROUTES_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -221,5 +225,9 @@ enum shoal_routes_resolve shoal_routes_resolve(const struct shoal_routes *r,
                                                const struct shoal_lpm *lpm, uint32_t addr,
                                                struct shoal_routes_route *out,
                                                struct shoal_lpm_nh *fwd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #ifndef SHOAL_SEGMENT_H
 #define SHOAL_SEGMENT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,5 +64,9 @@ enum shoal_segment_status shoal_segment_csum_complete(uint8_t *dgram, size_t len
                                                       size_t csum_offset);
 
 const char *shoal_segment_status_name(enum shoal_segment_status s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

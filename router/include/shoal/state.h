@@ -24,6 +24,10 @@
 #ifndef SHOAL_STATE_H
 #define SHOAL_STATE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,5 +83,9 @@ int shoal_state_read(const char *path, struct shoal_state *s, bool *missing, cha
  * -1 with "<path>: ..." in err (the old file intact). hostcfg.h keeps its record file with it;
  * the API state itself lives in state.db (store.h). */
 int shoal_state_write_text(const char *path, const char *text, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

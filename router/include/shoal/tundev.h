@@ -27,12 +27,22 @@
 #ifndef SHOAL_TUNDEV_H
 #define SHOAL_TUNDEV_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <net/if.h>
+/* <linux/virtio_net.h> is not valid C++ (a member named "class"): C++ code gets the
+ * declaration only. */
+#ifdef __cplusplus
+struct virtio_net_hdr;
+#else
 #include <linux/virtio_net.h>
+#endif
 
 enum shoal_tundev_kind {
 	SHOAL_TUNDEV_TUN, /* bare IPv4, point-to-point */
@@ -81,5 +91,9 @@ ssize_t shoal_tundev_read(struct shoal_tundev *dev, struct virtio_net_hdr *hdr, 
  * ignored without vnet_hdr. Returns 0 or a negative errno (-EAGAIN when the queue is full). */
 int shoal_tundev_write(struct shoal_tundev *dev, const struct virtio_net_hdr *hdr,
                        const uint8_t *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

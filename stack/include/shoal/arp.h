@@ -15,6 +15,10 @@
 #ifndef SHOAL_ARP_H
 #define SHOAL_ARP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +46,9 @@ struct shoal_arp {
 enum shoal_wire_status shoal_arp_parse(const uint8_t *buf, size_t len, struct shoal_arp *out);
 /* Returns SHOAL_ARP_LEN, or 0 when cap < SHOAL_ARP_LEN. */
 size_t shoal_arp_serialize(const struct shoal_arp *in, uint8_t *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

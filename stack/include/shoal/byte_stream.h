@@ -23,6 +23,10 @@
 #ifndef SHOAL_BYTE_STREAM_H
 #define SHOAL_BYTE_STREAM_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,5 +123,9 @@ inline bool shoal_byte_stream_has_error(const struct shoal_byte_stream *bs)
 {
 	return bs->error;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

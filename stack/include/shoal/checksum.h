@@ -20,6 +20,10 @@
 #ifndef SHOAL_CHECKSUM_H
 #define SHOAL_CHECKSUM_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +42,9 @@ uint32_t shoal_checksum_pseudo_ipv4(uint32_t src, uint32_t dst, uint8_t proto, u
 uint16_t shoal_checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word);
 /* Same for a 32-bit field (e.g. an IPv4 address rewritten by NAT), host order values. */
 uint16_t shoal_checksum_update32(uint16_t hc, uint32_t old_value, uint32_t new_value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

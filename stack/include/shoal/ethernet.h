@@ -13,6 +13,10 @@
 #ifndef SHOAL_ETHERNET_H
 #define SHOAL_ETHERNET_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,5 +78,9 @@ enum shoal_wire_status shoal_mac_parse(const char *text, struct shoal_mac *out);
 void shoal_mac_from_name(const char *name, struct shoal_mac *out);
 /* Writes lower-case "xx:xx:xx:xx:xx:xx" into out (SHOAL_MAC_STRLEN bytes); returns out. */
 char *shoal_mac_format(const struct shoal_mac *mac, char out[SHOAL_MAC_STRLEN]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SHOAL_ICMP_H
 #define SHOAL_ICMP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +94,9 @@ size_t shoal_icmp_serialize(const struct shoal_icmp *in, uint8_t *buf, size_t ca
  * it in an IPv4 header. orig must not overlap buf. */
 size_t shoal_icmp_build_error(uint8_t type, uint8_t code, uint16_t next_hop_mtu,
                               const uint8_t *orig, size_t orig_len, uint8_t *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

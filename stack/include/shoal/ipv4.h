@@ -22,6 +22,10 @@
 #ifndef SHOAL_IPV4_H
 #define SHOAL_IPV4_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,5 +128,9 @@ enum shoal_wire_status shoal_ipv4_prefix_parse(const char *text, uint32_t *prefi
 /* Writes "a.b.c.d/n" into out; returns out. Does not mask the address. */
 char *shoal_ipv4_prefix_format(uint32_t prefix, uint8_t prefix_len,
                                char out[SHOAL_IPV4_PREFIX_STRLEN]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

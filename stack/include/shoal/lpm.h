@@ -30,6 +30,10 @@
 #ifndef SHOAL_LPM_H
 #define SHOAL_LPM_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,5 +93,9 @@ int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *
 
 size_t shoal_lpm_count(const struct shoal_lpm *lpm);
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm); /* bytes allocated, everything included */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

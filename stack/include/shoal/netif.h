@@ -50,6 +50,10 @@
 #ifndef SHOAL_NETIF_H
 #define SHOAL_NETIF_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,7 +130,7 @@ enum shoal_netif_status {
 struct shoal_netif *shoal_netif_create(const struct shoal_netif_config *cfg);
 void shoal_netif_destroy(struct shoal_netif *n);
 /* The effective configuration (defaults filled in). */
-const struct shoal_netif_config *shoal_netif_config(const struct shoal_netif *n);
+const struct shoal_netif_config *shoal_netif_config_get(const struct shoal_netif *n);
 
 /* --- send --- */
 enum shoal_netif_send_result {
@@ -220,5 +224,9 @@ struct shoal_netif_stats {
 };
 
 const struct shoal_netif_stats *shoal_netif_stats(const struct shoal_netif *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

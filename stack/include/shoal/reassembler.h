@@ -20,6 +20,10 @@
 #ifndef SHOAL_REASSEMBLER_H
 #define SHOAL_REASSEMBLER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,5 +48,9 @@ void shoal_reassembler_insert(struct shoal_reassembler *r, uint64_t first_index,
                               const uint8_t *data, size_t len, bool is_last);
 uint64_t shoal_reassembler_bytes_pending(const struct shoal_reassembler *r);
 struct shoal_byte_stream *shoal_reassembler_output(struct shoal_reassembler *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #ifndef SHOAL_ROUTER_H
 #define SHOAL_ROUTER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,5 +124,9 @@ struct shoal_router_stats {
 };
 
 const struct shoal_router_stats *shoal_router_stats(const struct shoal_router *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

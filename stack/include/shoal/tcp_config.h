@@ -20,6 +20,10 @@
 #ifndef SHOAL_TCP_CONFIG_H
 #define SHOAL_TCP_CONFIG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +77,9 @@ struct shoal_tcp_config {
 };
 
 void shoal_tcp_config_defaults(struct shoal_tcp_config *cfg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 #ifndef SHOAL_TCP_HEADER_H
 #define SHOAL_TCP_HEADER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,5 +100,9 @@ enum shoal_wire_status shoal_tcp_verify_ipv4(const uint8_t *buf, size_t len, uin
 /* Returns header + payload length, or 0 when cap is too small or the segment exceeds 65535. */
 size_t shoal_tcp_serialize_ipv4(const struct shoal_tcp_header *in, uint32_t src, uint32_t dst,
                                 uint8_t *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 #ifndef SHOAL_TCP_MESSAGE_H
 #define SHOAL_TCP_MESSAGE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,5 +68,9 @@ void shoal_tcp_message_to_header(const struct shoal_tcp_message *m, uint16_t src
 
 /* SYN + payload length + FIN. */
 uint64_t shoal_tcp_sender_msg_sequence_length(const struct shoal_tcp_sender_msg *msg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -60,6 +60,10 @@
 #ifndef SHOAL_TCP_PEER_H
 #define SHOAL_TCP_PEER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -197,5 +201,9 @@ void shoal_tcp_peer_get_info(const struct shoal_tcp_peer *p, struct shoal_tcp_pe
 /* Streams: the application writes the outbound one and reads the inbound one. */
 struct shoal_byte_stream *shoal_tcp_peer_outbound(struct shoal_tcp_peer *p);
 struct shoal_byte_stream *shoal_tcp_peer_inbound(struct shoal_tcp_peer *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 #ifndef SHOAL_TCP_RECEIVER_H
 #define SHOAL_TCP_RECEIVER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,5 +75,9 @@ bool shoal_tcp_receiver_has_isn(const struct shoal_tcp_receiver *r);
 struct shoal_byte_stream *shoal_tcp_receiver_inbound(struct shoal_tcp_receiver *r);
 const struct shoal_byte_stream *
 shoal_tcp_receiver_inbound_const(const struct shoal_tcp_receiver *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -61,6 +61,10 @@
 #ifndef SHOAL_TCP_SENDER_H
 #define SHOAL_TCP_SENDER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -197,5 +201,9 @@ const struct shoal_tcp_sender_stats *shoal_tcp_sender_stats(const struct shoal_t
  * no effect when nothing is outstanding. Does not touch the timer or the backoff. */
 void shoal_tcp_sender_retransmit_oldest(struct shoal_tcp_sender *s,
                                         shoal_tcp_sender_transmit_fn transmit, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

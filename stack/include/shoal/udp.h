@@ -13,6 +13,10 @@
 #ifndef SHOAL_UDP_H
 #define SHOAL_UDP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +45,9 @@ enum shoal_wire_status shoal_udp_verify_ipv4(const uint8_t *buf, size_t len, uin
  * length, or 0 when cap is too small or the length exceeds 65535. */
 size_t shoal_udp_serialize_ipv4(const struct shoal_udp *in, uint32_t src, uint32_t dst,
                                 uint8_t *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,10 @@
 #ifndef SHOAL_WIRE_H
 #define SHOAL_WIRE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdint.h>
 
 /* X(suffix, name, description) */
@@ -74,5 +78,9 @@ static inline void shoal_store_be32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,9 +15,17 @@
 #ifndef SHOAL_WRAP32_H
 #define SHOAL_WRAP32_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdint.h>
 
 uint32_t shoal_wrap32_wrap(uint64_t n, uint32_t isn);
 uint64_t shoal_wrap32_unwrap(uint32_t seqno, uint32_t isn, uint64_t checkpoint);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,8 @@
                                      intact; exit 0 only if all did
   udp-refused ADDR PORT              exit 0 if a connected UDP socket gets ECONNREFUSED (ICMP port
                                      unreachable) after sending
+  marker IFACE                       send one sniffer-readiness marker frame out IFACE (see
+                                     MARKER_* below; lib.sh's sniffer_start/sniffer_stop)
 
 Every operation gives up after --timeout seconds (default 20), exiting 2.
 """
@@ -121,6 +123,23 @@ def udp_refused(a):
     return 1
 
 
+# The sniffer-readiness marker: an Ethernet frame with the IEEE local-experimental EtherType
+# 0x88b5 to a locally administered unicast MAC (02:73:6f:61:6c:21). A router's interface drops it
+# (not_for_us) without an answer, so it changes nothing a test checks; a capture of the
+# interface sees it leave. Keep in sync with SHOAL_MARKER_* in lib.sh and icmp_probe.py.
+MARKER_ETHERTYPE = 0x88B5
+MARKER_DST = bytes.fromhex("02736f616c21")  # 02:73:6f:61:6c:21
+MARKER_PAYLOAD = b"shoal-sniffer-marker".ljust(46, b"\0")
+
+
+def marker(a):
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+        s.bind((a.iface, 0))
+        src = s.getsockname()[4][:6]
+        s.send(MARKER_DST + src + MARKER_ETHERTYPE.to_bytes(2, "big") + MARKER_PAYLOAD)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -138,6 +157,9 @@ def main():
         for arg, typ in extra:
             sp.add_argument(arg, type=typ)
         sp.set_defaults(fn=fn)
+    sp = sub.add_parser("marker")
+    sp.add_argument("iface")
+    sp.set_defaults(fn=marker)
     a = p.parse_args()
     try:
         return a.fn(a)

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shoal/api_auth.h"
@@ -131,17 +134,58 @@ static void test_existing_token_file(void **state)
 	}
 }
 
+/* The account the permission check runs as when the test itself runs as root (nobody). */
+enum { AUTH_TEST_UNPRIVILEGED_ID = 65534 };
+
+/* The check proper, in the forked child (already unprivileged): 0 when it holds, otherwise
+ * the number of the step that failed. */
+static int unwritable_dir_check(const char *dir)
+{
+	char path[PATH_MAX], token[SHOAL_API_TOKEN_MAX], err[256] = {0};
+	snprintf(path, sizeof(path), "%s/api.token", dir);
+	if (shoal_api_token_load(path, token, NULL, err, sizeof(err)) != -1)
+		return 10;
+	if (!strstr(err, "Permission denied")) {
+		fprintf(stderr, "unexpected error: %s\n", err);
+		return 11;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return 12; /* nothing may have been created */
+	return 0;
+}
+
+/* Root writes anywhere, and make test runs as root: the check runs in a child that drops to
+ * nobody first (and proves it cannot get root back), so it runs, and counts, either way. */
 static void test_unwritable_token_dir_is_an_error(void **state)
 {
 	(void)state;
-	if (geteuid() == 0)
-		skip(); /* root writes anywhere */
-	char dir[256], path[PATH_MAX], token[SHOAL_API_TOKEN_MAX], err[256];
+	char dir[256];
 	snprintf(dir, sizeof(dir), "%s/ro", base);
 	assert_int_equal(mkdir(dir, 0500), 0);
-	snprintf(path, sizeof(path), "%s/api.token", dir);
-	assert_int_equal(shoal_api_token_load(path, token, NULL, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "Permission denied"));
+	bool root = geteuid() == 0;
+	if (root) { /* nobody owns base and ro; ro stays r-x for its owner */
+		assert_int_equal(chown(base, AUTH_TEST_UNPRIVILEGED_ID, AUTH_TEST_UNPRIVILEGED_ID),
+		                 0);
+		assert_int_equal(chown(dir, AUTH_TEST_UNPRIVILEGED_ID, AUTH_TEST_UNPRIVILEGED_ID),
+		                 0);
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (root && (setgroups(0, NULL) != 0 || setgid(AUTH_TEST_UNPRIVILEGED_ID) != 0 ||
+		             setuid(AUTH_TEST_UNPRIVILEGED_ID) != 0))
+			_exit(2);
+		if (geteuid() == 0 || setuid(0) == 0)
+			_exit(3); /* still privileged: the check would prove nothing */
+		/* _exit: no atexit handlers (LeakSanitizer) in the forked copy. */
+		_exit(unwritable_dir_check(dir));
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 	chmod(dir, 0700);
 }
 

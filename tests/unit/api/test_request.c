@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shoal/api_json.h"
 #include "shoal/api_request.h"
 #include "shoal/api_resource.h"
 
@@ -82,7 +83,7 @@ static void test_registry_drives_matching(void **state)
 			assert_ptr_equal(t.endpoint, ep);
 			assert_int_equal(t.kind, SHOAL_API_TARGET_ENDPOINT);
 			assert_int_equal(t.methods, shoal_api_endpoint_methods(ep));
-			assert_int_equal(t.needs_auth, !ep->public);
+			assert_int_equal(t.needs_auth, !ep->is_public);
 			literal++;
 		}
 	}
@@ -356,11 +357,11 @@ static void test_error_json_quotes_any_bytes(void **state)
 	static const struct {
 		const char *quoted, *message;
 	} cases[] = {
-	    {"/FFFFF\xc6", "no such file: /FFFFF?"},
-	    {"\xff\xfe", "no such file: ??"},
-	    {"caf\xc3\xa9 \xe2\x82", "no such file: caf\xc3\xa9 ??"},
-	    {"\xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf", "no such file: ??? ???? ??"},
-	    {"a\nb\x7f", "no such file: a?b?"},
+	    {"/FFFFF\xc6", "no such file: /FFFFF\\xc6"},
+	    {"\xff\xfe", "no such file: \\xff\\xfe"},
+	    {"caf\xc3\xa9 \xe2\x82", "no such file: caf\xc3\xa9 \\xe2\\x82"},
+	    {"\xed\xa0\x80 \xc0\xaf", "no such file: \\xed\\xa0\\x80 \\xc0\\xaf"},
+	    {"a\nb\x7f", "no such file: a\\x0ab\\x7f"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct shoal_api_error err;
@@ -475,6 +476,74 @@ static void test_content_types(void **state)
 	assert_string_equal(shoal_api_content_type("/w.d/noext"), "application/octet-stream");
 }
 
+/* The message of e is valid UTF-8 and its JSON body parses back to the same message. */
+static void assert_error_body_valid(const struct shoal_api_error *err)
+{
+	char *text = shoal_api_error_json(err);
+	assert_non_null(text);
+	json_error_t je;
+	json_t *doc = json_loads(text, 0, &je);
+	assert_non_null(doc);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(doc, "error"), "message")),
+	    err->message);
+	json_decref(doc);
+	free(text);
+}
+
+static void test_quote_escapes_and_cuts(void **state)
+{
+	(void)state;
+	assert_string_equal(shoal_api_quote("abc", 64).s, "abc");
+	assert_string_equal(shoal_api_quote("a\xff"
+	                                    "b",
+	                                    64)
+	                        .s,
+	                    "a\\xffb");
+	assert_string_equal(shoal_api_quote("tab\there", 64).s, "tab\\x09here");
+	/* overlong "/" (c0 af), surrogate (ed a0 80), above U+10FFFF (f4 90 80 80) */
+	assert_string_equal(shoal_api_quote("\xc0\xaf", 64).s, "\\xc0\\xaf");
+	assert_string_equal(shoal_api_quote("\xed\xa0\x80", 64).s, "\\xed\\xa0\\x80");
+	assert_string_equal(shoal_api_quote("\xf4\x90\x80\x80", 64).s, "\\xf4\\x90\\x80\\x80");
+	assert_string_equal(shoal_api_quote("\xc3\xa9\xf0\x9f\x90\x9f", 64).s,
+	                    "\xc3\xa9\xf0\x9f\x90\x9f"); /* valid: kept */
+	/* 40 x "é" (80 bytes) into 64: cut between characters, then "..." */
+	char e40[81] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(e40, "\xc3\xa9");
+	const char *q = shoal_api_quote(e40, 64).s;
+	assert_true(strlen(q) <= 64);
+	assert_int_equal(strlen(q), 30 * 2 + 3);
+	assert_memory_equal(q + strlen(q) - 5, "\xc3\xa9...", 5);
+	/* exactly fitting: no ellipsis */
+	assert_string_equal(shoal_api_quote("abcd", 4).s, "abcd");
+	assert_string_equal(shoal_api_quote("abcde", 4).s, "a...");
+}
+
+static void test_reported_inputs_give_valid_json(void **state)
+{
+	(void)state;
+	assert_int_equal(shoal_api_target_parse("/api/v1/routes/%ff", &t, &e), -1);
+	assert_error_body_valid(&e);
+	assert_non_null(strstr(e.message, "\\xff"));
+	/* the cut of a formatted message (vsnprintf) mid-character is repaired too */
+	char e200[401] = "";
+	for (int i = 0; i < 200; i++)
+		strcat(e200, "\xc3\xa9");
+	shoal_api_error_set(&e, 400, "x", "%s", e200);
+	assert_error_body_valid(&e);
+	/* next_hop of 40 "é" through the body parser */
+	char body[256];
+	char e40[81] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(e40, "\xc3\xa9");
+	snprintf(body, sizeof(body), "{\"prefix\":\"10.7.0.0/16\",\"next_hop\":\"%s\"}", e40);
+	struct shoal_ctl_route_spec spec;
+	assert_int_equal(shoal_api_route_body(body, strlen(body), NULL, &spec, &e), -1);
+	assert_string_equal(e.code, "invalid_address");
+	assert_error_body_valid(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +564,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_mac),
 	    cmocka_unit_test(test_error_json_shape),
 	    cmocka_unit_test(test_error_json_quotes_any_bytes),
+	    cmocka_unit_test(test_quote_escapes_and_cuts),
+	    cmocka_unit_test(test_reported_inputs_give_valid_json),
 	    cmocka_unit_test_setup_teardown(test_static_resolves_under_root, static_setup,
 	                                    static_teardown),
 	    cmocka_unit_test_setup_teardown(test_static_rejects_traversal, static_setup,

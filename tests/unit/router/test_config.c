@@ -94,10 +94,15 @@ static void test_default_validates(void **state)
 	assert_int_equal(cfg->api_address, 0x7f000001u);
 	assert_int_equal(cfg->api_port, 8144);
 	assert_string_equal(cfg->api_listen, "127.0.0.1:8144");
-	assert_string_equal(cfg->plugin_dir, "/usr/lib/shoal/plugins");
+	assert_string_equal(cfg->plugin_dir, SHOAL_DEFAULT_PLUGIN_DIR);
 	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
-	assert_string_equal(cfg->web_dir, "/usr/share/shoal/web");
+	assert_string_equal(cfg->web_dir, SHOAL_DEFAULT_WEB_DIR);
 	assert_string_equal(cfg->api_token_file, "/var/lib/shoal/api.token");
+	assert_int_equal(cfg->api_max_connections, 4096);
+	assert_int_equal(cfg->api_max_connections_per_ip, 64);
+	assert_int_equal(cfg->api_request_timeout_s, 10);
+	assert_int_equal(cfg->api_idle_timeout_s, 15);
+	assert_string_equal(cfg->user, "");
 	assert_int_equal(cfg->n_routes, 0);
 	assert_int_equal(cfg->n_plugins, 0);
 }
@@ -113,7 +118,7 @@ static void test_minimal_file_takes_defaults(void **state)
 	assert_memory_equal(cfg->interfaces[0].mac, mac.b, 6);
 	assert_int_equal(cfg->api_port, 8144);
 	assert_string_equal(cfg->state_dir, "/var/lib/shoal");
-	assert_string_equal(cfg->web_dir, "/usr/share/shoal/web");
+	assert_string_equal(cfg->web_dir, SHOAL_DEFAULT_WEB_DIR);
 }
 
 static void test_full_file_round_trips(void **state)
@@ -434,6 +439,33 @@ static void test_api_errors(void **state)
 	           "\"127.0.0.1:8144\")");
 	expect_one("{'interfaces':[" LAN0 "],'api':{'token_file':''}}",
 	           "cfg.json: api.token_file: must not be empty");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections':15}}",
+	           "cfg.json: api.max_connections: 15 is out of range (16..65536)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections_per_ip':0}}",
+	           "cfg.json: api.max_connections_per_ip: 0 is out of range (1..65536)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'max_connections':100,"
+	           "'max_connections_per_ip':101}}",
+	           "cfg.json: api: max_connections_per_ip (101) is above max_connections (100)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'request_timeout_s':0}}",
+	           "cfg.json: api.request_timeout_s: 0 is out of range (1..300)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'idle_timeout_s':301}}",
+	           "cfg.json: api.idle_timeout_s: 301 is out of range (1..300)");
+	expect_one("{'interfaces':[" LAN0 "],'api':{'idle_timeout_s':'15'}}",
+	           "cfg.json: api.idle_timeout_s: expected an integer, got a string");
+	expect_one("{'interfaces':[" LAN0 "],'user':'-x'}",
+	           "cfg.json: user: \"-x\" is not a user name (1..32 characters of [A-Za-z0-9_.-], "
+	           "not starting with '-')");
+	expect_one("{'interfaces':[" LAN0 "],'user':''}",
+	           "cfg.json: user: \"\" is not a user name (1..32 characters of [A-Za-z0-9_.-], "
+	           "not starting with '-')");
+	expect_ok("{'interfaces':[" LAN0 "],'user':'shoal','api':{'max_connections':16,"
+	          "'max_connections_per_ip':16,'request_timeout_s':300,'idle_timeout_s':1}}");
+	assert_int_equal(cfg->api_max_connections, 16);
+	assert_int_equal(cfg->api_max_connections_per_ip, 16);
+	assert_int_equal(cfg->api_request_timeout_s, 300);
+	assert_int_equal(cfg->api_idle_timeout_s, 1);
+	assert_string_equal(cfg->user, "shoal");
+	expect_ok("{'interfaces':[" LAN0 "],'api':{'max_connections':16}}"); /* default per-IP */
 }
 
 static void test_icmp_rate_limit(void **state)
@@ -604,12 +636,62 @@ static void test_host_errors(void **state)
 	           "(interfaces[0] has one)");
 }
 
+/* shoal_config_write: a file using every key with non-default values, and the default, load
+ * back into the same struct (byte for byte); a derived MAC is not written out. */
+static void write_reload_equal(const struct shoal_config *orig, char **text)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	assert_non_null(f);
+	assert_int_equal(shoal_config_write(orig, f), 0);
+	assert_int_equal(fclose(f), 0);
+	struct shoal_config *back = malloc(sizeof(*back));
+	assert_non_null(back);
+	int rc = shoal_config_load_string(back, *text, "written", errs);
+	for (unsigned i = 0; i < errs->count && i < SHOAL_CONFIG_ERRORS_MAX; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+	assert_int_equal(rc, 0);
+	assert_memory_equal(back, orig, sizeof(*back));
+	free(back);
+}
+
+static void test_write_round_trips(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	assert_int_equal(
+	    load("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	         "'mac':'02:00:00:00:01:09','mtu':9000,'offload':false},"
+	         "{'name':'lan1','kind':'tap','address':'10.0.2.1/24'},"
+	         "{'name':'up0','kind':'tun','address':'169.254.144.9/24','mtu':1400,"
+	         "'host':{'address':'169.254.144.1/24','owner':'nobody','rto_min_ms':10,"
+	         "'masquerade':true,'mark':77,'forwarding':true,'firewall':'nftables'}}],"
+	         "'routes':[{'prefix':'0.0.0.0/0','next_hop':'169.254.144.1','interface':'up0'},"
+	         "{'prefix':'10.9.0.0/16','interface':'lan1'}],"
+	         "'plugins':[{'name':'example','config':{'label':'lab','drop_protocol':17}},"
+	         "{'name':'other'}],"
+	         "'plugin_dir':'/opt/p','api':{'listen':'127.0.0.2:9000','token_file':'/t/tok'},"
+	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3,"
+	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700}}"),
+	    0);
+	write_reload_equal(cfg, &text);
+	assert_non_null(strstr(text, "\"mac\": \"02:00:00:00:01:09\""));
+	free(text);
+
+	shoal_config_default(cfg);
+	write_reload_equal(cfg, &text);
+	assert_null(strstr(text, "\"mac\""));
+	assert_non_null(strstr(text, "\"listen\": \"127.0.0.1:8144\""));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default_validates),
 	    cmocka_unit_test(test_minimal_file_takes_defaults),
 	    cmocka_unit_test(test_full_file_round_trips),
+	    cmocka_unit_test(test_write_round_trips),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_syntax_error_has_line_column),
 	    cmocka_unit_test(test_unknown_keys_every_level),

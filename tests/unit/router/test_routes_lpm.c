@@ -279,6 +279,7 @@ static void run_seed(uint64_t seed)
 				                 SHOAL_LPM_NOT_FOUND);
 		} else {
 			assert_int_equal(shoal_routes_commit(r, saved), 0);
+			shoal_routes_saved_free(saved); /* the undo record: not needed here */
 			if (op == SHOAL_ROUTES_OP_DELETE)
 				*cur = m->v[--m->n];
 			else if (cur)

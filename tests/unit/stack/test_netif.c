@@ -878,7 +878,7 @@ static void test_delete_removes_one_entry_of_any_state(void **state)
 	assert_int_equal(c->drop_data[0][5], 1);
 	assert_int_equal(c->drop_data[1][5], 2);
 	/* the pool got its buffers back and the entries are reusable */
-	struct shoal_netif_config cfg = *shoal_netif_config(n);
+	struct shoal_netif_config cfg = *shoal_netif_config_get(n);
 	for (size_t i = 0; i < cfg.nexthop_queue_max; i++)
 		send_dgram(n, HOP3, (uint8_t)i, SHOAL_NETIF_QUEUED);
 	netif_free(n, c);
