@@ -1,10 +1,13 @@
 /* The routes resource: /api/v1/routes, routes:batch, routes/lookup, routes/{prefix}. See
  * api_resource.h; wire shapes in api/openapi.yaml. */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shoal/api_json.h"
 #include "shoal/api_resource.h"
+#include "shoal/ipv4.h"
 
 static void routes_reply_list(struct shoal_api_reply *r, enum shoal_ctl_status st,
                               const struct shoal_ctl_error *ce, struct shoal_ctl_route *routes,
@@ -22,12 +25,52 @@ static void routes_reply_list(struct shoal_api_reply *r, enum shoal_ctl_status s
 	shoal_api_reply_json(r, 200, shoal_api_list("routes", array));
 }
 
+/* ?limit=N&after=P: a page of at most N routes (1..ROUTES_PAGE_MAX) that come after prefix P
+ * in the list's (prefix, length) order, and "next_after" to ask for the following page (null
+ * on the last one). Without limit the whole list, as before. */
+enum { ROUTES_PAGE_MAX = 100000 };
+
+static bool routes_page_limit(const char *s, size_t *out)
+{
+	char *end;
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || v < 1 || v > ROUTES_PAGE_MAX)
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+static bool routes_after(const struct shoal_ctl_route *a, uint32_t prefix, uint8_t len)
+{
+	return a->prefix > prefix || (a->prefix == prefix && a->prefix_len > len);
+}
+
 static void routes_list(const struct shoal_api_call *c, struct shoal_api_reply *r)
 {
-	struct shoal_ctl_route_spec within = {0};
+	struct shoal_ctl_route_spec within = {0}, after = {0};
 	struct shoal_api_error e;
 	const char *prefix = shoal_api_target_query(c->target, "prefix");
+	const char *limit_s = shoal_api_target_query(c->target, "limit");
+	const char *after_s = shoal_api_target_query(c->target, "after");
+	size_t limit = 0;
 	if (prefix && shoal_api_parse_prefix(prefix, &within.prefix, &within.prefix_len, &e) != 0) {
+		shoal_api_reply_error(r, &e);
+		return;
+	}
+	if (limit_s && !routes_page_limit(limit_s, &limit)) {
+		shoal_api_error_set(&e, 400, "invalid_limit", "limit must be 1..%d",
+		                    ROUTES_PAGE_MAX);
+		shoal_api_reply_error(r, &e);
+		return;
+	}
+	if (after_s && !limit_s) {
+		shoal_api_error_set(&e, 400, "missing_parameter", "after needs limit");
+		shoal_api_reply_error(r, &e);
+		return;
+	}
+	if (after_s && shoal_api_parse_prefix(after_s, &after.prefix, &after.prefix_len, &e) != 0) {
 		shoal_api_reply_error(r, &e);
 		return;
 	}
@@ -36,7 +79,31 @@ static void routes_list(const struct shoal_api_call *c, struct shoal_api_reply *
 	struct shoal_ctl_error ce = {0};
 	enum shoal_ctl_status st =
 	    shoal_ctl_routes_list(c->ctl, prefix ? &within : NULL, &routes, &n, &ce);
-	routes_reply_list(r, st, &ce, routes, n);
+	if (!limit_s || !shoal_api_ctl_ok(st)) {
+		routes_reply_list(r, st, &ce, routes, n);
+		return;
+	}
+	size_t lo = 0, hi = n; /* first route after `after` (the list is sorted) */
+	while (after_s && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (routes_after(&routes[mid], after.prefix, after.prefix_len))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	size_t end = n - lo > limit ? lo + limit : n;
+	json_t *array = json_array();
+	for (size_t i = lo; array && i < end; i++)
+		json_array_append_new(array, shoal_api_route_json(&routes[i]));
+	json_t *list = shoal_api_list("routes", array);
+	char p[SHOAL_IPV4_PREFIX_STRLEN];
+	json_object_set_new(
+	    list, "next_after",
+	    end < n ? json_string(shoal_api_prefix_str(routes[end - 1].prefix,
+	                                               routes[end - 1].prefix_len, p, sizeof(p)))
+	            : json_null());
+	free(routes);
+	shoal_api_reply_json(r, 200, list);
 }
 
 static void routes_location(struct shoal_api_reply *r, uint32_t prefix, uint8_t len)
@@ -185,7 +252,8 @@ static void route_delete(const struct shoal_api_call *c, struct shoal_api_reply 
 
 static const struct shoal_api_endpoint routes_endpoints[] = {
     {.path = "routes",
-     .ops = {{SHOAL_API_GET, "prefix", routes_list}, {SHOAL_API_POST, NULL, routes_add}}},
+     .ops = {{SHOAL_API_GET, "prefix limit after", routes_list},
+             {SHOAL_API_POST, NULL, routes_add}}},
     {.path = "routes:batch", .ops = {{SHOAL_API_POST, NULL, routes_batch}}},
     {.path = "routes/lookup", .ops = {{SHOAL_API_GET, "address", routes_lookup}}},
     {.path = "routes/{prefix}",

@@ -51,6 +51,10 @@ struct server_conn {
 	bool cut; /* the watchdog shut it down */
 };
 
+/* Debian's JavaScript libraries (libjs-*, e.g. Chart.js for the dashboard): this URL prefix
+ * maps onto api.javascript_dir through the same resolver as web_dir. */
+static const char server_js_prefix[] = "/javascript/";
+
 struct shoal_api {
 	struct MHD_Daemon *daemon;
 	unsigned request_timeout_s;
@@ -66,6 +70,8 @@ struct shoal_api {
 	char token[SHOAL_API_TOKEN_MAX];
 	bool has_web;
 	char web_root[PATH_MAX];
+	bool has_js; /* api.javascript_dir, served under server_js_prefix */
+	char js_root[PATH_MAX];
 	uint16_t port;
 	struct timespec started;
 };
@@ -264,12 +270,19 @@ static enum MHD_Result server_static(struct shoal_api *api, struct MHD_Connectio
 {
 	struct shoal_api_error e;
 	char real[PATH_MAX];
-	if (!api->has_web) {
+	const char *path = q->target.path;
+	const char *root = api->has_web ? api->web_root : NULL;
+	size_t js_len = sizeof(server_js_prefix) - 2; /* keeps the '/' that follows */
+	if (strncmp(path, server_js_prefix, js_len + 1) == 0) {
+		path += js_len;
+		root = api->has_js ? api->js_root : NULL;
+	}
+	if (!root) {
 		shoal_api_error_set(&e, 404, "not_found", "no such file: %s",
 		                    shoal_api_quote(q->target.path, 200).s);
 		return server_send_error(conn, &e);
 	}
-	if (shoal_api_static_resolve(api->web_root, q->target.path, real, sizeof(real), &e) != 0)
+	if (shoal_api_static_resolve(root, path, real, sizeof(real), &e) != 0)
 		return server_send_error(conn, &e);
 	int fd = open(real, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -681,6 +694,11 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 	else if (web_dir)
 		shoal_log(SHOAL_LOG_WARN, "api: web_dir %s: %s (static files disabled)", web_dir,
 		          strerror(errno));
+	if (cfg->api_javascript_dir[0] && realpath(cfg->api_javascript_dir, api->js_root))
+		api->has_js = true;
+	else if (cfg->api_javascript_dir[0])
+		shoal_log(SHOAL_LOG_INFO, "api: javascript_dir %s: %s (/javascript/ disabled)",
+		          cfg->api_javascript_dir, strerror(errno));
 	int fd = server_listen(cfg, &api->port, err, err_size);
 	if (fd < 0) {
 		server_free(api);

@@ -464,6 +464,7 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 {
 	static const char *const keys[] = {"listen",
 	                                   "token_file",
+	                                   "javascript_dir",
 	                                   "max_connections",
 	                                   "max_connections_per_ip",
 	                                   "request_timeout_s",
@@ -501,6 +502,8 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	}
 	config_copy_path(ctx, o, jp, "token_file", cfg->api_token_file,
 	                 sizeof(cfg->api_token_file));
+	config_copy_path(ctx, o, jp, "javascript_dir", cfg->api_javascript_dir,
+	                 sizeof(cfg->api_javascript_dir));
 	config_int_range(ctx, o, jp, "max_connections", 16, SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT,
 	                 &cfg->api_max_connections);
 	config_int_range(ctx, o, jp, "max_connections_per_ip", 1,
@@ -558,8 +561,9 @@ static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
 
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
-	static const char *const keys[] = {"interfaces", "routes", "plugin_dir", "plugins", "api",
-	                                   "state_dir",  "icmp",   "web_dir",    "arp",     "user",    NULL};
+	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
+	                                   "api",        "state_dir", "icmp",       "web_dir",
+	                                   "arp",        "user",      NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -913,6 +917,7 @@ void shoal_config_default(struct shoal_config *cfg)
 	cfg->api_address = 0x7f000001u;
 	cfg->api_port = SHOAL_CONFIG_DEFAULT_API_PORT;
 	snprintf(cfg->api_token_file, sizeof(cfg->api_token_file), "/var/lib/shoal/api.token");
+	snprintf(cfg->api_javascript_dir, sizeof(cfg->api_javascript_dir), "/usr/share/javascript");
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/shoal");
 	snprintf(cfg->web_dir, sizeof(cfg->web_dir), "%s", SHOAL_DEFAULT_WEB_DIR);
 	cfg->icmp_rate_per_s = SHOAL_CONFIG_DEFAULT_ICMP_RATE;
@@ -991,11 +996,11 @@ static json_t *config_interface_json(const struct shoal_config_interface *ifc)
 		                                 [SHOAL_CONFIG_FW_LEGACY] = "iptables-legacy",
 		                                 [SHOAL_CONFIG_FW_NFT] = "nftables"};
 		const struct shoal_config_host *h = &ifc->host;
-		json_t *host = json_pack(
-		    "{s:s, s:I, s:b, s:I, s:b, s:s}", "address",
-		    shoal_ipv4_prefix_format(h->address, h->prefix_len, a), "rto_min_ms",
-		    (json_int_t)h->rto_min_ms, "masquerade", h->masquerade, "mark", (json_int_t)h->mark,
-		    "forwarding", h->forwarding, "firewall", fw[h->firewall]);
+		json_t *host = json_pack("{s:s, s:I, s:b, s:I, s:b, s:s}", "address",
+		                         shoal_ipv4_prefix_format(h->address, h->prefix_len, a),
+		                         "rto_min_ms", (json_int_t)h->rto_min_ms, "masquerade",
+		                         h->masquerade, "mark", (json_int_t)h->mark, "forwarding",
+		                         h->forwarding, "firewall", fw[h->firewall]);
 		if (host != NULL && h->owner[0])
 			json_object_set_new(host, "owner", json_string(h->owner));
 		json_object_set_new(o, "host", host);
@@ -1032,11 +1037,11 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 		                       json_loads(cfg->plugins[i].config_json, 0, NULL)));
 	json_t *api =
 	    json_pack("{s:s, s:s}", "listen", cfg->api_listen, "token_file", cfg->api_token_file);
-	json_t *icmp = json_pack("{s:I, s:I, s:I, s:I, s:I}", "rate_per_s",
-	                         (json_int_t)cfg->icmp_rate_per_s, "burst", (json_int_t)cfg->icmp_burst,
-	                         "dest_interval_ms", (json_int_t)cfg->icmp_dest_interval_ms,
-	                         "dest_burst", (json_int_t)cfg->icmp_dest_burst, "dest_max",
-	                         (json_int_t)cfg->icmp_dest_max);
+	json_t *icmp =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "rate_per_s", (json_int_t)cfg->icmp_rate_per_s,
+	              "burst", (json_int_t)cfg->icmp_burst, "dest_interval_ms",
+	              (json_int_t)cfg->icmp_dest_interval_ms, "dest_burst",
+	              (json_int_t)cfg->icmp_dest_burst, "dest_max", (json_int_t)cfg->icmp_dest_max);
 	json_t *arp = json_pack("{s:I}", "give_up_ms", (json_int_t)cfg->arp_give_up_ms);
 	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
 	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o}", "interfaces", ifs,

@@ -124,6 +124,9 @@ while True:
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 '
 api_here="ip netns exec shoal-demo curl http://127.0.0.1:$api_port/"
+# The built-in default configuration's token file (api.token_file).
+token_file=/var/lib/shoal/api.token
+dashboard="not served by this build of shoald"
 py=$(command -v /usr/bin/python3 python3 | head -n 1)
 # Only relay (and advertise) the API when this shoald serves one.
 if ! ip netns exec shoal-demo ss -Hltn "sport = :$api_port" 2>/dev/null | grep -q .; then
@@ -134,6 +137,7 @@ if [[ -n $py ]]; then
 	daemon_start relay_pid - api-relay "$py" -c "$relay_py" shoal-demo "$api_port"
 	if wait_for "API relay" 3 grep -q "relay: ready" "$SHOAL_LOG_api_relay"; then
 		api_here="http://127.0.0.1:$api_port/ (relayed into shoal-demo; or: $api_here)"
+		dashboard="http://127.0.0.1:$api_port/  (log in with the token: sudo cat $token_file)"
 	else
 		daemon_stop "$relay_pid" 1
 	fi
@@ -154,6 +158,8 @@ Try, in another terminal (as root):
   ip netns exec h1 tracepath -n 10.0.2.2
   ip netns exec h2 iperf3 -s &  ip netns exec h1 iperf3 -c 10.0.2.2
 API: $api_here
+Dashboard: $dashboard
+Token file: $token_file
 
 shoald's output follows. Ctrl-C stops shoald and removes h1, h2 and shoal-demo.
 EOF

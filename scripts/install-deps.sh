@@ -13,6 +13,9 @@ test=(iproute2 iptables iperf3 iputils-ping iputils-tracepath jq tcpdump python3
 # build.clang_relwithdebinfo_san (libclang-rt-14-dev: clang's sanitizer and fuzzer runtimes,
 # only a Recommends of clang).
 test+=(clang libclang-rt-14-dev)
+# The dashboard: Chart.js (served by shoald under /javascript/) and the headless browser that
+# tests it (tests/integration/test_web.sh, tests/bench/bench_web.sh).
+test+=(libjs-chart.js chromium chromium-driver python3-selenium)
 bench=(libdpdk-dev wrk)
 # Building the .debs (make deb) and checking them (make test-package).
 package=(debhelper dpkg-dev lintian devscripts debootstrap systemd iproute2 curl)

@@ -9,6 +9,7 @@
  *    "plugins": [{"name": "example", "config": {}}],
  *    "plugin_dir": "/usr/lib/shoal/plugins",
  *    "api": {"listen": "127.0.0.1:8144", "token_file": "/var/lib/shoal/api.token",
+ *            "javascript_dir": "/usr/share/javascript",
  *            "max_connections": 4096, "max_connections_per_ip": 64,
  *            "request_timeout_s": 10, "idle_timeout_s": 15},
  *    "user": "shoal",
@@ -116,10 +117,10 @@ enum shoal_config_firewall {
 };
 
 enum {
-	SHOAL_CONFIG_USER_MAX = 33,          /* a user name (owner), including the NUL */
-	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000, /* host.rto_min_ms upper bound */
-	SHOAL_CONFIG_DEFAULT_MARK = 144,     /* host.mark default (the seed's) */
-	SHOAL_CONFIG_API_MAX_CONNECTIONS = 4096,     /* api.max_connections default */
+	SHOAL_CONFIG_USER_MAX = 33,              /* a user name (owner), including the NUL */
+	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000,     /* host.rto_min_ms upper bound */
+	SHOAL_CONFIG_DEFAULT_MARK = 144,         /* host.mark default (the seed's) */
+	SHOAL_CONFIG_API_MAX_CONNECTIONS = 4096, /* api.max_connections default */
 	SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT = 65536,
 	SHOAL_CONFIG_API_MAX_CONNECTIONS_PER_IP = 64, /* api.max_connections_per_ip default */
 	SHOAL_CONFIG_API_REQUEST_TIMEOUT_S = 10,      /* api.request_timeout_s default */
@@ -185,11 +186,12 @@ struct shoal_config {
 	uint32_t api_address;                     /* host order */
 	uint16_t api_port;
 	char api_token_file[SHOAL_CONFIG_PATH_MAX];
-	unsigned api_max_connections;        /* all clients together (default 4096) */
-	unsigned api_max_connections_per_ip; /* per client address (default 64) */
-	unsigned api_request_timeout_s;      /* whole request, headers and body (default 10) */
-	unsigned api_idle_timeout_s;         /* no byte moved (default 15) */
-	char user[SHOAL_CONFIG_USER_MAX];    /* "" = "shoal" when that user exists, else stay */
+	char api_javascript_dir[SHOAL_CONFIG_PATH_MAX]; /* served under /javascript/ */
+	unsigned api_max_connections;                   /* all clients together (default 4096) */
+	unsigned api_max_connections_per_ip;            /* per client address (default 64) */
+	unsigned api_request_timeout_s;   /* whole request, headers and body (default 10) */
+	unsigned api_idle_timeout_s;      /* no byte moved (default 15) */
+	char user[SHOAL_CONFIG_USER_MAX]; /* "" = "shoal" when that user exists, else stay */
 	char state_dir[SHOAL_CONFIG_PATH_MAX];
 	char web_dir[SHOAL_CONFIG_PATH_MAX]; /* static files the API serves */
 	unsigned icmp_rate_per_s;            /* 0: the router sends no ICMP errors */

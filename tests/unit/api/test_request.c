@@ -284,7 +284,10 @@ static void test_allowed_query_parameters(void **state)
 	parse("/api/v1/routes");
 	assert_true(shoal_api_target_allows_query(&t, SHOAL_API_GET, "prefix"));
 	assert_false(shoal_api_target_allows_query(&t, SHOAL_API_POST, "prefix"));
-	assert_false(shoal_api_target_allows_query(&t, SHOAL_API_GET, "limit"));
+	assert_true(shoal_api_target_allows_query(&t, SHOAL_API_GET, "limit"));
+	assert_true(shoal_api_target_allows_query(&t, SHOAL_API_GET, "after"));
+	assert_false(shoal_api_target_allows_query(&t, SHOAL_API_GET, "cursor"));
+	assert_false(shoal_api_target_allows_query(&t, SHOAL_API_POST, "limit"));
 	parse("/api/v1/routes/lookup");
 	assert_true(shoal_api_target_allows_query(&t, SHOAL_API_GET, "address"));
 	parse("/api/v1/arp");

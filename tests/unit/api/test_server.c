@@ -493,8 +493,22 @@ static int server_setup(void **state)
 	f = fopen(path, "w");
 	fputs("secret\n", f);
 	fclose(f);
+	/* api.javascript_dir: js/lib/lib.js, and a symlink out of it to secret.txt. */
+	snprintf(path, sizeof(path), "%s/js", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/js/lib", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/js/lib/lib.js", dir);
+	f = fopen(path, "w");
+	fputs("var lib = 1;\n", f);
+	fclose(f);
+	char target[192];
+	snprintf(target, sizeof(target), "%s/secret.txt", dir);
+	snprintf(path, sizeof(path), "%s/js/lib/out.js", dir);
+	assert_int_equal(symlink(target, path), 0);
 	struct shoal_config *cfg = calloc(1, sizeof(*cfg));
 	shoal_config_default(cfg);
+	snprintf(cfg->api_javascript_dir, sizeof(cfg->api_javascript_dir), "%s/js", dir);
 	cfg->api_address = INADDR_LOOPBACK;
 	cfg->api_port = 0;
 	/* 50 clients reconnecting at once: above the per-IP default (test_api_abuse.sh) */
@@ -605,7 +619,52 @@ static void test_routes_list_and_filter(void **state)
 	json_decref(j);
 	expect_error(api_call("GET", "/api/v1/routes?prefix=10.2.0.1/16", NULL), 400,
 	             "invalid_prefix");
-	expect_error(api_call("GET", "/api/v1/routes?limit=3", NULL), 400, "unknown_parameter");
+	expect_error(api_call("GET", "/api/v1/routes?limits=3", NULL), 400, "unknown_parameter");
+}
+
+/* ?limit=&after=: pages in (prefix, length) order, next_after null on the last one. */
+static void test_routes_paging(void **state)
+{
+	(void)state;
+	assert_int_equal(api_call("GET", "/api/v1/routes", NULL), 200);
+	assert_null(strstr(resp_body(), "next_after"));
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=1", NULL), 200);
+	json_t *j = json_loads(resp_body(), 0, NULL);
+	json_t *routes = json_object_get(j, "routes");
+	assert_int_equal(json_array_size(routes), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(routes, 0), "prefix")),
+	                    "10.0.1.0/24");
+	assert_string_equal(json_string_value(json_object_get(j, "next_after")), "10.0.1.0/24");
+	json_decref(j);
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=1&after=10.0.1.0/24", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	routes = json_object_get(j, "routes");
+	assert_int_equal(json_array_size(routes), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(routes, 0), "prefix")),
+	                    "10.2.0.0/16");
+	assert_true(json_is_null(json_object_get(j, "next_after")));
+	json_decref(j);
+	/* after a prefix that is not in the table: the routes that sort after it. */
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=5&after=10.0.0.0/8", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "routes")), 2);
+	assert_true(json_is_null(json_object_get(j, "next_after")));
+	json_decref(j);
+	assert_int_equal(api_call("GET", "/api/v1/routes?limit=5&after=10.2.0.0/16", NULL), 200);
+	j = json_loads(resp_body(), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "routes")), 0);
+	json_decref(j);
+	static const char *const bad[] = {"limit=0",  "limit=100001", "limit=x",
+	                                  "limit=-1", "limit=",       "limit=1x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char target[96];
+		snprintf(target, sizeof(target), "/api/v1/routes?%s", bad[i]);
+		expect_error(api_call("GET", target, NULL), 400, "invalid_limit");
+	}
+	expect_error(api_call("GET", "/api/v1/routes?after=10.0.1.0/24", NULL), 400,
+	             "missing_parameter");
+	expect_error(api_call("GET", "/api/v1/routes?limit=1&after=10.0.1.1/24", NULL), 400,
+	             "invalid_prefix");
 }
 
 static void test_route_lookup(void **state)
@@ -974,6 +1033,29 @@ static void test_static_files(void **state)
 	}
 }
 
+/* /javascript/ serves api.javascript_dir through the same resolver: the same refusals. */
+static void test_javascript_dir(void **state)
+{
+	(void)state;
+	assert_int_equal(http("GET", "/javascript/lib/lib.js", NULL, NULL), 200);
+	assert_string_equal(resp_header("Content-Type"), "text/javascript; charset=utf-8");
+	assert_string_equal(resp_body(), "var lib = 1;\n");
+	expect_error(http("GET", "/javascript/lib/missing.js", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascript/", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascript/lib/out.js", NULL, NULL), 404, "not_found");
+	expect_error(http("GET", "/javascriptlib/lib.js", NULL, NULL), 404, "not_found");
+	assert_int_equal(http("GET", "/lib/lib.js", NULL, NULL), 404); /* not under web_dir */
+	static const char *const attacks[] = {
+	    "/javascript/../secret.txt",        "/javascript/%2e%2e/secret.txt",
+	    "/javascript/lib/../../secret.txt", "/javascript/%2E%2E%2Fsecret.txt",
+	    "/javascript/..%2fsecret.txt",      "/javascript/lib/lib.js%00.txt"};
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		int status = http("GET", attacks[i], NULL, NULL);
+		assert_int_equal(status, 400);
+		assert_null(strstr(response, "secret\n"));
+	}
+}
+
 struct client {
 	int ok;
 };
@@ -1064,6 +1146,7 @@ int main(void)
 	    cmocka_unit_test(test_health_degraded_is_503),
 	    cmocka_unit_test(test_auth_required),
 	    cmocka_unit_test(test_routes_list_and_filter),
+	    cmocka_unit_test(test_routes_paging),
 	    cmocka_unit_test(test_route_lookup),
 	    cmocka_unit_test(test_http_threads_yield_to_forwarding),
 	    cmocka_unit_test(test_route_add_created_with_location),
@@ -1082,6 +1165,7 @@ int main(void)
 	    cmocka_unit_test(test_chunked_body_over_limit),
 	    cmocka_unit_test(test_body_just_under_limit_is_parsed),
 	    cmocka_unit_test(test_static_files),
+	    cmocka_unit_test(test_javascript_dir),
 	    cmocka_unit_test(test_fifty_concurrent_clients),
 	    cmocka_unit_test(test_listen_failure_is_reported),
 	    cmocka_unit_test(test_stop_closes_everything),
