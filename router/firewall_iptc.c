@@ -148,7 +148,9 @@ static void iptc_describe(const char *chain, const struct iptc_parsed *p, const 
                           struct shoal_fw_rule *r)
 {
 	memset(r, 0, sizeof(*r));
-	snprintf(r->chain, sizeof(r->chain), "%s", chain);
+	/* chain names are at most 28 characters (XT_EXTENSION_MAXNAMELEN): r->chain holds any */
+	if (snprintf(r->chain, sizeof(r->chain), "%s", chain) >= (int)sizeof(r->chain))
+		r->chain[sizeof(r->chain) - 1] = '\0';
 	snprintf(r->ifname, sizeof(r->ifname), "%s", p->iniface);
 	char in[40] = "";
 	char cm[40] = "";
