@@ -116,10 +116,10 @@ enum shoal_config_firewall {
 };
 
 enum {
-	SHOAL_CONFIG_USER_MAX = 33,              /* a user name (owner), including the NUL */
-	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000,     /* host.rto_min_ms upper bound */
-	SHOAL_CONFIG_DEFAULT_MARK = 144,         /* host.mark default (the seed's) */
-	SHOAL_CONFIG_API_MAX_CONNECTIONS = 4096, /* api.max_connections default */
+	SHOAL_CONFIG_USER_MAX = 33,          /* a user name (owner), including the NUL */
+	SHOAL_CONFIG_MAX_RTO_MIN_MS = 60000, /* host.rto_min_ms upper bound */
+	SHOAL_CONFIG_DEFAULT_MARK = 144,     /* host.mark default (the seed's) */
+	SHOAL_CONFIG_API_MAX_CONNECTIONS = 4096,     /* api.max_connections default */
 	SHOAL_CONFIG_API_MAX_CONNECTIONS_LIMIT = 65536,
 	SHOAL_CONFIG_API_MAX_CONNECTIONS_PER_IP = 64, /* api.max_connections_per_ip default */
 	SHOAL_CONFIG_API_REQUEST_TIMEOUT_S = 10,      /* api.request_timeout_s default */
