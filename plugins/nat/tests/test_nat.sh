@@ -2,7 +2,8 @@
 # plugins/nat against Linux hosts: masquerade, endpoint-independent mapping, filtering (APDF and
 # EIF), hairpin, port forwards, ICMP echo with one identifier from two hosts, traceroute beyond
 # the NAT, 100 MB TCP each with offload on and off, timeouts, table and per-host limits, the
-# /api/v1/nat resources, and unloading with traffic flowing.
+# /api/v1/nat resources, port forwards kept in state.db across restarts (config and API
+# forwards coexist, the API wins), and unloading with traffic flowing.
 #
 #   +------------------+    +-----------------------------+    +-----------------------------+
 #   | h1 10.0.1.2/24 --+----+-- lan0 10.0.1.1             |    | inet                        |
@@ -20,7 +21,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout python3 jq curl tracepath
+require_cmd ip ping timeout python3 jq curl tracepath sqlite3
 PROBE="python3 $here/nat_probe.py"
 
 tmpdir_create TMP
@@ -205,9 +206,51 @@ if [[ $rc -eq 0 && $(jq -r '.operations' <<<"$out" 2>/dev/null) -ge 6 ]]; then
 else
 	fail "api/openapi.yaml: every nat operation answers as documented" "${out:0:2000}"
 fi
+# durable port forwards (plugin ABI 1.3 records in state.db): one added through the API
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9090,"inside":"10.0.3.2:9000"}'
+api_check_status "POST port-forwards tcp 9090 -> h2: 201 (on disk)" 201
+check_eq "the forward is a row of state.db's plugin_records" \
+	'nat|pf/tcp/9090|{"protocol":"tcp","outside_port":9090,"inside":"10.0.3.2:9000"}' \
+	"$(sqlite3 "$TMP/state/state.db" "SELECT plugin, key, CAST(value AS TEXT) FROM plugin_records")"
 stop_router
 daemon_stop "$S1" 2
 daemon_stop "$S2" 2
+
+# ---------------------------------------------------------------- run 1b/1c: restarts, same state_dir
+forwards_are() { # the sorted "proto/port>inside" list GET port-forwards answers
+	api GET /api/v1/nat/port-forwards
+	jq -r '[.port_forwards[] | "\(.protocol)/\(.outside_port)>\(.inside)"] | sort | join(" ")' \
+		<<<"$API_BODY"
+}
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1b: topology set up"
+	finish
+fi
+check_eq "after a restart the config's forward and the API's coexist" \
+	"tcp/8080>10.0.1.2:8000 tcp/9090>10.0.3.2:9000" "$(forwards_are)"
+daemon_start FWD2 "$H2" fwd2-recv python3 "$NETTOOL" --timeout 20 tcp-recv 10.0.3.2 9000
+wait_for_port "$H2" 9000 5
+sent=$(ns_exec "$INET" python3 "$NETTOOL" --timeout 20 tcp-send 192.0.2.1 9090 100000 3)
+wait_for_exit "$FWD2" 20
+check_eq "the restored forward tcp 9090 -> 10.0.3.2:9000 carries a transfer" "$sent" \
+	"$(cat "$(daemon_log_path fwd2-recv)")"
+api DELETE /api/v1/nat/port-forwards/tcp/8080
+api_check_status "DELETE the config file's forward tcp/8080: 200" 200
+stop_router
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1c: topology set up"
+	finish
+fi
+check_eq "after another restart the config's forward stays deleted (API wins)" \
+	"tcp/9090>10.0.3.2:9000" "$(forwards_are)"
+api DELETE /api/v1/nat/port-forwards/tcp/9090
+api_check_status "DELETE the API's forward tcp/9090: 200" 200
+check_eq "its row is gone; the config forward's deletion is kept as a tombstone" \
+	'pf/tcp/8080|{"deleted":true}' \
+	"$(sqlite3 "$TMP/state/state.db" "SELECT key, CAST(value AS TEXT) FROM plugin_records")"
+stop_router
 
 # ---------------------------------------------------------------- run 2: EIF, limits, offload off
 NAT2='{"outside": ["lan1"], "filtering": "endpoint-independent", "hairpin": true,
