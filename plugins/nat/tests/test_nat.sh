@@ -21,7 +21,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout python3 jq curl tracepath sqlite3
+require_cmd ip ping timeout python3 jq curl tracepath sqlite3 unshare mount dd stat
 PROBE="python3 $here/nat_probe.py"
 
 tmpdir_create TMP
@@ -250,6 +250,42 @@ api_check_status "DELETE the API's forward tcp/9090: 200" 200
 check_eq "its row is gone; the config forward's deletion is kept as a tombstone" \
 	'pf/tcp/8080|{"deleted":true}' \
 	"$(sqlite3 "$TMP/state/state.db" "SELECT key, CAST(value AS TEXT) FROM plugin_records")"
+stop_router
+
+# ---------------------------------------------------------------- run 1d: a full disk
+# shoald's state_dir is a 1 MiB tmpfs in its own mount namespace (as in test_api_store.sh);
+# the real $TMP/state, hidden under it, is untouched.
+REAL_SHOALD=$SHOALD
+SHOALD=$TMP/shoald-tmpfs
+cat >"$SHOALD" <<EOF2
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'mount -t tmpfs -o size=1m,mode=0700 shoal-test "\$0" && exec "\$@"' "$TMP/state" "$REAL_SHOALD" "\$@"
+EOF2
+chmod +x "$SHOALD"
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1d: topology set up"
+	finish
+fi
+SHOALD=$REAL_SHOALD
+STATE_IN=/proc/$SD_PID/root$TMP/state
+check_eq "shoald's state dir is its own tmpfs" tmpfs "$(stat -f -c %T "$STATE_IN")"
+api POST /api/v1/nat/port-forwards '{"protocol":"udp","outside_port":5300,"inside":"10.0.1.2:53"}'
+api_check_status "POST udp/5300 on the tmpfs: 201" 201
+before=$(forwards_are)
+dd if=/dev/zero of="$STATE_IN/filler" bs=64k 2>/dev/null
+check "the tmpfs is full" test "$(stat -f -c %a "$STATE_IN")" -eq 0
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9191,"inside":"10.0.1.2:91"}'
+api_check_status "disk full: POST answered 500 storage_failed" 500 storage_failed
+api DELETE /api/v1/nat/port-forwards/udp/5300
+api_check_status "disk full: DELETE answered 500 storage_failed" 500 storage_failed
+check_eq "disk full: the forwards in force are unchanged" "$before" "$(forwards_are)"
+api GET /api/v1/nat
+check "disk full: the data plane counts the same forwards" jq -e '.counts.port_forwards == 2' \
+	<<<"$API_BODY"
+rm -f "$STATE_IN/filler"
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9191,"inside":"10.0.1.2:91"}'
+api_check_status "space back: the same POST answered 201" 201
 stop_router
 
 # ---------------------------------------------------------------- run 2: EIF, limits, offload off
