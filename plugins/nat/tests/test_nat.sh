@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # plugins/nat against Linux hosts: masquerade, endpoint-independent mapping, filtering (APDF and
 # EIF), hairpin, port forwards, ICMP echo with one identifier from two hosts, traceroute beyond
-# the NAT, 100 MB TCP each with offload on and off, timeouts, table and per-host limits, the
+# the NAT, 100 MB TCP each with offload on and off, TCP simultaneous open, timeouts, table and per-host limits, the
 # /api/v1/nat resources, port forwards kept in state.db across restarts (config and API
 # forwards coexist, the API wins), and unloading with traffic flowing.
 #
@@ -21,7 +21,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout python3 jq curl tracepath sqlite3 unshare mount dd stat
+require_cmd ip ping timeout python3 jq curl tracepath sqlite3 iptables unshare mount dd stat
 PROBE="python3 $here/nat_probe.py"
 
 tmpdir_create TMP
@@ -153,6 +153,39 @@ check "tracepath from h1 sees the hop beyond the NAT (192.0.2.10)" grep -q '192\
 check "tracepath from h1 reaches far (198.51.100.2)" grep -qE 'Resume|reached|198\.51\.100\.2 ' <<<"$trace"
 
 tcp_bulk "offload on" 100000000
+
+# TCP simultaneous open through the NAT: h1 connects 10.0.1.2:45000 -> 192.0.2.10:45001 and s1
+# connects 192.0.2.10:45001 -> 192.0.2.1:45000 (h1's mapping). inet drops h1's first SYN (a
+# rule in the test's own inet namespace) so that s1's SYN crosses it: the NAT sees a SYN out
+# and a SYN in, h1 answers s1's SYN with a SYN-ACK, s1 its own; both ends are connected.
+ns_exec "$INET" iptables -I INPUT -p tcp --syn -s 192.0.2.1 --sport 45000 -j DROP
+ns_exec "$H1" $PROBE --timeout 15 tcp-simopen --hold 3 10.0.1.2:45000 192.0.2.10:45001 >"$TMP/so1" 2>&1 &
+SO1=$!
+register_pid $SO1
+h1_syn_dropped() {
+	ns_exec "$INET" iptables -L INPUT -v -n -x | awk '/dpt:45001|spt:45000/ && $1 > 0 { f = 1 } END { exit !f }'
+}
+check "simultaneous open: h1's SYN went through the NAT (and was held back)" \
+	wait_for "h1's SYN at inet" 10 h1_syn_dropped
+ns_exec "$INET" $PROBE --timeout 15 tcp-simopen --hold 3 192.0.2.10:45001 192.0.2.1:45000 >"$TMP/so2" 2>&1 &
+SO2=$!
+register_pid $SO2
+wait_line "$TMP/so1" '^ESTABLISHED'
+wait_line "$TMP/so2" '^ESTABLISHED'
+api GET '/api/v1/nat/sessions?inside=10.0.1.2&protocol=tcp'
+check "simultaneous open: the NAT session 10.0.1.2:45000 <-> 192.0.2.10:45001 is established" jq -e \
+	'[.sessions[] | select(.inside == "10.0.1.2:45000" and .outside == "192.0.2.1:45000"
+	  and .remote == "192.0.2.10:45001" and .state == "established")] | length == 1' <<<"$API_BODY" ||
+	printf '# %s\n' "$API_BODY" | head -c 2000
+wait "$SO2"
+r2=$?
+wait "$SO1"
+r1=$?
+ns_exec "$INET" iptables -D INPUT -p tcp --syn -s 192.0.2.1 --sport 45000 -j DROP
+check_eq "simultaneous open: s1 is connected to h1's mapping" "0 ESTABLISHED 10.0.1.2:45000" \
+	"$r2 $(cat "$TMP/so2")"
+check_eq "simultaneous open: h1 is connected to s1" "0 ESTABLISHED 192.0.2.10:45001" \
+	"$r1 $(cat "$TMP/so1")"
 
 # the API
 api GET /api/v1/nat
