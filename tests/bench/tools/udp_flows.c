@@ -112,7 +112,8 @@ static int flows_recv(char **argv)
 	uint8_t buf[2048];
 	for (;;) {
 		double now = flows_now();
-		if ((now - start) * 1000 > (double)max || (n > 0 && (now - last) * 1000 > (double)idle))
+		if ((now - start) * 1000 > (double)max ||
+		    (n > 0 && (now - last) * 1000 > (double)idle))
 			break;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 20) <= 0)
