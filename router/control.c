@@ -31,9 +31,12 @@ struct ctl_txn {
 	struct ctl_txn *next;
 	struct shoal_store_change *changes; /* malloc'd; the caller frees */
 	size_t n;
-	struct shoal_routes_saved *undo; /* route change: its journal (NULL once undone) */
-	struct ctl_arp_cmd *arp;         /* ARP change: what it replaced */
-	bool done;                       /* under lock: st/err final */
+	struct shoal_routes_saved *undo;    /* route change: its journal (NULL once undone) */
+	struct ctl_arp_cmd *arp;            /* ARP change: what it replaced */
+	struct shoal_plugin_staged *staged; /* plugin records: what they replaced */
+	void (*orphan_free)(void *);        /* set when its caller left: freed once done */
+	void *orphan;
+	bool done; /* under lock: st/err final */
 	enum shoal_ctl_status st;
 	struct shoal_ctl_error err;
 };
@@ -243,6 +246,11 @@ int shoal_ctl_restore(struct shoal_ctl *c, char *err, size_t err_size)
 			return -1;
 		}
 	}
+	if (shoal_plugin_host_records_restore(shoal_dp_plugins(c->dp), &s) < 0) {
+		snprintf(err, err_size, "%s: plugin_records: out of memory", path);
+		shoal_state_free(&s);
+		return -1;
+	}
 	shoal_state_free(&s);
 	return 0;
 }
@@ -301,6 +309,8 @@ static void ctl_txn_finish(struct ctl_txn *l, const struct shoal_ctl_error *e)
 		if (e)
 			l->err = *e;
 		l->done = true;
+		if (l->orphan_free)
+			l->orphan_free(l->orphan);
 		l = next;
 	}
 }
@@ -321,6 +331,8 @@ static bool ctl_txn_undo(struct shoal_dp *dp, struct ctl_txn *t)
 		t->undo = NULL;
 		return true;
 	}
+	if (t->staged)
+		return shoal_plugin_host_staged_undo(shoal_dp_plugins(dp), t->staged) == 0;
 	return t->arp ? ctl_arp_undo(dp, t->arp) == 0 : true;
 }
 
@@ -1387,7 +1399,12 @@ enum shoal_ctl_status shoal_ctl_plugin_unload(struct shoal_ctl *c, const char *n
 
 /* Heap, self-contained (see ctl_plugin_cmd): name, method, subpath and body are copies. */
 struct ctl_http_cmd {
+	struct shoal_ctl *c;
 	struct shoal_dp *dp;
+	struct ctl_txn txn; /* the plugin's staged records (ABI 1.3), when any */
+	bool queued;
+	struct shoal_ctl_error err; /* refused (read-only, out of memory): records undone */
+	bool refused;
 	char *name, *method, *subpath, *body; /* owned */
 	size_t body_len;
 	struct shoal_http_param query[SHOAL_HTTP_QUERY_MAX]; /* keys and values owned */
@@ -1405,6 +1422,8 @@ static void ctl_http_cmd_free(void *arg)
 		free((char *)x->query[i].key);
 		free((char *)x->query[i].value);
 	}
+	free(x->txn.changes);
+	shoal_plugin_staged_free(x->txn.staged);
 	free(x->reply);
 	free(x->name);
 	free(x->method);
@@ -1413,11 +1432,78 @@ static void ctl_http_cmd_free(void *arg)
 	free(x);
 }
 
+/* Data plane: the records a plugin's request staged (ABI 1.3) become a txn of the group
+ * commit, like a route change; refused (and undone) when read-only or out of memory. */
+static void ctl_http_stage(struct ctl_http_cmd *x)
+{
+	struct shoal_plugin_host *ph = shoal_dp_plugins(x->dp);
+	struct shoal_plugin_staged *st = shoal_plugin_host_staged_take(ph);
+	if (!st)
+		return;
+	if (!x->c->persist || st->n == 0) {
+		shoal_plugin_staged_free(st);
+		return;
+	}
+	x->txn.staged = st;
+	if (!ctl_writable(x->c, &x->err)) {
+		x->refused = true;
+		shoal_plugin_host_staged_undo(ph, st);
+		return;
+	}
+	x->txn.changes = calloc(st->n, sizeof(*x->txn.changes));
+	if (!x->txn.changes) {
+		x->refused = true;
+		shoal_ctl_error_set(&x->err, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
+		if (shoal_plugin_host_staged_undo(ph, st) < 0)
+			ctl_read_only(x->c, "a plugin's change could not be saved nor undone",
+			              &x->err);
+		return;
+	}
+	for (size_t i = 0; i < st->n; i++)
+		x->txn.changes[i] = (struct shoal_store_change){
+		    .op = st->r[i].now_deleted ? SHOAL_STORE_RECORD_DEL : SHOAL_STORE_RECORD_PUT,
+		    .u.record = st->r[i].now};
+	x->txn.n = st->n;
+	ctl_txn_enqueue(x->c, &x->txn);
+	x->queued = true;
+}
+
 static int ctl_cmd_plugin_http(void *arg)
 {
 	struct ctl_http_cmd *x = arg;
 	x->rc = shoal_plugin_host_http(shoal_dp_plugins(x->dp), x->name, &x->req, x->reply);
+	ctl_http_stage(x);
 	return 0;
+}
+
+/* Data plane, when the caller left before the request finished (detached): a queued txn is
+ * taken back and undone if no committer has it yet, else freed by the committer once done. */
+static void ctl_http_cmd_release(void *arg)
+{
+	struct ctl_http_cmd *x = arg;
+	if (x->queued) {
+		struct shoal_ctl *c = x->c;
+		pthread_mutex_lock(&c->lock);
+		bool pending = false;
+		for (struct ctl_txn **p = &c->head; *p; p = &(*p)->next)
+			if (*p == &x->txn) {
+				*p = x->txn.next;
+				if (c->tail == &x->txn.next)
+					c->tail = p;
+				pending = true;
+				break;
+			}
+		if (!pending && !x->txn.done) {
+			x->txn.orphan_free = ctl_http_cmd_free;
+			x->txn.orphan = x;
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (pending)
+			shoal_plugin_host_staged_undo(shoal_dp_plugins(x->dp), x->txn.staged);
+	}
+	ctl_http_cmd_free(x);
 }
 
 static struct ctl_http_cmd *ctl_http_cmd_new(struct shoal_ctl *c, const char *name,
@@ -1426,6 +1512,7 @@ static struct ctl_http_cmd *ctl_http_cmd_new(struct shoal_ctl *c, const char *na
 	struct ctl_http_cmd *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
+	x->c = c;
 	x->dp = c->dp;
 	x->name = strdup(name);
 	x->method = strdup(req->method);
@@ -1468,11 +1555,19 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
 	if (!x)
 		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	bool detached;
-	enum shoal_ctl_status st =
-	    ctl_run_within(c, ctl_cmd_plugin_http, x, ctl_http_cmd_free, c->wait_ms, &detached, e);
+	enum shoal_ctl_status st = ctl_run_within(c, ctl_cmd_plugin_http, x, ctl_http_cmd_release,
+	                                          c->wait_ms, &detached, e);
 	if (st != SHOAL_CTL_OK) {
 		if (!detached)
 			ctl_http_cmd_free(x);
+		return st;
+	}
+	if (x->queued)
+		st = ctl_txn_wait(c, &x->txn, e);
+	else if (x->refused)
+		st = e ? (*e = x->err).status : x->err.status;
+	if (st != SHOAL_CTL_OK) {
+		ctl_http_cmd_free(x);
 		return st;
 	}
 	int rc = x->rc;

@@ -57,6 +57,9 @@ struct shoal_plugin_host {
 	struct shoal_host *plugins[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
 	struct plugin_fd *fds; /* grown on demand up to SHOAL_PLUGIN_HOST_MAX_FD entries */
 	size_t fds_cap;
+	struct shoal_state records;         /* only n_records/records: every plugin's records */
+	struct shoal_host *http_caller;     /* the plugin in http_request (store_put allowed) */
+	struct shoal_plugin_staged *staged; /* what the current/last http call staged */
 };
 
 bool shoal_plugin_name_valid(const char *name)
@@ -396,6 +399,200 @@ static void plugin_api_metrics_options(struct shoal_host *h, int public_, int64_
 	h->metrics_set = true;
 	h->metrics_public = public_ != 0;
 	h->metrics_route_limit = route_limit < -1 ? -1 : route_limit;
+/* ---- durable records (ABI 1.3) ---- */
+
+static struct shoal_host *plugin_host_find(const struct shoal_plugin_host *ph, const char *name,
+                                           size_t *index);
+
+static bool plugin_record_key_valid(const char *key)
+{
+	size_t n = key ? strlen(key) : 0;
+	if (n == 0 || n >= SHOAL_PLUGIN_RECORD_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = key[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '/' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Index of (plugin, key) in ph->records, or -1. */
+static long plugin_record_find(const struct shoal_plugin_host *ph, const char *plugin,
+                               const char *key)
+{
+	for (size_t i = 0; i < ph->records.n_records; i++)
+		if (strcmp(ph->records.records[i].plugin, plugin) == 0 &&
+		    strcmp(ph->records.records[i].key, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void plugin_record_remove(struct shoal_plugin_host *ph, size_t i)
+{
+	struct shoal_state_record *r = ph->records.records;
+	free(r[i].key);
+	free(r[i].value);
+	r[i] = r[--ph->records.n_records];
+}
+
+/* Sets (value != NULL) or removes the record in ph->records. 0 or -ENOMEM. */
+static int plugin_record_set(struct shoal_plugin_host *ph, const char *plugin, const char *key,
+                             const void *value, size_t len)
+{
+	long i = plugin_record_find(ph, plugin, key);
+	if (!value) {
+		if (i >= 0)
+			plugin_record_remove(ph, (size_t)i);
+		return 0;
+	}
+	if (i < 0)
+		return shoal_state_add_record(&ph->records, plugin, key, value, len) < 0 ? -ENOMEM
+		                                                                         : 0;
+	void *v = malloc(len ? len : 1);
+	if (!v)
+		return -ENOMEM;
+	if (len)
+		memcpy(v, value, len);
+	free(ph->records.records[i].value);
+	ph->records.records[i].value = v;
+	ph->records.records[i].len = len;
+	return 0;
+}
+
+static int plugin_staged_copy(struct shoal_state_record *out, const char *plugin, const char *key,
+                              const void *value, size_t len)
+{
+	snprintf(out->plugin, sizeof(out->plugin), "%s", plugin);
+	out->key = strdup(key);
+	out->value = malloc(len ? len : 1);
+	out->len = len;
+	if (!out->key || !out->value)
+		return -ENOMEM;
+	if (len)
+		memcpy(out->value, value, len);
+	return 0;
+}
+
+void shoal_plugin_staged_free(struct shoal_plugin_staged *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		free(st->r[i].now.key);
+		free(st->r[i].now.value);
+		free(st->r[i].before.key);
+		free(st->r[i].before.value);
+	}
+	free(st->r);
+	free(st);
+}
+
+static int plugin_api_store_put(struct shoal_host *h, const char *key, const void *value,
+                                size_t len)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (ph->http_caller != h)
+		return -EPERM;
+	if (!plugin_record_key_valid(key) || len > SHOAL_PLUGIN_RECORD_VALUE_MAX ||
+	    (value == NULL && len != 0))
+		return -EINVAL;
+	const char *name = h->desc->name;
+	long i = plugin_record_find(ph, name, key);
+	if (value && i < 0) {
+		size_t mine = 0;
+		for (size_t k = 0; k < ph->records.n_records; k++)
+			mine += strcmp(ph->records.records[k].plugin, name) == 0;
+		if (mine >= SHOAL_PLUGIN_RECORD_MAX)
+			return -ENOSPC;
+	}
+	if (!ph->staged && !(ph->staged = calloc(1, sizeof(*ph->staged))))
+		return -ENOMEM;
+	struct shoal_plugin_staged *st = ph->staged;
+	struct shoal_plugin_staged_record *grown = realloc(st->r, (st->n + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	st->r = grown;
+	struct shoal_plugin_staged_record *r = &st->r[st->n];
+	memset(r, 0, sizeof(*r));
+	const struct shoal_state_record *old = i >= 0 ? &ph->records.records[i] : NULL;
+	r->now_deleted = value == NULL;
+	r->before_deleted = old == NULL;
+	if (plugin_staged_copy(&r->now, name, key, value, len) < 0 ||
+	    plugin_staged_copy(&r->before, name, key, old ? old->value : NULL, old ? old->len : 0) <
+	        0 ||
+	    plugin_record_set(ph, name, key, value, len) < 0) {
+		free(r->now.key);
+		free(r->now.value);
+		free(r->before.key);
+		free(r->before.value);
+		return -ENOMEM;
+	}
+	st->n++;
+	return 0;
+}
+
+/* Hands plugin h every record the host holds for it (after init). */
+static void plugin_records_load(struct shoal_host *h)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (h->desc->abi_minor < 3 || !h->desc->store_load)
+		return;
+	for (size_t i = 0; i < ph->records.n_records; i++) {
+		const struct shoal_state_record *r = &ph->records.records[i];
+		if (strcmp(r->plugin, h->desc->name) != 0)
+			continue;
+		int rc = h->desc->store_load(h->state, r->key, r->value, r->len);
+		if (rc < 0) {
+			char msg[PLUGIN_HOST_LOG_SIZE];
+			snprintf(msg, sizeof(msg),
+			         "stored record \"%s\" refused (%s); kept on disk", r->key,
+			         strerror(-rc));
+			plugin_host_log_emit(ph, SHOAL_LOG_WARN, h->desc->name, msg);
+		}
+	}
+}
+
+int shoal_plugin_host_records_restore(struct shoal_plugin_host *ph, const struct shoal_state *s)
+{
+	struct shoal_state copy = {0};
+	for (size_t i = 0; i < s->n_records; i++) {
+		const struct shoal_state_record *r = &s->records[i];
+		if (shoal_state_add_record(&copy, r->plugin, r->key, r->value, r->len) < 0) {
+			shoal_state_free(&copy);
+			return -ENOMEM;
+		}
+	}
+	shoal_state_free(&ph->records);
+	ph->records = copy;
+	for (size_t i = 0; i < ph->count; i++)
+		plugin_records_load(ph->plugins[i]);
+	return 0;
+}
+
+struct shoal_plugin_staged *shoal_plugin_host_staged_take(struct shoal_plugin_host *ph)
+{
+	struct shoal_plugin_staged *st = ph->staged;
+	ph->staged = NULL;
+	return st;
+}
+
+int shoal_plugin_host_staged_undo(struct shoal_plugin_host *ph,
+                                  const struct shoal_plugin_staged *st)
+{
+	int rc = 0;
+	for (size_t i = st ? st->n : 0; i-- > 0;) {
+		const struct shoal_plugin_staged_record *r = &st->r[i];
+		const void *v = r->before_deleted ? NULL : r->before.value;
+		if (plugin_record_set(ph, r->before.plugin, r->before.key, v, r->before.len) < 0)
+			rc = -ENOMEM;
+		struct shoal_host *h = plugin_host_find(ph, r->before.plugin, NULL);
+		if (h && h->desc->abi_minor >= 3 && h->desc->store_load &&
+		    h->desc->store_load(h->state, r->before.key, v, v ? r->before.len : 0) < 0)
+			rc = -EIO;
+	}
+	return rc;
 }
 
 static const struct shoal_host_api plugin_host_api = {
@@ -422,6 +619,7 @@ static const struct shoal_host_api plugin_host_api = {
     .runtime_stage = plugin_api_runtime_stage,
     .runtime_enable = plugin_api_runtime_enable,
     .metrics_options = plugin_api_metrics_options,
+    .store_put = plugin_api_store_put,
 };
 
 /* ---- host ---- */
@@ -476,6 +674,8 @@ void shoal_plugin_host_destroy(struct shoal_plugin_host *ph)
 		h->desc->fini(h->state);
 		plugin_slot_free(h);
 	}
+	shoal_plugin_staged_free(ph->staged);
+	shoal_state_free(&ph->records);
 	free(ph->fds);
 	free(ph->plugin_dir);
 	free(ph);
@@ -753,6 +953,7 @@ int shoal_plugin_host_load(struct shoal_plugin_host *ph, const char *name_or_pat
 		return -e;
 	}
 	ph->plugins[ph->count++] = h;
+	plugin_records_load(h);
 	char msg[PLUGIN_HOST_LOG_SIZE];
 	snprintf(msg, sizeof(msg), "loaded version %s from %s (ABI %u.%u)",
 	         h->desc->version ? h->desc->version : "?", h->path, h->desc->abi_major,
@@ -881,9 +1082,13 @@ int shoal_plugin_host_http(struct shoal_plugin_host *ph, const char *name,
 	size_t cap = v12 ? SHOAL_PLUGIN_HOST_HTTP_BODY_MAX : SHOAL_HTTP_REPLY_MAX;
 	reply->status = 200;
 	snprintf(reply->body, cap, "{}");
+	shoal_plugin_staged_free(ph->staged); /* not taken by the caller: already applied */
+	ph->staged = NULL;
+	ph->http_caller = h;
 	int rc =
 	    v12 ? d->http_request(h->state, req, reply)
 	        : d->http(h->state, req->method, req->subpath, req->body, req->body_len, reply);
+	ph->http_caller = NULL;
 	if (rc < 0 || reply->status < 100 || reply->status > 599 || !memchr(reply->body, '\0', cap))
 		return -EIO;
 	return 0;

@@ -20,6 +20,11 @@ enum { STATE_FILE_MAX = 64 * 1024 * 1024 };
 
 void shoal_state_free(struct shoal_state *s)
 {
+	for (size_t i = 0; i < s->n_records; i++) {
+		free(s->records[i].key);
+		free(s->records[i].value);
+	}
+	free(s->records);
 	free(s->arp);
 	free(s->deleted);
 	free(s->routes);
@@ -53,6 +58,32 @@ int shoal_state_add_deleted(struct shoal_state *s, uint32_t prefix, uint8_t pref
 	if (!slot)
 		return -ENOMEM;
 	*slot = (struct shoal_state_prefix){.prefix = prefix, .prefix_len = prefix_len};
+	return 0;
+}
+
+int shoal_state_add_record(struct shoal_state *s, const char *plugin, const char *key,
+                           const void *value, size_t len)
+{
+	size_t pl = plugin ? strlen(plugin) : 0, kl = key ? strlen(key) : 0;
+	if (pl == 0 || pl >= sizeof(s->records[0].plugin) || kl == 0 ||
+	    kl >= SHOAL_STATE_RECORD_KEY_MAX || len > SHOAL_STATE_RECORD_VALUE_MAX ||
+	    (len && !value))
+		return -EINVAL;
+	char *k = strdup(key);
+	void *v = malloc(len ? len : 1);
+	struct shoal_state_record *slot =
+	    k && v ? state_array_grow((void **)&s->records, &s->n_records, sizeof(*slot)) : NULL;
+	if (!slot) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	memcpy(slot->plugin, plugin, pl + 1);
+	if (len)
+		memcpy(v, value, len);
+	slot->key = k;
+	slot->value = v;
+	slot->len = len;
 	return 0;
 }
 

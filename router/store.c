@@ -15,7 +15,7 @@
 #include "shoal/wire.h"
 
 enum {
-	STORE_VERSION = 1,
+	STORE_VERSION = 2,
 	STORE_DIR_MAX = 4096,
 	STORE_PATH_MAX = STORE_DIR_MAX + 64,
 	STORE_BUSY_MS = 2000,
@@ -29,6 +29,8 @@ enum store_stmt {
 	STORE_DELETED_DEL,
 	STORE_ARP_PUT,
 	STORE_ARP_DEL,
+	STORE_RECORD_PUT,
+	STORE_RECORD_DEL,
 	STORE_BEGIN,
 	STORE_COMMIT,
 	STORE_ROLLBACK,
@@ -44,6 +46,9 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE prefix = ?1",
     [STORE_ARP_PUT] = "INSERT OR REPLACE INTO arp(interface, ip, mac) VALUES (?1, ?2, ?3)",
     [STORE_ARP_DEL] = "DELETE FROM arp WHERE interface = ?1 AND ip = ?2",
+    [STORE_RECORD_PUT] = "INSERT OR REPLACE INTO plugin_records(plugin, key, value) "
+                         "VALUES (?1, ?2, ?3)",
+    [STORE_RECORD_DEL] = "DELETE FROM plugin_records WHERE plugin = ?1 AND key = ?2",
     [STORE_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_COMMIT] = "COMMIT",
     [STORE_ROLLBACK] = "ROLLBACK",
@@ -58,7 +63,15 @@ static const char store_schema[] =
     " PRIMARY KEY(interface, ip)) WITHOUT ROWID;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
     "INSERT INTO meta(key, value) VALUES ('writes', 0);"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+    " PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
+    "PRAGMA user_version = 2;";
+
+/* Version 1 -> 2: the plugins' records table. */
+static const char store_upgrade_v1[] =
+    "CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+    " PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
+    "PRAGMA user_version = 2;";
 
 struct shoal_store {
 	sqlite3 *db;
@@ -116,7 +129,7 @@ static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 static int store_apply_one(struct shoal_store *st, const struct shoal_store_change *c)
 {
 	char p[SHOAL_IPV4_PREFIX_STRLEN], a[SHOAL_IPV4_ADDR_STRLEN], m[SHOAL_MAC_STRLEN];
-	if ((unsigned)c->op > SHOAL_STORE_ARP_DEL)
+	if ((unsigned)c->op > SHOAL_STORE_RECORD_DEL)
 		return SQLITE_MISUSE;
 	sqlite3_stmt *s = st->stmt[c->op];
 	switch (c->op) {
@@ -148,8 +161,23 @@ static int store_apply_one(struct shoal_store *st, const struct shoal_store_chan
 		}
 		break;
 	}
+	case SHOAL_STORE_RECORD_PUT:
+	case SHOAL_STORE_RECORD_DEL:
+		store_bind_text(s, 1, c->u.record.plugin);
+		store_bind_text(s, 2, c->u.record.key);
+		if (c->op == SHOAL_STORE_RECORD_PUT)
+			sqlite3_bind_blob(s, 3, c->u.record.len ? c->u.record.value : "",
+			                  (int)c->u.record.len, SQLITE_TRANSIENT);
+		break;
 	}
 	return store_step(st, (enum store_stmt)c->op);
+}
+
+/* Rollback without prepared statements (open, before they exist). */
+static void store_rollback_raw(struct shoal_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void shoal_store_rollback(struct shoal_store *st)
@@ -278,6 +306,37 @@ static int store_load_row(struct store_load *l, int table, sqlite3_stmt *s, stru
 	           : 0;
 }
 
+static int store_load_records(struct shoal_store *st, struct shoal_state *out, char *err,
+                              size_t err_size)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT plugin, key, value FROM plugin_records", -1, &s,
+	                       NULL) != SQLITE_OK) {
+		store_err(st, err, err_size, "cannot read");
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *p = store_col(s, 0), *k = store_col(s, 1);
+		const void *v = sqlite3_column_blob(s, 2);
+		size_t len = (size_t)sqlite3_column_bytes(s, 2);
+		int r = shoal_state_add_record(out, p, k, v, len);
+		if (r < 0) {
+			snprintf(err, err_size, "%s: plugin_records row \"%s\" \"%s\": %s",
+			         st->path, p ? p : "(null)", k ? k : "(null)",
+			         r == -ENOMEM ? "out of memory" : "bad plugin name, key or value");
+			sqlite3_finalize(s);
+			return -1;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_err(st, err, err_size, "cannot read");
+		return -1;
+	}
+	return 0;
+}
+
 static int store_load(struct shoal_store *st, struct shoal_state *out, char *err, size_t err_size)
 {
 	static const char *const sql[] = {
@@ -304,7 +363,7 @@ static int store_load(struct shoal_store *st, struct shoal_state *out, char *err
 			return -1;
 		}
 	}
-	return 0;
+	return store_load_records(st, out, err, err_size);
 }
 
 /* The database's version: user_version, 0 when new (no tables); -1 on error. */
@@ -445,17 +504,28 @@ struct shoal_store *shoal_store_open(const char *dir, struct shoal_state *s, boo
 	if (v == 0 && empty) {
 		if (store_create(st, &mig, err, err_size) < 0)
 			goto fail;
-	} else if (v != STORE_VERSION) {
+	} else if (v != STORE_VERSION && v != 1) {
 		snprintf(err, err_size, "%s: unsupported version %d (this shoald reads version %d)",
 		         st->path, v, STORE_VERSION);
 		goto fail;
 	} else {
+		/* version 1: upgraded in one transaction with the check that it is ours */
+		if (v == 1 && (store_exec(st, "BEGIN IMMEDIATE", err, err_size) != SQLITE_OK ||
+		               store_exec(st, store_upgrade_v1, err, err_size) != SQLITE_OK)) {
+			store_rollback_raw(st);
+			goto fail;
+		}
 		for (int k = 0; k < STORE_STMT_COUNT_; k++)
 			if (sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
 			                       &st->stmt[k], NULL) != SQLITE_OK) {
 				store_err(st, err, err_size, "not a shoald state database");
+				store_rollback_raw(st);
 				goto fail;
 			}
+		if (v == 1 && store_exec(st, "COMMIT", err, err_size) != SQLITE_OK) {
+			store_rollback_raw(st);
+			goto fail;
+		}
 		/* state.json next to a database: a migration that stopped before its rename */
 		char json[STORE_PATH_MAX], done[STORE_PATH_MAX + 16];
 		snprintf(json, sizeof(json), "%s/state.json", st->dir);

@@ -43,7 +43,9 @@ struct nat_plugin {
 	char out_names[NAT_MAX_OUTSIDE][16];
 	uint16_t drop_ids[NAT_DROP_COUNT_];
 	size_t n_forwards;
-	struct nat_forward forwards[NAT_MAX_FORWARDS];
+	struct nat_forward forwards[NAT_MAX_FORWARDS]; /* in force: config's and the API's */
+	size_t n_cfg_forwards;
+	struct nat_forward cfg_forwards[NAT_MAX_FORWARDS]; /* as the config file lists them */
 };
 
 static const char *const nat_filtering_names[] = {"endpoint-independent", "address-dependent",
@@ -344,6 +346,8 @@ static int nat_init(struct shoal_host *host, const struct shoal_host_api *api,
 				break;
 			}
 			int frc = nat_forward_install(np, &f);
+			if (frc == 0)
+				np->cfg_forwards[np->n_cfg_forwards++] = f;
 			if (frc < 0) {
 				rc = nat_cfg_fail(np, "port_forwards[%zu]: %s", i,
 				                  nat_forward_error(frc));
@@ -617,6 +621,110 @@ static json_t *nat_forward_json(const struct nat_forward *f)
 	                 f->outside_port, "inside", nat_addr_json(f->inside_addr, f->inside_port));
 }
 
+/* ---- durable port forwards (plugin ABI 1.3 records) ----
+ * Key "pf/<tcp|udp>/<outside_port>"; value the forward as JSON ({"protocol", "outside_port",
+ * "inside"}, what GET shows) or NAT_RECORD_TOMBSTONE: a config file's forward deleted through
+ * the API. No record: the config file's forward for that port, if any. Precedence: a record
+ * (the API's) wins over the config file, like routes. */
+#define NAT_RECORD_TOMBSTONE "{\"deleted\":true}"
+
+static long nat_forward_find(const struct nat_plugin *np, enum nat_proto proto, uint16_t port)
+{
+	for (size_t i = 0; i < np->n_forwards; i++)
+		if (np->forwards[i].proto == proto && np->forwards[i].outside_port == port)
+			return (long)i;
+	return -1;
+}
+
+static const struct nat_forward *nat_cfg_forward_find(const struct nat_plugin *np,
+                                                      enum nat_proto proto, uint16_t port)
+{
+	for (size_t i = 0; i < np->n_cfg_forwards; i++)
+		if (np->cfg_forwards[i].proto == proto && np->cfg_forwards[i].outside_port == port)
+			return &np->cfg_forwards[i];
+	return NULL;
+}
+
+static void nat_forward_remove(struct nat_plugin *np, size_t i)
+{
+	nat_core_forward_delete(np->core, np->forwards[i].proto, np->forwards[i].outside_port);
+	memmove(&np->forwards[i], &np->forwards[i + 1],
+	        (np->n_forwards - i - 1) * sizeof(np->forwards[0]));
+	np->n_forwards--;
+}
+
+/* Applies the record (value NULL: none) of key: the ONE place a durable forward takes effect
+ * (restore at load, the API's POST and DELETE, the host's undo). 0 or a negative errno, and
+ * then the forward in force for that port is unchanged. */
+static int nat_store_load(void *state, const char *key, const void *value, size_t len)
+{
+	struct nat_plugin *np = state;
+	char proto_s[8], tail;
+	unsigned port = 0;
+	enum nat_proto proto;
+	if (sscanf(key, "pf/%7[a-z]/%u%c", proto_s, &port, &tail) != 2 ||
+	    !nat_proto_parse(proto_s, &proto) || port == 0 || port > 65535)
+		return -EINVAL;
+	struct nat_forward want;
+	bool has_want = false;
+	if (value == NULL) {
+		const struct nat_forward *c = nat_cfg_forward_find(np, proto, (uint16_t)port);
+		if (c) {
+			want = *c;
+			has_want = true;
+		}
+	} else {
+		json_error_t jerr;
+		json_t *j = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+		char msg[128];
+		bool tomb =
+		    j && json_object_size(j) == 1 && json_is_true(json_object_get(j, "deleted"));
+		has_want = !tomb;
+		bool ok = tomb || (j && nat_forward_parse(j, &want, msg, sizeof(msg)) &&
+		                   want.proto == proto && want.outside_port == port);
+		json_decref(j);
+		if (!ok)
+			return -EINVAL;
+	}
+	long i = nat_forward_find(np, proto, (uint16_t)port);
+	struct nat_forward prev;
+	bool had = i >= 0;
+	if (had) {
+		prev = np->forwards[i];
+		nat_forward_remove(np, (size_t)i);
+	}
+	int rc = has_want ? nat_forward_install(np, &want) : 0;
+	if (rc < 0 && had)
+		nat_forward_install(np, &prev); /* its port and endpoint were free just now */
+	return rc;
+}
+
+/* API: applies the record value (NULL: delete it) for (proto, port) and stages it in the
+ * durable store; on a staging failure the forward in force is put back. */
+static int nat_record_put(struct nat_plugin *np, enum nat_proto proto, uint16_t port,
+                          const char *value)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "pf/%s/%u", nat_proto_name(proto), port);
+	long i = nat_forward_find(np, proto, port);
+	struct nat_forward prev;
+	bool had = i >= 0;
+	if (had)
+		prev = np->forwards[i];
+	int rc = nat_store_load(np, key, value, value ? strlen(value) : 0);
+	if (rc < 0)
+		return rc;
+	rc = np->api->store_put(np->host, key, value, value ? strlen(value) : 0);
+	if (rc < 0) {
+		long j = nat_forward_find(np, proto, port);
+		if (j >= 0)
+			nat_forward_remove(np, (size_t)j);
+		if (had)
+			nat_forward_install(np, &prev);
+	}
+	return rc;
+}
+
 static int nat_http_forwards(struct nat_plugin *np, const struct shoal_http_request *req,
                              const char *rest, struct shoal_http_reply *r, size_t cap)
 {
@@ -640,16 +748,26 @@ static int nat_http_forwards(struct nat_plugin *np, const struct shoal_http_requ
 		json_decref(body);
 		if (!ok)
 			return nat_reply_error(r, cap, 400, "invalid_port_forward", msg);
-		int rc = nat_forward_install(np, &f);
-		if (rc < 0)
+		if (nat_forward_find(np, f.proto, f.outside_port) >= 0)
+			return nat_reply_error(r, cap, 409, "port_forward_exists",
+			                       nat_forward_error(-EEXIST));
+		json_t *j = nat_forward_json(&f);
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		int rc = text ? nat_record_put(np, f.proto, f.outside_port, text) : -ENOMEM;
+		free(text);
+		if (rc < 0) {
+			json_decref(j);
 			return nat_reply_error(r, cap,
 			                       rc == -EEXIST   ? 409
 			                       : rc == -ENOSPC ? 507
-			                                       : 400,
-			                       rc == -EEXIST ? "port_forward_exists"
-			                                     : "invalid_port_forward",
+			                       : rc == -EINVAL ? 400
+			                                       : 500,
+			                       rc == -EEXIST   ? "port_forward_exists"
+			                       : rc == -EINVAL ? "invalid_port_forward"
+			                                       : "port_forward_failed",
 			                       nat_forward_error(rc));
-		return nat_reply_json(r, cap, 201, nat_forward_json(&f));
+		}
+		return nat_reply_json(r, cap, 201, j);
 	}
 	if (*rest == '\0')
 		return nat_reply_error(r, cap, 405, "method_not_allowed", "use GET or POST");
@@ -664,18 +782,19 @@ static int nat_http_forwards(struct nat_plugin *np, const struct shoal_http_requ
 		                       "expected /api/v1/nat/port-forwards/{tcp|udp}/{port}");
 	if (strcmp(req->method, "DELETE") != 0)
 		return nat_reply_error(r, cap, 405, "method_not_allowed", "use DELETE");
-	size_t i = 0;
-	while (i < np->n_forwards &&
-	       !(np->forwards[i].proto == proto && np->forwards[i].outside_port == port))
-		i++;
-	if (i == np->n_forwards)
+	long i = nat_forward_find(np, proto, (uint16_t)port);
+	if (i < 0)
 		return nat_reply_error(r, cap, 404, "port_forward_not_found",
 		                       "no such port forward");
-	nat_core_forward_delete(np->core, proto, (uint16_t)port);
 	json_t *gone = nat_forward_json(&np->forwards[i]);
-	memmove(&np->forwards[i], &np->forwards[i + 1],
-	        (np->n_forwards - i - 1) * sizeof(np->forwards[0]));
-	np->n_forwards--;
+	/* a config file's forward is deleted by a tombstone record (it stays deleted after a
+	 * restart, like a config route deleted through the API); an API forward by no record */
+	bool in_cfg = nat_cfg_forward_find(np, proto, (uint16_t)port) != NULL;
+	int rc = nat_record_put(np, proto, (uint16_t)port, in_cfg ? NAT_RECORD_TOMBSTONE : NULL);
+	if (rc < 0) {
+		json_decref(gone);
+		return nat_reply_error(r, cap, 500, "port_forward_failed", strerror(-rc));
+	}
 	return nat_reply_json(r, cap, 200, json_pack("{s:o}", "deleted", gone));
 }
 
@@ -717,4 +836,5 @@ SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .egress = nat_egress,
     .tick = nat_tick,
     .http_request = nat_http,
+    .store_load = nat_store_load,
 };

@@ -16,6 +16,11 @@
                                     got an answer
   icmp-echo ID DEST COUNT           COUNT echo requests with identifier ID (raw socket); exit 0
                                     when each got its reply
+  tcp-simopen LADDR:LPORT PEER:PORT bind LADDR:LPORT and connect() to PEER (the other side does
+                                    the same towards us: a simultaneous open when the SYNs
+                                    cross); once connected send our LADDR:LPORT, read the peer's
+                                    line; print "ESTABLISHED <peer's line>" (exit 0);
+                                    --hold S: stay connected S seconds after that
 """
 import argparse
 import socket
@@ -149,6 +154,26 @@ def icmp_echo(a):
     return 0 if len(got) == a.count else 1
 
 
+def tcp_simopen(a):
+    laddr = endpoint(a.local)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(laddr)
+    s.settimeout(a.timeout)
+    s.connect(endpoint(a.peer))  # SYN_SENT; a SYN from the peer makes it SYN_RECV, then ESTABLISHED
+    s.sendall(f"{a.local}\n".encode())
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    print("ESTABLISHED", line.decode().strip(), flush=True)
+    time.sleep(a.hold)  # connected while the caller looks at the NAT's session
+    s.close()
+    return 0 if line.endswith(b"\n") else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--timeout", type=float, default=10)
@@ -176,9 +201,13 @@ def main():
     x.add_argument("id", type=int)
     x.add_argument("dest")
     x.add_argument("count", type=int)
+    x = sub.add_parser("tcp-simopen")
+    x.add_argument("local")
+    x.add_argument("peer")
+    x.add_argument("--hold", type=float, default=0, help="seconds to stay connected")
     a = p.parse_args()
     fn = {"whoami-server": whoami_server, "whoami": whoami, "wait-unsolicited": wait_unsolicited,
-          "send-from": send_from, "flows": flows, "icmp-echo": icmp_echo}[a.cmd]
+          "send-from": send_from, "flows": flows, "icmp-echo": icmp_echo, "tcp-simopen": tcp_simopen}[a.cmd]
     return fn(a)
 
 

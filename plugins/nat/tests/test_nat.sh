@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # plugins/nat against Linux hosts: masquerade, endpoint-independent mapping, filtering (APDF and
 # EIF), hairpin, port forwards, ICMP echo with one identifier from two hosts, traceroute beyond
-# the NAT, 100 MB TCP each with offload on and off, timeouts, table and per-host limits, the
-# /api/v1/nat resources, and unloading with traffic flowing.
+# the NAT, 100 MB TCP each with offload on and off, TCP simultaneous open, timeouts, table and per-host limits, the
+# /api/v1/nat resources, port forwards kept in state.db across restarts (config and API
+# forwards coexist, the API wins), and unloading with traffic flowing.
 #
 #   +------------------+    +-----------------------------+    +-----------------------------+
 #   | h1 10.0.1.2/24 --+----+-- lan0 10.0.1.1             |    | inet                        |
@@ -20,7 +21,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout python3 jq curl tracepath
+require_cmd ip ping timeout python3 jq curl tracepath sqlite3 iptables unshare mount dd stat
 PROBE="python3 $here/nat_probe.py"
 
 tmpdir_create TMP
@@ -153,6 +154,39 @@ check "tracepath from h1 reaches far (198.51.100.2)" grep -qE 'Resume|reached|19
 
 tcp_bulk "offload on" 100000000
 
+# TCP simultaneous open through the NAT: h1 connects 10.0.1.2:45000 -> 192.0.2.10:45001 and s1
+# connects 192.0.2.10:45001 -> 192.0.2.1:45000 (h1's mapping). inet drops h1's first SYN (a
+# rule in the test's own inet namespace) so that s1's SYN crosses it: the NAT sees a SYN out
+# and a SYN in, h1 answers s1's SYN with a SYN-ACK, s1 its own; both ends are connected.
+ns_exec "$INET" iptables -I INPUT -p tcp --syn -s 192.0.2.1 --sport 45000 -j DROP
+ns_exec "$H1" $PROBE --timeout 15 tcp-simopen --hold 3 10.0.1.2:45000 192.0.2.10:45001 >"$TMP/so1" 2>&1 &
+SO1=$!
+register_pid $SO1
+h1_syn_dropped() {
+	ns_exec "$INET" iptables -L INPUT -v -n -x | awk '/dpt:45001|spt:45000/ && $1 > 0 { f = 1 } END { exit !f }'
+}
+check "simultaneous open: h1's SYN went through the NAT (and was held back)" \
+	wait_for "h1's SYN at inet" 10 h1_syn_dropped
+ns_exec "$INET" $PROBE --timeout 15 tcp-simopen --hold 3 192.0.2.10:45001 192.0.2.1:45000 >"$TMP/so2" 2>&1 &
+SO2=$!
+register_pid $SO2
+wait_line "$TMP/so1" '^ESTABLISHED'
+wait_line "$TMP/so2" '^ESTABLISHED'
+api GET '/api/v1/nat/sessions?inside=10.0.1.2&protocol=tcp'
+check "simultaneous open: the NAT session 10.0.1.2:45000 <-> 192.0.2.10:45001 is established" jq -e \
+	'[.sessions[] | select(.inside == "10.0.1.2:45000" and .outside == "192.0.2.1:45000"
+	  and .remote == "192.0.2.10:45001" and .state == "established")] | length == 1' <<<"$API_BODY" ||
+	printf '# %s\n' "$API_BODY" | head -c 2000
+wait "$SO2"
+r2=$?
+wait "$SO1"
+r1=$?
+ns_exec "$INET" iptables -D INPUT -p tcp --syn -s 192.0.2.1 --sport 45000 -j DROP
+check_eq "simultaneous open: s1 is connected to h1's mapping" "0 ESTABLISHED 10.0.1.2:45000" \
+	"$r2 $(cat "$TMP/so2")"
+check_eq "simultaneous open: h1 is connected to s1" "0 ESTABLISHED 192.0.2.10:45001" \
+	"$r1 $(cat "$TMP/so1")"
+
 # the API
 api GET /api/v1/nat
 api_check_status "GET /api/v1/nat: 200" 200
@@ -205,9 +239,87 @@ if [[ $rc -eq 0 && $(jq -r '.operations' <<<"$out" 2>/dev/null) -ge 6 ]]; then
 else
 	fail "api/openapi.yaml: every nat operation answers as documented" "${out:0:2000}"
 fi
+# durable port forwards (plugin ABI 1.3 records in state.db): one added through the API
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9090,"inside":"10.0.3.2:9000"}'
+api_check_status "POST port-forwards tcp 9090 -> h2: 201 (on disk)" 201
+check_eq "the forward is a row of state.db's plugin_records" \
+	'nat|pf/tcp/9090|{"protocol":"tcp","outside_port":9090,"inside":"10.0.3.2:9000"}' \
+	"$(sqlite3 "$TMP/state/state.db" "SELECT plugin, key, CAST(value AS TEXT) FROM plugin_records")"
 stop_router
 daemon_stop "$S1" 2
 daemon_stop "$S2" 2
+
+# ---------------------------------------------------------------- run 1b/1c: restarts, same state_dir
+forwards_are() { # the sorted "proto/port>inside" list GET port-forwards answers
+	api GET /api/v1/nat/port-forwards
+	jq -r '[.port_forwards[] | "\(.protocol)/\(.outside_port)>\(.inside)"] | sort | join(" ")' \
+		<<<"$API_BODY"
+}
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1b: topology set up"
+	finish
+fi
+check_eq "after a restart the config's forward and the API's coexist" \
+	"tcp/8080>10.0.1.2:8000 tcp/9090>10.0.3.2:9000" "$(forwards_are)"
+daemon_start FWD2 "$H2" fwd2-recv python3 "$NETTOOL" --timeout 20 tcp-recv 10.0.3.2 9000
+wait_for_port "$H2" 9000 5
+sent=$(ns_exec "$INET" python3 "$NETTOOL" --timeout 20 tcp-send 192.0.2.1 9090 100000 3)
+wait_for_exit "$FWD2" 20
+check_eq "the restored forward tcp 9090 -> 10.0.3.2:9000 carries a transfer" "$sent" \
+	"$(cat "$(daemon_log_path fwd2-recv)")"
+api DELETE /api/v1/nat/port-forwards/tcp/8080
+api_check_status "DELETE the config file's forward tcp/8080: 200" 200
+stop_router
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1c: topology set up"
+	finish
+fi
+check_eq "after another restart the config's forward stays deleted (API wins)" \
+	"tcp/9090>10.0.3.2:9000" "$(forwards_are)"
+api DELETE /api/v1/nat/port-forwards/tcp/9090
+api_check_status "DELETE the API's forward tcp/9090: 200" 200
+check_eq "its row is gone; the config forward's deletion is kept as a tombstone" \
+	'pf/tcp/8080|{"deleted":true}' \
+	"$(sqlite3 "$TMP/state/state.db" "SELECT key, CAST(value AS TEXT) FROM plugin_records")"
+stop_router
+
+# ---------------------------------------------------------------- run 1d: a full disk
+# shoald's state_dir is a 1 MiB tmpfs in its own mount namespace (as in test_api_store.sh);
+# the real $TMP/state, hidden under it, is untouched.
+REAL_SHOALD=$SHOALD
+SHOALD=$TMP/shoald-tmpfs
+cat >"$SHOALD" <<EOF2
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'mount -t tmpfs -o size=1m,mode=0700 shoal-test "\$0" && exec "\$@"' "$TMP/state" "$REAL_SHOALD" "\$@"
+EOF2
+chmod +x "$SHOALD"
+ip -n "$INET" link del lan1 2>/dev/null
+if ! start_router; then
+	fail "run 1d: topology set up"
+	finish
+fi
+SHOALD=$REAL_SHOALD
+STATE_IN=/proc/$SD_PID/root$TMP/state
+check_eq "shoald's state dir is its own tmpfs" tmpfs "$(stat -f -c %T "$STATE_IN")"
+api POST /api/v1/nat/port-forwards '{"protocol":"udp","outside_port":5300,"inside":"10.0.1.2:53"}'
+api_check_status "POST udp/5300 on the tmpfs: 201" 201
+before=$(forwards_are)
+dd if=/dev/zero of="$STATE_IN/filler" bs=64k 2>/dev/null
+check "the tmpfs is full" test "$(stat -f -c %a "$STATE_IN")" -eq 0
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9191,"inside":"10.0.1.2:91"}'
+api_check_status "disk full: POST answered 500 storage_failed" 500 storage_failed
+api DELETE /api/v1/nat/port-forwards/udp/5300
+api_check_status "disk full: DELETE answered 500 storage_failed" 500 storage_failed
+check_eq "disk full: the forwards in force are unchanged" "$before" "$(forwards_are)"
+api GET /api/v1/nat
+check "disk full: the data plane counts the same forwards" jq -e '.counts.port_forwards == 2' \
+	<<<"$API_BODY"
+rm -f "$STATE_IN/filler"
+api POST /api/v1/nat/port-forwards '{"protocol":"tcp","outside_port":9191,"inside":"10.0.1.2:91"}'
+api_check_status "space back: the same POST answered 201" 201
+stop_router
 
 # ---------------------------------------------------------------- run 2: EIF, limits, offload off
 NAT2='{"outside": ["lan1"], "filtering": "endpoint-independent", "hairpin": true,

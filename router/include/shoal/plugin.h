@@ -286,6 +286,24 @@ struct shoal_host_api {
 	 * get shoal_route_* series (0 none, N the N with most packets, -1 all). Until a plugin
 	 * sets them: token required, no route series. Undone when the plugin unloads. */
 	void (*metrics_options)(struct shoal_host *host, int public_, int64_t route_limit);
+	/* Durable records: stages the plugin's record key (1..SHOAL_PLUGIN_RECORD_KEY_MAX - 1
+	 * bytes of [A-Za-z0-9_./:-]) with len bytes of value (at most
+	 * SHOAL_PLUGIN_RECORD_VALUE_MAX), or its deletion (value NULL). Valid only inside
+	 * http_request (-EPERM elsewhere). The plugin has already applied the change to its
+	 * state; the host commits every record the request staged to state.db before it sends
+	 * the HTTP answer, in one transaction with nothing else pending. When that write fails
+	 * the host undoes each staged record, newest first, by calling store_load with the
+	 * record's previous value (value NULL: it did not exist) and answers 500
+	 * storage_failed instead of the plugin's reply. Returns 0, -EINVAL (bad key or length),
+	 * -EPERM or -ENOSPC (SHOAL_PLUGIN_RECORD_MAX records per plugin) / -ENOMEM. Without a
+	 * state_dir the records live in memory only. */
+	int (*store_put)(struct shoal_host *host, const char *key, const void *value, size_t len);
+};
+
+enum {
+	SHOAL_PLUGIN_RECORD_KEY_MAX = 128,
+	SHOAL_PLUGIN_RECORD_VALUE_MAX = 4096,
+	SHOAL_PLUGIN_RECORD_MAX = 65536,
 };
 
 enum { SHOAL_PLUGIN_FD_MAX = 8192 };
@@ -332,6 +350,15 @@ struct shoal_plugin_descriptor {
 	 * written (< cap), or a negative errno (-ENOSPC: too small; the daemon retries once with
 	 * a bigger buffer). Runs on the data-plane thread between packets. */
 	int (*metrics)(void *state, char *buf, size_t cap);
+
+	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it after a
+	 * successful init once for every record the plugin stored (also after an unload and
+	 * load again, and after a restart), and to undo a staged record whose commit failed
+	 * (value NULL: remove it). The ONE function that applies a record: records restored at
+	 * start, undone, or put through the API go through the same code. Returns 0 or a
+	 * negative errno; a failure while loading is logged and the record skipped (it stays in
+	 * state.db). Runs on the data-plane thread. */
+	int (*store_load)(void *state, const char *key, const void *value, size_t len);
 };
 
 /* The descriptor size a host needs from a plugin built for `minor` (0 if unknown). */
@@ -348,8 +375,8 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return offsetof(struct shoal_plugin_descriptor, http_request) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
 	case 3:
-		return offsetof(struct shoal_plugin_descriptor, metrics) +
-		       sizeof(((struct shoal_plugin_descriptor *)0)->metrics);
+		return offsetof(struct shoal_plugin_descriptor, store_load) +
+		       sizeof(((struct shoal_plugin_descriptor *)0)->store_load);
 	default:
 		return 0;
 	}

@@ -36,6 +36,7 @@ extern "C" {
 #include <stdint.h>
 
 #include "shoal/plugin.h"
+#include "shoal/state.h"
 
 enum shoal_plugin_host_limits {
 	SHOAL_PLUGIN_HOST_MAX_PLUGINS = 32,
@@ -151,6 +152,31 @@ void shoal_plugin_host_metrics_options(const struct shoal_plugin_host *ph, bool 
  * when it has none (or is older than 1.3), -ENOENT past the last, -ENOSPC when buf is too
  * small, -EIO when the plugin wrote no terminated text. */
 int shoal_plugin_host_metrics(struct shoal_plugin_host *ph, size_t index, char *buf, size_t cap);
+/* ---- durable records (ABI 1.3: api->store_put, descriptor store_load) ----
+ * The host keeps every plugin's committed-or-staged records (also of plugins not loaded now,
+ * so a later load gets them). store_put, valid only during shoal_plugin_host_http, updates
+ * that set and stages the change with the value it replaced; the caller takes the staged
+ * changes after the call, commits them, and undoes them (staged_undo) when the commit fails. */
+struct shoal_plugin_staged_record {
+	struct shoal_state_record now, before; /* plugin and key set in both */
+	bool now_deleted, before_deleted;      /* the record is absent now / was absent before */
+};
+struct shoal_plugin_staged {
+	size_t n;
+	struct shoal_plugin_staged_record *r; /* in staging order */
+};
+/* Replaces the host's records with those of s (copies) and hands each loaded plugin its own
+ * through store_load (failures are logged). Returns 0 or -ENOMEM. */
+int shoal_plugin_host_records_restore(struct shoal_plugin_host *ph, const struct shoal_state *s);
+/* The changes staged by the last shoal_plugin_host_http call (NULL when none); the caller
+ * owns them (shoal_plugin_staged_free). */
+struct shoal_plugin_staged *shoal_plugin_host_staged_take(struct shoal_plugin_host *ph);
+/* Undoes st newest first: the host's records and, for loaded plugins, store_load with the
+ * previous value. Returns 0, or -EIO when a plugin's store_load failed (the rest is undone). */
+int shoal_plugin_host_staged_undo(struct shoal_plugin_host *ph,
+                                  const struct shoal_plugin_staged *st);
+void shoal_plugin_staged_free(struct shoal_plugin_staged *st);
+
 /* Calls every plugin's tick in load order. */
 void shoal_plugin_host_tick(struct shoal_plugin_host *ph, uint64_t now_ms);
 

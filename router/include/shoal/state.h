@@ -18,8 +18,8 @@
  * never drops an entry silently. It does not check entries against the interfaces (control
  * does that when it applies them).
  *
- * Ownership: struct shoal_state owns its three malloc'd arrays (NULL when empty);
- * shoal_state_free() releases them. No global state; not thread-safe per struct.
+ * Ownership: struct shoal_state owns its malloc'd arrays (and the records' keys and values) (NULL
+ * when empty); shoal_state_free() releases them. No global state; not thread-safe per struct.
  */
 #ifndef SHOAL_STATE_H
 #define SHOAL_STATE_H
@@ -53,6 +53,16 @@ struct shoal_state_arp {
 	uint8_t mac[6];
 };
 
+/* A plugin's durable record (plugin ABI 1.3: store_put / store_load; state.db only, never in
+ * state.json). key and value are malloc'd copies owned by the struct shoal_state. */
+enum { SHOAL_STATE_RECORD_KEY_MAX = 128, SHOAL_STATE_RECORD_VALUE_MAX = 4096 };
+struct shoal_state_record {
+	char plugin[32];
+	char *key;   /* NUL-terminated, 1..SHOAL_STATE_RECORD_KEY_MAX - 1 bytes */
+	void *value; /* len bytes (len <= SHOAL_STATE_RECORD_VALUE_MAX) */
+	size_t len;
+};
+
 struct shoal_state {
 	size_t n_routes;
 	struct shoal_state_route *routes;
@@ -60,6 +70,8 @@ struct shoal_state {
 	struct shoal_state_prefix *deleted;
 	size_t n_arp;
 	struct shoal_state_arp *arp;
+	size_t n_records;
+	struct shoal_state_record *records;
 };
 
 /* Releases the arrays and zeroes *s. */
@@ -69,6 +81,9 @@ void shoal_state_free(struct shoal_state *s);
 int shoal_state_add_route(struct shoal_state *s, const struct shoal_state_route *r);
 int shoal_state_add_deleted(struct shoal_state *s, uint32_t prefix, uint8_t prefix_len);
 int shoal_state_add_arp(struct shoal_state *s, const struct shoal_state_arp *a);
+/* Copies key and value. 0, -EINVAL (bad plugin name, key or length) or -ENOMEM. */
+int shoal_state_add_record(struct shoal_state *s, const char *plugin, const char *key,
+                           const void *value, size_t len);
 
 /* Parses text (len bytes, need not be NUL-terminated); name is used in messages. *s must be
  * empty (zeroed); on error it stays empty. Returns 0 or -1 with a message in err. */

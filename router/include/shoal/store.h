@@ -4,11 +4,14 @@
  * Role: keeps what the HTTP API changed and must survive a restart — routes set through the
  * API, configuration routes deleted through the API, static ARP entries — as rows, written
  * incrementally: a change writes or deletes only its own rows, so its cost does not grow
- * with the table. Schema (version 1, PRAGMA user_version; addresses as text, so
+ * with the table. Schema (version 2, PRAGMA user_version; a version 1 database is upgraded
+ * in place at open by adding plugin_records; addresses as text, so
  * `sqlite3 state.db .dump` is readable and a supported way to look at the state):
  *   routes(prefix TEXT PRIMARY KEY, next_hop TEXT, interface TEXT)  -- NULL: not given
  *   deleted_routes(prefix TEXT PRIMARY KEY)
  *   arp(interface TEXT, ip TEXT, mac TEXT, PRIMARY KEY(interface, ip))
+ *   plugin_records(plugin TEXT, key TEXT, value BLOB, PRIMARY KEY(plugin, key))
+ *                     -- plugins' durable records (plugin.h ABI 1.3 store_put/store_load)
  *   meta(key TEXT PRIMARY KEY, value)  -- 'writes': bumped by the write after a failed commit
  *
  * Durability: WAL journal, synchronous=FULL: a commit returns only after the WAL is
@@ -49,6 +52,8 @@ enum shoal_store_op {
 	SHOAL_STORE_DELETED_DEL, /* u.prefix */
 	SHOAL_STORE_ARP_PUT,     /* u.arp */
 	SHOAL_STORE_ARP_DEL,     /* u.arp: interface, ip */
+	SHOAL_STORE_RECORD_PUT,  /* u.record (plugin ABI 1.3) */
+	SHOAL_STORE_RECORD_DEL,  /* u.record: plugin, key */
 };
 
 struct shoal_store_change {
@@ -57,6 +62,7 @@ struct shoal_store_change {
 		struct shoal_state_route route;
 		struct shoal_state_prefix prefix;
 		struct shoal_state_arp arp;
+		struct shoal_state_record record; /* borrowed: key and value stay the caller's */
 	} u;
 };
 

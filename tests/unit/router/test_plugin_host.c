@@ -481,6 +481,111 @@ static uint64_t loop_until(struct fixture12 *x, const char *counter, uint64_t wa
 	return v;
 }
 
+static int http_body(struct fixture12 *x, const char *method, const char *subpath, const char *body)
+{
+	struct shoal_http_request req = {.method = method,
+	                                 .subpath = subpath,
+	                                 .body = body,
+	                                 .body_len = body ? strlen(body) : 0};
+	return shoal_plugin_host_http(x->f.ph, "records", &req, x->reply);
+}
+
+static const char *records_get(struct fixture12 *x)
+{
+	assert_int_equal(http_body(x, "GET", "rec", NULL), 0);
+	return x->reply->body;
+}
+
+/* ABI 1.3 records: store_put only inside http_request; a put stages the new and the previous
+ * value; undo gives the plugin the previous value back through store_load; nothing staged
+ * by a request that puts nothing; bad keys are refused. */
+static void test_abi_1_3_records_staging_and_undo(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "records", NULL), 0);
+	assert_int_equal(counter_of(&x->f, 0, "put_outside_http"), 1);
+	assert_null(shoal_plugin_host_staged_take(x->f.ph));
+
+	assert_int_equal(http_body(x, "POST", "rec/pf/tcp/80", "one"), 0);
+	assert_int_equal(x->reply->status, 201);
+	struct shoal_plugin_staged *st = shoal_plugin_host_staged_take(x->f.ph);
+	assert_non_null(st);
+	assert_null(shoal_plugin_host_staged_take(x->f.ph)); /* taken once */
+	assert_int_equal(st->n, 1);
+	assert_string_equal(st->r[0].now.plugin, "records");
+	assert_string_equal(st->r[0].now.key, "pf/tcp/80");
+	assert_int_equal(st->r[0].now.len, 3);
+	assert_memory_equal(st->r[0].now.value, "one", 3);
+	assert_false(st->r[0].now_deleted);
+	assert_true(st->r[0].before_deleted);
+	shoal_plugin_staged_free(st); /* "committed" */
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"one\"}");
+	assert_null(shoal_plugin_host_staged_take(x->f.ph)); /* a GET stages nothing */
+
+	/* replace, then the commit "fails": undo restores "one" in the plugin */
+	assert_int_equal(http_body(x, "POST", "rec/pf/tcp/80", "two"), 0);
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"two\"}");
+	/* records_get ran a request: the POST's staging was dropped with it; stage again */
+	assert_int_equal(http_body(x, "POST", "rec/pf/tcp/80", "two"), 0);
+	st = shoal_plugin_host_staged_take(x->f.ph);
+	assert_non_null(st);
+	assert_int_equal(st->n, 1);
+	assert_false(st->r[0].before_deleted);
+	assert_memory_equal(st->r[0].before.value, "two", 3);
+	assert_int_equal(shoal_plugin_host_staged_undo(x->f.ph, st), 0);
+	shoal_plugin_staged_free(st);
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"two\"}");
+
+	/* a deletion undone comes back; a new record undone disappears */
+	assert_int_equal(http_body(x, "DELETE", "rec/pf/tcp/80", NULL), 0);
+	st = shoal_plugin_host_staged_take(x->f.ph);
+	assert_true(st->r[0].now_deleted);
+	assert_string_equal(records_get(x), "{}");
+	assert_int_equal(shoal_plugin_host_staged_undo(x->f.ph, st), 0);
+	shoal_plugin_staged_free(st);
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"two\"}");
+	assert_int_equal(http_body(x, "POST", "rec/new", "n"), 0);
+	st = shoal_plugin_host_staged_take(x->f.ph);
+	assert_int_equal(shoal_plugin_host_staged_undo(x->f.ph, st), 0);
+	shoal_plugin_staged_free(st);
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"two\"}");
+
+	/* bad keys: refused by the host, nothing staged */
+	assert_int_equal(http_body(x, "POST", "rec/bad key", "x"), 0);
+	assert_int_equal(x->reply->status, 400);
+	assert_string_equal(x->reply->body, "{\"rc\":-22}");
+	assert_null(shoal_plugin_host_staged_take(x->f.ph));
+
+	/* the host kept the records: an unload and a load hand them back */
+	char err[256];
+	assert_int_equal(shoal_plugin_host_unload(x->f.ph, "records", err, sizeof(err)), 0);
+	assert_int_equal(load_fixture(&x->f, "records", NULL), 0);
+	assert_string_equal(records_get(x), "{\"pf/tcp/80\":\"two\"}");
+}
+
+/* Restore (at start, from state.db): each loaded plugin gets its own records only, and a
+ * plugin loaded later gets its records at load; a record store_load refuses is logged. */
+static void test_abi_1_3_records_restore(void **state)
+{
+	struct fixture12 *x = *state;
+	assert_int_equal(load_fixture(&x->f, "records", NULL), 0);
+	struct shoal_state s = {0};
+	assert_int_equal(shoal_state_add_record(&s, "records", "a", "1", 1), 0);
+	assert_int_equal(shoal_state_add_record(&s, "other", "b", "2", 1), 0);
+	char big[100];
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(shoal_state_add_record(&s, "records", "big", big, sizeof(big)), 0);
+	assert_int_equal(shoal_plugin_host_records_restore(x->f.ph, &s), 0);
+	shoal_state_free(&s);
+	assert_string_equal(records_get(x), "{\"a\":\"1\"}");
+	assert_non_null(strstr(x->f.env.log, "stored record \"big\" refused"));
+	/* a 1.2 plugin loads next to it and is never handed records */
+	assert_int_equal(load_fixture(&x->f, "abi12", NULL), 0);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(x->f.ph, 1, &info), 0);
+	assert_int_equal(info.abi_minor, 2);
+}
+
 /* A 1.1 plugin (descriptor ending at http) loads on a 1.2 host, its http hook answers, and a
  * request with query parameters, which it cannot see, is refused rather than half-served. */
 static void test_abi_1_1_plugin_still_loads(void **state)
@@ -1078,6 +1183,9 @@ int main(void)
 	                                    teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_timer, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_interfaces, setup12, teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_3_records_staging_and_undo, setup12,
+	                                    teardown12),
+	    cmocka_unit_test_setup_teardown(test_abi_1_3_records_restore, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_services_without_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trust_accepts_safe_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trust_refuses_writable_directory, setup, teardown),

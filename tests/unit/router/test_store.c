@@ -343,10 +343,116 @@ static void test_bad_databases_are_errors(void **state)
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "unsupported version 7"));
 	sql(dir,
-	    "PRAGMA user_version = 1; INSERT INTO routes VALUES ('10.0.0.1/8', '10.0.0.2', NULL)");
+	    "PRAGMA user_version = 2; INSERT INTO routes VALUES ('10.0.0.1/8', '10.0.0.2', NULL)");
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "/state.db: routes row \"10.0.0.1/8\""));
 	assert_int_equal(s.n_routes, 0);
+	rm_tree(dir);
+}
+
+static struct shoal_store_change record(enum shoal_store_op op, const char *plugin, char *key,
+                                        const char *value)
+{
+	struct shoal_store_change c = {.op = op};
+	snprintf(c.u.record.plugin, sizeof(c.u.record.plugin), "%s", plugin);
+	c.u.record.key = key;
+	c.u.record.value = (void *)value;
+	c.u.record.len = value ? strlen(value) : 0;
+	return c;
+}
+
+/* Plugin records (ABI 1.3): put, replace, delete, per plugin, binary-safe lengths, read back
+ * after a reopen. */
+static void test_plugin_records(void **state)
+{
+	(void)state;
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	char k1[] = "pf/tcp/8080", k2[] = "pf/udp/53";
+	struct shoal_store_change c[] = {
+	    record(SHOAL_STORE_RECORD_PUT, "nat", k1, "old"),
+	    record(SHOAL_STORE_RECORD_PUT, "nat", k2, "dns"),
+	    record(SHOAL_STORE_RECORD_PUT, "other", k1, "theirs"),
+	    record(SHOAL_STORE_RECORD_PUT, "nat", k1, "new"),
+	    record(SHOAL_STORE_RECORD_DEL, "nat", k2, NULL),
+	};
+	commit_changes(st, c, 5);
+	shoal_store_close(st);
+	st = open_ok(dir, &s);
+	assert_int_equal(s.n_records, 2);
+	int seen = 0;
+	for (size_t i = 0; i < s.n_records; i++) {
+		const struct shoal_state_record *r = &s.records[i];
+		assert_string_equal(r->key, "pf/tcp/8080");
+		if (strcmp(r->plugin, "nat") == 0) {
+			assert_int_equal(r->len, 3);
+			assert_memory_equal(r->value, "new", 3);
+			seen |= 1;
+		} else {
+			assert_string_equal(r->plugin, "other");
+			assert_int_equal(r->len, 6);
+			seen |= 2;
+		}
+	}
+	assert_int_equal(seen, 3);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+}
+
+/* A version 1 database (before plugin records) is upgraded in place: its rows stay, records
+ * can be written, and the version becomes 2. */
+static void test_upgrade_from_v1(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	sql(dir, "CREATE TABLE routes(prefix TEXT PRIMARY KEY NOT NULL, next_hop TEXT, interface "
+	         "TEXT) WITHOUT ROWID;"
+	         "CREATE TABLE deleted_routes(prefix TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+	         "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
+	         " PRIMARY KEY(interface, ip)) WITHOUT ROWID;"
+	         "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
+	         "INSERT INTO meta(key, value) VALUES ('writes', 0);"
+	         "INSERT INTO routes VALUES ('10.9.0.0/16', '10.0.1.2', NULL);"
+	         "PRAGMA user_version = 1;");
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 1);
+	assert_int_equal(s.routes[0].prefix, 0x0a090000u);
+	assert_int_equal(s.n_records, 0);
+	shoal_state_free(&s);
+	char k[] = "pf/tcp/80";
+	struct shoal_store_change c = record(SHOAL_STORE_RECORD_PUT, "nat", k, "{}");
+	commit_changes(st, &c, 1);
+	shoal_store_close(st);
+	st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 1);
+	assert_int_equal(s.n_records, 1);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	/* a foreign database claiming version 1 is refused and left as it was */
+	sql(dir, "DROP TABLE routes; DROP TABLE plugin_records; PRAGMA user_version = 1;");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/state.db"));
+	{
+		char p[512];
+		snprintf(p, sizeof(p), "%s/state.db", dir);
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db,
+		                                    "SELECT count(*) FROM sqlite_schema WHERE "
+		                                    "name = 'plugin_records'",
+		                                    -1, &q, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), 0);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
 	rm_tree(dir);
 }
 
@@ -359,6 +465,8 @@ int main(void)
 	    cmocka_unit_test(test_crash_keeps_committed),
 	    cmocka_unit_test(test_failed_write_leaves_nothing),
 	    cmocka_unit_test(test_bad_databases_are_errors),
+	    cmocka_unit_test(test_plugin_records),
+	    cmocka_unit_test(test_upgrade_from_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
