@@ -399,6 +399,8 @@ static void plugin_api_metrics_options(struct shoal_host *h, int public_, int64_
 	h->metrics_set = true;
 	h->metrics_public = public_ != 0;
 	h->metrics_route_limit = route_limit < -1 ? -1 : route_limit;
+}
+
 /* ---- durable records (ABI 1.3) ---- */
 
 static struct shoal_host *plugin_host_find(const struct shoal_plugin_host *ph, const char *name,
