@@ -46,8 +46,8 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE prefix = ?1",
     [STORE_ARP_PUT] = "INSERT OR REPLACE INTO arp(interface, ip, mac) VALUES (?1, ?2, ?3)",
     [STORE_ARP_DEL] = "DELETE FROM arp WHERE interface = ?1 AND ip = ?2",
-    [STORE_RECORD_PUT] = "INSERT OR REPLACE INTO plugin_records(plugin, key, value) "
-                         "VALUES (?1, ?2, ?3)",
+    [STORE_RECORD_PUT] =
+        "INSERT OR REPLACE INTO plugin_records(plugin, key, value) VALUES (?1, ?2, ?3)",
     [STORE_RECORD_DEL] = "DELETE FROM plugin_records WHERE plugin = ?1 AND key = ?2",
     [STORE_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_COMMIT] = "COMMIT",
