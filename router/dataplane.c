@@ -866,6 +866,8 @@ static int dp_if_open(struct shoal_dp *dp, struct shoal_netlink *nl, struct dp_i
 	if (kind == SHOAL_TUNDEV_TAP) {
 		struct shoal_netif_config nc = {
 		    .ip = c->address,
+		    .prefix_len =
+		        c->prefix_len, /* learn only neighbours on the interface's network */
 		    .max_datagram = c->mtu > SHOAL_NETIF_DEFAULT_MAX_DATAGRAM
 		                        ? c->mtu
 		                        : SHOAL_NETIF_DEFAULT_MAX_DATAGRAM,
