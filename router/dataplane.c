@@ -690,7 +690,11 @@ static bool dp_options_input(struct shoal_dp *dp, struct dp_pkt *p, struct shoal
 	p->data[18] = (uint8_t)(next >> 8);
 	p->data[19] = (uint8_t)next;
 	shoal_ipv4_checksum_fill(p->data, shoal_ipv4_hdr_len(h));
-	return shoal_ipv4_parse(p->data, p->len, h) == SHOAL_WIRE_OK;
+	if (shoal_ipv4_parse(p->data, p->len, h) != SHOAL_WIRE_OK) {
+		dp_drop(dp, p->in, SHOAL_DP_DROP_BAD_IPV4); /* cannot happen: counted if it does */
+		return false;
+	}
+	return true;
 }
 
 /* Options when forwarding out of `out` (RFC 1812 §5.2.4.2/§5.2.4.3): Record Route gets the

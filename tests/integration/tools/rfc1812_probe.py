@@ -3,7 +3,9 @@
 
   rfc1812_probe.py send IFACE ROUTER_MAC   send the probes below out IFACE (h1, lan0), control last
   rfc1812_probe.py read PCAP               one line per probe seen in PCAP (h2, lan1):
-                                           "PORT DST OPTIONS-HEX"; then "ARP-FOR-SELF N"
+                                           "PORT DST OPTIONS-HEX" (plus
+                                           " bad-header-checksum" when the IPv4 header checksum
+                                           does not verify); then "ARP-FOR-SELF N"
 
 Probes (UDP, destination port = probe number unless said otherwise):
   5001 src 10.0.2.77 (a lan1 source arriving on lan0)   5002 src 192.0.2.7 (no route back)
@@ -17,6 +19,7 @@ Probes (UDP, destination port = probe number unless said otherwise):
 import sys
 
 from scapy.all import ARP, ICMP, IP, UDP, Ether, IPOption, conf, rdpcap, sendp
+from scapy.utils import checksum
 
 conf.verb = 0
 
@@ -62,7 +65,10 @@ def read(pcap):
             continue
         raw = bytes(p[IP])
         ihl = (raw[0] & 0x0f) * 4
-        print(p[UDP].dport, p[IP].dst, raw[20:ihl].hex() or "-")
+        line = "%d %s %s" % (p[UDP].dport, p[IP].dst, raw[20:ihl].hex() or "-")
+        if checksum(raw[:ihl]) != 0:
+            line += " bad-header-checksum"
+        print(line)
     print("ARP-FOR-SELF", arp_self)
 
 
