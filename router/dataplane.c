@@ -1202,6 +1202,7 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	memcpy(tmp->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->n_routes);
 	tmp->icmp_rate_per_s = cfg->icmp_rate_per_s;
 	tmp->icmp_burst = cfg->icmp_burst;
+	tmp->source_route = cfg->source_route;
 	tmp->icmp_dest_interval_ms = cfg->icmp_dest_interval_ms;
 	tmp->icmp_dest_burst = cfg->icmp_dest_burst;
 	struct shoal_icmp_limit_config lc;
