@@ -47,7 +47,9 @@
  *     copying send_datagram); a longer one is dropped (TOO_BIG). The zero-copy
  *     send_datagram_headroom to a resolved next hop takes any length (GSO super-frames).
  *   - The received-datagram queue holds at most rx_queue_max [1024] datagrams.
- *   - Every dropped frame/datagram increments exactly one counter of the drop table.
+ *   - Every dropped frame/datagram increments exactly one counter of the drop table and is
+ *     reported through the drop callback. EVICT_PENDING and EVICT_RESOLVED count evicted
+ *     entries (not frames) and are not reported through the callback.
  *
  * Ownership and memory: create allocates every pool and table; destroy frees them. Nothing
  * is allocated per packet. send_datagram copies the datagram only when it must be queued or
