@@ -422,6 +422,11 @@ static void test_opt_timestamp_flags(void **state)
 	uint8_t sat[4] = {68, 4, 5, 0xf0};
 	assert_true(shoal_ipv4_opt_ts_stamp(sat, 1, 2));
 	assert_int_equal(sat[3], 0xf0); /* saturates at 15 */
+	/* flag 1 needs 8 bytes: 4 left is full too (nothing written past the option) */
+	uint8_t part[12] = {68, 8, 5, 0x01};
+	assert_true(shoal_ipv4_opt_ts_stamp(part, 0x0a000001, 0x01020304));
+	const uint8_t wpart[12] = {68, 8, 5, 0x11};
+	assert_memory_equal(part, wpart, sizeof(wpart));
 	uint8_t t2[12] = {68, 12, 5, 0x02};
 	assert_false(shoal_ipv4_opt_ts_stamp(t2, 1, 2));
 	assert_int_equal(t2[2], 5);
