@@ -262,11 +262,26 @@ static bool config_user_valid(const char *s)
 static void config_parse_host(struct config_ctx *ctx, json_t *o, const char *jp,
                               struct shoal_config_host *h);
 
+const char *const shoal_config_rp_filter_names[3] = {[SHOAL_CONFIG_RP_LOOSE] = "loose",
+                                                     [SHOAL_CONFIG_RP_STRICT] = "strict",
+                                                     [SHOAL_CONFIG_RP_OFF] = "off"};
+const char *const shoal_config_source_route_names[2] = {
+    [SHOAL_CONFIG_SOURCE_ROUTE_DROP] = "drop", [SHOAL_CONFIG_SOURCE_ROUTE_FORWARD] = "forward"};
+
+/* Index of s in names[0..n), n when absent. */
+static unsigned config_name_index(const char *const *names, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return n;
+}
+
 static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char *jp,
                                    struct shoal_config_interface *ifc)
 {
-	static const char *const keys[] = {"name", "kind",    "address", "mac",
-	                                   "mtu",  "offload", "host",    NULL};
+	static const char *const keys[] = {"name",    "kind", "address",   "mac", "mtu",
+	                                   "offload", "host", "rp_filter", NULL};
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
 
@@ -324,6 +339,17 @@ static void config_parse_interface(struct config_ctx *ctx, json_t *o, const char
 	}
 	if ((v = config_get(ctx, o, jp, "offload", JSON_TRUE, false, p)) != NULL)
 		ifc->offload = json_is_true(v);
+	if ((v = config_get(ctx, o, jp, "rp_filter", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		unsigned k = config_name_index(shoal_config_rp_filter_names, 3, s);
+		if (k < 3)
+			ifc->rp_filter = (enum shoal_config_rp_filter)k;
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a reverse-path filter (expected \"off\", "
+			             "\"loose\" or \"strict\")",
+			             s);
+	}
 	if ((v = config_get(ctx, o, jp, "host", JSON_OBJECT, false, p)) != NULL) {
 		if (ifc->kind != SHOAL_CONFIG_IF_TUN)
 			config_error(ctx, p, "only a tun interface has a host side");
@@ -559,11 +585,30 @@ static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
 	                 SHOAL_CONFIG_MAX_ARP_GIVE_UP_MS, &ctx->cfg->arp_give_up_ms);
 }
 
+static void config_parse_forwarding(struct config_ctx *ctx, json_t *o, const char *jp)
+{
+	static const char *const keys[] = {"source_route", NULL};
+	char p[CONFIG_JPATH_MAX];
+	json_t *v;
+	config_check_keys(ctx, o, jp, keys);
+	if ((v = config_get(ctx, o, jp, "source_route", JSON_STRING, false, p)) != NULL) {
+		const char *s = json_string_value(v);
+		unsigned k = config_name_index(shoal_config_source_route_names, 2, s);
+		if (k < 2)
+			ctx->cfg->source_route = (enum shoal_config_source_route)k;
+		else
+			config_error(ctx, p,
+			             "\"%s\" is not a source-route policy (expected \"drop\" or "
+			             "\"forward\")",
+			             s);
+	}
+}
+
 static void config_parse_root(struct config_ctx *ctx, json_t *root)
 {
 	static const char *const keys[] = {"interfaces", "routes",    "plugin_dir", "plugins",
 	                                   "api",        "state_dir", "icmp",       "web_dir",
-	                                   "arp",        "user",      NULL};
+	                                   "arp",        "user",      "forwarding", NULL};
 	struct shoal_config *cfg = ctx->cfg;
 	char p[CONFIG_JPATH_MAX];
 	char ep[CONFIG_JPATH_MAX];
@@ -635,6 +680,8 @@ static void config_parse_root(struct config_ctx *ctx, json_t *root)
 		config_parse_icmp(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "arp", JSON_OBJECT, false, p)) != NULL)
 		config_parse_arp(ctx, v, p);
+	if ((v = config_get(ctx, root, "", "forwarding", JSON_OBJECT, false, p)) != NULL)
+		config_parse_forwarding(ctx, v, p);
 	if ((v = config_get(ctx, root, "", "user", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
 		if (config_user_valid(s))
@@ -990,6 +1037,8 @@ static json_t *config_interface_json(const struct shoal_config_interface *ifc)
 	if (o != NULL) {
 		json_object_set_new(o, "mtu", json_integer(ifc->mtu));
 		json_object_set_new(o, "offload", json_boolean(ifc->offload));
+		json_object_set_new(o, "rp_filter",
+		                    json_string(shoal_config_rp_filter_names[ifc->rp_filter]));
 	}
 	if (o != NULL && ifc->host.present) {
 		static const char *const fw[] = {[SHOAL_CONFIG_FW_AUTO] = "auto",
@@ -1043,11 +1092,13 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 	              (json_int_t)cfg->icmp_dest_interval_ms, "dest_burst",
 	              (json_int_t)cfg->icmp_dest_burst, "dest_max", (json_int_t)cfg->icmp_dest_max);
 	json_t *arp = json_pack("{s:I}", "give_up_ms", (json_int_t)cfg->arp_give_up_ms);
+	json_t *fwd =
+	    json_pack("{s:s}", "source_route", shoal_config_source_route_names[cfg->source_route]);
 	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
-	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o}", "interfaces", ifs,
+	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "interfaces", ifs,
 	                 "routes", routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api",
 	                 api, "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp,
-	                 "arp", arp);
+	                 "arp", arp, "forwarding", fwd);
 }
 
 int shoal_config_write(const struct shoal_config *cfg, FILE *f)

@@ -673,6 +673,9 @@ static void dp_local(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_i
 	}
 }
 
+static void dp_options_forward(struct dp_pkt *p, const struct shoal_ipv4_hdr *h,
+                               const struct dp_if *out);
+
 /* The RFC 1812 steps (TTL check, route lookup) are the stack's router core's
  * (shoal_router_decide); the data plane adds the ICMP answers, the MTU and the output. */
 static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal_ipv4_hdr *h)
@@ -706,6 +709,8 @@ static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal
 		dp_drop(dp, p->in, SHOAL_DP_DROP_FRAG_NEEDED);
 		return;
 	}
+	if (h->options_len)
+		dp_options_forward(p, h, out);
 	shoal_ipv4_ttl_decrement(p->data);
 	dp->stats.forwarded++;
 	if (hop.nh_id < SHOAL_DP_NH_MAX) {
@@ -745,6 +750,86 @@ static bool dp_offload_parse(struct dp_pkt *p, const struct virtio_net_hdr *vh, 
 	return true;
 }
 
+/* Reverse-path filter (RFC 3704 §2.4/§2.3, Linux's rp_filter 2/1): loose accepts a source
+ * with any route back (the default route counts), strict one whose route back leaves by the
+ * arrival interface. Checked on the source as received, before the plugins' hooks. */
+static bool dp_rp_filter_pass(struct shoal_dp *dp, const struct dp_if *in, uint32_t src)
+{
+	if (in->cfg.rp_filter == SHOAL_CONFIG_RP_OFF)
+		return true;
+	uint32_t next_hop;
+	const struct dp_if *back = dp_route(dp, src, &next_hop);
+	if (!back)
+		return false;
+	return in->cfg.rp_filter != SHOAL_CONFIG_RP_STRICT || back == in;
+}
+
+/* Options at input (RFC 1812 §4.2.2.1, §5.2.4.1): malformed ones and, by default, source
+ * routes are dropped (counted); with forwarding.source_route "forward", a datagram whose
+ * source route names us as the current hop gets the next address as destination and our
+ * outgoing address in the recorded route (SSRR: the next address must be directly connected,
+ * else source route failed). False when the datagram was dropped; *h re-parsed on change. */
+static bool dp_options_input(struct shoal_dp *dp, struct dp_pkt *p, struct shoal_ipv4_hdr *h)
+{
+	struct shoal_ipv4_opts opts;
+	size_t bad;
+	if (shoal_ipv4_opts_parse(h->options, h->options_len, &opts, &bad) != SHOAL_WIRE_OK) {
+		dp_drop(dp, p->in, SHOAL_DP_DROP_BAD_OPTION);
+		return false;
+	}
+	if (opts.srr == SHOAL_IPV4_OPT_NONE)
+		return true;
+	if (dp->cfg->source_route == SHOAL_CONFIG_SOURCE_ROUTE_DROP) {
+		dp_drop(dp, p->in, SHOAL_DP_DROP_SOURCE_ROUTE);
+		return false;
+	}
+	uint8_t *o = p->data + SHOAL_IPV4_MIN_HDR_LEN + opts.srr;
+	uint32_t next, next_hop;
+	if (!dp_if_by_address(dp, h->dst) || !shoal_ipv4_opt_srr_next(o, &next))
+		return true; /* not our turn, or the route is complete: by destination */
+	struct dp_if *out = dp_route(dp, next, &next_hop);
+	if (!out || (opts.srr_strict && next_hop != next)) {
+		dp_icmp_error(dp, p->data, p->len, p->in, SHOAL_ICMP_DEST_UNREACH,
+		              SHOAL_ICMP_UNREACH_SRC_ROUTE_FAILED, 0);
+		dp_drop(dp, p->in, SHOAL_DP_DROP_SOURCE_ROUTE_FAILED);
+		return false;
+	}
+	shoal_ipv4_opt_route_record(o, out->cfg.address);
+	p->data[16] = (uint8_t)(next >> 24);
+	p->data[17] = (uint8_t)(next >> 16);
+	p->data[18] = (uint8_t)(next >> 8);
+	p->data[19] = (uint8_t)next;
+	shoal_ipv4_checksum_fill(p->data, shoal_ipv4_hdr_len(h));
+	if (shoal_ipv4_parse(p->data, p->len, h) != SHOAL_WIRE_OK) {
+		dp_drop(dp, p->in, SHOAL_DP_DROP_BAD_IPV4); /* cannot happen: counted if it does */
+		return false;
+	}
+	return true;
+}
+
+/* Options when forwarding out of `out` (RFC 1812 §5.2.4.2/§5.2.4.3): Record Route gets the
+ * outgoing address if there is room, Timestamp a stamp (or its overflow count). */
+static void dp_options_forward(struct dp_pkt *p, const struct shoal_ipv4_hdr *h,
+                               const struct dp_if *out)
+{
+	struct shoal_ipv4_opts opts;
+	size_t bad;
+	if (shoal_ipv4_opts_parse(h->options, h->options_len, &opts, &bad) != SHOAL_WIRE_OK)
+		return; /* checked at input */
+	uint8_t *base = p->data + SHOAL_IPV4_MIN_HDR_LEN;
+	bool changed = false;
+	if (opts.rr != SHOAL_IPV4_OPT_NONE)
+		changed |= shoal_ipv4_opt_route_record(base + opts.rr, out->cfg.address);
+	if (opts.ts != SHOAL_IPV4_OPT_NONE) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint32_t ms = (uint32_t)((ts.tv_sec % 86400) * 1000 + ts.tv_nsec / 1000000);
+		changed |= shoal_ipv4_opt_ts_stamp(base + opts.ts, out->cfg.address, ms);
+	}
+	if (changed)
+		shoal_ipv4_checksum_fill(p->data, shoal_ipv4_hdr_len(h));
+}
+
 static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_t len,
                      const struct virtio_net_hdr *vh, size_t l2)
 {
@@ -764,8 +849,15 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 		dp_drop(dp, in->index, SHOAL_DP_DROP_BAD_OFFLOAD);
 		return;
 	}
-	if (dp_addr_martian_source(h.src)) {
+	/* RFC 1812 §5.3.7: our own addresses and the directed broadcasts of our networks are
+	 * martian sources too (never answered: dropping here sends no ICMP). */
+	if (dp_addr_martian_source(h.src) || dp_if_by_address(dp, h.src) ||
+	    dp_addr_directed_broadcast(dp, h.src)) {
 		dp_drop(dp, in->index, SHOAL_DP_DROP_MARTIAN_SOURCE);
+		return;
+	}
+	if (!dp_rp_filter_pass(dp, in, h.src)) {
+		dp_drop(dp, in->index, SHOAL_DP_DROP_RP_FILTER);
 		return;
 	}
 	if (dp_addr_martian_destination(h.dst)) {
@@ -776,6 +868,8 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 		dp_drop(dp, in->index, SHOAL_DP_DROP_MULTICAST);
 		return;
 	}
+	if (h.options_len && !dp_options_input(dp, &p, &h))
+		return;
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
 		dp_rt_mark(dp, SHOAL_DP_STAGE_HOOKS);
 		enum shoal_plugin_verdict vd =
@@ -1069,6 +1163,8 @@ static int dp_if_open(struct shoal_dp *dp, struct shoal_netlink *nl, struct dp_i
 	if (kind == SHOAL_TUNDEV_TAP) {
 		struct shoal_netif_config nc = {
 		    .ip = c->address,
+		    .prefix_len =
+		        c->prefix_len, /* learn only neighbours on the interface's network */
 		    .max_datagram = c->mtu > SHOAL_NETIF_DEFAULT_MAX_DATAGRAM
 		                        ? c->mtu
 		                        : SHOAL_NETIF_DEFAULT_MAX_DATAGRAM,
@@ -1318,6 +1414,7 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	memcpy(tmp->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->n_routes);
 	tmp->icmp_rate_per_s = cfg->icmp_rate_per_s;
 	tmp->icmp_burst = cfg->icmp_burst;
+	tmp->source_route = cfg->source_route;
 	tmp->icmp_dest_interval_ms = cfg->icmp_dest_interval_ms;
 	tmp->icmp_dest_burst = cfg->icmp_dest_burst;
 	struct shoal_icmp_limit_config lc;

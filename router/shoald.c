@@ -37,6 +37,7 @@
 #include "shoal/hostcfg.h"
 #include "shoal/log.h"
 #include "shoal/loop.h"
+#include "shoal/netif.h"
 #include "shoal/plugin_host.h"
 #include "shoal/sdnotify.h"
 #include "shoal/privdrop.h"
@@ -83,9 +84,9 @@ struct shoald {
 	bool loop_up;
 	struct shoal_cmdq cmdq;
 	bool cmdq_up;
-	struct shoal_hostcfg *host; /* the uplink's host side (NULL: no "host" section) */
-	struct shoal_dp *dp;        /* the forwarding plane: devices, routes, ARP, plugins */
-	struct shoal_ctl *ctl;      /* the control API over the command queue (state.db) */
+	struct shoal_hostcfg *host;   /* the uplink's host side (NULL: no "host" section) */
+	struct shoal_dp *dp;          /* the forwarding plane: devices, routes, ARP, plugins */
+	struct shoal_ctl *ctl;        /* the control API over the command queue (state.db) */
 	struct shoal_sdnotify notify; /* systemd: READY/RELOADING/STOPPING, watchdog */
 #ifdef SHOAL_HAVE_API
 	struct shoal_api *api; /* the HTTP server (its own threads) */
@@ -463,6 +464,12 @@ static void shoald_dataplane_report(const struct shoald *d)
 				shoal_log(SHOAL_LOG_INFO, "%s: drop %s %llu",
 				          shoal_dp_if_name(d->dp, i), shoal_dp_drop_names[r],
 				          (unsigned long long)is->drops[r]);
+		const struct shoal_netif *nf = shoal_dp_netif(d->dp, i);
+		for (unsigned r = 0; nf && r < SHOAL_NETIF_DROP_COUNT_; r++)
+			if (shoal_netif_stats(nf)->drops[r])
+				shoal_log(SHOAL_LOG_INFO, "%s: arp drop %s %llu",
+				          shoal_dp_if_name(d->dp, i), shoal_netif_drop_names[r],
+				          (unsigned long long)shoal_netif_stats(nf)->drops[r]);
 	}
 }
 

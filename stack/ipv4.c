@@ -155,3 +155,107 @@ char *shoal_ipv4_prefix_format(uint32_t prefix, uint8_t prefix_len,
 	         (unsigned)prefix_len);
 	return out;
 }
+
+/* ---------------------------------------------------------------- options */
+
+static uint32_t ipv4_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void ipv4_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+enum shoal_wire_status shoal_ipv4_opts_parse(const uint8_t *opt, size_t len,
+                                             struct shoal_ipv4_opts *out, size_t *bad_off)
+{
+	out->rr = out->ts = out->srr = SHOAL_IPV4_OPT_NONE;
+	out->srr_strict = false;
+	size_t i = 0;
+	while (i < len) {
+		uint8_t type = opt[i];
+		if (type == SHOAL_IPV4_OPT_EOL)
+			break;
+		if (type == SHOAL_IPV4_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len) {
+			*bad_off = i + 1 < len ? i + 1 : i;
+			return SHOAL_WIRE_BAD_OPTION_LEN;
+		}
+		uint8_t olen = opt[i + 1];
+		uint8_t *slot = NULL;
+		uint8_t min_len = 3, min_ptr = 4;
+		if (type == SHOAL_IPV4_OPT_RR) {
+			slot = &out->rr;
+		} else if (type == SHOAL_IPV4_OPT_TS) {
+			slot = &out->ts;
+			min_len = 4;
+			min_ptr = 5;
+		} else if (type == SHOAL_IPV4_OPT_LSRR || type == SHOAL_IPV4_OPT_SSRR) {
+			slot = &out->srr;
+			out->srr_strict = type == SHOAL_IPV4_OPT_SSRR;
+		}
+		if (slot) {
+			if (*slot != SHOAL_IPV4_OPT_NONE || olen < min_len) {
+				*bad_off = *slot != SHOAL_IPV4_OPT_NONE ? i : i + 1;
+				return SHOAL_WIRE_BAD_OPTION;
+			}
+			if (opt[i + 2] < min_ptr) {
+				*bad_off = i + 2;
+				return SHOAL_WIRE_BAD_OPTION;
+			}
+			*slot = (uint8_t)i;
+		}
+		i += olen;
+	}
+	return SHOAL_WIRE_OK;
+}
+
+bool shoal_ipv4_opt_route_record(uint8_t *o, uint32_t addr)
+{
+	unsigned olen = o[1], ptr = o[2];
+	if (ptr + 3 > olen)
+		return false;
+	ipv4_put32(o + ptr - 1, addr);
+	o[2] = (uint8_t)(ptr + 4);
+	return true;
+}
+
+bool shoal_ipv4_opt_srr_next(const uint8_t *o, uint32_t *next)
+{
+	unsigned olen = o[1], ptr = o[2];
+	if (ptr + 3 > olen)
+		return false;
+	*next = ipv4_get32(o + ptr - 1);
+	return true;
+}
+
+bool shoal_ipv4_opt_ts_stamp(uint8_t *o, uint32_t addr, uint32_t ms)
+{
+	unsigned olen = o[1], ptr = o[2], flag = o[3] & 0x0f, oflw = o[3] >> 4;
+	unsigned need = flag == 0 ? 4 : 8;
+	if (flag != 0 && flag != 1 && flag != 3)
+		return false;
+	if (ptr + need - 1 > olen) {
+		if (oflw < 15)
+			o[3] = (uint8_t)((oflw + 1) << 4 | flag);
+		return true;
+	}
+	if (flag == 0) {
+		ipv4_put32(o + ptr - 1, ms);
+	} else {
+		if (flag == 3 && ipv4_get32(o + ptr - 1) != addr)
+			return true; /* the next slot is for another router */
+		ipv4_put32(o + ptr - 1, addr);
+		ipv4_put32(o + ptr + 3, ms);
+	}
+	o[2] = (uint8_t)(ptr + need);
+	return true;
+}

@@ -5,7 +5,8 @@
  * at least twice the cache size, backward-shift deletion) maps IP -> entry index. Dynamic
  * entries sit on one list ordered by learn/refresh time (head = oldest = first to expire and
  * first to evict), pending entries on another ordered by latest request (head = first to give
- * up), free entries on a singly linked free list; static entries are on no list.
+ * up), free entries on a singly linked free list; static entries are on no list. Each list
+ * keeps its length, so the pending budget and "evict pending first" are O(1).
  * Queued datagrams live in a pool of queue_max buffers, each with Ethernet-header room in
  * front so a resolved queue is transmitted without another copy; a pending entry chains its
  * buffers FIFO through pkt_next. Received datagrams live in a ring of rx_queue_max buffers.
@@ -55,6 +56,7 @@ struct netif_entry {
 struct netif_list {
 	uint32_t head;
 	uint32_t tail;
+	size_t len;
 };
 
 struct shoal_netif {
@@ -150,6 +152,7 @@ static void netif_list_append(struct shoal_netif *n, struct netif_list *l, uint3
 	else
 		l->head = idx;
 	l->tail = idx;
+	l->len++;
 }
 
 static void netif_list_unlink(struct shoal_netif *n, struct netif_list *l, uint32_t idx)
@@ -164,6 +167,7 @@ static void netif_list_unlink(struct shoal_netif *n, struct netif_list *l, uint3
 	else
 		l->tail = e->prev;
 	e->prev = e->next = NETIF_NIL;
+	l->len--;
 }
 
 /* ---------------------------------------------------------------- hash */
@@ -232,12 +236,32 @@ static void netif_entry_remove(struct shoal_netif *n, uint32_t idx)
 	n->used--;
 }
 
-/* A free entry for ip (not yet in any list), evicting the oldest dynamic entry if needed. */
-static uint32_t netif_entry_alloc(struct shoal_netif *n, uint32_t ip)
+static void netif_queue_drop(struct shoal_netif *n, struct netif_entry *e,
+                             enum shoal_netif_drop why);
+
+/* Evicts the oldest pending entry (its queue dropped as EVICTED_QUEUED); false if none. */
+static bool netif_evict_pending(struct shoal_netif *n)
 {
-	if (n->free_head == NETIF_NIL) {
+	uint32_t idx = n->pending.head;
+	if (idx == NETIF_NIL)
+		return false;
+	n->stats.drops[SHOAL_NETIF_DROP_EVICT_PENDING]++;
+	netif_queue_drop(n, &n->entries[idx], SHOAL_NETIF_DROP_EVICTED_QUEUED);
+	netif_entry_remove(n, idx);
+	return true;
+}
+
+/* A free entry for ip (not yet in any list). A new pending entry beyond pending_max evicts
+ * the oldest pending one; a full cache evicts the oldest pending entry, else the dynamic
+ * entry closest to expiry, never a static one. */
+static uint32_t netif_entry_alloc(struct shoal_netif *n, uint32_t ip, bool pending)
+{
+	if (pending && n->pending.len >= n->cfg.pending_max)
+		netif_evict_pending(n);
+	if (n->free_head == NETIF_NIL && !netif_evict_pending(n)) {
 		if (n->dynamic.head == NETIF_NIL)
 			return NETIF_NIL;
+		n->stats.drops[SHOAL_NETIF_DROP_EVICT_RESOLVED]++;
 		netif_entry_remove(n, n->dynamic.head);
 	}
 	uint32_t idx = n->free_head;
@@ -305,12 +329,12 @@ static void netif_entry_resolve(struct shoal_netif *n, uint32_t idx, const struc
 	netif_queue_transmit(n, e);
 }
 
-/* Returns false when the mapping could not be stored (cache full of static/pending). */
+/* Returns false when the mapping could not be stored (cache full of static entries). */
 static bool netif_learn(struct shoal_netif *n, uint32_t ip, const struct shoal_mac *mac)
 {
 	uint32_t idx = netif_entry_find(n, ip);
 	if (idx == NETIF_NIL) {
-		idx = netif_entry_alloc(n, ip);
+		idx = netif_entry_alloc(n, ip, false);
 		if (idx == NETIF_NIL)
 			return false;
 	} else if (n->entries[idx].state == NETIF_STATIC) {
@@ -332,6 +356,12 @@ static void netif_config_defaults(struct shoal_netif_config *c)
 		c->pending_timeout_ms = SHOAL_NETIF_DEFAULT_PENDING_TIMEOUT_MS;
 	if (!c->cache_size)
 		c->cache_size = SHOAL_NETIF_DEFAULT_CACHE_SIZE;
+	if (!c->pending_max)
+		c->pending_max = c->cache_size / 4 ? c->cache_size / 4 : 1;
+	if (c->pending_max > c->cache_size)
+		c->pending_max = c->cache_size;
+	if (c->prefix_len > 32)
+		c->prefix_len = 32;
 	if (!c->nexthop_queue_max)
 		c->nexthop_queue_max = SHOAL_NETIF_DEFAULT_NEXTHOP_QUEUE;
 	if (!c->queue_max)
@@ -443,7 +473,7 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
 
 	bool request = false;
 	if (idx == NETIF_NIL) {
-		idx = netif_entry_alloc(n, next_hop);
+		idx = netif_entry_alloc(n, next_hop, true);
 		if (idx == NETIF_NIL) {
 			netif_drop_report(n, SHOAL_NETIF_DROP_CACHE_FULL, datagram, len);
 			return SHOAL_NETIF_DROPPED;
@@ -522,6 +552,19 @@ static enum shoal_netif_rx_kind netif_rx_drop(struct shoal_netif *n, enum shoal_
 	return out->kind;
 }
 
+/* A sender we may learn: inside ip/prefix_len (any address when prefix_len is 0), and
+ * neither the network nor the broadcast address of a /30 or shorter. */
+static bool netif_on_subnet(const struct shoal_netif *n, uint32_t ip)
+{
+	uint8_t plen = n->cfg.prefix_len;
+	if (plen == 0)
+		return true;
+	uint32_t mask = plen >= 32 ? UINT32_MAX : ~(UINT32_MAX >> plen);
+	if ((ip & mask) != (n->cfg.ip & mask))
+		return false;
+	return plen > 30 || ((ip & ~mask) != 0 && (ip & ~mask) != ~mask);
+}
+
 /* Classifies and handles one frame; for IPv4 sets out->len (datagram at frame + header). */
 static enum shoal_netif_rx_kind netif_classify(struct shoal_netif *n, const uint8_t *frame,
                                                size_t len, struct shoal_netif_rx *out)
@@ -553,7 +596,15 @@ static enum shoal_netif_rx_kind netif_classify(struct shoal_netif *n, const uint
 	if (shoal_arp_parse(payload, plen, &arp) != SHOAL_WIRE_OK)
 		return netif_rx_drop(n, SHOAL_NETIF_DROP_BAD_ARP, frame, len, out);
 	out->kind = SHOAL_NETIF_RX_ARP;
-	if (!netif_learn(n, arp.sender_ip, &arp.sender_mac))
+	if (arp.sender_ip == n->cfg.ip) {
+		/* someone claims our address (gratuitous ARP, conflict): neither learn nor answer
+		 */
+		netif_drop_report(n, SHOAL_NETIF_DROP_ARP_OWN_ADDRESS, frame, len);
+		return out->kind;
+	}
+	if (!netif_on_subnet(n, arp.sender_ip))
+		netif_drop_report(n, SHOAL_NETIF_DROP_ARP_OFF_SUBNET, frame, len);
+	else if (!netif_learn(n, arp.sender_ip, &arp.sender_mac))
 		netif_drop_report(n, SHOAL_NETIF_DROP_LEARN_CACHE_FULL, frame, len);
 	if (arp.opcode == SHOAL_ARP_REQUEST && arp.target_ip == n->cfg.ip)
 		netif_arp_send(n, SHOAL_ARP_REPLY, &arp.sender_mac, &arp.sender_mac, arp.sender_ip);
@@ -642,7 +693,7 @@ enum shoal_netif_status shoal_netif_add_static(struct shoal_netif *n, uint32_t i
 {
 	uint32_t idx = netif_entry_find(n, ip);
 	if (idx == NETIF_NIL) {
-		idx = netif_entry_alloc(n, ip);
+		idx = netif_entry_alloc(n, ip, false);
 		if (idx == NETIF_NIL)
 			return SHOAL_NETIF_FULL;
 	}

@@ -104,9 +104,52 @@ static void check_text(const uint8_t *data, size_t size)
 	           p == v && pl == len);
 }
 
+/* One option updated in a copy of the area: only its pointer/flags byte and its own bytes
+ * change, its type and length never, the pointer never goes back. */
+static void check_option_update(const uint8_t *area, size_t len, uint8_t off, int kind)
+{
+	uint8_t c[SHOAL_IPV4_MAX_OPTIONS_LEN];
+	memcpy(c, area, len);
+	uint8_t *o = c + off;
+	uint32_t next;
+	if (kind == 0)
+		(void)shoal_ipv4_opt_route_record(o, 0x0a000001);
+	else if (kind == 1)
+		(void)shoal_ipv4_opt_ts_stamp(o, 0x0a000001, 0x01020304);
+	else if (shoal_ipv4_opt_srr_next(o, &next))
+		FUZZ_CHECK(next == shoal_load_be32(o + o[2] - 1));
+	FUZZ_CHECK(o[0] == area[off] && o[1] == area[off + 1] && o[2] >= area[off + 2]);
+	for (size_t i = 0; i < len; i++)
+		FUZZ_CHECK(c[i] == area[i] || (i >= off && i < (size_t)off + area[off + 1]));
+}
+
+static void check_options(const uint8_t *data, size_t size)
+{
+	size_t len = size < SHOAL_IPV4_MAX_OPTIONS_LEN ? size : SHOAL_IPV4_MAX_OPTIONS_LEN;
+	struct shoal_ipv4_opts r;
+	size_t bad = SIZE_MAX;
+	enum shoal_wire_status st = shoal_ipv4_opts_parse(data, len, &r, &bad);
+	if (st != SHOAL_WIRE_OK) {
+		FUZZ_CHECK(st == SHOAL_WIRE_BAD_OPTION || st == SHOAL_WIRE_BAD_OPTION_LEN);
+		FUZZ_CHECK(bad < len);
+		return;
+	}
+	const uint8_t offs[3] = {r.rr, r.ts, r.srr};
+	const uint8_t types[3] = {SHOAL_IPV4_OPT_RR, SHOAL_IPV4_OPT_TS,
+	                          r.srr_strict ? SHOAL_IPV4_OPT_SSRR : SHOAL_IPV4_OPT_LSRR};
+	for (int k = 0; k < 3; k++) {
+		if (offs[k] == SHOAL_IPV4_OPT_NONE)
+			continue;
+		FUZZ_CHECK(offs[k] + 2u < len && data[offs[k]] == types[k]);
+		FUZZ_CHECK((size_t)offs[k] + data[offs[k] + 1] <= len);
+		check_option_update(data, len, offs[k], k);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_header(data, size);
+	check_options(data, size);
 	check_text(data, size);
 	return 0;
 }

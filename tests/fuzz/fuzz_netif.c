@@ -174,7 +174,7 @@ static void nf_begin(const uint8_t *own)
 }
 
 struct nf_walk {
-	size_t count, queued;
+	size_t count, queued, pending;
 	const struct shoal_netif_config *cfg;
 };
 
@@ -186,6 +186,7 @@ static int nf_visit(void *ctx, const struct shoal_netif_entry *e)
 	FUZZ_CHECK(e->queued <= w->cfg->nexthop_queue_max);
 	switch (e->state) {
 	case SHOAL_NETIF_ENTRY_PENDING:
+		w->pending++;
 		FUZZ_CHECK(shoal_mac_is_zero(&e->mac) &&
 		           e->remaining_ms <= w->cfg->pending_timeout_ms);
 		break;
@@ -219,6 +220,7 @@ static void nf_check(struct shoal_netif *n)
 	FUZZ_CHECK(shoal_netif_foreach(n, nf_visit, &w) == 0);
 	FUZZ_CHECK(w.count == shoal_netif_entry_count(n) && w.count <= cfg->cache_size);
 	FUZZ_CHECK(w.queued <= cfg->queue_max);
+	FUZZ_CHECK(w.pending <= cfg->pending_max); /* the pending budget */
 	FUZZ_CHECK(S.queued >= 0 && w.queued == (size_t)S.queued);
 	FUZZ_CHECK(shoal_netif_rx_count(n) <= cfg->rx_queue_max);
 
@@ -226,8 +228,13 @@ static void nf_check(struct shoal_netif *n)
 	FUZZ_CHECK(st->frames_out == S.frames && st->arp_requests_out == S.arp_req &&
 	           st->arp_replies_out == S.arp_rep && st->datagrams_out == S.ipv4);
 	FUZZ_CHECK(st->frames_in == S.recv_calls && st->datagrams_in == S.rx_ipv4);
+	/* evict_pending/evict_resolved count entries and are not reported through the callback */
 	for (unsigned r = 0; r < SHOAL_NETIF_DROP_COUNT_; r++)
-		FUZZ_CHECK(st->drops[r] == S.drops[r]);
+		FUZZ_CHECK(st->drops[r] == S.drops[r] || r == SHOAL_NETIF_DROP_EVICT_PENDING ||
+		           r == SHOAL_NETIF_DROP_EVICT_RESOLVED);
+	/* every evicted pending entry with a queue reported its datagrams */
+	FUZZ_CHECK(st->drops[SHOAL_NETIF_DROP_EVICTED_QUEUED] <=
+	           st->drops[SHOAL_NETIF_DROP_EVICT_PENDING] * cfg->nexthop_queue_max);
 }
 
 static void nf_recv(struct shoal_netif *n, struct fuzz_in *in, uint8_t kind, bool zero_copy)

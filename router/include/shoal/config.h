@@ -143,6 +143,21 @@ struct shoal_config_host {
 	enum shoal_config_firewall firewall;
 };
 
+/* Reverse-path filter of an interface ("rp_filter", like Linux's): a datagram arriving on it
+ * is accepted when a route back to its source exists (loose, the default) / leaves by this
+ * interface (strict), or always (off). */
+enum shoal_config_rp_filter {
+	SHOAL_CONFIG_RP_LOOSE = 0,
+	SHOAL_CONFIG_RP_STRICT,
+	SHOAL_CONFIG_RP_OFF,
+};
+
+/* forwarding.source_route: LSRR/SSRR datagrams dropped (default) or source-routed. */
+enum shoal_config_source_route {
+	SHOAL_CONFIG_SOURCE_ROUTE_DROP = 0,
+	SHOAL_CONFIG_SOURCE_ROUTE_FORWARD,
+};
+
 enum shoal_config_if_kind {
 	SHOAL_CONFIG_IF_TAP, /* Ethernet frames, ARP */
 	SHOAL_CONFIG_IF_TUN, /* bare IPv4, point-to-point */
@@ -157,8 +172,13 @@ struct shoal_config_interface {
 	uint8_t mac[6];
 	uint32_t mtu;
 	bool offload;
+	enum shoal_config_rp_filter rp_filter;
 	struct shoal_config_host host; /* tun only; host.present false when absent */
 };
+
+/* Config-file spellings, indexed by the enums above. */
+extern const char *const shoal_config_rp_filter_names[3];
+extern const char *const shoal_config_source_route_names[2];
 
 struct shoal_config_route {
 	uint32_t prefix;    /* host order, canonical */
@@ -200,6 +220,7 @@ struct shoal_config {
 	unsigned icmp_dest_burst;
 	unsigned icmp_dest_max;
 	unsigned arp_give_up_ms; /* TAP interfaces' ARP give-up time (netif pending_timeout_ms) */
+	enum shoal_config_source_route source_route; /* forwarding.source_route */
 };
 
 /* Errors collected by a load or a validation. count is the total found (it may exceed

@@ -46,7 +46,8 @@ extern "C" {
 	X(TRUNCATED, "truncated", "packet larger than the receive buffer")                         \
 	X(BAD_IPV4, "bad_ipv4", "IPv4 header invalid (version, length or checksum)")               \
 	X(BAD_OFFLOAD, "bad_offload", "offload (virtio) header inconsistent with the packet")      \
-	X(MARTIAN_SOURCE, "martian_source", "source in 0/8, 127/8, 224/3 or limited broadcast")    \
+	X(MARTIAN_SOURCE, "martian_source",                                                        \
+	  "source in 0/8, 127/8, 224/3, limited broadcast, ours or a directed broadcast of ours")  \
 	X(MARTIAN_DESTINATION, "martian_destination", "destination in 0/8, 127/8 or 240/4")        \
 	X(BROADCAST, "broadcast", "limited or directed broadcast: not forwarded")                  \
 	X(MULTICAST, "multicast", "multicast destination: not forwarded")                          \
@@ -60,7 +61,14 @@ extern "C" {
 	X(LOCAL_ICMP, "local_icmp", "ICMP to the router other than a valid echo request")          \
 	X(PLUGIN, "plugin", "dropped by a plugin hook")                                            \
 	X(LINK, "link", "dropped by the egress interface's ARP layer (see its counters)")          \
-	X(TX_ERROR, "tx_error", "the device refused the write")
+	X(TX_ERROR, "tx_error", "the device refused the write")                                    \
+	X(RP_FILTER, "rp_filter",                                                                  \
+	  "reverse-path filter: no route back to the source (loose) or "                           \
+	  "not through the arrival interface (strict)")                                            \
+	X(SOURCE_ROUTE, "source_route", "LSRR/SSRR option and forwarding.source_route is drop")    \
+	X(BAD_OPTION, "bad_option", "IPv4 option malformed (parameter problem sent)")              \
+	X(SOURCE_ROUTE_FAILED, "source_route_failed",                                              \
+	  "strict source route's next hop not directly connected")
 
 #define SHOAL_DP_DROP_ENUM_(suffix, name, desc) SHOAL_DP_DROP_##suffix,
 enum shoal_dp_drop { SHOAL_DP_DROPS(SHOAL_DP_DROP_ENUM_) SHOAL_DP_DROP_COUNT_ };

@@ -115,6 +115,48 @@ uint8_t shoal_ipv4_ttl_decrement(uint8_t *hdr);
 /* In place: recomputes the header checksum over hdr_len bytes (checksum field included). */
 void shoal_ipv4_checksum_fill(uint8_t *hdr, size_t hdr_len);
 
+/* --- options (RFC 791 §3.1; processing rules RFC 1812 §5.2.4 live in the data plane) ---
+ * Wire-format only: find the options a router acts on and update them in place. Offsets are
+ * into the options area (header byte 20 + offset). Every helper leaves the header checksum to
+ * the caller (shoal_ipv4_checksum_fill once after all changes). */
+enum shoal_ipv4_opt_type {
+	SHOAL_IPV4_OPT_EOL = 0,
+	SHOAL_IPV4_OPT_NOP = 1,
+	SHOAL_IPV4_OPT_RR = 7,
+	SHOAL_IPV4_OPT_TS = 68,
+	SHOAL_IPV4_OPT_LSRR = 131,
+	SHOAL_IPV4_OPT_SSRR = 137,
+};
+
+enum { SHOAL_IPV4_OPT_NONE = 0xff }; /* "absent" in struct shoal_ipv4_opts */
+
+struct shoal_ipv4_opts {
+	uint8_t rr;      /* offset of the Record Route option, or SHOAL_IPV4_OPT_NONE */
+	uint8_t ts;      /* Timestamp */
+	uint8_t srr;     /* LSRR or SSRR (at most one source route) */
+	bool srr_strict; /* srr is SSRR */
+};
+
+/* Walks opt[0..len): EOL ends, NOP is one byte, every other option has a length byte >= 2
+ * within the area (BAD_OPTION_LEN). RR/LSRR/SSRR need length >= 3 and pointer >= 4, TS
+ * length >= 4 and pointer >= 5, and a second RR/TS/source route is an error (BAD_OPTION);
+ * *bad_off then gets the offset of the offending byte (for an ICMP parameter problem).
+ * Unknown options are skipped. */
+enum shoal_wire_status shoal_ipv4_opts_parse(const uint8_t *opt, size_t len,
+                                             struct shoal_ipv4_opts *out, size_t *bad_off);
+
+/* Route-recording (RR, and the recorded route of LSRR/SSRR): writes addr at the pointer and
+ * advances it by 4 when 4 bytes remain; returns false (option untouched) when full. */
+bool shoal_ipv4_opt_route_record(uint8_t *o, uint32_t addr);
+/* Source route: true when addresses remain (pointer <= length - 3); *next gets the next one. */
+bool shoal_ipv4_opt_srr_next(const uint8_t *o, uint32_t *next);
+
+/* Timestamp (flag 0: timestamps only, 1: address + timestamp, 3: prespecified addresses,
+ * where a slot is filled only when its address is addr). ms is the time in ms since midnight
+ * UT. A full option increments its 4-bit overflow count (saturating at 15). Returns false
+ * when the flag is unknown (1, 3 and 0 are the RFC's). */
+bool shoal_ipv4_opt_ts_stamp(uint8_t *o, uint32_t addr, uint32_t ms);
+
 /* "a.b.c.d": exactly four decimal fields 0..255, no leading zeros (except "0"), no spaces.
  * BAD_TEXT otherwise (*out untouched then). */
 enum shoal_wire_status shoal_ipv4_addr_parse(const char *text, uint32_t *out);

@@ -14,9 +14,10 @@
  *     before the request is transmitted, so a reply delivered synchronously from inside the
  *     transmit callback (an in-process peer) sends it at once.
  *   - Every ARP message received (request or reply, for any target) for our MAC or broadcast
- *     teaches sender IP -> sender MAC for lifetime_ms [30 s] from that moment (re-learning
- *     refreshes). A mapping is alive while its age < lifetime_ms. Learning a pending IP
- *     transmits its queued datagrams in order. Static entries are never overwritten by learning.
+ *     whose sender is acceptable (see learning below) teaches sender IP -> sender MAC for
+ * lifetime_ms [30 s] from that moment (re-learning refreshes). A mapping is alive while its age <
+ * lifetime_ms. Learning a pending IP transmits its queued datagrams in order. Static entries are
+ * never overwritten by learning.
  *   - An ARP request whose target IP is ours gets a unicast reply; others are not answered.
  *   - Frames whose destination MAC is neither ours nor broadcast are dropped (no learning).
  *   - Give-up rule: a pending entry whose latest request has gone unanswered for
@@ -25,11 +26,20 @@
  *     Datagrams that keep arriving keep re-requesting every request_interval_ms, so the
  *     entry lives on while traffic flows (its queue stays bounded by nexthop_queue_max).
  *
- * Invariants and bounds:
- *   - At most cache_size [4096] entries (static + dynamic + pending). Making room evicts the
- *     dynamic entry closest to expiry; as every dynamic entry shares one lifetime, that is the
- *     least recently learned/refreshed one (O(1)). Static and pending entries are never
- *     evicted; when only they remain, the new mapping/datagram is dropped (CACHE_FULL).
+ * Invariants and bounds (our additions to spec §9; see docs/neighbours.md):
+ *   - At most cache_size [4096] entries (static + dynamic + pending), of which at most
+ *     pending_max [cache_size / 4] pending. A new pending entry beyond that budget evicts the
+ *     oldest pending entry (the one whose latest request is oldest). When the cache is full,
+ *     making room evicts the oldest pending entry first and only when there is none the
+ *     dynamic entry closest to expiry (the least recently learned/refreshed; O(1)). Static
+ *     entries are never evicted; when only they remain, the new mapping/datagram is dropped
+ *     (LEARN_CACHE_FULL / CACHE_FULL). Evictions count EVICT_PENDING / EVICT_RESOLVED (one per
+ *     entry); an evicted pending entry's queued datagrams are dropped as EVICTED_QUEUED.
+ *     So a flood of unresolved next hops can hold at most pending_max entries and never
+ *     evicts a resolved neighbour while a pending entry can go.
+ *   - Learning is refused (counted, frame still handled) when the sender is our own address
+ *     (ARP_OWN_ADDRESS: a gratuitous ARP for us never creates an entry, and is not answered)
+ *     or, with prefix_len set, outside ip/prefix_len (ARP_OFF_SUBNET).
  *   - Each pending entry queues at most nexthop_queue_max [64] datagrams; all pending entries
  *     together at most queue_max [1024] (one pool of queue_max buffers of max_datagram [1500]
  *     bytes + Ethernet header room). Overflow drops the new datagram (tail drop).
@@ -37,7 +47,9 @@
  *     copying send_datagram); a longer one is dropped (TOO_BIG). The zero-copy
  *     send_datagram_headroom to a resolved next hop takes any length (GSO super-frames).
  *   - The received-datagram queue holds at most rx_queue_max [1024] datagrams.
- *   - Every dropped frame/datagram increments exactly one counter of the drop table.
+ *   - Every dropped frame/datagram increments exactly one counter of the drop table and is
+ *     reported through the drop callback. EVICT_PENDING and EVICT_RESOLVED count evicted
+ *     entries (not frames) and are not reported through the callback.
  *
  * Ownership and memory: create allocates every pool and table; destroy frees them. Nothing
  * is allocated per packet. send_datagram copies the datagram only when it must be queued or
@@ -74,7 +86,12 @@ extern "C" {
 	X(QUEUE_FULL_INTERFACE, "queue_full_interface", "interface queue pool exhausted")          \
 	X(CACHE_FULL, "cache_full", "ARP cache full of static/pending entries")                    \
 	X(ARP_TIMEOUT, "arp_timeout", "next hop did not answer ARP within pending_timeout_ms")     \
-	X(DELETED, "deleted", "queued for a pending entry removed by delete")
+	X(DELETED, "deleted", "queued for a pending entry removed by delete")                      \
+	X(EVICT_PENDING, "evict_pending", "pending entry evicted for room (counts entries)")       \
+	X(EVICT_RESOLVED, "evict_resolved", "dynamic entry evicted for room (counts entries)")     \
+	X(EVICTED_QUEUED, "evicted_queued", "queued for a pending entry that was evicted")         \
+	X(ARP_OFF_SUBNET, "arp_off_subnet", "ARP sender outside the interface's network: ignored") \
+	X(ARP_OWN_ADDRESS, "arp_own_address", "ARP sender claims our own address: ignored")
 
 #define SHOAL_NETIF_DROP_ENUM_(suffix, name, desc) SHOAL_NETIF_DROP_##suffix,
 enum shoal_netif_drop { SHOAL_NETIF_DROPS(SHOAL_NETIF_DROP_ENUM_) SHOAL_NETIF_DROP_COUNT_ };
@@ -105,10 +122,15 @@ typedef void (*shoal_netif_drop_fn)(void *ctx, enum shoal_netif_drop reason, con
 struct shoal_netif_config {
 	struct shoal_mac mac;
 	uint32_t ip;
+	/* The interface's network (ip/prefix_len): ARP senders outside it are not learned
+	 * (ARP_OFF_SUBNET). 0 = no restriction (the spec §9 model: learn every sender). */
+	uint8_t prefix_len;
 	uint32_t request_interval_ms;
 	uint32_t lifetime_ms;
 	uint32_t pending_timeout_ms;
 	size_t cache_size;
+	/* Most pending entries at once [cache_size / 4, at least 1; at most cache_size]. */
+	size_t pending_max;
 	size_t nexthop_queue_max;
 	size_t queue_max;
 	size_t rx_queue_max;

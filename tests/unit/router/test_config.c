@@ -512,6 +512,28 @@ static void test_arp_give_up(void **state)
 	           "cfg.json: arp.timeout: unknown key");
 }
 
+static void test_rp_filter_and_source_route(void **state)
+{
+	(void)state;
+	expect_ok("{'interfaces':[" LAN0 "]}");
+	assert_int_equal(cfg->interfaces[0].rp_filter, SHOAL_CONFIG_RP_LOOSE);
+	assert_int_equal(cfg->source_route, SHOAL_CONFIG_SOURCE_ROUTE_DROP);
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'rp_filter':'medium'}]}",
+	           "cfg.json: interfaces[0].rp_filter: \"medium\" is not a reverse-path filter "
+	           "(expected \"off\", \"loose\" or \"strict\")");
+	expect_one("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
+	           "'rp_filter':1}]}",
+	           "cfg.json: interfaces[0].rp_filter: expected a string, got an integer");
+	expect_ok("{'interfaces':[" LAN0 "],'forwarding':{'source_route':'drop'}}");
+	assert_int_equal(cfg->source_route, SHOAL_CONFIG_SOURCE_ROUTE_DROP);
+	expect_one("{'interfaces':[" LAN0 "],'forwarding':{'source_route':'yes'}}",
+	           "cfg.json: forwarding.source_route: \"yes\" is not a source-route policy "
+	           "(expected \"drop\" or \"forward\")");
+	expect_one("{'interfaces':[" LAN0 "],'forwarding':{'rr':1}}",
+	           "cfg.json: forwarding.rr: unknown key");
+}
+
 static void test_limits(void **state)
 {
 	(void)state;
@@ -661,8 +683,8 @@ static void test_write_round_trips(void **state)
 	char *text = NULL;
 	assert_int_equal(
 	    load("{'interfaces':[{'name':'lan0','kind':'tap','address':'10.0.1.1/24',"
-	         "'mac':'02:00:00:00:01:09','mtu':9000,'offload':false},"
-	         "{'name':'lan1','kind':'tap','address':'10.0.2.1/24'},"
+	         "'mac':'02:00:00:00:01:09','mtu':9000,'offload':false,'rp_filter':'strict'},"
+	         "{'name':'lan1','kind':'tap','address':'10.0.2.1/24','rp_filter':'off'},"
 	         "{'name':'up0','kind':'tun','address':'169.254.144.9/24','mtu':1400,"
 	         "'host':{'address':'169.254.144.1/24','owner':'nobody','rto_min_ms':10,"
 	         "'masquerade':true,'mark':77,'forwarding':true,'firewall':'nftables'}}],"
@@ -672,8 +694,13 @@ static void test_write_round_trips(void **state)
 	         "{'name':'other'}],"
 	         "'plugin_dir':'/opt/p','api':{'listen':'127.0.0.2:9000','token_file':'/t/tok'},"
 	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3,"
-	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700}}"),
+	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700},"
+	         "'forwarding':{'source_route':'forward'}}"),
 	    0);
+	assert_int_equal(cfg->interfaces[0].rp_filter, SHOAL_CONFIG_RP_STRICT);
+	assert_int_equal(cfg->interfaces[1].rp_filter, SHOAL_CONFIG_RP_OFF);
+	assert_int_equal(cfg->interfaces[2].rp_filter, SHOAL_CONFIG_RP_LOOSE);
+	assert_int_equal(cfg->source_route, SHOAL_CONFIG_SOURCE_ROUTE_FORWARD);
 	write_reload_equal(cfg, &text);
 	assert_non_null(strstr(text, "\"mac\": \"02:00:00:00:01:09\""));
 	free(text);
@@ -704,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(test_api_errors),
 	    cmocka_unit_test(test_icmp_rate_limit),
 	    cmocka_unit_test(test_arp_give_up),
+	    cmocka_unit_test(test_rp_filter_and_source_route),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_host_section),

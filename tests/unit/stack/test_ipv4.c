@@ -324,6 +324,114 @@ static void test_prefix_text(void **state)
 	}
 }
 
+/* ------------------------------------------------------------- options */
+
+static void test_opts_parse_finds_rr_ts_srr(void **state)
+{
+	(void)state;
+	/* NOP, RR(7 bytes), TS(8), LSRR(7), EOL */
+	const uint8_t o[] = {1, 7, 7, 4, 0,   0, 0, 0,  68, 8, 5, 0,
+	                     0, 0, 0, 0, 131, 7, 4, 10, 0,  0, 1, 0};
+	struct shoal_ipv4_opts r;
+	size_t bad = 99;
+	assert_int_equal(shoal_ipv4_opts_parse(o, sizeof(o), &r, &bad), SHOAL_WIRE_OK);
+	assert_int_equal(r.rr, 1);
+	assert_int_equal(r.ts, 8);
+	assert_int_equal(r.srr, 16);
+	assert_false(r.srr_strict);
+	const uint8_t none[] = {1, 1, 0, 7}; /* EOL ends: the bytes after are not options */
+	assert_int_equal(shoal_ipv4_opts_parse(none, sizeof(none), &r, &bad), SHOAL_WIRE_OK);
+	assert_int_equal(r.rr, SHOAL_IPV4_OPT_NONE);
+	assert_int_equal(r.srr, SHOAL_IPV4_OPT_NONE);
+	const uint8_t ssrr[] = {137, 3, 4, 0};
+	assert_int_equal(shoal_ipv4_opts_parse(ssrr, sizeof(ssrr), &r, &bad), SHOAL_WIRE_OK);
+	assert_int_equal(r.srr, 0);
+	assert_true(r.srr_strict);
+}
+
+static void test_opts_parse_errors(void **state)
+{
+	(void)state;
+	struct shoal_ipv4_opts r;
+	size_t bad = 99;
+	const uint8_t past[] = {1, 7, 9, 4, 0, 0, 0, 0}; /* RR length past the area */
+	assert_int_equal(shoal_ipv4_opts_parse(past, sizeof(past), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION_LEN);
+	assert_int_equal(bad, 2);
+	const uint8_t one[] = {1, 1, 1, 130}; /* no room for a length byte */
+	assert_int_equal(shoal_ipv4_opts_parse(one, sizeof(one), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION_LEN);
+	const uint8_t zero[] = {130, 0, 0, 0};
+	assert_int_equal(shoal_ipv4_opts_parse(zero, sizeof(zero), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION_LEN);
+	const uint8_t two_srr[] = {131, 3, 4, 137, 3, 4, 0, 0};
+	assert_int_equal(shoal_ipv4_opts_parse(two_srr, sizeof(two_srr), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION);
+	assert_int_equal(bad, 3);
+	const uint8_t low_ptr[] = {7, 7, 3, 0, 0, 0, 0, 0};
+	assert_int_equal(shoal_ipv4_opts_parse(low_ptr, sizeof(low_ptr), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION);
+	assert_int_equal(bad, 2);
+	const uint8_t short_ts[] = {68, 3, 5, 0};
+	assert_int_equal(shoal_ipv4_opts_parse(short_ts, sizeof(short_ts), &r, &bad),
+	                 SHOAL_WIRE_BAD_OPTION);
+}
+
+static void test_opt_route_record_until_full(void **state)
+{
+	(void)state;
+	uint8_t o[11] = {7, 11, 4};
+	assert_true(shoal_ipv4_opt_route_record(o, 0x0a000001));
+	assert_int_equal(o[2], 8);
+	assert_true(shoal_ipv4_opt_route_record(o, 0x0a000002));
+	assert_int_equal(o[2], 12);
+	const uint8_t want[11] = {7, 11, 12, 10, 0, 0, 1, 10, 0, 0, 2};
+	assert_memory_equal(o, want, sizeof(want));
+	assert_false(shoal_ipv4_opt_route_record(o, 0x0a000003)); /* full: left as it is */
+	assert_memory_equal(o, want, sizeof(want));
+	uint32_t next = 0;
+	const uint8_t srr[] = {131, 11, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+	assert_true(shoal_ipv4_opt_srr_next(srr, &next));
+	assert_int_equal(next, 0x05060708);
+	const uint8_t done[] = {131, 7, 8, 1, 2, 3, 4};
+	assert_false(shoal_ipv4_opt_srr_next(done, &next));
+}
+
+static void test_opt_timestamp_flags(void **state)
+{
+	(void)state;
+	uint8_t t0[12] = {68, 12, 5, 0x00};
+	assert_true(shoal_ipv4_opt_ts_stamp(t0, 0x0a000001, 0x01020304));
+	assert_true(shoal_ipv4_opt_ts_stamp(t0, 0x0a000001, 0x05060708));
+	const uint8_t w0[12] = {68, 12, 13, 0x00, 1, 2, 3, 4, 5, 6, 7, 8};
+	assert_memory_equal(t0, w0, sizeof(w0));
+	assert_true(shoal_ipv4_opt_ts_stamp(t0, 0x0a000001, 9)); /* full: overflow 1 */
+	assert_int_equal(t0[3], 0x10);
+	assert_int_equal(t0[2], 13);
+	uint8_t t1[12] = {68, 12, 5, 0x01};
+	assert_true(shoal_ipv4_opt_ts_stamp(t1, 0x0a000001, 0x01020304));
+	const uint8_t w1[12] = {68, 12, 13, 0x01, 10, 0, 0, 1, 1, 2, 3, 4};
+	assert_memory_equal(t1, w1, sizeof(w1));
+	/* flag 3: only the slot that names us */
+	uint8_t t3[20] = {68, 20, 5, 0x03, 10, 0, 0, 9, 0, 0, 0, 0, 10, 0, 0, 1};
+	assert_true(shoal_ipv4_opt_ts_stamp(t3, 0x0a000001, 77));
+	assert_int_equal(t3[2], 5);
+	assert_true(shoal_ipv4_opt_ts_stamp(t3, 0x0a000009, 0x01020304));
+	assert_int_equal(t3[2], 13);
+	assert_int_equal(t3[11], 4);
+	uint8_t sat[4] = {68, 4, 5, 0xf0};
+	assert_true(shoal_ipv4_opt_ts_stamp(sat, 1, 2));
+	assert_int_equal(sat[3], 0xf0); /* saturates at 15 */
+	/* flag 1 needs 8 bytes: 4 left is full too (nothing written past the option) */
+	uint8_t part[12] = {68, 8, 5, 0x01};
+	assert_true(shoal_ipv4_opt_ts_stamp(part, 0x0a000001, 0x01020304));
+	const uint8_t wpart[12] = {68, 8, 5, 0x11};
+	assert_memory_equal(part, wpart, sizeof(wpart));
+	uint8_t t2[12] = {68, 12, 5, 0x02};
+	assert_false(shoal_ipv4_opt_ts_stamp(t2, 1, 2));
+	assert_int_equal(t2[2], 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +448,10 @@ int main(void)
 	    cmocka_unit_test(test_prefix_mask),
 	    cmocka_unit_test(test_addr_text),
 	    cmocka_unit_test(test_prefix_text),
+	    cmocka_unit_test(test_opts_parse_finds_rr_ts_srr),
+	    cmocka_unit_test(test_opts_parse_errors),
+	    cmocka_unit_test(test_opt_route_record_until_full),
+	    cmocka_unit_test(test_opt_timestamp_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -591,7 +591,7 @@ static void test_cache_bound_evicts_closest_to_expiry(void **state)
 	netif_free(n, c);
 }
 
-static void test_static_and_pending_never_evicted(void **state)
+static void test_static_never_evicted_pending_evicted_first(void **state)
 {
 	(void)state;
 	struct cap *c;
@@ -600,23 +600,225 @@ static void test_static_and_pending_never_evicted(void **state)
 	assert_int_equal(shoal_netif_add_static(n, HOP, &peer_mac), SHOAL_NETIF_OK);
 	send_dgram(n, HOP2, 1, SHOAL_NETIF_QUEUED);
 	expect_request(c, HOP2);
-	/* learning a third mapping finds nothing evictable */
+	/* learning a third mapping evicts the pending entry (its datagram reported), not the
+	 * static one */
 	recv_reply(n, &peer_mac, HOP3);
-	assert_false(alive(n, HOP3));
-	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_LEARN_CACHE_FULL], 1);
-	/* a datagram to a fourth next hop is dropped and reported */
-	send_dgram(n, HOP3 + 1, 7, SHOAL_NETIF_DROPPED);
-	expect_no_frame(c);
-	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_CACHE_FULL], 1);
-	assert_int_equal(c->drops, 2);
-	assert_int_equal(c->drop_reasons[1], SHOAL_NETIF_DROP_CACHE_FULL);
-	assert_int_equal(c->drop_data[1][5], 7); /* the datagram itself (IP id low byte) */
-	assert_int_equal(shoal_netif_add_static(n, HOP3, &peer_mac), SHOAL_NETIF_FULL);
+	assert_true(alive(n, HOP3));
 	struct shoal_netif_entry e;
+	assert_false(shoal_netif_lookup(n, HOP2, &e));
+	const struct shoal_netif_stats *st = shoal_netif_stats(n);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_PENDING], 1);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICTED_QUEUED], 1);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_LEARN_CACHE_FULL], 0);
+	assert_int_equal(c->drops, 1);
+	assert_int_equal(c->drop_reasons[0], SHOAL_NETIF_DROP_EVICTED_QUEUED);
+	assert_int_equal(c->drop_data[0][5], 1); /* the datagram itself (IP id low byte) */
+	/* only static entries left: nothing evictable */
+	assert_int_equal(shoal_netif_add_static(n, HOP3, &peer2_mac), SHOAL_NETIF_OK);
+	recv_reply(n, &peer_mac, HOP3 + 1);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_LEARN_CACHE_FULL], 1);
+	send_dgram(n, HOP3 + 2, 7, SHOAL_NETIF_DROPPED);
+	expect_no_frame(c);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_CACHE_FULL], 1);
+	assert_int_equal(c->drop_reasons[c->drops - 1], SHOAL_NETIF_DROP_CACHE_FULL);
+	assert_int_equal(shoal_netif_add_static(n, HOP3 + 3, &peer_mac), SHOAL_NETIF_FULL);
 	assert_true(shoal_netif_lookup(n, HOP, &e));
 	assert_int_equal(e.state, SHOAL_NETIF_ENTRY_STATIC);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_RESOLVED], 0);
+	netif_free(n, c);
+}
+
+static void test_pending_budget_evicts_oldest_pending(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif_config cfg = {.cache_size = 8}; /* pending_max = 8 / 4 = 2 */
+	struct shoal_netif *n = netif_new(&c, &cfg);
+	assert_int_equal(shoal_netif_config_get(n)->pending_max, 2);
+	send_dgram(n, HOP, 1, SHOAL_NETIF_QUEUED);
+	shoal_netif_tick(n, 10);
+	send_dgram(n, HOP2, 2, SHOAL_NETIF_QUEUED);
+	send_dgram(n, HOP2, 3, SHOAL_NETIF_QUEUED);
+	shoal_netif_tick(n, 10);
+	send_dgram(n, HOP3, 4, SHOAL_NETIF_QUEUED); /* over budget: HOP (oldest) goes */
+	struct shoal_netif_entry e;
+	assert_false(shoal_netif_lookup(n, HOP, &e));
 	assert_true(shoal_netif_lookup(n, HOP2, &e));
-	assert_int_equal(e.state, SHOAL_NETIF_ENTRY_PENDING);
+	assert_int_equal(e.queued, 2);
+	assert_true(shoal_netif_lookup(n, HOP3, &e));
+	assert_int_equal(shoal_netif_entry_count(n), 2);
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_EVICT_PENDING], 1);
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_EVICTED_QUEUED], 1);
+	assert_int_equal(c->drops, 1);
+	assert_int_equal(c->drop_data[0][5], 1);
+	/* the next one evicts HOP2 with its two datagrams; the budget never grows */
+	send_dgram(n, HOP3 + 1, 5, SHOAL_NETIF_QUEUED);
+	assert_false(shoal_netif_lookup(n, HOP2, &e));
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_EVICTED_QUEUED], 3);
+	assert_int_equal(shoal_netif_entry_count(n), 2);
+	/* an evicted next hop that answers late is still learned */
+	recv_reply(n, &peer_mac, HOP);
+	assert_true(alive(n, HOP));
+	netif_free(n, c);
+}
+
+static void test_full_cache_evicts_pending_before_resolved(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif_config cfg = {.cache_size = 4, .pending_max = 4};
+	struct shoal_netif *n = netif_new(&c, &cfg);
+	recv_reply(n, &peer_mac, HOP);
+	shoal_netif_tick(n, 1);
+	recv_reply(n, &peer_mac, HOP2);
+	send_dgram(n, 0x0b000001, 1, SHOAL_NETIF_QUEUED);
+	send_dgram(n, 0x0b000002, 2, SHOAL_NETIF_QUEUED);
+	/* full: a new resolved mapping and a new pending entry both evict pending ones */
+	recv_reply(n, &peer_mac, HOP3);
+	send_dgram(n, 0x0b000003, 3, SHOAL_NETIF_QUEUED);
+	struct shoal_netif_entry e;
+	assert_false(shoal_netif_lookup(n, 0x0b000001, &e));
+	assert_false(shoal_netif_lookup(n, 0x0b000002, &e));
+	assert_true(shoal_netif_lookup(n, 0x0b000003, &e));
+	assert_true(alive(n, HOP));
+	assert_true(alive(n, HOP2));
+	assert_true(alive(n, HOP3));
+	const struct shoal_netif_stats *st = shoal_netif_stats(n);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_PENDING], 2);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_RESOLVED], 0);
+	/* with no pending entry left to go, the least recently learned resolved one goes */
+	recv_reply(n, &peer_mac, 0x0a0000f0);
+	assert_false(shoal_netif_lookup(n, 0x0b000003, &e));
+	recv_reply(n, &peer_mac, 0x0a0000f1);
+	assert_false(alive(n, HOP));
+	assert_true(alive(n, HOP2));
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_PENDING], 3);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_RESOLVED], 1);
+	netif_free(n, c);
+}
+
+/* The pending-flood probe of issue 16: 5,000 unresolved next hops while a resolved
+ * neighbour keeps sending. Frames are only counted here (the capture holds 128). */
+struct flood_cap {
+	size_t to_peer; /* IPv4 frames to peer_mac */
+	size_t requests;
+};
+
+static void flood_transmit(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct flood_cap *fc = ctx;
+	struct shoal_eth_hdr h;
+	assert_int_equal(shoal_eth_parse(frame, len, &h), SHOAL_WIRE_OK);
+	if (h.ethertype == SHOAL_ETHERTYPE_ARP)
+		fc->requests++;
+	else if (shoal_mac_equal(&h.dst, &peer_mac))
+		fc->to_peer++;
+}
+
+static void test_pending_flood_does_not_starve_resolved_neighbour(void **state)
+{
+	(void)state;
+	enum { FLOOD = 5000, EVERY = 10 };
+	struct flood_cap fc = {0};
+	struct shoal_netif_config cfg = {.mac = our_mac,
+	                                 .ip = 0x0a000001, /* 10.0.0.1/24 */
+	                                 .prefix_len = 24,
+	                                 .transmit = flood_transmit,
+	                                 .ctx = &fc};
+	struct shoal_netif *n = shoal_netif_create(&cfg);
+	assert_non_null(n);
+	const uint32_t h2 = 0x0a000002;
+	uint8_t f[64];
+	size_t fl = make_arp_frame(f, &our_mac, SHOAL_ARP_REPLY, &peer_mac, h2, &our_mac, cfg.ip);
+	assert_int_equal(shoal_netif_recv_frame(n, f, fl), SHOAL_NETIF_RX_ARP);
+	uint8_t d[128];
+	size_t dl = make_datagram(d, 0x0a000003, h2, 1, 20);
+	size_t sent = 0;
+	for (uint32_t i = 0; i < FLOOD; i++) {
+		/* an on-link /16 behind the interface: none of these ever answers */
+		assert_int_equal(shoal_netif_send_datagram(n, d, dl, 0x0a010000 + i),
+		                 SHOAL_NETIF_QUEUED);
+		if (i % EVERY == 0) {
+			assert_int_equal(shoal_netif_send_datagram(n, d, dl, h2), SHOAL_NETIF_SENT);
+			sent++;
+			shoal_netif_tick(n, 1); /* 500 ms in all: h2's mapping stays alive */
+		}
+		/* h2 refreshes its mapping now and then (its own ARP traffic) */
+		if (i % 1000 == 999)
+			assert_int_equal(shoal_netif_recv_frame(n, f, fl), SHOAL_NETIF_RX_ARP);
+	}
+	assert_int_equal(fc.to_peer, sent);
+	assert_true(alive(n, h2));
+	const struct shoal_netif_stats *st = shoal_netif_stats(n);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_RESOLVED], 0);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_LEARN_CACHE_FULL], 0);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_CACHE_FULL], 0);
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_EVICT_PENDING], FLOOD - 1024);
+	assert_int_equal(fc.requests, FLOOD);
+	assert_int_equal(shoal_netif_entry_count(n), 1024 + 1);
+	/* a neighbour answering mid-flood is learned at once, and so is h2 after expiry */
+	const uint32_t h3 = 0x0a000004;
+	assert_int_equal(shoal_netif_send_datagram(n, d, dl, h3), SHOAL_NETIF_QUEUED);
+	fl = make_arp_frame(f, &our_mac, SHOAL_ARP_REPLY, &peer_mac, h3, &our_mac, cfg.ip);
+	assert_int_equal(shoal_netif_recv_frame(n, f, fl), SHOAL_NETIF_RX_ARP);
+	assert_true(alive(n, h3));
+	assert_int_equal(fc.to_peer, sent + 1);
+	assert_int_equal(shoal_netif_send_datagram(n, d, dl, h3), SHOAL_NETIF_SENT);
+	shoal_netif_destroy(n);
+}
+
+static void test_learning_refuses_off_subnet_and_own_address(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif_config cfg = {.prefix_len = 24}; /* 4.3.2.1/24 */
+	struct shoal_netif *n = netif_new(&c, &cfg);
+	const struct shoal_netif_stats *st = shoal_netif_stats(n);
+	recv_reply(n, &peer_mac, 0x04030202); /* on the network: learned */
+	assert_true(alive(n, 0x04030202));
+	recv_reply(n, &peer_mac, 0x04030302); /* 4.3.3.2: off the network */
+	recv_reply(n, &peer_mac, 0x0a000001);
+	recv_reply(n, &peer_mac, 0x04030200); /* network and broadcast addresses */
+	recv_reply(n, &peer_mac, 0x040302ff);
+	struct shoal_netif_entry e;
+	assert_false(shoal_netif_lookup(n, 0x04030302, &e));
+	assert_false(shoal_netif_lookup(n, 0x0a000001, &e));
+	assert_false(shoal_netif_lookup(n, 0x04030200, &e));
+	assert_false(shoal_netif_lookup(n, 0x040302ff, &e));
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_ARP_OFF_SUBNET], 4);
+	assert_int_equal(shoal_netif_entry_count(n), 1);
+	/* a gratuitous ARP for our own address: no entry, no answer */
+	uint8_t f[64];
+	size_t len = make_arp_frame(f, &shoal_mac_broadcast, SHOAL_ARP_REQUEST, &other_mac, OUR_IP,
+	                            &zero_mac, OUR_IP);
+	assert_int_equal(shoal_netif_recv_frame(n, f, len), SHOAL_NETIF_RX_ARP);
+	recv_reply(n, &other_mac, OUR_IP);
+	assert_false(shoal_netif_lookup(n, OUR_IP, &e));
+	assert_int_equal(st->drops[SHOAL_NETIF_DROP_ARP_OWN_ADDRESS], 2);
+	expect_no_frame(c);
+	/* an off-network requester is still answered (not learned) */
+	len = make_arp_frame(f, &shoal_mac_broadcast, SHOAL_ARP_REQUEST, &other_mac, 0x0a000009,
+	                     &zero_mac, OUR_IP);
+	assert_int_equal(shoal_netif_recv_frame(n, f, len), SHOAL_NETIF_RX_ARP);
+	expect_arp_frame(c, &other_mac, SHOAL_ARP_REPLY, &other_mac, 0x0a000009);
+	assert_int_equal(shoal_netif_entry_count(n), 1);
+	netif_free(n, c);
+}
+
+/* Without a prefix (the spec model) every sender but ourselves is learned. */
+static void test_learning_without_prefix_takes_any_sender_but_us(void **state)
+{
+	(void)state;
+	struct cap *c;
+	struct shoal_netif *n = netif_new(&c, NULL);
+	recv_reply(n, &peer_mac, 0x0a000001);
+	recv_reply(n, &peer_mac, 0xc0a80101);
+	recv_reply(n, &peer_mac, OUR_IP);
+	assert_true(alive(n, 0x0a000001));
+	assert_true(alive(n, 0xc0a80101));
+	assert_int_equal(shoal_netif_entry_count(n), 2);
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_ARP_OFF_SUBNET], 0);
+	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_ARP_OWN_ADDRESS], 1);
 	netif_free(n, c);
 }
 
@@ -1118,7 +1320,12 @@ int main(void)
 	    cmocka_unit_test(test_rule_7_ipv4_for_us_queued_unparsable_dropped),
 	    cmocka_unit_test(test_rule_8_time_only_advances_through_tick),
 	    cmocka_unit_test(test_cache_bound_evicts_closest_to_expiry),
-	    cmocka_unit_test(test_static_and_pending_never_evicted),
+	    cmocka_unit_test(test_static_never_evicted_pending_evicted_first),
+	    cmocka_unit_test(test_pending_budget_evicts_oldest_pending),
+	    cmocka_unit_test(test_full_cache_evicts_pending_before_resolved),
+	    cmocka_unit_test(test_pending_flood_does_not_starve_resolved_neighbour),
+	    cmocka_unit_test(test_learning_refuses_off_subnet_and_own_address),
+	    cmocka_unit_test(test_learning_without_prefix_takes_any_sender_but_us),
 	    cmocka_unit_test(test_nexthop_queue_bound_drops_and_counts),
 	    cmocka_unit_test(test_interface_queue_bound_drops_and_counts),
 	    cmocka_unit_test(test_rx_queue_bound_drops_and_counts),
