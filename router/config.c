@@ -1085,7 +1085,12 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 		    plugins, json_pack("{s:s, s:o}", "name", cfg->plugins[i].name, "config",
 		                       json_loads(cfg->plugins[i].config_json, 0, NULL)));
 	json_t *api =
-	    json_pack("{s:s, s:s}", "listen", cfg->api_listen, "token_file", cfg->api_token_file);
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "listen", cfg->api_listen,
+	              "token_file", cfg->api_token_file, "javascript_dir", cfg->api_javascript_dir,
+	              "max_connections", (json_int_t)cfg->api_max_connections,
+	              "max_connections_per_ip", (json_int_t)cfg->api_max_connections_per_ip,
+	              "request_timeout_s", (json_int_t)cfg->api_request_timeout_s, "idle_timeout_s",
+	              (json_int_t)cfg->api_idle_timeout_s);
 	json_t *icmp =
 	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "rate_per_s", (json_int_t)cfg->icmp_rate_per_s,
 	              "burst", (json_int_t)cfg->icmp_burst, "dest_interval_ms",
@@ -1095,10 +1100,13 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 	json_t *fwd =
 	    json_pack("{s:s}", "source_route", shoal_config_source_route_names[cfg->source_route]);
 	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
-	return json_pack("{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "interfaces", ifs,
-	                 "routes", routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api",
-	                 api, "state_dir", cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp,
-	                 "arp", arp, "forwarding", fwd);
+	json_t *root = json_pack(
+	    "{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "interfaces", ifs, "routes",
+	    routes, "plugins", plugins, "plugin_dir", cfg->plugin_dir, "api", api, "state_dir",
+	    cfg->state_dir, "web_dir", cfg->web_dir, "icmp", icmp, "arp", arp, "forwarding", fwd);
+	if (root != NULL && cfg->user[0])
+		json_object_set_new(root, "user", json_string(cfg->user));
+	return root;
 }
 
 int shoal_config_write(const struct shoal_config *cfg, FILE *f)

@@ -692,7 +692,9 @@ static void test_write_round_trips(void **state)
 	         "{'prefix':'10.9.0.0/16','interface':'lan1'}],"
 	         "'plugins':[{'name':'example','config':{'label':'lab','drop_protocol':17}},"
 	         "{'name':'other'}],"
-	         "'plugin_dir':'/opt/p','api':{'listen':'127.0.0.2:9000','token_file':'/t/tok'},"
+	         "'plugin_dir':'/opt/p','api':{'listen':'127.0.0.2:9000','token_file':'/t/tok',"
+	         "'javascript_dir':'/j','max_connections':500,'max_connections_per_ip':9,"
+	         "'request_timeout_s':7,'idle_timeout_s':8},'user':'nobody',"
 	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3,"
 	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700},"
 	         "'forwarding':{'source_route':'forward'}}"),
