@@ -276,7 +276,7 @@ conf_sum=$(sha256sum <"$ROOT/etc/shoal/shoald.json")
 STATE_FILES="$ROOT/var/lib/shoal/api.token $ROOT/var/lib/shoal/state.db"
 state_sum=$(cat $STATE_FILES | sha256sum)
 check "upgrade $OLD_VERSION -> $VERSION" \
-	in_root bash -c "cd /debs/new && apt-get install -y -q ./shoal_*.deb ./shoal-dev_*.deb"
+	in_root bash -c "cd /debs/new && apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ./shoal_*.deb ./shoal-dev_*.deb"
 check "upgraded: dpkg has $VERSION" bash -c \
 	"[[ \$(chroot '$ROOT' dpkg-query -W -f='\${Version}' shoal) == '$VERSION' ]]"
 check "upgrade kept the changed conffile" bash -c \
