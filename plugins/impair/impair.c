@@ -250,14 +250,12 @@ static enum shoal_plugin_verdict impair_drop(struct impair *im, struct shoal_pac
 	return SHOAL_PLUGIN_DROP;
 }
 
-static enum shoal_plugin_verdict impair_ingress(void *state, struct shoal_packet_view *pkt)
+/* The steps both directions share, in this order (the seeded generator's sequence depends on
+ * it): count, loss, corruption. DROP (counted) or CONTINUE. */
+static enum shoal_plugin_verdict impair_lose_corrupt(struct impair *im, const struct impair_dir *d,
+                                                     struct impair_stats *st,
+                                                     struct shoal_packet_view *pkt)
 {
-	struct impair *im = state;
-	uint32_t x = pkt->ingress_ifindex;
-	if (x == 0 || x > im->n_ifs)
-		return SHOAL_PLUGIN_CONTINUE;
-	struct impair_dir *d = &im->dir[x - 1][IMPAIR_INGRESS];
-	struct impair_stats *st = &im->stats[x - 1][IMPAIR_INGRESS];
 	st->seen++;
 	if (impair_chance(im, d->loss)) {
 		st->lost++;
@@ -269,6 +267,17 @@ static enum shoal_plugin_verdict impair_ingress(void *state, struct shoal_packet
 			return impair_drop(im, pkt, IMPAIR_DROP_CORRUPT_DROP);
 	}
 	return SHOAL_PLUGIN_CONTINUE;
+}
+
+static enum shoal_plugin_verdict impair_ingress(void *state, struct shoal_packet_view *pkt)
+{
+	struct impair *im = state;
+	uint32_t x = pkt->ingress_ifindex;
+	if (x == 0 || x > im->n_ifs)
+		return SHOAL_PLUGIN_CONTINUE;
+	struct impair_dir *d = &im->dir[x - 1][IMPAIR_INGRESS];
+	struct impair_stats *st = &im->stats[x - 1][IMPAIR_INGRESS];
+	return impair_lose_corrupt(im, d, st, pkt);
 }
 
 static bool impair_holdable(const struct shoal_packet_view *pkt)
@@ -301,16 +310,9 @@ static enum shoal_plugin_verdict impair_egress(void *state, struct shoal_packet_
 		return SHOAL_PLUGIN_CONTINUE;
 	struct impair_dir *d = &im->dir[x - 1][IMPAIR_EGRESS];
 	struct impair_stats *st = &im->stats[x - 1][IMPAIR_EGRESS];
-	st->seen++;
-	if (impair_chance(im, d->loss)) {
-		st->lost++;
-		return impair_drop(im, pkt, IMPAIR_DROP_LOSS);
-	}
-	if (impair_chance(im, d->corrupt)) {
-		st->corrupted++;
-		if (!impair_corrupt(im, pkt))
-			return impair_drop(im, pkt, IMPAIR_DROP_CORRUPT_DROP);
-	}
+	enum shoal_plugin_verdict v = impair_lose_corrupt(im, d, st, pkt);
+	if (v != SHOAL_PLUGIN_CONTINUE)
+		return v;
 	bool holdable = impair_holdable(pkt);
 	if (impair_chance(im, d->duplicate)) {
 		if (holdable &&
