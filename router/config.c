@@ -503,19 +503,9 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 	config_check_keys(ctx, o, jp, keys);
 	if ((v = config_get(ctx, o, jp, "listen", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
-		const char *colon = strrchr(s, ':');
-		char host[SHOAL_CONFIG_IPV4_STRLEN];
 		uint32_t addr = 0;
-		unsigned long port = 0;
-		bool ok = colon != NULL && colon > s && (size_t)(colon - s) < sizeof(host) &&
-		          strlen(colon + 1) >= 1 && strlen(colon + 1) <= 5 &&
-		          strspn(colon + 1, "0123456789") == strlen(colon + 1);
-		if (ok) {
-			memcpy(host, s, (size_t)(colon - s));
-			host[colon - s] = '\0';
-			port = strtoul(colon + 1, NULL, 10);
-			ok = config_ipv4_parse(host, &addr) && port >= 1 && port <= 65535;
-		}
+		uint16_t port = 0;
+		bool ok = shoal_ipv4_endpoint_parse(s, &addr, &port) == SHOAL_WIRE_OK;
 		if (!ok) {
 			config_error(ctx, p,
 			             "\"%s\" is not an IPv4 address:port (e.g. \"127.0.0.1:8144\")",
@@ -523,7 +513,7 @@ static void config_parse_api(struct config_ctx *ctx, json_t *o, const char *jp)
 		} else {
 			snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", s);
 			cfg->api_address = addr;
-			cfg->api_port = (uint16_t)port;
+			cfg->api_port = port;
 		}
 	}
 	config_copy_path(ctx, o, jp, "token_file", cfg->api_token_file,

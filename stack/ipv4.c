@@ -2,6 +2,7 @@
 #include "shoal/ipv4.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shoal/checksum.h"
@@ -118,6 +119,23 @@ enum shoal_wire_status shoal_ipv4_addr_parse(const char *text, uint32_t *out)
 	if (!end || *end != '\0')
 		return SHOAL_WIRE_BAD_TEXT;
 	*out = a;
+	return SHOAL_WIRE_OK;
+}
+
+enum shoal_wire_status shoal_ipv4_endpoint_parse(const char *text, uint32_t *addr, uint16_t *port)
+{
+	uint32_t a;
+	const char *p = ipv4_addr_scan(text, &a);
+	if (!p || *p != ':')
+		return SHOAL_WIRE_BAD_TEXT;
+	size_t n = strlen(++p);
+	if (n == 0 || n > 5 || strspn(p, "0123456789") != n || (n > 1 && p[0] == '0'))
+		return SHOAL_WIRE_BAD_TEXT;
+	unsigned long v = strtoul(p, NULL, 10);
+	if (v < 1 || v > 65535)
+		return SHOAL_WIRE_BAD_TEXT;
+	*addr = a;
+	*port = (uint16_t)v;
 	return SHOAL_WIRE_OK;
 }
 

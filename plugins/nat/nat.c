@@ -81,26 +81,6 @@ static bool nat_proto_parse(const char *s, enum nat_proto *out)
 	return true;
 }
 
-/* "a.b.c.d:port" -> addr (host order), port 1..65535. */
-static bool nat_endpoint_parse(const char *s, uint32_t *addr, uint16_t *port)
-{
-	if (!s)
-		return false;
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon - s >= SHOAL_IPV4_ADDR_STRLEN)
-		return false;
-	char a[SHOAL_IPV4_ADDR_STRLEN];
-	memcpy(a, s, (size_t)(colon - s));
-	a[colon - s] = '\0';
-	char *end;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (*end || colon[1] == '\0' || p == 0 || p > 65535 ||
-	    shoal_ipv4_addr_parse(a, addr) != SHOAL_WIRE_OK)
-		return false;
-	*port = (uint16_t)p;
-	return true;
-}
-
 static bool nat_json_uint(json_t *v, uint64_t max, uint64_t *out)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
@@ -137,8 +117,9 @@ static bool nat_forward_parse(json_t *o, struct nat_forward *f, char *msg, size_
 		return false;
 	}
 	f->outside_port = (uint16_t)port;
-	if (!nat_endpoint_parse(json_string_value(json_object_get(o, "inside")), &f->inside_addr,
-	                        &f->inside_port)) {
+	const char *inside = json_string_value(json_object_get(o, "inside"));
+	if (!inside ||
+	    shoal_ipv4_endpoint_parse(inside, &f->inside_addr, &f->inside_port) != SHOAL_WIRE_OK) {
 		snprintf(msg, msg_size, "inside must be \"address:port\", e.g. \"10.0.1.2:80\"");
 		return false;
 	}

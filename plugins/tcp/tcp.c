@@ -1004,29 +1004,16 @@ static int tcp_parse_listener(struct tcp_plugin *st, json_t *e, size_t idx)
 	}
 	if (l->service == TCP_SVC_PROXY) {
 		const char *ts = to ? json_string_value(to) : "127.0.0.1:8144";
-		char host[SHOAL_IPV4_ADDR_STRLEN];
-		unsigned long p = 0;
-		const char *colon = ts ? strrchr(ts, ':') : NULL;
 		uint32_t ha;
-		char *end = NULL;
-		if (colon)
-			p = strtoul(colon + 1, &end, 10);
-		if (!colon || (size_t)(colon - ts) >= sizeof(host) || !end || *end || p < 1 ||
-		    p > 65535) {
-			api->error(st->host, "config: listen[%zu].to must be \"a.b.c.d:port\"",
-			           idx);
-			return -EINVAL;
-		}
-		memcpy(host, ts, (size_t)(colon - ts));
-		host[colon - ts] = '\0';
-		if (shoal_ipv4_addr_parse(host, &ha) != SHOAL_WIRE_OK) {
+		uint16_t p;
+		if (!ts || shoal_ipv4_endpoint_parse(ts, &ha, &p) != SHOAL_WIRE_OK) {
 			api->error(st->host, "config: listen[%zu].to must be \"a.b.c.d:port\"",
 			           idx);
 			return -EINVAL;
 		}
 		l->to.sin_family = AF_INET;
 		l->to.sin_addr.s_addr = htonl(ha);
-		l->to.sin_port = htons((uint16_t)p);
+		l->to.sin_port = htons(p);
 		snprintf(l->to_text, sizeof(l->to_text), "%s", ts);
 	}
 	for (size_t j = 0; j < idx; j++) {

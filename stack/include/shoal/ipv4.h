@@ -160,6 +160,9 @@ bool shoal_ipv4_opt_ts_stamp(uint8_t *o, uint32_t addr, uint32_t ms);
 /* "a.b.c.d": exactly four decimal fields 0..255, no leading zeros (except "0"), no spaces.
  * BAD_TEXT otherwise (*out untouched then). */
 enum shoal_wire_status shoal_ipv4_addr_parse(const char *text, uint32_t *out);
+/* "a.b.c.d:port": an address as above, ':' and a decimal port 1..65535 without sign, spaces
+ * or leading zeros. BAD_TEXT otherwise (outputs untouched then). */
+enum shoal_wire_status shoal_ipv4_endpoint_parse(const char *text, uint32_t *addr, uint16_t *port);
 /* Writes dotted-quad text into out; returns out. */
 char *shoal_ipv4_addr_format(uint32_t addr, char out[SHOAL_IPV4_ADDR_STRLEN]);
 /* "a.b.c.d/n": BAD_TEXT for a malformed address or separator, BAD_PREFIX_LEN for a missing,

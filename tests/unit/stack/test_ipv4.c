@@ -252,6 +252,44 @@ static void test_prefix_mask(void **state)
 	assert_int_equal(shoal_ipv4_prefix_mask(32), 0xffffffffu);
 }
 
+/* "a.b.c.d:port": the one endpoint parser (api.listen, nat's inside, tcp's proxy target). */
+static void test_endpoint_text(void **state)
+{
+	(void)state;
+	uint32_t a = 7;
+	uint16_t p = 7;
+	assert_int_equal(shoal_ipv4_endpoint_parse("127.0.0.1:8144", &a, &p), SHOAL_WIRE_OK);
+	assert_int_equal(a, 0x7f000001);
+	assert_int_equal(p, 8144);
+	assert_int_equal(shoal_ipv4_endpoint_parse("10.0.1.2:65535", &a, &p), SHOAL_WIRE_OK);
+	assert_int_equal(p, 65535);
+	assert_int_equal(shoal_ipv4_endpoint_parse("10.0.1.2:1", &a, &p), SHOAL_WIRE_OK);
+	assert_int_equal(p, 1);
+	static const char *const bad[] = {"",
+	                                  "10.0.1.2",
+	                                  "10.0.1.2:",
+	                                  "10.0.1.2:0",
+	                                  "10.0.1.2:65536",
+	                                  "10.0.1.2:080",
+	                                  ":80",
+	                                  "10.0.1.2: 80",
+	                                  "10.0.1.2:+80",
+	                                  "10.0.1.2:-1",
+	                                  "10.0.1.2:80 ",
+	                                  "10.0.1:80",
+	                                  "10.0.1.2:8a",
+	                                  "10.0.1.2::80",
+	                                  "10.0.1.2:123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint32_t va = 7;
+		uint16_t vp = 7;
+		if (shoal_ipv4_endpoint_parse(bad[i], &va, &vp) != SHOAL_WIRE_BAD_TEXT)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_int_equal(va, 7);
+		assert_int_equal(vp, 7);
+	}
+}
+
 static void test_addr_text(void **state)
 {
 	(void)state;
@@ -447,6 +485,7 @@ int main(void)
 	    cmocka_unit_test(test_ttl_decrement_equals_full_recompute),
 	    cmocka_unit_test(test_prefix_mask),
 	    cmocka_unit_test(test_addr_text),
+	    cmocka_unit_test(test_endpoint_text),
 	    cmocka_unit_test(test_prefix_text),
 	    cmocka_unit_test(test_opts_parse_finds_rr_ts_srr),
 	    cmocka_unit_test(test_opts_parse_errors),
