@@ -1321,6 +1321,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 		dp_err(err, err_size, "connected routes cannot be installed");
 		goto fail;
 	}
+	shoal_routes_set_batch(dp->routes, shoal_routes_lpm_batch);
 	if (dp_routes_install(dp, cfg, err, err_size) < 0)
 		goto fail;
 	if (shoal_loop_add_tick(loop, dp_tick, dp) < 0) {

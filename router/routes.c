@@ -37,6 +37,7 @@ struct shoal_routes {
 	struct shoal_routes_if ifs[SHOAL_ROUTES_MAX_IFS];
 	struct routes_set connected, config, api, deleted;
 	shoal_routes_apply_fn apply;
+	shoal_routes_batch_fn batch; /* NULL: none */
 	void *ctx;
 	struct shoal_routes_saved *active; /* between save and commit/abandon: edits recorded */
 };
@@ -203,6 +204,17 @@ static bool routes_same(bool ha, const struct shoal_routes_route *a, bool hb,
 	       a->e.ifindex == b->e.ifindex;
 }
 
+static void routes_batch_begin(struct shoal_routes *r)
+{
+	if (r->batch)
+		r->batch(r->ctx, false); /* a refusal only means no deferral */
+}
+
+static int routes_batch_end(struct shoal_routes *r)
+{
+	return r->batch ? r->batch(r->ctx, true) : 0;
+}
+
 /* Calls apply for key when its effective route differs between the two views. */
 struct routes_view {
 	const struct routes_set *config, *api, *deleted;
@@ -225,14 +237,18 @@ static int routes_sync(struct shoal_routes *r, const struct routes_view *from,
                        const struct routes_view *to, const struct shoal_routes_entry *keys,
                        size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (routes_sync_key(r, from, to, keys[i].prefix, keys[i].prefix_len) == 0)
-			continue;
-		while (i-- > 0)
-			routes_sync_key(r, to, from, keys[i].prefix, keys[i].prefix_len);
-		return -1;
-	}
-	return 0;
+	routes_batch_begin(r);
+	size_t done = n;
+	for (size_t i = 0; i < n && done == n; i++)
+		if (routes_sync_key(r, from, to, keys[i].prefix, keys[i].prefix_len) < 0)
+			done = i;
+	if (routes_batch_end(r) == 0 && done == n)
+		return 0;
+	routes_batch_begin(r);
+	while (done-- > 0)
+		routes_sync_key(r, to, from, keys[done].prefix, keys[done].prefix_len);
+	routes_batch_end(r);
+	return -1;
 }
 
 static int routes_jrec_cmp(const void *a, const void *b)
@@ -384,22 +400,24 @@ static int routes_journal_apply(struct shoal_routes *r, const struct shoal_route
 		routes_effective_of(r, k, n, has + n, rt + n);
 	}
 	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (routes_same(has_from[i], &from[i], has_to[i], &to[i]))
-			continue;
-		if (r->apply(r->ctx, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) ==
-		    0)
-			continue;
-		while (i-- > 0)
-			if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]))
-				r->apply(r->ctx, k[i].prefix, k[i].prefix_len,
-				         has_from[i] ? &from[i].e : NULL);
+	routes_batch_begin(r);
+	size_t done = n;
+	for (size_t i = 0; i < n && done == n; i++)
+		if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]) &&
+		    r->apply(r->ctx, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) < 0)
+			done = i;
+	if (routes_batch_end(r) < 0 || done < n) {
+		routes_batch_begin(r);
+		while (done-- > 0)
+			if (!routes_same(has_from[done], &from[done], has_to[done], &to[done]))
+				r->apply(r->ctx, k[done].prefix, k[done].prefix_len,
+				         has_from[done] ? &from[done].e : NULL);
+		routes_batch_end(r);
 		if (forward)
 			routes_journal_revert(r, j);
 		else
 			routes_journal_redo(r, j);
 		rc = -1;
-		break;
 	}
 	free(rt);
 	free(has);
@@ -455,6 +473,7 @@ int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_en
 	struct routes_view from = {&r->config, &r->api, &r->deleted};
 	struct routes_view to = {&next, &r->api, &r->deleted};
 	int rc = 0;
+	routes_batch_begin(r);
 	for (size_t i = 0; i < r->config.n; i++)
 		if (routes_sync_key(r, &from, &to, r->config.v[i].prefix,
 		                    r->config.v[i].prefix_len) < 0)
@@ -462,9 +481,16 @@ int shoal_routes_set_config(struct shoal_routes *r, const struct shoal_routes_en
 	for (size_t i = 0; i < next.n; i++)
 		if (routes_sync_key(r, &from, &to, next.v[i].prefix, next.v[i].prefix_len) < 0)
 			rc = -1;
+	if (routes_batch_end(r) < 0)
+		rc = -1;
 	routes_set_free(&r->config);
 	r->config = next;
 	return rc;
+}
+
+void shoal_routes_set_batch(struct shoal_routes *r, shoal_routes_batch_fn batch)
+{
+	r->batch = batch;
 }
 
 const char *shoal_routes_if_name(const struct shoal_routes *r, unsigned ifindex)
@@ -889,6 +915,12 @@ static struct shoal_lpm_nh routes_lpm_nh(const struct shoal_routes_entry *e)
 	    .ifindex = e->ifindex,
 	    .has_gateway = e->has_next_hop,
 	};
+}
+
+int shoal_routes_lpm_batch(void *lpm, bool end)
+{
+	enum shoal_lpm_status st = end ? shoal_lpm_defer_end(lpm) : shoal_lpm_defer_begin(lpm);
+	return st == SHOAL_LPM_OK ? 0 : -1;
 }
 
 int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,

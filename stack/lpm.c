@@ -107,6 +107,16 @@ struct shoal_lpm {
 	uint32_t *nh_hash; /* open addressing (linear probing) of ids, LPM_NONE = empty */
 	uint32_t nh_hash_cap;
 
+	/* deferred updates (shoal_lpm_defer_begin/end): chunks whose lookup nodes wait for a
+	 * rebuild (dirty[] lists them, dirty_bit marks them), next-hop ids whose last route went
+	 * while deferring (kept out of the free list until the rebuild: stale nodes may still
+	 * name them) */
+	bool deferring;
+	uint32_t *dirty;
+	uint32_t n_dirty;
+	uint64_t *dirty_bit;
+	uint32_t nh_zombie;
+
 	/* rebuild scratch */
 	struct lpm_sweep sweep1, sweep2;
 	uint32_t old_kids[LPM_SLOTS];
@@ -394,6 +404,8 @@ static size_t lpm_block_words(size_t words)
  */
 static void lpm_pool_compact(struct shoal_lpm *lpm)
 {
+	if (lpm->deferring)
+		return; /* once, at defer_end */
 	if (lpm->pool_free < 65536 || lpm->pool_free < lpm->pool_used / 4)
 		return;
 	size_t live = lpm->pool_used - lpm->pool_free;
@@ -649,9 +661,33 @@ done:
 	return true;
 }
 
+static bool lpm_chunk_dirty(const struct shoal_lpm *lpm, uint32_t ci)
+{
+	return lpm->dirty_bit && (lpm->dirty_bit[ci / 64] >> (ci % 64)) & 1;
+}
+
+/* Rebuilds chunk ci now, or marks it for defer_end while deferring (never fails then). */
+static bool lpm_chunk_update(struct shoal_lpm *lpm, uint32_t ci)
+{
+	if (!lpm->deferring) {
+		if (!lpm_chunk_rebuild(lpm, ci))
+			return false;
+		if (lpm_chunk_dirty(lpm, ci)) /* left marked by a failed defer_end: fresh now */
+			lpm->dirty_bit[ci / 64] &= ~((uint64_t)1 << (ci % 64));
+		return true;
+	}
+	if (!lpm_chunk_dirty(lpm, ci)) {
+		lpm->dirty_bit[ci / 64] |= (uint64_t)1 << (ci % 64);
+		lpm->dirty[lpm->n_dirty++] = ci;
+	}
+	return true;
+}
+
 /* Rewrites the values of chunk ci in place (its shape is unchanged): never allocates. */
 static void lpm_chunk_refresh(struct shoal_lpm *lpm, uint32_t ci)
 {
+	if (lpm_chunk_dirty(lpm, ci))
+		return; /* its rebuild at defer_end reads the new values */
 	const struct lpm_chunk *c = &lpm->chunks[ci];
 	uint32_t dflt = lpm->short_best[ci];
 	uint32_t word = lpm->tbl16[ci];
@@ -841,9 +877,14 @@ static void lpm_nh_release(struct shoal_lpm *lpm, uint32_t id)
 		hole = j;
 	}
 	lpm->nh_hash[hole] = LPM_NONE;
+	lpm->nh_live--;
+	if (lpm->deferring) { /* a dirty chunk's old nodes may still name it */
+		lpm->nhs[id].next_free = lpm->nh_zombie;
+		lpm->nh_zombie = id;
+		return;
+	}
 	lpm->nhs[id].next_free = lpm->nh_free;
 	lpm->nh_free = id;
-	lpm->nh_live--;
 }
 
 const struct shoal_lpm_nh *shoal_lpm_nh_get(const struct shoal_lpm *lpm, uint32_t id)
@@ -915,6 +956,7 @@ struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
 		return NULL;
 	lpm->max_routes = cfg && cfg->max_routes ? cfg->max_routes : LPM_DEFAULT_MAX_ROUTES;
 	lpm->nh_free = LPM_NONE;
+	lpm->nh_zombie = LPM_NONE;
 	for (unsigned k = 0; k < LPM_CLASSES; k++)
 		lpm->free_head[k] = LPM_NONE;
 #ifdef LPM_HAVE_POPCNT_TARGET
@@ -944,6 +986,8 @@ void shoal_lpm_destroy(struct shoal_lpm *lpm)
 {
 	if (!lpm)
 		return;
+	free(lpm->dirty_bit);
+	free(lpm->dirty);
 	free(lpm->nh_hash);
 	free(lpm->nhs);
 	free(lpm->pool);
@@ -1020,7 +1064,7 @@ static enum shoal_lpm_status lpm_put(struct shoal_lpm *lpm, uint32_t prefix, uns
 		c->r[at] =
 		    (struct lpm_route){.suffix = (uint16_t)prefix, .len = (uint8_t)len, .id = id};
 		c->n++;
-		if (!lpm_chunk_rebuild(lpm, prefix >> 16)) {
+		if (!lpm_chunk_update(lpm, prefix >> 16)) {
 			c->n--;
 			memmove(&c->r[at], &c->r[at + 1], (size_t)(c->n - at) * sizeof *c->r);
 			lpm_chunk_shrink(lpm, c);
@@ -1070,7 +1114,7 @@ enum shoal_lpm_status shoal_lpm_delete(struct shoal_lpm *lpm, uint32_t prefix, u
 	struct lpm_route gone = c->r[at];
 	memmove(&c->r[at], &c->r[at + 1], (size_t)(c->n - at - 1) * sizeof *c->r);
 	c->n--;
-	if (!lpm_chunk_rebuild(lpm, prefix >> 16)) {
+	if (!lpm_chunk_update(lpm, prefix >> 16)) {
 		memmove(&c->r[at + 1], &c->r[at], (size_t)(c->n - at) * sizeof *c->r);
 		c->r[at] = gone;
 		c->n++;
@@ -1130,6 +1174,55 @@ int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *
 		}
 	}
 	return 0;
+}
+
+enum shoal_lpm_status shoal_lpm_defer_begin(struct shoal_lpm *lpm)
+{
+	if (!lpm->dirty) {
+		lpm->dirty = malloc(LPM_CHUNKS * sizeof *lpm->dirty);
+		lpm->dirty_bit = calloc(LPM_CHUNKS / 64, sizeof *lpm->dirty_bit);
+		if (!lpm->dirty || !lpm->dirty_bit) {
+			free(lpm->dirty);
+			free(lpm->dirty_bit);
+			lpm->dirty = NULL;
+			lpm->dirty_bit = NULL;
+			return SHOAL_LPM_NO_MEMORY;
+		}
+	}
+	uint32_t kept = 0; /* drop chunks rebuilt since a failed defer_end */
+	for (uint32_t i = 0; i < lpm->n_dirty; i++)
+		if (lpm_chunk_dirty(lpm, lpm->dirty[i]))
+			lpm->dirty[kept++] = lpm->dirty[i];
+	lpm->n_dirty = kept;
+	lpm->deferring = true;
+	return SHOAL_LPM_OK;
+}
+
+enum shoal_lpm_status shoal_lpm_defer_end(struct shoal_lpm *lpm)
+{
+	lpm->deferring = false;
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < lpm->n_dirty; i++) {
+		uint32_t ci = lpm->dirty[i];
+		if (!lpm_chunk_dirty(lpm, ci))
+			continue; /* rebuilt since a failed defer_end */
+		lpm->dirty_bit[ci / 64] &= ~((uint64_t)1 << (ci % 64));
+		if (lpm_chunk_rebuild(lpm, ci))
+			continue;
+		lpm->dirty[kept++] = ci; /* still marked: its nodes are the ones from before */
+		lpm->dirty_bit[ci / 64] |= (uint64_t)1 << (ci % 64);
+	}
+	lpm->n_dirty = kept;
+	if (kept)
+		return SHOAL_LPM_NO_MEMORY;
+	while (lpm->nh_zombie != LPM_NONE) { /* no node names them any more */
+		uint32_t id = lpm->nh_zombie;
+		lpm->nh_zombie = lpm->nhs[id].next_free;
+		lpm->nhs[id].next_free = lpm->nh_free;
+		lpm->nh_free = id;
+	}
+	lpm_pool_compact(lpm);
+	return SHOAL_LPM_OK;
 }
 
 size_t shoal_lpm_count(const struct shoal_lpm *lpm)

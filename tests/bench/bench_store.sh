@@ -22,7 +22,7 @@
 #   | lan0 10.0.1.2 +--------+ shoald 10.0.1.1 | 10.0.2.1 +--------+ lan1 10.0.2.2 |
 #   |               |   fd   | API 127.0.0.1:8144         |   fd   | lo 10.0.9.2   |
 #   +---------------+        | state_dir $TMP/state       |        +---------------+
-#                            | store_client.py            |
+#                            | store_client               |
 #                            +----------------------------+
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,15 +33,15 @@ SHOAL_BUILD=$(cd "${SHOAL_BUILD:-build/release}" 2>/dev/null && pwd) || {
 export SHOAL_BUILD
 source "$here/../integration/lib.sh"
 require_root
-require_cmd ip jq curl ping timeout /usr/bin/python3
+require_cmd ip jq curl ping timeout
 
 N=${BENCH_STORE_N:-100000}
 shoald=$SHOAL_BUILD/router/shoald
-client=$here/tools/store_client.py
+client=$SHOAL_BUILD/tests/bench/tools/store_client
 port=8144
 status=0
-[[ -x $shoald ]] || {
-	echo "bench_store: $shoald not built" >&2
+[[ -x $shoald && -x $client ]] || {
+	echo "bench_store: $shoald or $client not built" >&2
 	exit 1
 }
 
@@ -82,7 +82,7 @@ if ! { attach && wait_for_port "$R" "$port" 10 && wait_for_file "$TMP/secret/api
 	exit 1
 fi
 TOKEN=$(cat "$TMP/secret/api.token")
-cli() { ns_exec "$R" /usr/bin/python3 "$client" --port "$port" --token "$TOKEN" "$@"; }
+cli() { ns_exec "$R" "$client" -p "$port" -t "$TOKEN" "$@"; }
 api_post() {
 	ns_exec "$R" curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
 		-H 'Content-Type: application/json' --data-binary "$2" "http://127.0.0.1:$port$1"
@@ -96,7 +96,7 @@ fstype=$(stat -f -c %T "$STATE")
 log "store benchmark: shoald $shoald, $(nproc) CPUs, kernel $(uname -r), N=$N, state in $STATE ($fstype)"
 
 # 0. the disk's reference
-fsync_ref=$(/usr/bin/python3 "$client" fsync_rate "$STATE" 2)
+fsync_ref=$("$client" fsync_rate "$STATE" 2)
 log "reference: $fsync_ref small appends + fdatasync per second in $STATE"
 
 # 1. one by one

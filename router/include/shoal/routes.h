@@ -132,6 +132,12 @@ struct shoal_routes_route {
 typedef int (*shoal_routes_apply_fn)(void *ctx, uint32_t prefix, uint8_t prefix_len,
                                      const struct shoal_routes_entry *e);
 
+/* Brackets a group of apply calls (end false: before them, true: after them) so the table
+ * can apply them at once: apply may then defer work, and end reports what could not be
+ * done (-1). After a failed end every apply of the group is undone (inside another
+ * bracket). Optional: shoal_routes_set_batch. */
+typedef int (*shoal_routes_batch_fn)(void *ctx, bool end);
+
 struct shoal_routes;
 struct shoal_routes_saved;
 
@@ -139,6 +145,8 @@ struct shoal_routes_saved;
 struct shoal_routes *shoal_routes_create(const struct shoal_routes_if *ifs, unsigned n_ifs,
                                          shoal_routes_apply_fn apply, void *ctx);
 void shoal_routes_destroy(struct shoal_routes *r);
+/* Sets the bracket of groups of apply calls (NULL: none, every apply takes effect alone). */
+void shoal_routes_set_batch(struct shoal_routes *r, shoal_routes_batch_fn batch);
 
 /* Replaces the configuration routes (entries need not be sorted; keys unique). Returns 0,
  * or -1 when apply refused some prefix (the rest is applied). */
@@ -209,6 +217,9 @@ struct shoal_lpm_nh;
 /* The apply callback for a struct shoal_lpm (ctx): replace, or delete (absent is fine). */
 int shoal_routes_lpm_apply(void *lpm, uint32_t prefix, uint8_t prefix_len,
                            const struct shoal_routes_entry *e);
+/* The batch bracket for a struct shoal_lpm: its deferred updates (shoal_lpm_defer_begin/end:
+ * each /16 touched by a group is rebuilt once). */
+int shoal_routes_lpm_batch(void *lpm, bool end);
 
 enum shoal_routes_resolve {
 	SHOAL_ROUTES_RESOLVE_OK,       /* *fwd: the LPM's next hop; *out: the route behind it */

@@ -93,6 +93,22 @@ typedef int (*shoal_lpm_visit_fn)(void *ctx, uint32_t prefix, unsigned len,
                                   const struct shoal_lpm_nh *nh);
 int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx);
 
+/*
+ * Deferred updates, for many changes at once (a batch of routes, a restart): between
+ * defer_begin and defer_end, insert/replace/delete of routes /16../32 change the route
+ * store (get, foreach and count see them at once) and mark their /16 chunk; each marked
+ * chunk's lookup nodes are rebuilt once, at defer_end, instead of once per change. Lookups
+ * in between answer a marked chunk from its nodes as they were before (stale): the owner
+ * runs no lookups until defer_end. Short routes (/0../15) take effect at once as always.
+ * defer_begin: OK or NO_MEMORY (nothing deferred; updates go on immediately). defer_end:
+ * OK, or NO_MEMORY when some chunk could not be rebuilt: those stay marked with their old
+ * nodes; undo the changes (deferring again) and end again, which rebuilds them from the
+ * routes as they were. Next-hop ids released while deferring are reused only after a
+ * defer_end that rebuilt everything, so old nodes never name another next hop.
+ */
+enum shoal_lpm_status shoal_lpm_defer_begin(struct shoal_lpm *lpm);
+enum shoal_lpm_status shoal_lpm_defer_end(struct shoal_lpm *lpm);
+
 size_t shoal_lpm_count(const struct shoal_lpm *lpm);
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm); /* bytes allocated, everything included */
 

@@ -573,6 +573,102 @@ static void test_model_random_100k(void **state)
 	shoal_lpm_destroy(lpm);
 }
 
+/* Deferred updates: random inserts, replaces and deletes in groups between defer_begin and
+ * defer_end (each /16 rebuilt once per group); after every group the lookups agree with the
+ * model, and while deferring get/count already see every change. */
+static void test_model_random_deferred(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 40, KEYS = 20000 };
+	struct shoal_lpm *lpm = shoal_lpm_create(NULL);
+	struct model m = {.slot = calloc(MODEL_CAP, sizeof(struct model_slot))};
+	uint32_t *pfx = malloc(KEYS * sizeof *pfx);
+	unsigned *len = malloc(KEYS * sizeof *len);
+	assert_non_null(lpm);
+	assert_non_null(m.slot);
+	assert_non_null(pfx);
+	assert_non_null(len);
+	uint64_t seed = 0x5eed0d1f;
+	for (size_t i = 0; i < KEYS; i++) {
+		len[i] = random_len(&seed);
+		/* clustered: many keys per /16, so groups touch a chunk many times */
+		uint32_t r = (uint32_t)rng_next(&seed);
+		pfx[i] = canon((r & 0x00ffffffu) | (uint32_t)(rng_next(&seed) % 64) << 24, len[i]);
+	}
+	size_t live = 0;
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		assert_int_equal(shoal_lpm_defer_begin(lpm), SHOAL_LPM_OK);
+		size_t ops = 1 + rng_next(&seed) % 3000;
+		for (size_t k = 0; k < ops; k++) {
+			size_t i = rng_next(&seed) % KEYS;
+			struct model_slot *s = model_find(&m, pfx[i], len[i], true);
+			uint32_t ifx = (uint32_t)(rng_next(&seed) % MODEL_NH);
+			struct shoal_lpm_nh nh = nh_gw(ifx * 16 + 1, ifx), got;
+			if (rng_next(&seed) % 3 == 0) {
+				enum shoal_lpm_status st = shoal_lpm_delete(lpm, pfx[i], len[i]);
+				assert_int_equal(st, s->state == 1 ? SHOAL_LPM_OK
+				                                   : SHOAL_LPM_NOT_FOUND);
+				if (s->state == 1) {
+					s->state = 2;
+					live--;
+				}
+				assert_int_equal(shoal_lpm_get(lpm, pfx[i], len[i], &got),
+				                 SHOAL_LPM_NOT_FOUND);
+			} else {
+				bool replaced;
+				assert_int_equal(
+				    shoal_lpm_replace(lpm, pfx[i], len[i], &nh, &replaced),
+				    SHOAL_LPM_OK);
+				assert_int_equal(replaced, s->state == 1);
+				if (s->state != 1)
+					live++;
+				*s = (struct model_slot){.prefix = pfx[i],
+				                         .len = (uint8_t)len[i],
+				                         .state = 1,
+				                         .nh = ifx};
+				assert_int_equal(shoal_lpm_get(lpm, pfx[i], len[i], &got),
+				                 SHOAL_LPM_OK);
+				assert_int_equal(got.ifindex, ifx);
+			}
+			assert_int_equal(shoal_lpm_count(lpm), live);
+		}
+		assert_int_equal(shoal_lpm_defer_end(lpm), SHOAL_LPM_OK);
+		compare_lookups(lpm, &m, pfx, KEYS, 0x77 + round, 20000);
+	}
+	struct count_ctx cc = {.n = 0, .last = 0, .m = &m};
+	assert_int_equal(shoal_lpm_foreach(lpm, count_cb, &cc), 0);
+	assert_int_equal(cc.n, live);
+	free(len);
+	free(pfx);
+	free(m.slot);
+	shoal_lpm_destroy(lpm);
+}
+
+/* A next-hop id released while deferring is not handed out again before defer_end (a chunk
+ * waiting for its rebuild may still name it); after defer_end it may be. */
+static void test_deferred_ids_not_reused_early(void **state)
+{
+	struct shoal_lpm *lpm = *state;
+	struct shoal_lpm_nh a = nh_gw(0x0a000001, 1), b = nh_gw(0x0a000002, 2);
+	assert_int_equal(shoal_lpm_insert(lpm, 0x0a010000, 24, &a), SHOAL_LPM_OK);
+	uint32_t id_a = shoal_lpm_lookup(lpm, 0x0a010005);
+	assert_int_not_equal(id_a, SHOAL_LPM_MISS);
+	assert_int_equal(shoal_lpm_defer_begin(lpm), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_delete(lpm, 0x0a010000, 24), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_insert(lpm, 0x0a020000, 24, &b), SHOAL_LPM_OK);
+	/* stale until the rebuild: the deleted route's chunk still answers with id_a, which
+	 * must still mean next hop a */
+	assert_int_equal(shoal_lpm_lookup(lpm, 0x0a010005), id_a);
+	uint32_t id_b = shoal_lpm_nh_id(lpm, &b);
+	assert_int_not_equal(id_b, id_a);
+	assert_int_equal(shoal_lpm_defer_end(lpm), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_lookup(lpm, 0x0a010005), SHOAL_LPM_MISS);
+	assert_int_equal(shoal_lpm_lookup(lpm, 0x0a020005), id_b);
+	struct shoal_lpm_nh c = nh_gw(0x0a000003, 3);
+	assert_int_equal(shoal_lpm_insert(lpm, 0x0a030000, 24, &c), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_nh_id(lpm, &c), id_a); /* freed at defer_end, reused */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +688,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_next_hop_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memory_reported, setup, teardown),
 	    cmocka_unit_test(test_model_random_100k),
+	    cmocka_unit_test(test_model_random_deferred),
+	    cmocka_unit_test_setup_teardown(test_deferred_ids_not_reused_early, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
