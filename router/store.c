@@ -121,9 +121,11 @@ static int store_fsync_dir(const char *dir)
 
 /* ---------- writing ---------- */
 
+/* SQLITE_STATIC: every bound buffer outlives the statement's step (store_apply_one steps
+ * before it returns, and store_step clears the bindings). */
 static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 {
-	return sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+	return sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
 }
 
 static int store_apply_one(struct shoal_store *st, const struct shoal_store_change *c)
@@ -167,7 +169,7 @@ static int store_apply_one(struct shoal_store *st, const struct shoal_store_chan
 		store_bind_text(s, 2, c->u.record.key);
 		if (c->op == SHOAL_STORE_RECORD_PUT)
 			sqlite3_bind_blob(s, 3, c->u.record.len ? c->u.record.value : "",
-			                  (int)c->u.record.len, SQLITE_TRANSIENT);
+			                  (int)c->u.record.len, SQLITE_STATIC);
 		break;
 	}
 	return store_step(st, (enum store_stmt)c->op);
@@ -495,7 +497,10 @@ struct shoal_store *shoal_store_open(const char *dir, struct shoal_state *s, boo
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	/* WAL, and every commit fsync()ed (NORMAL would not sync the WAL at commit). */
 	if (store_exec(st, "PRAGMA journal_mode = WAL", err, err_size) != SQLITE_OK ||
-	    store_exec(st, "PRAGMA synchronous = FULL", err, err_size) != SQLITE_OK)
+	    store_exec(st, "PRAGMA synchronous = FULL", err, err_size) != SQLITE_OK ||
+	    /* 32 MiB of page cache: a full table of API routes (~50 B a row) stays in memory,
+	     * so a write never reads a page back from the file */
+	    store_exec(st, "PRAGMA cache_size = -32768", err, err_size) != SQLITE_OK)
 		goto fail;
 	bool empty;
 	int v = store_version(st, &empty, err, err_size);

@@ -139,11 +139,32 @@ enum shoal_wire_status shoal_ipv4_endpoint_parse(const char *text, uint32_t *add
 	return SHOAL_WIRE_OK;
 }
 
+/* Writes v (0..255) in decimal at p; returns the end. */
+static char *ipv4_put_decimal(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* Dotted quad at p (no terminator); returns the end. Hand-rolled: route listings and the
+ * state store format one per route, and snprintf cost more than the rest of the row. */
+static char *ipv4_put_addr(char *p, uint32_t addr)
+{
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		p = ipv4_put_decimal(p, addr >> shift & 0xff);
+		if (shift)
+			*p++ = '.';
+	}
+	return p;
+}
+
 char *shoal_ipv4_addr_format(uint32_t addr, char out[SHOAL_IPV4_ADDR_STRLEN])
 {
-	snprintf(out, SHOAL_IPV4_ADDR_STRLEN, "%u.%u.%u.%u", (unsigned)(addr >> 24),
-	         (unsigned)(addr >> 16 & 0xff), (unsigned)(addr >> 8 & 0xff),
-	         (unsigned)(addr & 0xff));
+	*ipv4_put_addr(out, addr) = '\0';
 	return out;
 }
 
@@ -168,9 +189,9 @@ enum shoal_wire_status shoal_ipv4_prefix_parse(const char *text, uint32_t *prefi
 char *shoal_ipv4_prefix_format(uint32_t prefix, uint8_t prefix_len,
                                char out[SHOAL_IPV4_PREFIX_STRLEN])
 {
-	char addr[SHOAL_IPV4_ADDR_STRLEN];
-	snprintf(out, SHOAL_IPV4_PREFIX_STRLEN, "%s/%u", shoal_ipv4_addr_format(prefix, addr),
-	         (unsigned)prefix_len);
+	char *p = ipv4_put_addr(out, prefix);
+	*p++ = '/';
+	*ipv4_put_decimal(p, prefix_len > 99 ? 99 : prefix_len) = '\0';
 	return out;
 }
 

@@ -63,6 +63,12 @@ printf '%s\n' '{"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.
 	>"$TMP/r.json"
 ip -n "$H2" addr add 10.0.9.2/24 dev lo
 now_ms() { date +%s%3N; }
+# cpu_ms: shoald's CPU time so far (user + system, all threads), ms. Per-route CPU is a figure
+# that other load on the machine moves much less than the rates.
+tck=$(getconf CLK_TCK)
+cpu_ms() { awk -v t="$tck" '{ printf "%d", ($14 + $15) * 1000 / t }' "/proc/$PID/stat"; }
+# us_per COUNT CPU_MS_BEFORE: shoald's CPU microseconds per route since CPU_MS_BEFORE.
+us_per() { awk -v n="$1" -v a="$2" -v b="$(cpu_ms)" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }'; }
 # start_shoald: starts shoald in r; PID set; T_START (ms).
 start_shoald() {
 	T_START=$(now_ms)
@@ -100,7 +106,9 @@ fsync_ref=$("$client" fsync_rate "$STATE" 2)
 log "reference: $fsync_ref small appends + fdatasync per second in $STATE"
 
 # 1. one by one
+c0=$(cpu_ms)
 read -r one_first one_last one_all < <(cli one "$N") || status=1
+one_cpu=$(us_per "$N" "$c0")
 log "one by one: first 1000 ${one_first:-?}/s, last 1000 ${one_last:-?}/s, all ${one_all:-?}/s"
 
 # 2. restart with N API routes
@@ -131,11 +139,15 @@ fi
 log "restart with $N API routes: API answers with them after ${api_ms:-?} ms, ping through an API route after ${fwd_ms:-?} ms"
 
 # 3. 8 clients
+c0=$(cpu_ms)
 conc=$(cli concurrent 8 $((N / 5))) || status=1
+conc_cpu=$(us_per $((N / 5)) "$c0")
 log "8 clients: ${conc:-?} routes/s"
 
 # 4. batches of 1,000
+c0=$(cpu_ms)
 read -r b_first b_last b_all < <(cli batch "$N" 1000) || status=1
+batch_cpu=$(us_per "$N" "$c0")
 log "batches of 1000: first 10% ${b_first:-?}/s, last 10% ${b_last:-?}/s, all ${b_all:-?}/s"
 daemon_alive "$PID" || {
 	log "shoald died"
@@ -158,5 +170,7 @@ printf '%-62s %12s %s\n' "batches of 1,000, N routes (routes/s, goal >= 200000)"
 printf '%-62s %12s\n' "batches of 1,000, first / last 10% (routes/s)" "${b_first:-?} / ${b_last:-?}"
 printf '%-62s %12s %s\n' "restart, N routes: API answers with them (ms, goal < 2000)" "${api_ms:-?}" "$(goal "${api_ms:-99999}" '<' 2000)"
 printf '%-62s %12s %s\n' "restart, N routes: ping through an API route (ms, < 2000)" "${fwd_ms:-?}" "$(goal "${fwd_ms:-99999}" '<' 2000)"
+printf '%-62s %12s\n' "shoald CPU per route (us): one by one / 8 clients / batches" \
+	"${one_cpu:-?} / ${conc_cpu:-?} / ${batch_cpu:-?}"
 printf 'total %d s\n' $((SECONDS - t0))
 exit $status

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "shoal/checksum.h"
@@ -333,6 +334,16 @@ static void test_prefix_text(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(shoal_ipv4_prefix_parse("255.255.255.255/32", &p, &n), SHOAL_WIRE_OK);
 	assert_string_equal(shoal_ipv4_prefix_format(p, n, text), "255.255.255.255/32");
+	/* the formatter against printf (the trivially correct model), every octet value */
+	struct wire_rng fr = {29};
+	for (unsigned i = 0; i < 4000; i++) {
+		uint32_t a = i < 256 ? i * 0x01010101u : wire_rng_u32(&fr);
+		uint8_t len = (uint8_t)(i % 33);
+		char want[32];
+		snprintf(want, sizeof(want), "%u.%u.%u.%u/%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+		         a & 255, len);
+		assert_string_equal(shoal_ipv4_prefix_format(a, len, text), want);
+	}
 
 	static const struct {
 		const char *text;
