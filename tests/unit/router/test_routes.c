@@ -19,7 +19,26 @@ struct table {
 	struct shoal_routes_entry v[TABLE_MAX];
 	size_t capacity; /* refuse new prefixes beyond this */
 	unsigned applies;
+	unsigned brackets, open; /* batch brackets begun, begun and not ended */
+	unsigned fail_ends;      /* the next fail_ends batch ends fail */
 };
+
+static int table_batch(void *ctx, bool end)
+{
+	struct table *t = ctx;
+	if (!end) {
+		t->brackets++;
+		t->open++;
+		return 0;
+	}
+	assert_true(t->open > 0);
+	t->open--;
+	if (t->fail_ends) {
+		t->fail_ends--;
+		return -1;
+	}
+	return 0;
+}
 
 static int table_apply(void *ctx, uint32_t p, uint8_t l, const struct shoal_routes_entry *e)
 {
@@ -485,6 +504,60 @@ static void test_property_table_mirrors_effective_routes(void **state)
 	shoal_routes_destroy(r);
 }
 
+/* A group whose batch end fails (the table could not rebuild what it deferred) is undone:
+ * commit fails and the table and the overlay are as before; an import likewise. */
+static void test_batch_end_failure_undoes_group(void **state)
+{
+	(void)state;
+	struct table t;
+	struct shoal_routes *r = make(&t);
+	shoal_routes_set_batch(r, table_batch);
+	struct shoal_routes_error e;
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0a050000u, 16, 0, "lan0"), &e),
+	                 SHOAL_ROUTES_CREATED);
+	assert_int_equal(t.open, 0);
+	size_t before = t.n;
+	struct shoal_routes_saved *sv = shoal_routes_save(r);
+	for (uint32_t i = 0; i < 4; i++) {
+		struct shoal_routes_spec s = spec(0x0b000000u + (i << 16), 16, 0, "lan1");
+		assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_ADD, &s, &e),
+		                 SHOAL_ROUTES_CREATED);
+	}
+	struct shoal_routes_spec d = spec(0x0a050000u, 16, 0, NULL);
+	assert_int_equal(shoal_routes_op(r, SHOAL_ROUTES_OP_DELETE, &d, &e), SHOAL_ROUTES_OK);
+	unsigned brackets = t.brackets;
+	t.fail_ends = 1;
+	assert_int_equal(shoal_routes_commit(r, sv), -1);
+	assert_int_equal(t.brackets, brackets + 2); /* the group, then its undo */
+	assert_int_equal(t.open, 0);
+	assert_int_equal(t.n, before);
+	assert_non_null(table_get(&t, 0x0a050000u, 16));
+	assert_null(table_get(&t, 0x0b000000u, 16));
+	assert_mirror(r, &t);
+	struct shoal_routes_route rt;
+	assert_false(shoal_routes_get(r, 0x0b010000u, 16, &rt));
+
+	/* import: the same */
+	struct shoal_state_route sr[2] = {
+	    {.prefix = 0x0c000000u, .prefix_len = 8, .has_next_hop = true, .next_hop = 0x0a000202u},
+	    {.prefix = 0x0d000000u,
+	     .prefix_len = 24,
+	     .has_next_hop = true,
+	     .next_hop = 0x0a000202u},
+	};
+	struct shoal_state st = {.routes = sr, .n_routes = 2};
+	char err[256];
+	t.fail_ends = 1;
+	assert_int_equal(shoal_routes_import(r, &st, err, sizeof(err)), -1);
+	assert_int_equal(t.open, 0);
+	assert_int_equal(t.n, before);
+	assert_mirror(r, &t);
+	assert_int_equal(shoal_routes_import(r, &st, err, sizeof(err)), 0);
+	assert_non_null(table_get(&t, 0x0d000000u, 24));
+	assert_mirror(r, &t);
+	shoal_routes_destroy(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_restore_after_commit),
 	    cmocka_unit_test(test_list_within_and_lookup),
 	    cmocka_unit_test(test_import),
+	    cmocka_unit_test(test_batch_end_failure_undoes_group),
 	    cmocka_unit_test(test_property_table_mirrors_effective_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
