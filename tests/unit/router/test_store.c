@@ -256,6 +256,13 @@ static void test_crash_keeps_committed(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
 	assert_true(exists(dir, "state.db-wal"));
+	/* the WAL was given its room at open (zeros after the frames): recovery reads only the
+	 * committed frames */
+	char wal[128];
+	snprintf(wal, sizeof(wal), "%s/state.db-wal", dir);
+	struct stat sb;
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size >= 8 << 20);
 	struct shoal_state s;
 	struct shoal_store *st = open_ok(dir, &s);
 	assert_int_equal(s.n_routes, 200);
