@@ -83,6 +83,7 @@ for f in "$TMP"/batch-*.json; do
 done
 got=$(ns_exec "$R" curl -s -H "Authorization: Bearer $token" "$api_url/api/v1/routes" | jq '.routes | length')
 printf 'routes loaded: %s (%s s through routes:batch)\n' "$got" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+[[ $got == $((n_routes + 2)) ]] || die "shoald holds $got routes, not $n_routes + 2 connected"
 curl_t=$(ns_exec "$R" curl -s -o "$TMP/routes.json" -w '%{time_total}' -H "Authorization: Bearer $token" "$api_url/api/v1/routes")
 printf 'GET /api/v1/routes with curl: %.0f ms, %s bytes\n' "$(awk -v t="$curl_t" 'BEGIN { print t * 1000 }')" "$(stat -c %s "$TMP/routes.json")"
 
