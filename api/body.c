@@ -1,8 +1,11 @@
 /* JSON bodies to control.h structs and back (see api_json.h). */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "shoal/api_json.h"
 #include "shoal/plugin_host.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,15 +298,53 @@ static json_t *body_u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* s as a JSON string: plain ASCII is written as is, anything else is left to jansson's encoder
+ * (escapes, UTF-8 check), so both spell it alike. */
+static int body_write_string(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+	bool plain = true;
+	for (size_t i = 0; plain && i < n; i++)
+		plain = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\';
+	if (plain)
+		return fprintf(f, "\"%s\"", s) < 0 ? -1 : 0;
+	json_t *j = json_string(s);
+	char *text = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	int rc = text && fputs(text, f) >= 0 ? 0 : -1;
+	free(text);
+	return rc;
+}
+
+int shoal_api_route_write(FILE *f, const struct shoal_ctl_route *r)
+{
+	char p[SHOAL_IPV4_PREFIX_STRLEN], nh[SHOAL_IPV4_ADDR_STRLEN + 2] = "null";
+	if (r->has_next_hop) {
+		char a[SHOAL_IPV4_ADDR_STRLEN];
+		snprintf(nh, sizeof(nh), "\"%s\"", shoal_ipv4_addr_format(r->next_hop, a));
+	}
+	if (fprintf(f, "{\"prefix\":\"%s\",\"next_hop\":%s,\"interface\":",
+	            shoal_ipv4_prefix_format(r->prefix, r->prefix_len, p), nh) < 0 ||
+	    body_write_string(f, r->interface) < 0)
+		return -1;
+	const char *origin = r->origin == SHOAL_CTL_ORIGIN_CONNECTED ? "connected" : "static";
+	return fprintf(f, ",\"origin\":\"%s\",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+	               origin, r->packets, r->bytes) < 0
+	           ? -1
+	           : 0;
+}
+
 json_t *shoal_api_route_json(const struct shoal_ctl_route *r)
 {
-	char p[20];
-	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "prefix",
-	                 shoal_api_prefix_str(r->prefix, r->prefix_len, p, sizeof(p)), "next_hop",
-	                 r->has_next_hop ? body_ipv4(r->next_hop) : json_null(), "interface",
-	                 r->interface, "origin",
-	                 r->origin == SHOAL_CTL_ORIGIN_CONNECTED ? "connected" : "static",
-	                 "packets", body_u64(r->packets), "bytes", body_u64(r->bytes));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	int rc = shoal_api_route_write(f, r);
+	json_t *j = fclose(f) == 0 && rc == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
+	return j;
 }
 
 json_t *shoal_api_arp_json(const struct shoal_ctl_arp_entry *a)

@@ -31,6 +31,7 @@ const S = {
   plugins: [],
   health: null,
   historyFrom: null, // "stats" | "page"
+  statsPoints: new Map(), // name -> samples the charts took from the stats history
   vclock0: Date.now(),
 };
 
@@ -127,7 +128,7 @@ function logout(message) {
   clearTimeout(S.timer);
   S.timer = null;
   destroyCharts();
-  S.prev.clear(); S.rates.clear(); S.hist.clear();
+  S.prev.clear(); S.rates.clear(); S.hist.clear(); S.statsPoints.clear();
   S.historyFrom = null;
   Routes.all = []; Routes.view = []; Routes.loaded = false; Routes.complete = false; Routes.loadSeq++;
   showLogin(message || "Logged out.");
@@ -259,6 +260,7 @@ async function loadHistory() {
     const old = (data.samples || []).filter((s) => s.t < first);
     const merged = old.concat(own).slice(-HISTORY_POINTS);
     S.hist.set(i.name, merged);
+    S.statsPoints.set(i.name, Math.min(old.length, merged.length));
   }
   if (S.page === "interfaces") { destroyCharts(); Pages.interfaces.render(); }
 }
@@ -382,12 +384,13 @@ Pages.interfaces = {
   enter() { this.render(); },
   render() {
     destroyCharts();
+    const loaded = [...S.statsPoints.values()].reduce((a, b) => Math.max(a, b), 0);
     const note = S.historyFrom === "stats"
-      ? "Charts: the last hour from the stats plugin, then this page's own 1 s samples."
+      ? `Charts: the last hour from the stats plugin (${loaded} samples), then this page's own 1 s samples.`
       : "History needs the stats plugin (not loaded): the charts start from what this page has sampled since it was opened.";
     $("#if-history-note").textContent = note;
     $("#if-cards").innerHTML = S.ifaces.map((i) => `
-      <article class="ifcard" data-if="${esc(i.name)}" aria-labelledby="ifc-${esc(i.name)}">
+      <article class="ifcard" data-if="${esc(i.name)}" data-stats-points="${S.statsPoints.get(i.name) || 0}" aria-labelledby="ifc-${esc(i.name)}">
         <h3 id="ifc-${esc(i.name)}">${esc(i.name)} <span class="note">${esc(i.kind)} · ${esc(i.address)} · ${esc(i.mac || "no MAC")} · MTU ${esc(i.mtu)} · ${i.up ? "up" : "down"}</span></h3>
         <p class="counters" data-role="counters"></p>
         <details><summary>Drops by reason (<span data-role="dropsum"></span>)</summary><div class="drops" data-role="drops"></div></details>

@@ -5,7 +5,10 @@
 # every second, routes added / refused with the API's message / looked up / filtered / deleted
 # through the page and checked with GET /api/v1/routes, ARP static add, flush and delete, NAT
 # session and port forward (plugin nat), plugin load errors, keyboard, phone width,
-# logout, and no errors in the browser console. Screenshots go to $SHOAL_BUILD/screenshots.
+# logout, and no errors in the browser console. Then a second scenario with the stats plugin
+# loaded (through the API) while h1 pings: a fresh page draws the interfaces' charts from
+# GET /api/v1/stats/history (the samples from before it opened, equal to the API's, non-zero
+# rx rate). Screenshots go to $SHOAL_BUILD/screenshots.
 #
 # Chromium runs inside the router's namespace r, where the API listens on 127.0.0.1:8144;
 # /javascript/ (Chart.js) comes from Debian's libjs-chart.js via api.javascript_dir.
@@ -77,6 +80,26 @@ if [[ -x /usr/bin/firefox-esr ]]; then
 else
 	log "firefox-esr not installed: the Firefox checks did not run (apt-get install firefox-esr)"
 fi
+
+# ---- second scenario: the stats plugin loaded, the charts start from its history
+check "the stats plugin is built" test -f "$API_PLUGINS/stats.so"
+api POST /api/v1/plugins '{"name": "stats"}'
+api_check_status "load the stats plugin through the API" 201
+ns_exec "$H1" ping -q -i 0.2 10.0.2.2 >/dev/null 2>&1 &
+register_pid $!
+# stats_traffic: lan0's history holds at least 5 samples with a non-zero rx rate
+stats_traffic() {
+	api GET '/api/v1/stats/history?interface=lan0&seconds=3600'
+	[[ $API_CODE == 200 ]] && (($(jq '[.samples[] | select(.rx_pps > 0)] | length' <<<"$API_BODY") >= 5))
+}
+check "the stats history of lan0 holds 5 samples of h1's pings" \
+	wait_for "stats history with traffic" 20 stats_traffic
+out=$(HOME=$TMP ns_exec "$R" timeout 90 /usr/bin/python3 "$here/tools/web_check.py" \
+	--url "http://127.0.0.1:$API_PORT/" --token "$API_TOKEN" --h1 "$H1" --shots "$shots" \
+	--stats-history 2>&1)
+rc=$?
+count_lines "$out"
+check_eq "web_check.py --stats-history exits 0" 0 "$rc"
 
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"

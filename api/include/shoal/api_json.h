@@ -7,7 +7,8 @@
  * optional one also null (= absent); unknown fields, missing fields and wrong types are 400
  * errors naming the field. Address syntax is checked here (prefix canonical, dotted quads,
  * MACs); everything that needs router state (interfaces, connected networks) is left to
- * control.h. Renderers build jansson values in the wire shapes of api/openapi.yaml.
+ * control.h. Renderers build jansson values in the wire shapes of api/openapi.yaml (routes:
+ * also as text, shoal_api_route_write).
  *
  * Errors: 400 with codes invalid_json (not JSON, duplicate key, not an object, empty body),
  * unknown_field, missing_field, invalid_type, invalid_prefix, invalid_prefix_length,
@@ -30,6 +31,7 @@ extern "C" {
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "shoal/api_request.h"
 #include "shoal/control.h"
@@ -57,6 +59,11 @@ int shoal_api_plugin_body(const char *body, size_t len, char name[SHOAL_API_NAME
 /* "10.2.0.0/16" into buf (>= 19 bytes). */
 const char *shoal_api_prefix_str(uint32_t prefix, uint8_t len, char *buf, size_t size);
 
+/* The one route formatter: r as compact JSON text into f, keys in the order of
+ * api/openapi.yaml's Route. shoal_api_route_json and the route lists (api/routes.c, which
+ * writes them straight into the reply text, no tree of 100,000 objects) both use it.
+ * Returns 0, or -1 when f failed (out of memory) or the interface name is not UTF-8. */
+int shoal_api_route_write(FILE *f, const struct shoal_ctl_route *r);
 json_t *shoal_api_route_json(const struct shoal_ctl_route *r);
 json_t *shoal_api_arp_json(const struct shoal_ctl_arp_entry *a);
 json_t *shoal_api_interface_json(const struct shoal_ctl_interface *i);

@@ -15,19 +15,14 @@
                      get SPEED samples per second) and sample the JS heap (after a forced GC) and
                      the DOM node count every SECONDS/10; print them as JSON.
 """
-import http.server
 import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 
 
 def browser():
@@ -120,69 +115,12 @@ def cmd_memory(drv, url, token, seconds, speed):
     print(json.dumps({"seconds": seconds, "speed": speed, "samples": samples}))
 
 
-def relay(upstream, port, rows):
-    """127.0.0.1:port forwards every request to upstream, except GET /api/v1/routes (no query),
-    answered with shoald's own table padded with synthetic rows of the same shape up to `rows`
-    (shoald takes at most 65,536 routes through the API). Returns the server."""
-    with urllib.request.urlopen(urllib.request.Request(
-            upstream + "/api/v1/routes", headers={"Authorization": "Bearer " + TOKEN[0]})) as r:
-        real = json.loads(r.read())["routes"]
-    extra = [{"prefix": f"{40 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}.0/24", "next_hop": "10.0.2.2",
-              "interface": "lan1", "origin": "static"} for i in range(max(0, rows - len(real)))]
-    body = (json.dumps({"routes": real + extra}, separators=(",", ":")) + "\n").encode()
-
-    class H(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def do(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            data = self.rfile.read(n) if n else None
-            if self.command == "GET" and self.path == "/api/v1/routes":
-                status, hdrs, out = 200, {"Content-Type": "application/json"}, body
-            else:
-                req = urllib.request.Request(upstream + self.path, data=data, method=self.command)
-                for k in ("Authorization", "Content-Type"):
-                    if self.headers.get(k):
-                        req.add_header(k, self.headers[k])
-                try:
-                    with urllib.request.urlopen(req) as r:
-                        status, out = r.status, r.read()
-                        hdrs = {"Content-Type": r.headers.get("Content-Type", "application/octet-stream")}
-                except urllib.error.HTTPError as e:
-                    status, out = e.code, e.read()
-                    hdrs = {"Content-Type": e.headers.get("Content-Type", "application/json")}
-            self.send_response(status)
-            for k, v in hdrs.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(out)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(out)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-TOKEN = [""]
-
-
 def main():
     url, token, what = sys.argv[1], sys.argv[2], sys.argv[3]
-    TOKEN[0] = token
     drv = browser()
     try:
         if what == "routes":
             cmd_routes(drv, url, token, int(sys.argv[4]))
-        elif what == "routes-padded":
-            rows, port = int(sys.argv[5]), 8145
-            relay(url.rstrip("/"), port, rows)
-            cmd_routes(drv, f"http://127.0.0.1:{port}/", token, int(sys.argv[4]))
         else:
             cmd_memory(drv, url, token, float(sys.argv[4]), int(sys.argv[5]))
     finally:

@@ -81,19 +81,8 @@ class Api:
             return e.code, json.loads(text) if text.strip() else None
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--token", required=True)
-    ap.add_argument("--h1", required=True, help="namespace of h1 (10.0.1.2)")
-    ap.add_argument("--shots", required=True, help="directory for the screenshots")
-    ap.add_argument("--nat", action="store_true", help="the nat plugin is loaded (outside lan1)")
-    ap.add_argument("--example", action="store_true", help="example.so can be loaded")
-    args = ap.parse_args()
-    os.makedirs(args.shots, exist_ok=True)
-    api = Api(args.url, args.token)
-    profile = tempfile.mkdtemp(prefix="shoal-web-chromium-")
-
+def chromium(profile):
+    """Debian's headless Chromium with its console log kept."""
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -103,6 +92,87 @@ def main():
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     drv.set_page_load_timeout(20)
+    return drv
+
+
+def stats_history(args):
+    """The second scenario (--stats-history): the stats plugin is loaded and h1 pings (both
+    done by test_web.sh, which waited for samples with traffic in the history). A fresh page
+    opens the interfaces page: it must fetch GET /api/v1/stats/history for each interface
+    (seen in its resource timing entries), say how many samples it took from it, and plot
+    those samples, with their values as the API gives them, before the page existed; the
+    rx rate they plot is non-zero."""
+    api = Api(args.url, args.token)
+    profile = tempfile.mkdtemp(prefix="shoal-web-chromium-")
+    drv = chromium(profile)
+    js = drv.execute_script
+    try:
+        drv.get(args.url)
+        wait(lambda: drv.find_elements(By.ID, "login-token") and drv.find_element(By.ID, "login-token").is_displayed(), 10)
+        drv.find_element(By.ID, "login-token").send_keys(args.token)
+        drv.find_element(By.ID, "login-submit").click()
+        check("stats: logged in", wait(lambda: drv.find_element(By.ID, "app").is_displayed(), 10))
+        drv.find_element(By.CSS_SELECTOR, 'nav a[data-page="interfaces"]').click()
+        # the history is loaded with the first plugins poll; the cards are redrawn after it
+        pts = wait(lambda: (lambda n: n > 0 and n)(int(js(
+            "const c = document.querySelector('.ifcard[data-if=lan0]');"
+            "return c && document.querySelectorAll('.ifcard canvas').length >= 4 ? c.dataset.statsPoints : 0") or 0)), 10)
+        check(f"stats: the page took lan0's chart history from the stats plugin ({pts} samples)",
+              pts and pts >= 5, f"data-stats-points: {pts}")
+        note = js("return document.querySelector('#if-history-note').textContent")
+        check("stats: the page says the charts start from the stats plugin's history",
+              re.search(r"from the stats plugin \(\d+ samples\)", note or ""), note)
+        fetched = js("return performance.getEntriesByType('resource').map((e) => e.name)"
+                     ".filter((n) => n.includes('/api/v1/stats/history'))")
+        for name in ("lan0", "lan1"):
+            check(f"stats: the page fetched GET /api/v1/stats/history for {name}",
+                  any(f"interface={name}&" in u for u in fetched), fetched)
+        # The chart's points from before the page opened can only be the plugin's samples.
+        drawn = js("""
+            const cv = document.querySelectorAll('.ifcard[data-if=lan0] canvas');  // bit/s, packets/s
+            const c = Chart.getChart(cv[0]), p = Chart.getChart(cv[1]);
+            const before = (ch, key) => ch.data.datasets.find((d) => d.key === key).data
+              .filter((q) => q.x < performance.timeOrigin).map((q) => [q.x, q.y]);
+            return {rx_bps: before(c, 'rx_bps'), rx_pps: before(p, 'rx_pps')};""")
+        st, hist = api.call("GET", "/api/v1/stats/history?interface=lan0&seconds=3600")
+        by_t = {s["t"]: s for s in (hist or {}).get("samples", [])} if st == 200 else {}
+        for key in ("rx_bps", "rx_pps"):
+            pts_k = drawn[key]
+            same = [p for p in pts_k if p[0] in by_t and by_t[p[0]][key] == p[1]]
+            check(f"stats: lan0's {key} chart plots the history's samples from before the page opened "
+                  f"({len(same)} of {len(pts_k)} equal to GET /api/v1/stats/history)",
+                  len(pts_k) >= 5 and len(same) == len(pts_k), f"chart: {pts_k[:5]}", f"history status {st}")
+            top = max((p[1] for p in pts_k), default=0)
+            check(f"stats: the plotted {key} from the history is non-zero (max {top:g})", top > 0)
+        drv.save_screenshot(os.path.join(args.shots, "interfaces-stats.png"))
+        errors = [f'{e["level"]} {e.get("source")}: {e["message"]}' for e in drv.get_log("browser")
+                  if e["level"] in ("SEVERE", "WARNING")]
+        check("stats: no errors in the browser console", not errors, *errors[:10])
+    finally:
+        drv.quit()
+        subprocess.run(["rm", "-rf", profile])
+    print(f"web_check: {PASSED} passed, {FAILED} failed", flush=True)
+    return 1 if FAILED else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--token", required=True)
+    ap.add_argument("--h1", required=True, help="namespace of h1 (10.0.1.2)")
+    ap.add_argument("--shots", required=True, help="directory for the screenshots")
+    ap.add_argument("--nat", action="store_true", help="the nat plugin is loaded (outside lan1)")
+    ap.add_argument("--example", action="store_true", help="example.so can be loaded")
+    ap.add_argument("--stats-history", action="store_true",
+                    help="only the scenario with the stats plugin loaded (see stats_history)")
+    args = ap.parse_args()
+    os.makedirs(args.shots, exist_ok=True)
+    if args.stats_history:
+        return stats_history(args)
+    api = Api(args.url, args.token)
+    profile = tempfile.mkdtemp(prefix="shoal-web-chromium-")
+
+    drv = chromium(profile)
     log = []  # every browser console entry, with the step it came in
     step = ["start"]
 

@@ -1,4 +1,5 @@
 /* Tests for api/body.c: JSON request bodies (every 400 case) and response shapes. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +297,52 @@ static void test_route_json_shape(void **state)
 	                 "\"origin\":\"connected\",\"packets\":0,\"prefix\":\"10.0.1.0/24\"}");
 }
 
+/* The text writer itself (what GET /api/v1/routes sends): keys in the Route order, compact,
+ * an interface name that needs escaping spelled as jansson spells it, a non-UTF-8 one refused. */
+static char *route_text(const struct shoal_ctl_route *r, int want_rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(shoal_api_route_write(f, r), want_rc);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void test_route_write_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *json;
+	} names[] = {
+	    {"lan0", "\"lan0\""},   {"a\"b", "\"a\\\"b\""},
+	    {"a\\b", "\"a\\\\b\""}, {"c\x01", "\"c\\u0001\""},
+	    {"d\x7f", "\"d\x7f\""}, {"\xc3\xa9t\xc3\xa9", "\"\xc3\xa9t\xc3\xa9\""},
+	};
+	struct shoal_ctl_route r = {.prefix = 0x0a020000,
+	                            .prefix_len = 16,
+	                            .has_next_hop = true,
+	                            .next_hop = 0x0a000102,
+	                            .origin = SHOAL_CTL_ORIGIN_STATIC,
+	                            .packets = 7,
+	                            .bytes = 5000000000};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(r.interface, sizeof(r.interface), "%s", names[i].name);
+		char want[160];
+		snprintf(want, sizeof(want),
+		         "{\"prefix\":\"10.2.0.0/16\",\"next_hop\":\"10.0.1.2\",\"interface\":%s,"
+		         "\"origin\":\"static\",\"packets\":7,\"bytes\":5000000000}",
+		         names[i].json);
+		char *text = route_text(&r, 0);
+		assert_string_equal(text, want);
+		free(text);
+	}
+	snprintf(r.interface, sizeof(r.interface), "%s", "lan\xff");
+	free(route_text(&r, -1));
+	assert_null(shoal_api_route_json(&r));
+}
+
 static void test_arp_json_shape(void **state)
 {
 	(void)state;
@@ -403,6 +451,7 @@ int main(void)
 	    cmocka_unit_test(test_arp_body),
 	    cmocka_unit_test(test_plugin_body),
 	    cmocka_unit_test(test_route_json_shape),
+	    cmocka_unit_test(test_route_write_text),
 	    cmocka_unit_test(test_arp_json_shape),
 	    cmocka_unit_test(test_interface_json_merges_drops),
 	    cmocka_unit_test(test_plugin_json_shape),
