@@ -421,6 +421,10 @@ check_eq "shoal_nat_ports_in_use{interface=\"lan1\",protocol=\"udp\"} = the API'
 
 api DELETE '/api/v1/nat/sessions'
 check "flush all: the table is empty again" jq -e '.flushed == 8' <<<"$API_BODY"
+api GET /metrics
+cp "$TMP/api.body" "$TMP/metrics.txt"
+check_eq "after the flush every shoal_nat_sessions series is 0 (sum)" 0 "$(msum shoal_nat_sessions)"
+check_eq "... and shoal_nat_sessions{protocol=\"udp\"} is 0" 0 "$(mval 'shoal_nat_sessions{protocol="udp"}')"
 
 # unload with traffic flowing
 ns_exec "$H1" ping -i 0.05 -c 200 -W 1 192.0.2.10 >"$TMP/ping.log" 2>&1 &
