@@ -8,7 +8,8 @@
 # double free aborts it, which the final checks see). Held inside the plugin's metrics hook:
 # GET /metrics still answers 200 within the plugins' bound (1 s) with the core's metrics and
 # counts shoal_plugin_metrics_errors_total{plugin="stall",reason="timeout"}; a hook whose
-# output does not fit counts too_large; every scrape passes promtool.
+# output does not fit counts too_large, one that fails counts failed; every scrape passes
+# promtool.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                |      | shoal-<pid>-h2         |
@@ -121,7 +122,7 @@ check "shoald is still running (no ASan abort after the detached command)" daemo
 # 3. Held inside the plugin's metrics hook (GET /metrics): the hook is detached after the
 # plugins' bound (1 s); the scrape still answers 200 with the core's metrics, without the
 # stalled plugin's lines, counting a timeout for it; output that does not fit counts
-# too_large. promtool accepts every scrape.
+# too_large, a hook error counts failed. promtool accepts every scrape.
 METRICS_LIMIT=$HEALTH_LIMIT
 scrape() { # scrape FILE: GET /metrics with the token into FILE; API_SECS its duration
 	timed GET /metrics
@@ -159,5 +160,14 @@ api_check_status "GET /metrics is 200 when a plugin's output does not fit" 200
 check_eq "too_large is counted for the stall plugin" 1 "$(merr "$TMP/m3.txt" too_large)"
 check "its lines are not in that scrape" bash -c "! grep -q '^shoal_stall_' '$TMP/m3.txt'"
 check "promtool check metrics passes on that scrape" bash -c "promtool check metrics <'$TMP/m3.txt'"
+touch "$FLAG.fail"
+scrape "$TMP/m4.txt"
+rm -f "$FLAG.fail"
+api_check_status "GET /metrics is 200 when a plugin's metrics hook fails" 200
+check_eq "failed is counted for the stall plugin" 1 "$(merr "$TMP/m4.txt" failed)"
+check "the core's metrics are in that scrape, the failed plugin's lines are not" bash -c \
+	"grep -q '^shoal_build_info{' '$TMP/m4.txt' && ! grep -q '^shoal_stall_' '$TMP/m4.txt'"
+check_eq "the other reasons kept their counts (timeout 1, too_large 1)" "1 1" \
+	"$(merr "$TMP/m4.txt" timeout) $(merr "$TMP/m4.txt" too_large)"
 check "shoald is still running after the detached metrics hook" daemon_alive "$SD_PID"
 finish
