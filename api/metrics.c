@@ -202,6 +202,21 @@ static void metrics_plugins(FILE *f, const struct shoal_ctl_plugin *pl, size_t n
 			        (unsigned long long)pl[p].counters[c].value);
 }
 
+/* Failures of the plugins' metrics hooks (control.h): such a plugin's lines are missing. */
+static void metrics_plugin_errors(FILE *f, const struct shoal_ctl_metrics *m)
+{
+	metrics_family(f, "shoal_plugin_metrics_errors_total", "counter",
+	               "Scrapes where a plugin's metrics hook gave no lines, by reason.");
+	for (size_t p = 0; p < m->n_plugins; p++)
+		for (unsigned r = 0; r < SHOAL_CTL_PMETRICS_COUNT_; r++)
+			fprintf(
+			    f,
+			    "shoal_plugin_metrics_errors_total{plugin=\"%s\",reason=\"%s\"} %llu\n",
+			    m->plugins[p].name,
+			    shoal_ctl_pmetrics_error_name((enum shoal_ctl_pmetrics_error)r),
+			    (unsigned long long)m->plugins[p].errors[r]);
+}
+
 static void metrics_process(FILE *f)
 {
 	metrics_family(f, "shoal_build_info", "gauge", "shoald's version (value 1).");
@@ -265,7 +280,10 @@ int shoal_api_metrics_text(struct shoal_ctl *ctl, bool authorized, char **text, 
 	st = shoal_ctl_interfaces(ctl, &ifs, &n, &ce);
 	if (st == SHOAL_CTL_OK)
 		st = shoal_ctl_plugins(ctl, &pl, &np, &ce);
+	if (st == SHOAL_CTL_OK) /* last: plugin code, bounded (control.h) */
+		st = shoal_ctl_metrics_plugins(ctl, &m, &ce);
 	if (st != SHOAL_CTL_OK) {
+		free(pl);
 		free(ifs);
 		shoal_ctl_metrics_free(&m);
 		shoal_api_ctl_error(st, &ce, e);
@@ -279,6 +297,7 @@ int shoal_api_metrics_text(struct shoal_ctl *ctl, bool authorized, char **text, 
 		metrics_dataplane(f, &m);
 		metrics_routes(f, &m);
 		metrics_plugins(f, pl, np);
+		metrics_plugin_errors(f, &m);
 		fputs(m.plugin_text ? m.plugin_text : "", f);
 	}
 	free(pl);

@@ -60,6 +60,10 @@ struct shoal_ctl {
 	struct shoal_hostcfg *host;  /* the uplink's host side (NULL: none) */
 	unsigned wait_ms;            /* bound of every wait on the data plane */
 	unsigned health_wait_ms;
+	/* GET /metrics: each loaded plugin's metrics hook failures (kept for loaded plugins) */
+	pthread_mutex_t metrics_lock;
+	size_t n_pmetrics;
+	struct shoal_ctl_plugin_metrics pmetrics[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
 };
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
@@ -192,6 +196,7 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_mutex_init(&c->plugin_lock, NULL);
+	pthread_mutex_init(&c->metrics_lock, NULL);
 	return c;
 }
 
@@ -200,6 +205,7 @@ void shoal_ctl_destroy(struct shoal_ctl *c)
 	if (!c)
 		return;
 	shoal_store_close(c->store);
+	pthread_mutex_destroy(&c->metrics_lock);
 	pthread_mutex_destroy(&c->plugin_lock);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
@@ -1767,38 +1773,19 @@ static int ctl_metrics_route_cmp(const void *a, const void *b)
 	return (int)x->prefix_len - (int)y->prefix_len;
 }
 
-/* Appends every plugin's metrics hook output to m->plugin_text. */
-static bool ctl_metrics_plugins(struct shoal_plugin_host *ph, struct shoal_ctl_metrics *m)
+/* The loaded plugins' names (load order), whose metrics hooks run after this command. */
+static bool ctl_metrics_plugin_names(struct shoal_plugin_host *ph, struct shoal_ctl_metrics *m)
 {
-	enum { SMALL = 64 * 1024, BIG = 4 * 1024 * 1024 };
-	size_t len = 0;
-	m->plugin_text = calloc(1, 1);
-	char *buf = malloc(SMALL);
-	if (!m->plugin_text || !buf) {
-		free(buf);
+	size_t n = shoal_plugin_host_count(ph);
+	m->plugins = calloc(n ? n : 1, sizeof(*m->plugins));
+	if (!m->plugins)
 		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct shoal_plugin_info info;
+		if (shoal_plugin_host_info(ph, i, &info) == 0)
+			snprintf(m->plugins[m->n_plugins++].name, sizeof(m->plugins[0].name), "%s",
+			         info.name);
 	}
-	size_t cap = SMALL;
-	for (size_t i = 0; i < shoal_plugin_host_count(ph); i++) {
-		int n = shoal_plugin_host_metrics(ph, i, buf, cap);
-		if (n == -ENOSPC && cap == SMALL) {
-			char *b = realloc(buf, BIG);
-			if (!b)
-				break;
-			buf = b;
-			cap = BIG;
-			n = shoal_plugin_host_metrics(ph, i, buf, cap);
-		}
-		if (n <= 0)
-			continue; /* a failing plugin loses its lines, not the scrape */
-		char *t = realloc(m->plugin_text, len + (size_t)n + 1);
-		if (!t)
-			break;
-		memcpy(t + len, buf, (size_t)n + 1);
-		m->plugin_text = t;
-		len += (size_t)n;
-	}
-	free(buf);
 	return true;
 }
 
@@ -1818,9 +1805,124 @@ static int ctl_cmd_metrics(void *arg)
 	}
 	if (!x->oom && m->route_limit != 0)
 		shoal_lpm_foreach(shoal_dp_lpm(x->dp), ctl_metrics_route, x);
-	if (!x->oom && !ctl_metrics_plugins(ph, m))
+	if (!x->oom && !ctl_metrics_plugin_names(ph, m))
 		x->oom = true;
 	return 0;
+}
+
+/* One plugin's metrics hook: plugin code, so a heap record the caller may detach from (like
+ * plugin commands); the data plane frees it when the hook returns. */
+struct ctl_pmetrics_cmd {
+	struct shoal_dp *dp;
+	char name[32];
+	int rc;    /* length written, 0 (no hook, or unloaded since) or a negative errno */
+	char *buf; /* SHOAL_CTL_PLUGIN_METRICS_MAX bytes */
+};
+
+static void ctl_pmetrics_free(void *arg)
+{
+	struct ctl_pmetrics_cmd *x = arg;
+	free(x->buf);
+	free(x);
+}
+
+static int ctl_cmd_pmetrics(void *arg)
+{
+	enum { SMALL = 64 * 1024 };
+	struct ctl_pmetrics_cmd *x = arg;
+	struct shoal_plugin_host *ph = shoal_dp_plugins(x->dp);
+	struct shoal_plugin_info info;
+	int i = ctl_plugin_index(ph, x->name, &info);
+	x->rc = i < 0 ? 0 : shoal_plugin_host_metrics(ph, (size_t)i, x->buf, SMALL);
+	if (x->rc == -ENOSPC)
+		x->rc =
+		    shoal_plugin_host_metrics(ph, (size_t)i, x->buf, SHOAL_CTL_PLUGIN_METRICS_MAX);
+	return 0;
+}
+
+/* Appends text (n bytes) and a final newline if it lacks one to m->plugin_text. */
+static bool ctl_pmetrics_append(struct shoal_ctl_metrics *m, size_t *len, const char *text,
+                                size_t n)
+{
+	bool nl = n > 0 && text[n - 1] != '\n';
+	char *t = realloc(m->plugin_text, *len + n + nl + 1);
+	if (!t)
+		return false;
+	memcpy(t + *len, text, n);
+	*len += n;
+	if (nl)
+		t[(*len)++] = '\n';
+	t[*len] = '\0';
+	m->plugin_text = t;
+	return true;
+}
+
+/* Counts this scrape's failures (err[i] < 0: none) into the table of loaded plugins and
+ * copies the totals to m->plugins. */
+static void ctl_pmetrics_account(struct shoal_ctl *c, struct shoal_ctl_metrics *m, const int *err)
+{
+	struct shoal_ctl_plugin_metrics kept[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
+	size_t nk = 0;
+	pthread_mutex_lock(&c->metrics_lock);
+	for (size_t i = 0; i < m->n_plugins && nk < SHOAL_PLUGIN_HOST_MAX_PLUGINS; i++) {
+		struct shoal_ctl_plugin_metrics *p = &m->plugins[i];
+		for (size_t k = 0; k < c->n_pmetrics; k++)
+			if (strcmp(c->pmetrics[k].name, p->name) == 0)
+				memcpy(p->errors, c->pmetrics[k].errors, sizeof(p->errors));
+		if (err[i] >= 0)
+			p->errors[err[i]]++;
+		kept[nk++] = *p;
+	}
+	memcpy(c->pmetrics, kept, nk * sizeof(kept[0]));
+	c->n_pmetrics = nk;
+	pthread_mutex_unlock(&c->metrics_lock);
+}
+
+/* Runs each plugin's metrics hook within one shared bound. A hook that does not return in
+ * time is detached (it finishes in the background) and the plugins after it are skipped:
+ * the data plane is held, they would wait behind it. */
+static bool ctl_metrics_plugins(struct shoal_ctl *c, struct shoal_ctl_metrics *m)
+{
+	int err[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
+	size_t len = 0;
+	bool ok = (m->plugin_text = calloc(1, 1)) != NULL;
+	struct timespec deadline;
+	ctl_deadline(&deadline, SHOAL_CTL_PLUGIN_METRICS_WAIT_MS);
+	for (size_t i = 0; i < m->n_plugins; i++)
+		err[i] = -1;
+	for (size_t i = 0; ok && i < m->n_plugins; i++) {
+		unsigned left = ctl_ms_left(&deadline);
+		if (left == 0)
+			break;
+		struct ctl_pmetrics_cmd *x = calloc(1, sizeof(*x));
+		if (!x || !(x->buf = malloc(SHOAL_CTL_PLUGIN_METRICS_MAX))) {
+			free(x);
+			ok = false;
+			break;
+		}
+		x->dp = c->dp;
+		snprintf(x->name, sizeof(x->name), "%s", m->plugins[i].name);
+		bool detached;
+		struct shoal_ctl_error e;
+		enum shoal_ctl_status st =
+		    ctl_run_within(c, ctl_cmd_pmetrics, x, ctl_pmetrics_free, left, &detached, &e);
+		if (st != SHOAL_CTL_OK) {
+			if (!detached)
+				ctl_pmetrics_free(x);
+			if (strcmp(e.code, "dataplane_busy") == 0)
+				err[i] = SHOAL_CTL_PMETRICS_timeout;
+			break;
+		}
+		if (x->rc == -ENOSPC)
+			err[i] = SHOAL_CTL_PMETRICS_too_large;
+		else if (x->rc < 0)
+			err[i] = SHOAL_CTL_PMETRICS_failed;
+		else
+			ok = ctl_pmetrics_append(m, &len, x->buf, (size_t)x->rc);
+		ctl_pmetrics_free(x);
+	}
+	ctl_pmetrics_account(c, m, err);
+	return ok;
 }
 
 void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m)
@@ -1828,6 +1930,7 @@ void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m)
 	if (!m)
 		return;
 	free(m->plugin_text);
+	free(m->plugins);
 	free(m->routes);
 	memset(m, 0, sizeof(*m));
 }
@@ -1846,5 +1949,13 @@ enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_me
 	}
 	if (out->route_limit > 0)
 		qsort(out->routes, out->n_routes, sizeof(*out->routes), ctl_metrics_route_cmp);
+	return ctl_ok(e, SHOAL_CTL_OK);
+}
+
+enum shoal_ctl_status shoal_ctl_metrics_plugins(struct shoal_ctl *c, struct shoal_ctl_metrics *m,
+                                                struct shoal_ctl_error *e)
+{
+	if (!ctl_metrics_plugins(c, m))
+		return shoal_ctl_error_set(e, SHOAL_CTL_INTERNAL, "out_of_memory", "out of memory");
 	return ctl_ok(e, SHOAL_CTL_OK);
 }

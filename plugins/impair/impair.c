@@ -62,18 +62,20 @@ static const char *const impair_drop_descs[] = {IMPAIR_DROPS(IMPAIR_DROP_DESC_)}
 #undef IMPAIR_DROP_DESC_
 
 /* Per direction counters (API keys). */
+/* Per direction counters (API keys; metrics shoal_impair_<name>_packets_total). */
 #define IMPAIR_STATS(X)                                                                            \
-	X(seen)                                                                                    \
-	X(lost)                                                                                    \
-	X(corrupted)                                                                               \
-	X(duplicated)                                                                              \
-	X(delayed)                                                                                 \
-	X(reordered)                                                                               \
-	X(rate_limited)                                                                            \
-	X(not_held)                                                                                \
-	X(queue_full)
+	X(seen, "Datagrams the impairment saw")                                                    \
+	X(lost, "Datagrams dropped by the configured loss")                                        \
+	X(corrupted, "Datagrams corrupted (or dropped for a partial checksum)")                    \
+	X(duplicated, "Datagrams duplicated")                                                      \
+	X(delayed, "Datagrams held in the delay queue")                                            \
+	X(reordered, "Datagrams that skipped the delay and overtook held ones")                    \
+	X(rate_limited, "Datagrams delayed by the rate limit")                                     \
+	X(not_held, "Datagrams passed undelayed (offload state or too large to hold)")             \
+	X(queue_full, "Datagrams dropped because the delay queue was full")
+
 struct impair_stats {
-#define IMPAIR_STAT_FIELD_(n) uint64_t n;
+#define IMPAIR_STAT_FIELD_(n, d) uint64_t n;
 	IMPAIR_STATS(IMPAIR_STAT_FIELD_)
 #undef IMPAIR_STAT_FIELD_
 };
@@ -521,7 +523,7 @@ static void impair_out_if(struct impair *im, struct impair_out *o, uint32_t idx)
 			    "\"rate_bps\":%" PRIu64,
 			    d->delay_ms, d->jitter_ms, d->reorder, d->duplicate, d->rate_bps);
 		impair_out(o, ",\"counters\":{");
-#define IMPAIR_STAT_OUT_(n) impair_out(o, "\"" #n "\":%" PRIu64 ",", s->n);
+#define IMPAIR_STAT_OUT_(n, d) impair_out(o, "\"" #n "\":%" PRIu64 ",", s->n);
 		IMPAIR_STATS(IMPAIR_STAT_OUT_)
 #undef IMPAIR_STAT_OUT_
 		o->len--; /* the last comma */
@@ -603,6 +605,39 @@ static int impair_http_request(void *state, const struct shoal_http_request *req
 	impair_out_if(im, &o, idx);
 	reply->status = 200;
 	return 0;
+}
+
+/* ABI 1.3 metrics hook: the per interface and direction counters, the queue and the drop
+ * table, read from the structures the hooks count in (as GET /api/v1/impair). */
+static int impair_metrics(void *state, char *buf, size_t cap)
+{
+	struct impair *im = state;
+	struct impair_out o = {.buf = buf, .cap = cap};
+#define IMPAIR_STAT_METRIC_(n, d)                                                                  \
+	impair_out(&o, "# HELP shoal_impair_" #n "_packets_total " d                               \
+	               ", by interface and direction.\n# TYPE shoal_impair_" #n                    \
+	               "_packets_total counter\n");                                                \
+	for (uint32_t i = 0; i < im->n_ifs; i++)                                                   \
+		for (int w = 0; w < IMPAIR_WAYS; w++)                                              \
+			impair_out(&o,                                                             \
+			           "shoal_impair_" #n                                              \
+			           "_packets_total{interface=\"%s\",direction=\"%s\"} "            \
+			           "%" PRIu64 "\n",                                                \
+			           im->names[i], impair_way_names[w], im->stats[i][w].n);
+	IMPAIR_STATS(IMPAIR_STAT_METRIC_)
+#undef IMPAIR_STAT_METRIC_
+	impair_out(&o,
+	           "# HELP shoal_impair_queue_held Datagrams held in the delay queue now.\n"
+	           "# TYPE shoal_impair_queue_held gauge\nshoal_impair_queue_held %u\n"
+	           "# HELP shoal_impair_queue_limit The delay queue's size (queue_max).\n"
+	           "# TYPE shoal_impair_queue_limit gauge\nshoal_impair_queue_limit %u\n",
+	           im->n_held, im->queue_max);
+	impair_out(&o, "# HELP shoal_impair_drops_total Datagrams the plugin dropped, by reason "
+	               "(its drop table).\n# TYPE shoal_impair_drops_total counter\n");
+	for (size_t i = 0; i < IMPAIR_DROP_COUNT_; i++)
+		impair_out(&o, "shoal_impair_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		           impair_drop_names[i], *im->drops[i]);
+	return o.overflow ? -ENOSPC : (int)o.len;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -750,4 +785,5 @@ SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .ingress = impair_ingress,
     .egress = impair_egress,
     .http_request = impair_http_request,
+    .metrics = impair_metrics,
 };

@@ -445,6 +445,7 @@ static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, u
 	m->n_sessions++;
 	nat_wheel_insert(n, i, now_s + nat_timeout(n, s));
 	n->st.sessions++;
+	n->st.sessions_by_proto[m->proto]++;
 	n->st.created++;
 	return i;
 }
@@ -475,6 +476,7 @@ static void nat_sess_unlink(struct nat_core *n, uint32_t i, bool in_wheel)
 	s->hnext = n->sess_free;
 	n->sess_free = i;
 	n->st.sessions--;
+	n->st.sessions_by_proto[m->proto]--;
 	if (m->n_sessions == 0 && !m->is_static)
 		nat_map_free(n, map);
 }

@@ -118,6 +118,7 @@ struct nat_session_info {
 
 struct nat_stats {
 	uint64_t sessions, mappings, static_mappings;
+	uint64_t sessions_by_proto[NAT_PROTO_COUNT_]; /* sums to sessions */
 	uint64_t created, expired;
 	uint64_t translated_out, translated_in, hairpinned, icmp_errors;
 	uint64_t drops[NAT_DROP_COUNT_];

@@ -819,6 +819,29 @@ static void tcp_json_u64(struct tcp_out *o, uint64_t v)
 		tcp_out(o, "%" PRIu64, v);
 }
 
+/* Totals over closed and live connections, read from the peers themselves. */
+struct tcp_totals {
+	uint64_t retx, chal;
+	uint64_t pdrops[SHOAL_TCP_DROP_COUNT_];
+	uint32_t by_state[SHOAL_TCP_STATE_COUNT_];
+};
+
+static void tcp_totals_get(const struct tcp_plugin *st, struct tcp_totals *t)
+{
+	*t = (struct tcp_totals){.retx = st->closed_retx, .chal = st->closed_challenge_acks};
+	memcpy(t->pdrops, st->closed_peer_drops, sizeof(t->pdrops));
+	for (const struct tcp_conn *c = st->head; c; c = c->next) {
+		struct shoal_tcp_peer_info info;
+		shoal_tcp_peer_get_info(&c->peer, &info);
+		t->retx += info.retransmissions;
+		t->chal += info.challenge_acks;
+		for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
+			t->pdrops[i] += info.drops[i];
+		if ((unsigned)info.state < SHOAL_TCP_STATE_COUNT_)
+			t->by_state[info.state]++;
+	}
+}
+
 static void tcp_http_summary(struct tcp_plugin *st, struct tcp_out *o)
 {
 	char a[SHOAL_IPV4_ADDR_STRLEN];
@@ -832,20 +855,8 @@ static void tcp_http_summary(struct tcp_plugin *st, struct tcp_out *o)
 			tcp_out(o, ",\"to\":\"%s\"", l->to_text);
 		tcp_out(o, "}");
 	}
-	uint64_t retx = st->closed_retx, chal = st->closed_challenge_acks;
-	uint64_t pdrops[SHOAL_TCP_DROP_COUNT_];
-	memcpy(pdrops, st->closed_peer_drops, sizeof(pdrops));
-	uint32_t by_state[SHOAL_TCP_STATE_COUNT_] = {0};
-	for (struct tcp_conn *c = st->head; c; c = c->next) {
-		struct shoal_tcp_peer_info info;
-		shoal_tcp_peer_get_info(&c->peer, &info);
-		retx += info.retransmissions;
-		chal += info.challenge_acks;
-		for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
-			pdrops[i] += info.drops[i];
-		if ((unsigned)info.state < SHOAL_TCP_STATE_COUNT_)
-			by_state[info.state]++;
-	}
+	struct tcp_totals t;
+	tcp_totals_get(st, &t);
 	tcp_out(
 	    o,
 	    "],\"max_connections\":%u,\"syn_backlog\":%u,\"connections\":%u,\"syn_received\":%u,"
@@ -854,20 +865,20 @@ static void tcp_http_summary(struct tcp_plugin *st, struct tcp_out *o)
 	for (size_t i = 0; i < TCP_EV_COUNT_; i++)
 		tcp_out(o, "\"%s\":%" PRIu64 ",", tcp_event_names[i], *st->events[i]);
 	tcp_out(o, "\"retransmissions\":%" PRIu64 ",\"challenge_acks\":%" PRIu64 "},\"drops\":{",
-	        retx, chal);
+	        t.retx, t.chal);
 	for (size_t i = 0; i < TCP_DROP_COUNT_; i++)
 		tcp_out(o, "%s\"%s\":%" PRIu64, i ? "," : "", tcp_drop_names[i], *st->drops[i]);
 	tcp_out(o, "},\"segment_drops\":{");
 	for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
 		tcp_out(o, "%s\"%s\":%" PRIu64, i ? "," : "",
-		        shoal_tcp_drop_name((enum shoal_tcp_drop)i), pdrops[i]);
+		        shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
 	tcp_out(o, "},\"states\":{");
 	bool first = true;
 	for (size_t i = 0; i < SHOAL_TCP_STATE_COUNT_; i++) {
-		if (!by_state[i])
+		if (!t.by_state[i])
 			continue;
 		tcp_out(o, "%s\"%s\":%u", first ? "" : ",",
-		        shoal_tcp_state_name((enum shoal_tcp_state)i), by_state[i]);
+		        shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
 		first = false;
 	}
 	tcp_out(o, "}}");
@@ -938,6 +949,67 @@ static int tcp_http_request(void *state, const struct shoal_http_request *req,
 	}
 	reply->status = 200;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- GET /metrics */
+
+static void tcp_mfamily(struct tcp_out *o, const char *name, const char *type, const char *help)
+{
+	tcp_out(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* ABI 1.3 metrics hook: shoal_tcp_* families from the connections and counters the plugin
+ * works with (the same reads as GET /api/v1/tcp); names of drop reasons and events come from
+ * the plugin's tables, segment drops from the stack's (shoal_tcp_drop_name). */
+static int tcp_metrics(void *state, char *buf, size_t cap)
+{
+	struct tcp_plugin *st = state;
+	struct tcp_out o = {.buf = buf, .cap = cap};
+	struct tcp_totals t;
+	tcp_totals_get(st, &t);
+	tcp_mfamily(&o, "shoal_tcp_connections", "gauge",
+	            "TCP connections ending on the router, by state (RFC 9293).");
+	for (size_t i = 0; i < SHOAL_TCP_STATE_COUNT_; i++)
+		tcp_out(&o, "shoal_tcp_connections{state=\"%s\"} %" PRIu32 "\n",
+		        shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
+	tcp_mfamily(&o, "shoal_tcp_connections_limit", "gauge",
+	            "Connections the plugin holds at most (max_connections).");
+	tcp_out(&o, "shoal_tcp_connections_limit %" PRIu32 "\n", st->max_connections);
+	tcp_mfamily(&o, "shoal_tcp_syn_backlog", "gauge",
+	            "Connections in SYN-RECEIVED counted against syn_backlog.");
+	tcp_out(&o, "shoal_tcp_syn_backlog %" PRIu32 "\n", st->n_synq);
+	tcp_mfamily(&o, "shoal_tcp_syn_backlog_limit", "gauge", "The syn_backlog setting.");
+	tcp_out(&o, "shoal_tcp_syn_backlog_limit %" PRIu32 "\n", st->syn_backlog);
+	uint32_t by_svc[TCP_SVC_COUNT_] = {0};
+	for (size_t i = 0; i < st->n_listeners; i++)
+		by_svc[st->listeners[i].service]++;
+	tcp_mfamily(&o, "shoal_tcp_listeners", "gauge", "Configured listeners, by service.");
+	for (size_t i = 0; i < TCP_SVC_COUNT_; i++)
+		tcp_out(&o, "shoal_tcp_listeners{service=\"%s\"} %" PRIu32 "\n",
+		        tcp_service_names[i], by_svc[i]);
+	for (size_t i = 0; i < TCP_EV_COUNT_; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "shoal_tcp_%s_total", tcp_event_names[i]);
+		tcp_mfamily(&o, name, "counter", tcp_event_descs[i]);
+		tcp_out(&o, "%s %" PRIu64 "\n", name, *st->events[i]);
+	}
+	tcp_mfamily(&o, "shoal_tcp_retransmissions_total", "counter",
+	            "Segments retransmitted (closed and live connections).");
+	tcp_out(&o, "shoal_tcp_retransmissions_total %" PRIu64 "\n", t.retx);
+	tcp_mfamily(&o, "shoal_tcp_challenge_acks_total", "counter",
+	            "Challenge ACKs sent (RFC 5961; closed and live connections).");
+	tcp_out(&o, "shoal_tcp_challenge_acks_total %" PRIu64 "\n", t.chal);
+	tcp_mfamily(&o, "shoal_tcp_drops_total", "counter",
+	            "Segments or SYNs the plugin dropped or refused, by reason (its drop table).");
+	for (size_t i = 0; i < TCP_DROP_COUNT_; i++)
+		tcp_out(&o, "shoal_tcp_drops_total{reason=\"%s\"} %" PRIu64 "\n", tcp_drop_names[i],
+		        *st->drops[i]);
+	tcp_mfamily(&o, "shoal_tcp_segment_drops_total", "counter",
+	            "Segments a connection discarded, by reason (the stack's TCP drop table).");
+	for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
+		tcp_out(&o, "shoal_tcp_segment_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		        shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
+	return o.overflow ? -ENOSPC : (int)o.len;
 }
 
 /* ---------------------------------------------------------------- config */
@@ -1209,7 +1281,7 @@ static void tcp_fini(void *state)
 
 SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
-    .abi_minor = 2,
+    .abi_minor = 3,
     .struct_size = sizeof(struct shoal_plugin_descriptor),
     .name = "tcp",
     .version = "1.0.0",
@@ -1218,4 +1290,5 @@ SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .fini = tcp_fini,
     .local_delivery = tcp_local_delivery,
     .http_request = tcp_http_request,
+    .metrics = tcp_metrics,
 };

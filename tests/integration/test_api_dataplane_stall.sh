@@ -5,7 +5,11 @@
 # within its bound (1 s), other API calls answer 503 dataplane_busy within theirs (3 s) and
 # no HTTP request hangs; when the flag goes, everything answers 200 again and the detached
 # command is freed by the data plane (shoald runs under ASan: a touched stale frame or a
-# double free aborts it, which the final checks see).
+# double free aborts it, which the final checks see). Held inside the plugin's metrics hook:
+# GET /metrics still answers 200 within the plugins' bound (1 s) with the core's metrics and
+# counts shoal_plugin_metrics_errors_total{plugin="stall",reason="timeout"}; a hook whose
+# output does not fit counts too_large, one that fails counts failed; every scrape passes
+# promtool.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                |      | shoal-<pid>-h2         |
@@ -19,7 +23,7 @@ source "$here/lib.sh"
 source "$here/tools/shoald.sh"
 source "$here/tools/api_lib.sh"
 require_root
-require_cmd ip timeout curl jq
+require_cmd ip timeout curl jq promtool
 
 STALL_SO=$SHOAL_BUILD/tests/fixtures/plugins/stall.so
 api_init
@@ -114,4 +118,56 @@ check_healthy "after the command finished"
 api GET /api/v1/plugins/stall
 check "the stall plugin counted both holds" jq -e '.counters.stalls == 2' <<<"$API_BODY"
 check "shoald is still running (no ASan abort after the detached command)" daemon_alive "$SD_PID"
+
+# 3. Held inside the plugin's metrics hook (GET /metrics): the hook is detached after the
+# plugins' bound (1 s); the scrape still answers 200 with the core's metrics, without the
+# stalled plugin's lines, counting a timeout for it; output that does not fit counts
+# too_large, a hook error counts failed. promtool accepts every scrape.
+METRICS_LIMIT=$HEALTH_LIMIT
+scrape() { # scrape FILE: GET /metrics with the token into FILE; API_SECS its duration
+	timed GET /metrics
+	cp "$TMP/api.body" "$1"
+}
+merr() { awk -v k="shoal_plugin_metrics_errors_total{plugin=\"stall\",reason=\"$2\"}" \
+	'$1 == k {print $2}' "$1"; }
+scrape "$TMP/m0.txt"
+api_check_status "GET /metrics is 200 before the metrics stall" 200
+check "the stall plugin's metrics lines are there" grep -q '^shoal_stall_scrapes_total 1$' "$TMP/m0.txt"
+check_eq "no metrics hook error counted yet" 0 "$(merr "$TMP/m0.txt" timeout)"
+check "promtool check metrics passes (stall plugin loaded)" bash -c "promtool check metrics <'$TMP/m0.txt'"
+touch "$FLAG.metrics"
+scrape "$TMP/m1.txt"
+api_check_status "GET /metrics is 200 while the metrics hook stalls" 200
+check "it answered within the plugins' bound (${API_SECS} s <= $METRICS_LIMIT s)" \
+	within "$API_SECS" "$METRICS_LIMIT"
+check "the hook holds the data plane (flag file created by the plugin)" test -e "$FLAG"
+check "the core's metrics are in the stalled scrape" bash -c \
+	"grep -q '^shoal_build_info{' '$TMP/m1.txt' && grep -q '^shoal_interface_receive_packets_total{interface=\"lan0\"}' '$TMP/m1.txt'"
+check "the stalled plugin's lines are not" bash -c "! grep -q '^shoal_stall_' '$TMP/m1.txt'"
+check_eq "the timeout is counted for the stall plugin" 1 "$(merr "$TMP/m1.txt" timeout)"
+check "promtool check metrics passes on the stalled scrape" bash -c "promtool check metrics <'$TMP/m1.txt'"
+rm -f "$FLAG.metrics" "$FLAG"
+check "health turns 200 when the metrics hook lets go" wait_for "health 200" 10 health_is 200
+scrape "$TMP/m2.txt"
+api_check_status "GET /metrics is 200 after the metrics stall" 200
+check "the stall plugin's lines are back (the detached call answered too)" \
+	grep -q '^shoal_stall_scrapes_total 3$' "$TMP/m2.txt"
+check_eq "the timeout counter kept its value" 1 "$(merr "$TMP/m2.txt" timeout)"
+touch "$FLAG.big"
+scrape "$TMP/m3.txt"
+rm -f "$FLAG.big"
+api_check_status "GET /metrics is 200 when a plugin's output does not fit" 200
+check_eq "too_large is counted for the stall plugin" 1 "$(merr "$TMP/m3.txt" too_large)"
+check "its lines are not in that scrape" bash -c "! grep -q '^shoal_stall_' '$TMP/m3.txt'"
+check "promtool check metrics passes on that scrape" bash -c "promtool check metrics <'$TMP/m3.txt'"
+touch "$FLAG.fail"
+scrape "$TMP/m4.txt"
+rm -f "$FLAG.fail"
+api_check_status "GET /metrics is 200 when a plugin's metrics hook fails" 200
+check_eq "failed is counted for the stall plugin" 1 "$(merr "$TMP/m4.txt" failed)"
+check "the core's metrics are in that scrape, the failed plugin's lines are not" bash -c \
+	"grep -q '^shoal_build_info{' '$TMP/m4.txt' && ! grep -q '^shoal_stall_' '$TMP/m4.txt'"
+check_eq "the other reasons kept their counts (timeout 1, too_large 1)" "1 1" \
+	"$(merr "$TMP/m4.txt" timeout) $(merr "$TMP/m4.txt" too_large)"
+check "shoald is still running after the detached metrics hook" daemon_alive "$SD_PID"
 finish

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # plugins/impair: seeded loss matches the generator's model datagram for datagram; delay and
 # its changes at run time (GET|PUT /api/v1/impair/{interface}); bad settings refused without
-# changing anything; and the tcp plugin's echo through 1% loss both ways, 5% reordering and
-# 20 ms delay arrives intact, with Linux recovering by SACK (TcpExtTCPSackRecovery on h1).
+# changing anything; GET /metrics (promtool, the loss counter as the API's); and the tcp
+# plugin's echo through 1% loss both ways, 5% reordering and 20 ms delay arrives intact,
+# with Linux recovering by SACK (TcpExtTCPSackRecovery on h1).
 # TCP_IMPAIR_BYTES sets the echo size (5 MB here; the issue's 50 MB run: TCP_IMPAIR_BYTES=50000000).
 #
 #   +--------------------+      +-------------------------------------+      +--------------------+
@@ -18,7 +19,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip curl jq ping timeout python3 nstat
+require_cmd ip curl jq ping timeout python3 nstat promtool
 
 BYTES=${TCP_IMPAIR_BYTES:-5000000}
 SEQ="python3 $here/udpseq.py"
@@ -52,6 +53,12 @@ check_eq "seed 7, 30% loss on lan1 egress: the datagrams that arrive are the mod
 api GET /api/v1/impair/lan1
 lost=$(api_jq .egress.counters.lost)
 check_eq "GET /api/v1/impair/lan1 counts the losses" "$((N - $(tr ',' '\n' <<<"$want" | grep -c .)))" "$lost"
+api GET /metrics
+api_check_status "GET /metrics with impair (and tcp) loaded: 200" 200
+cp "$TMP/api.body" "$TMP/metrics.txt"
+check "promtool check metrics passes with impair and tcp loaded" bash -c "promtool check metrics <'$TMP/metrics.txt'"
+check_eq "shoal_impair_lost_packets_total{lan1, egress} = the API's lost" "$lost" \
+	"$(awk '$1 == "shoal_impair_lost_packets_total{interface=\"lan1\",direction=\"egress\"}" {print $2}' "$TMP/metrics.txt")"
 
 # 2. Run-time changes: delay on lan0 egress shows in ping's RTT; bad settings change nothing.
 api PUT /api/v1/impair/lan1 '{}'

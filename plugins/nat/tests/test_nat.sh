@@ -3,7 +3,8 @@
 # EIF), hairpin, port forwards, ICMP echo with one identifier from two hosts, traceroute beyond
 # the NAT, 100 MB TCP each with offload on and off, TCP simultaneous open, timeouts, table and per-host limits, the
 # /api/v1/nat resources, port forwards kept in state.db across restarts (config and API
-# forwards coexist, the API wins), and unloading with traffic flowing.
+# forwards coexist, the API wins), GET /metrics (promtool; shoal_nat_* equal to the API),
+# and unloading with traffic flowing.
 #
 #   +------------------+    +-----------------------------+    +-----------------------------+
 #   | h1 10.0.1.2/24 --+----+-- lan0 10.0.1.1             |    | inet                        |
@@ -21,7 +22,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip ping timeout python3 jq curl tracepath sqlite3 iptables unshare mount dd stat
+require_cmd ip ping timeout python3 jq curl tracepath sqlite3 iptables unshare mount dd stat promtool
 PROBE="python3 $here/nat_probe.py"
 
 tmpdir_create TMP
@@ -391,8 +392,39 @@ api GET /api/v1/nat
 check "drops counted: host_limit 2, table_full 2" jq -e \
 	'.drops.host_limit >= 2 and .drops.table_full >= 2 and .counts.sessions == 8' <<<"$API_BODY"
 
+# GET /metrics (the nat plugin's metrics hook) against the API, same table, nothing moving
+cp "$TMP/api.body" "$TMP/nat.json"
+api GET /metrics
+api_check_status "GET /metrics with nat loaded: 200" 200
+cp "$TMP/api.body" "$TMP/metrics.txt"
+check "promtool check metrics passes with nat loaded" bash -c "promtool check metrics <'$TMP/metrics.txt'"
+api GET '/api/v1/nat/sessions?limit=1000'
+cp "$TMP/api.body" "$TMP/sessions.json"
+mval() { awk -v k="$1" '$1 == k {print $2}' "$TMP/metrics.txt"; }
+msum() { awk -v k="$1" 'index($1, k "{") == 1 {s += $2} END {print s + 0}' "$TMP/metrics.txt"; }
+check_eq "sum of shoal_nat_sessions = the sessions the API lists" \
+	"$(jq '.sessions | length' "$TMP/sessions.json")" "$(msum shoal_nat_sessions)"
+check_eq "sum of shoal_nat_sessions = the API's counts.sessions (8)" \
+	"$(jq .counts.sessions "$TMP/nat.json")" "$(msum shoal_nat_sessions)"
+check_eq "shoal_nat_sessions{protocol=\"udp\"} = the UDP sessions listed" \
+	"$(jq '[.sessions[] | select(.protocol == "udp")] | length' "$TMP/sessions.json")" \
+	"$(mval 'shoal_nat_sessions{protocol="udp"}')"
+for r in host_limit table_full; do
+	check_eq "shoal_nat_drops_total{reason=\"$r\"} = the API's drops.$r" \
+		"$(jq .drops.$r "$TMP/nat.json")" "$(mval "shoal_nat_drops_total{reason=\"$r\"}")"
+done
+check_eq "shoal_nat_mappings = the API's counts.mappings" \
+	"$(jq .counts.mappings "$TMP/nat.json")" "$(mval shoal_nat_mappings)"
+check_eq "shoal_nat_ports_in_use{interface=\"lan1\",protocol=\"udp\"} = the API's" \
+	"$(jq '.outside[0].ports_in_use.udp' "$TMP/nat.json")" \
+	"$(mval 'shoal_nat_ports_in_use{interface="lan1",protocol="udp"}')"
+
 api DELETE '/api/v1/nat/sessions'
 check "flush all: the table is empty again" jq -e '.flushed == 8' <<<"$API_BODY"
+api GET /metrics
+cp "$TMP/api.body" "$TMP/metrics.txt"
+check_eq "after the flush every shoal_nat_sessions series is 0 (sum)" 0 "$(msum shoal_nat_sessions)"
+check_eq "... and shoal_nat_sessions{protocol=\"udp\"} is 0" 0 "$(mval 'shoal_nat_sessions{protocol="udp"}')"
 
 # unload with traffic flowing
 ns_exec "$H1" ping -i 0.05 -c 200 -W 1 192.0.2.10 >"$TMP/ping.log" 2>&1 &

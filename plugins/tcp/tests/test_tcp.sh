@@ -3,7 +3,8 @@
 # negotiated (ss -ti on h1 and GET /api/v1/tcp/connections), RST for a port nobody listens on,
 # the proxy serving the API in-band (curl http://10.0.1.1/api/v1/health from h1, and a response
 # of over 10 MB), 1,000 concurrent connections, an RST with a wrong sequence number (challenge
-# ACK, connection survives) and a flood of spoofed SYNs while a real client still connects.
+# ACK, connection survives) and a flood of spoofed SYNs while a real client still connects;
+# GET /metrics (promtool) with shoal_tcp_connections by state equal to the connections API.
 # Sizes: TCP_ECHO_BYTES (100 MB), TCP_DISCARD_BYTES (1 GB) can be lowered for a quick run.
 #
 #   +--------------------+      +----------------------------------+      +--------------------+
@@ -19,7 +20,7 @@ source "$SHOAL_SRC/tests/integration/lib.sh"
 source "$SHOAL_SRC/tests/integration/tools/shoald.sh"
 source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
-require_cmd ip curl jq ss timeout python3
+require_cmd ip curl jq ss timeout python3 promtool
 
 ECHO_BYTES=${TCP_ECHO_BYTES:-100000000}
 DISCARD_BYTES=${TCP_DISCARD_BYTES:-1000000000}
@@ -62,6 +63,25 @@ api GET /api/v1/tcp
 check "... by an RST from the plugin (rst_sent counted), not the core's ICMP" \
 	test "$(api_jq .counters.rst_sent)" -gt "$rst_before"
 
+# metrics_match: one GET /metrics scrape (the tcp plugin's metrics hook) whose
+# shoal_tcp_connections by state equals GET /api/v1/tcp/connections (each peer read
+# separately) grouped by state, read right after. Connections in TIME-WAIT may expire between
+# the two reads: the caller polls it with a bound. Leaves the scrape in $TMP/metrics.txt.
+metrics_match() {
+	api GET /metrics
+	[[ $API_CODE == 200 ]] || return 1
+	cp "$TMP/api.body" "$TMP/metrics.txt"
+	api GET /api/v1/tcp/connections
+	[[ $API_CODE == 200 ]] || return 1
+	local want got
+	want=$(jq -r '[.connections[].state] | group_by(.) | map("\(.[0]) \(length)") | .[]' \
+		<<<"$API_BODY" | sort)
+	got=$(sed -n 's/^shoal_tcp_connections{state="\([A-Z0-9-]*\)"} \([0-9]*\)$/\1 \2/p' \
+		"$TMP/metrics.txt" | awk '$2 > 0' | sort)
+	[[ -n $want && $want == "$got" ]] || { echo "API: $want / metrics: $got" >"$TMP/mismatch"; return 1; }
+}
+mval() { awk -v k="$1" '$1 == k {print $2}' "$TMP/metrics.txt"; }
+
 # Options: a connection held open, seen from both sides.
 ns_exec "$H1" bash -c "exec python3 $here/tcp_client.py --timeout 60 concurrent 10.0.1.1 7 1 100 --hold-file $TMP/hold.go" >"$TMP/hold.out" 2>&1 &
 hold_pid=$!
@@ -76,6 +96,13 @@ api GET /api/v1/tcp/connections
 conn=$(api_jq '[.connections[] | select(.local_port == 7 and .state == "ESTABLISHED")][0]')
 check "connections API: the held connection is ESTABLISHED with window scaling both ways" \
 	jq -e '.snd_wscale >= 0 and .rcv_wscale > 0 and .sack and .timestamps and .mss > 1000' <<<"$conn"
+check "GET /metrics: shoal_tcp_connections by state = the connections API (held connection)" \
+	wait_for "metrics and API agree" 10 metrics_match
+check "promtool check metrics passes with tcp loaded" bash -c "promtool check metrics <'$TMP/metrics.txt'"
+check "... and shoal_tcp_connections{state=\"ESTABLISHED\"} counts the held connection" \
+	test "$(mval 'shoal_tcp_connections{state="ESTABLISHED"}')" -ge 1
+check_eq "shoal_tcp_listeners{service=\"proxy\"}: the two proxy listeners" 2 \
+	"$(mval 'shoal_tcp_listeners{service="proxy"}')"
 touch "$TMP/hold.go"
 wait "$hold_pid"
 check_eq "held connection echoed and closed" 0 "$?"
@@ -108,6 +135,10 @@ register_pid "$many_pid"
 wait_for "1000 connections open" 60 grep -q "^open 1000" "$TMP/many.out" || fail "1000 connections open"
 api GET /api/v1/tcp
 check "API counts 1000 established connections" test "$(api_jq '.states.ESTABLISHED // 0')" -ge 1000
+check "GET /metrics: shoal_tcp_connections by state = the connections API (1000 open)" \
+	wait_for "metrics and API agree" 10 metrics_match
+check "... ESTABLISHED >= 1000 in /metrics" \
+	test "$(mval 'shoal_tcp_connections{state="ESTABLISHED"}')" -ge 1000
 touch "$TMP/many.go"
 wait "$many_pid"
 check_eq "1000 concurrent connections each echo 2000 bytes intact" 0 "$?"
@@ -135,6 +166,12 @@ check_eq "flood sent" 0 "$?"
 api GET /api/v1/tcp
 check "backlog bounded: drop-oldest evictions counted, SYN-RECEIVED <= syn_backlog" \
 	jq -e '.drops.backlog_evicted > 0 and .syn_received <= .syn_backlog' <<<"$API_BODY"
+evicted=$(api_jq .drops.backlog_evicted)
+api GET /metrics
+cp "$TMP/api.body" "$TMP/metrics.txt"
+check "shoal_tcp_drops_total{reason=\"backlog_evicted\"} >= the API's count read before" \
+	test "$(mval 'shoal_tcp_drops_total{reason="backlog_evicted"}')" -ge "$evicted"
+check "promtool check metrics passes after the flood" bash -c "promtool check metrics <'$TMP/metrics.txt'"
 check "shoald alive after the flood" daemon_alive "$SD_PID"
 daemon_stop "$SD_PID" 10
 check_eq "shoald exits 0" 0 "$?"

@@ -63,6 +63,10 @@ extern "C" {
 enum {
 	SHOAL_CTL_WAIT_MS = 3000,        /* bound of an API call's wait on the data plane */
 	SHOAL_CTL_HEALTH_WAIT_MS = 1000, /* bound of the health round trip */
+	/* GET /metrics: all plugins' metrics hooks of one scrape together, and one plugin's
+	 * output (a hook that returns -ENOSPC at 64 KiB is called once more with this much) */
+	SHOAL_CTL_PLUGIN_METRICS_WAIT_MS = 1000,
+	SHOAL_CTL_PLUGIN_METRICS_MAX = 1024 * 1024,
 };
 
 enum shoal_ctl_status {
@@ -246,7 +250,37 @@ enum shoal_ctl_status shoal_ctl_plugin_http(struct shoal_ctl *c, const char *nam
                                             unsigned *http_status, char **reply_body,
                                             struct shoal_ctl_error *e);
 
-/* GET /metrics: what the core adds to the interfaces and plugins reads. */
+/* Why a plugin's metrics hook gave no lines (X-macro: enum, names, metric label). */
+#define SHOAL_CTL_PMETRICS_ERRORS(X)                                                               \
+	X(timeout, "the hook did not return within SHOAL_CTL_PLUGIN_METRICS_WAIT_MS (detached)")   \
+	X(failed, "the hook returned an error or text that is not NUL-terminated")                 \
+	X(too_large, "the output did not fit SHOAL_CTL_PLUGIN_METRICS_MAX bytes")
+enum shoal_ctl_pmetrics_error {
+#define SHOAL_CTL_PMETRICS_ENUM_(n, d) SHOAL_CTL_PMETRICS_##n,
+	SHOAL_CTL_PMETRICS_ERRORS(SHOAL_CTL_PMETRICS_ENUM_)
+#undef SHOAL_CTL_PMETRICS_ENUM_
+	    SHOAL_CTL_PMETRICS_COUNT_
+};
+static inline const char *shoal_ctl_pmetrics_error_name(enum shoal_ctl_pmetrics_error r)
+{
+	static const char *const names[SHOAL_CTL_PMETRICS_COUNT_] = {
+#define SHOAL_CTL_PMETRICS_NAME_(n, d) #n,
+	    SHOAL_CTL_PMETRICS_ERRORS(SHOAL_CTL_PMETRICS_NAME_)
+#undef SHOAL_CTL_PMETRICS_NAME_
+	};
+	return (unsigned)r < SHOAL_CTL_PMETRICS_COUNT_ ? names[r] : "?";
+}
+struct shoal_ctl_plugin_metrics {
+	char name[32];
+	uint64_t errors[SHOAL_CTL_PMETRICS_COUNT_];
+};
+
+/* GET /metrics: what the core adds to the interfaces and plugins reads. shoal_ctl_metrics is
+ * one data-plane command that runs no plugin code (it lists the loaded plugins in plugins);
+ * shoal_ctl_metrics_plugins, called last, runs each plugin's metrics hook as its own
+ * detachable command (like plugin commands), all within SHOAL_CTL_PLUGIN_METRICS_WAIT_MS: a
+ * hook that stalls is left running in the background and the scrape answers without its lines
+ * (and without those of the plugins after it), counting a timeout for it. */
 struct shoal_ctl_metrics {
 	bool public_;        /* a plugin made /metrics public (api->metrics_options) */
 	int64_t route_limit; /* 0 none, N top N by packets, -1 all */
@@ -256,11 +290,19 @@ struct shoal_ctl_metrics {
 	size_t n_routes; /* the selected routes, by packets descending (all: table order) */
 	struct shoal_ctl_route *routes;
 	char *plugin_text; /* the plugins' metrics hooks' output, concatenated ("" none) */
+	/* every loaded plugin (load order) with its metrics hook's failures since it was loaded
+	 * (shoal_plugin_metrics_errors_total): a failing hook loses its lines, never the scrape */
+	size_t n_plugins;
+	struct shoal_ctl_plugin_metrics *plugins;
 };
 /* One data-plane command. Free with shoal_ctl_metrics_free. */
 enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,
                                         struct shoal_ctl_error *e);
 void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m);
+/* Fills m->plugin_text and the plugins' error counts (m from shoal_ctl_metrics). OK, or
+ * INTERNAL out_of_memory; a plugin that fails or stalls is counted, not an error. */
+enum shoal_ctl_status shoal_ctl_metrics_plugins(struct shoal_ctl *c, struct shoal_ctl_metrics *m,
+                                                struct shoal_ctl_error *e);
 
 struct shoal_ctl_health {
 	bool responsive;        /* a no-op command made the round trip within timeout_ms */

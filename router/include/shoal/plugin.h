@@ -348,7 +348,10 @@ struct shoal_plugin_descriptor {
 	 * exposition format (# HELP / # TYPE then samples, names starting with "shoal_<name>_" or
 	 * documented ones), written into buf (cap bytes, NUL included). Returns the length
 	 * written (< cap), or a negative errno (-ENOSPC: too small; the daemon retries once with
-	 * a bigger buffer). Runs on the data-plane thread between packets. */
+	 * a bigger buffer, 1 MiB). Runs on the data-plane thread between packets. Bounded like
+	 * plugin commands: a hook that has not returned within the scrape's plugin bound (1 s) is
+	 * left to finish in the background and its lines are missing from that scrape; the daemon
+	 * counts it (shoal_plugin_metrics_errors_total{plugin,reason}; docs/plugins.md). */
 	int (*metrics)(void *state, char *buf, size_t cap);
 
 	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it after a

@@ -250,6 +250,14 @@ enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_me
 	return fake_result(SHOAL_CTL_OK, e);
 }
 
+enum shoal_ctl_status shoal_ctl_metrics_plugins(struct shoal_ctl *c, struct shoal_ctl_metrics *m,
+                                                struct shoal_ctl_error *e)
+{
+	(void)c;
+	(void)m;
+	return fake_result(SHOAL_CTL_OK, e);
+}
+
 void shoal_ctl_metrics_free(struct shoal_ctl_metrics *m)
 {
 	free(m->plugin_text);
