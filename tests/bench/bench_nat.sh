@@ -24,7 +24,9 @@
 # TCP: BENCH_NAT_ROUNDS (5) rounds of one BENCH_NAT_SECONDS (3) s iperf3 run per path, the
 #   order rotating each round; reported: the median per path and the median of the per-round
 #   ratios (runs seconds apart), and shoald's CPU time (user + system, /proc/PID/stat) per GB
-#   carried, which depends much less on the load than the rate does.
+#   carried, which depends much less on the load than the rate does. Each round also runs
+#   shoald and shoald+nat at the same time (their own namespaces, so no shared link): both
+#   then see the same load, and their ratio compares the two paths' cost.
 # New flows: an offered-rate ladder, the same for every path: BENCH_NAT_RATES (datagrams/s,
 #   2,000 .. 128,000 in steps of sqrt 2), BENCH_NAT_STEP_FLOWS (4,000) datagrams per step,
 #   each from a new source (10.0.1.2..10.0.1.201 x source ports no earlier step used, 52,000 in
@@ -136,19 +138,41 @@ cpu_ticks() { # PID: user + system clock ticks so far
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-tcp1() { # PATH ROUND
-	local col=$1 rnd=$2 json t0 t1 gb
+tcp_run() { # PATH: one iperf3 run; prints "Gbit/s shoald-CPU-s-per-GB" ("-" for the kernel)
+	local col=$1 json t0=0 t1 gb gbit
 	[[ -n ${PID[$col]:-} ]] && t0=$(cpu_ticks "${PID[$col]}")
 	json=$(ns_exec "${H1[$col]}" timeout $((secs + 20)) iperf3 -c 192.0.2.2 -p "$port" -t "$secs" -J)
-	tcp[$col.$rnd]=$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json" 2>/dev/null)
+	gbit=$(jq -r '.end.sum_received.bits_per_second / 1e9' <<<"$json" 2>/dev/null)
 	gb=$(jq -r '.end.sum_received.bytes / 1e9' <<<"$json" 2>/dev/null)
 	if [[ -n ${PID[$col]:-} ]]; then
 		t1=$(cpu_ticks "${PID[$col]}")
-		ticks[$col.$rnd]=$(awk -v t=$((t1 - t0)) -v g="${gb:-0}" -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { if (g > 0) printf "%.3f", t / hz / g }')
+		awk -v b="${gbit:-0}" -v t=$((t1 - t0)) -v g="${gb:-0}" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { if (g > 0) printf "%s %.3f\n", b, t / hz / g; else printf "%s -\n", b }'
+	else
+		echo "${gbit:-0} -"
 	fi
+}
+
+tcp1() { # PATH ROUND
+	local col=$1 rnd=$2 out
+	read -r tcp[$col.$rnd] out < <(tcp_run "$col")
+	[[ $out != - ]] && ticks[$col.$rnd]=$out
 	log "$(printf 'round %d %s: TCP 1 stream %.2f Gbit/s%s' "$rnd" "$col" "${tcp[$col.$rnd]:-0}" \
 		"${ticks[$col.$rnd]:+, shoald ${ticks[$col.$rnd]} CPU s/GB}")"
+}
+
+tcp_pair() { # ROUND: shoald and shoald+nat at the same time (the same load on both)
+	local rnd=$1 a b pa pb
+	a=$(mktemp "$dir_pair/s.XXXXXX") b=$(mktemp "$dir_pair/n.XXXXXX")
+	tcp_run shoald >"$a" &
+	pa=$!
+	tcp_run nat >"$b" &
+	pb=$!
+	wait "$pa" "$pb"
+	read -r tcp[pshoald.$rnd] _ <"$a"
+	read -r tcp[pnat.$rnd] _ <"$b"
+	log "$(printf 'round %d at the same time: shoald %.2f Gbit/s, shoald+nat %.2f Gbit/s' "$rnd" \
+		"${tcp[pshoald.$rnd]:-0}" "${tcp[pnat.$rnd]:-0}")"
 }
 
 median() { # numbers on stdin -> median ("" when none)
@@ -223,11 +247,13 @@ log "NAT h1 -> h2: TCP $rounds rounds x ${secs} s per path, new-flow ladder ${ra
 setup_kernel
 setup_shoald shoald 0 8145
 setup_shoald nat 1 8146
+tmpdir_create dir_pair
 for ((r = 0; r < rounds; r++)); do
 	for i in 0 1 2; do
 		col=${cols[(i + r) % 3]}
 		[[ -n ${up[$col]:-} ]] && tcp1 "$col" "$r"
 	done
+	[[ -n ${up[shoald]:-} && -n ${up[nat]:-} ]] && tcp_pair "$r"
 done
 for col in "${cols[@]}"; do
 	[[ -n ${up[$col]:-} ]] && flows "$col"
@@ -258,6 +284,8 @@ printf 'nat / shoald TCP, median of %d same-round ratios: %s (goal >= 0.95; roun
 	"$(ratios nat shoald | median)" "$(ratios nat shoald | tr '\n' ' ')"
 printf 'nat / kernel MASQ TCP, median of same-round ratios: %s (goal >= 0.7; rounds: %s)\n' \
 	"$(ratios nat kernel | median)" "$(ratios nat kernel | tr '\n' ' ')"
+printf 'nat / shoald TCP run at the same time, median of %d rounds: %s (rounds: %s)\n' "$rounds" \
+	"$(ratios pnat pshoald | median)" "$(ratios pnat pshoald | tr '\n' ' ')"
 printf 'shoald / kernel TCP, median of same-round ratios: %s\n' "$(ratios shoald kernel | median)"
 printf 'nat / shoald CPU per GB: %s\n' "$(ratio "${result[nat.cpu]:-}" "${result[shoald.cpu]:-}")"
 printf 'nat / conntrack loss-free new flows/s: %s (goal >= 1.0); nat / shoald: %s\n' \
