@@ -28,10 +28,13 @@
 #   shoald and shoald+nat at the same time (their own namespaces, so no shared link): both
 #   then see the same load, and their ratio compares the two paths' cost.
 # New flows: an offered-rate ladder, the same for every path: BENCH_NAT_RATES (datagrams/s,
-#   2,000 .. 128,000 in steps of sqrt 2), BENCH_NAT_STEP_FLOWS (4,000) datagrams per step,
-#   each from a new source (10.0.1.2..10.0.1.201 x source ports no earlier step used, 52,000 in
-#   all: below the 64,512 ports of one outside address that bound an endpoint-independent
-#   NAT's UDP mappings), paced by udp_flows on an absolute schedule and tagged with the step;
+#   2,000 .. 128,000 in steps of sqrt 2), BENCH_NAT_STEP_FLOWS (10,000) datagrams per step,
+#   each from a new source (10.0.1.2..10.0.1.201 x source ports no earlier step used) to
+#   192.0.2.2 port 9 + step. The 64,512 ports of one outside address bound the live mappings
+#   of both NATs: MASQUERADE's per destination address:port (hence a port per step; 130,000
+#   conntrack entries in all stay below nf_conntrack_max, 262,144), an endpoint-independent
+#   NAT's per protocol (hence its sessions are flushed through its API after each step).
+#   The datagrams are paced by udp_flows on an absolute schedule and tagged with the step;
 #   the receiver counts each step's arrivals. A step passes when >= 99 % arrive. Reported per
 #   path: the highest rate actually offered (sent / send time; the kernel path makes sendto
 #   wait, so it can be below the nominal rate) at which a step passed: the loss-free new-flow
@@ -51,7 +54,7 @@ require_cmd ip iperf3 jq timeout iptables curl awk
 
 secs=${BENCH_NAT_SECONDS:-3}
 rounds=${BENCH_NAT_ROUNDS:-5}
-step_flows=${BENCH_NAT_STEP_FLOWS:-4000}
+step_flows=${BENCH_NAT_STEP_FLOWS:-10000}
 read -r -a rates <<<"${BENCH_NAT_RATES:-2000 2800 4000 5600 8000 11300 16000 22600 32000 45000 64000 90000 128000}"
 hosts=200
 flows_tool=$SHOAL_BUILD/tests/bench/tools/udp_flows
@@ -187,7 +190,7 @@ flows() { # PATH
 	local col=$1 rcv log k base out sent took got pass best=0 ifname=lan0 drop0
 	[[ $col == kernel ]] && ifname=eth0
 	drop0=$(tx_dropped "${H1[$col]}" "$ifname")
-	daemon_start rcv "${H2[$col]}" "flows-$col" "$flows_tool" recv 9 3000 120000
+	daemon_start rcv "${H2[$col]}" "flows-$col" "$flows_tool" recv 9 3000 120000 "${#rates[@]}"
 	log=$(daemon_log_path "flows-$col")
 	wait_for "udp_flows receiver ready" 5 grep -q '^ready$' "$log" || {
 		status=1
@@ -197,10 +200,11 @@ flows() { # PATH
 	base=1024
 	for k in "${!rates[@]}"; do
 		out=$(ns_exec "${H1[$col]}" "$flows_tool" send 10.0.1.0 "$hosts" "$base" "$step_flows" \
-			192.0.2.2 9 "${rates[$k]}" "$k")
+			192.0.2.2 $((9 + k)) "${rates[$k]}" "$k")
 		step_sent[k]=$(sed -n 's/^sent \([0-9]*\) in [0-9.]* s$/\1/p' <<<"$out")
 		step_took[k]=$(sed -n 's/^sent [0-9]* in \([0-9.]*\) s$/\1/p' <<<"$out")
 		base=$((base + (step_flows + hosts - 1) / hosts))
+		[[ $col == nat ]] && nat_flush
 		sleep 0.3 # a gap between steps, so that one step's queue does not spill into the next
 	done
 	wait_for_exit "$rcv" 130
@@ -217,6 +221,11 @@ flows() { # PATH
 	done
 	result[$col.flows]=$best
 	log "$col: loss-free new flows/s $best; h1 $ifname tx dropped (queue full) $(($(tx_dropped "${H1[$col]}" "$ifname") - drop0))"
+}
+
+nat_flush() { # the NAT's sessions of the step just sent: its ports would run out otherwise
+	ns_exec "${R[nat]}" curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $(cat "${DIR[nat]}/api.token")" \
+		"http://127.0.0.1:${API[nat]}/api/v1/nat/sessions"
 }
 
 nat_api() {

@@ -10,11 +10,11 @@
  *       is caught up rather than lost; TAG (0..63, default 0) goes into the payload.
  *       Prints "sent N in S s" (monotonic clock around the send loop): N / S is the rate
  *       actually offered, which is below RATE when the path makes sendto wait.
- *   udp_flows recv PORT IDLE_MS MAX_MS
- *       counts datagrams on UDP PORT until IDLE_MS without one (after the first), MAX_MS,
- *       or SIGTERM/SIGINT; prints "received N in S s" (first to last datagram), then
- *       "tag T N" for every tag seen.
- * No allocation after start; exits 1 on a setup error, 2 on bad arguments.
+ *   udp_flows recv PORT IDLE_MS MAX_MS [PORTS]
+ *       counts datagrams on UDP PORT .. PORT + PORTS - 1 (PORTS 1..64, default 1) until IDLE_MS
+ * without one (after the first), MAX_MS, or SIGTERM/SIGINT; prints "received N in S s" (first to
+ * last datagram), then "tag T N" for every tag seen. No allocation after start; exits 1 on a setup
+ * error, 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -126,21 +126,32 @@ static int flows_send(int argc, char **argv)
 	return 0;
 }
 
-static int flows_recv(char **argv)
+static int flows_recv(int argc, char **argv)
 {
 	long port = strtol(argv[0], NULL, 10), idle = strtol(argv[1], NULL, 10);
-	long max = strtol(argv[2], NULL, 10);
-	if (port < 1 || port > 65535 || idle < 1 || max < 1) {
+	long max = strtol(argv[2], NULL, 10), ports = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+	if (port < 1 || idle < 1 || max < 1 || ports < 1 || ports > FLOWS_TAGS ||
+	    port + ports - 1 > 65535) {
 		fprintf(stderr, "udp_flows recv: bad arguments\n");
 		return 2;
 	}
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	int rcvbuf = 32 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		perror("udp_flows: bind");
-		return 1;
+	struct pollfd p[FLOWS_TAGS];
+	for (long i = 0; i < ports; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int rcvbuf = 8 << 20;
+		struct sockaddr_in a = {.sin_family = AF_INET,
+		                        .sin_port = htons((uint16_t)(port + i))};
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			perror("udp_flows: bind");
+			if (fd >= 0)
+				close(fd);
+			while (i-- > 0)
+				close(p[i].fd);
+			return 1;
+		}
+		p[i] = (struct pollfd){.fd = fd, .events = POLLIN};
 	}
 	signal(SIGTERM, flows_on_signal);
 	signal(SIGINT, flows_on_signal);
@@ -154,23 +165,25 @@ static int flows_recv(char **argv)
 		if (flows_stop || (now - start) * 1000 > (double)max ||
 		    (n > 0 && (now - last) * 1000 > (double)idle))
 			break;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 20) <= 0)
+		if (poll(p, (nfds_t)ports, 20) <= 0)
 			continue;
-		ssize_t got;
-		while ((got = recv(fd, buf, sizeof(buf), 0)) >= 0) {
-			last = flows_now();
-			if (got > 0 && buf[0] < FLOWS_TAGS)
-				tags[buf[0]]++;
-			if (n++ == 0)
-				first = last;
+		for (long i = 0; i < ports; i++) {
+			ssize_t got;
+			while ((got = recv(p[i].fd, buf, sizeof(buf), 0)) >= 0) {
+				last = flows_now();
+				if (got > 0 && buf[0] < FLOWS_TAGS)
+					tags[buf[0]]++;
+				if (n++ == 0)
+					first = last;
+			}
 		}
 	}
 	printf("received %ld in %.6f s\n", n, n ? last - first : 0.0);
 	for (int t = 0; t < FLOWS_TAGS; t++)
 		if (tags[t])
 			printf("tag %d %ld\n", t, tags[t]);
-	close(fd);
+	for (long i = 0; i < ports; i++)
+		close(p[i].fd);
 	return 0;
 }
 
@@ -178,8 +191,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 8 && argc <= 10 && strcmp(argv[1], "send") == 0)
 		return flows_send(argc - 2, argv + 2);
-	if (argc == 5 && strcmp(argv[1], "recv") == 0)
-		return flows_recv(argv + 2);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "recv") == 0)
+		return flows_recv(argc - 2, argv + 2);
 	fprintf(stderr,
 	        "usage: udp_flows send SRC_NET HOSTS PORT_BASE FLOWS DST PORT [RATE [TAG]]\n"
 	        "       udp_flows recv PORT IDLE_MS MAX_MS\n");
