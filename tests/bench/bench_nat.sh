@@ -73,6 +73,7 @@ hosts_up() { # H1 H2 IF1 IF2
 }
 
 iperf_up() { # PATH: server on h2, one 1 s run to open the path (ARP, NAT session)
+	# shellcheck disable=SC2034 # srv is set by daemon_start (stopped by lib.sh on exit)
 	local col=$1 srv
 	daemon_start srv "${H2[$col]}" "iperf3-$col" iperf3 -s -B 192.0.2.2 -p "$port"
 	if ! wait_for_port "${H2[$col]}" "$port" 5 ||
@@ -256,6 +257,7 @@ log "NAT h1 -> h2: TCP $rounds rounds x ${secs} s per path, new-flow ladder ${ra
 setup_kernel
 setup_shoald shoald 0 8145
 setup_shoald nat 1 8146
+dir_pair=""
 tmpdir_create dir_pair
 for ((r = 0; r < rounds; r++)); do
 	for i in 0 1 2; do
