@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,6 +713,148 @@ static void test_random_flows_against_model(void **state)
 	nat_core_destroy(n);
 }
 
+/* ---- property: offloaded frames (GSO super-frames, CSUM_PARTIAL) against the model ---- */
+
+enum { BIG = 65535 };
+
+/* A TCP or UDP datagram of total length len in buf (a GSO super-frame when len is above the
+ * MTU), payload from the rng; TCP gets an MSS option when syn. partial: the L4 field holds the
+ * folded pseudo-header sum (what Linux leaves for the device: ~csum_tcpudp_magic), else the
+ * full checksum. */
+static void big_datagram(uint8_t *buf, size_t len, uint8_t proto, uint32_t src, uint16_t sp,
+                         uint32_t dst, uint16_t dp, bool syn, bool partial)
+{
+	memset(buf, 0, 60);
+	buf[0] = 0x45;
+	shoal_store_be16(buf + 2, (uint16_t)len);
+	shoal_store_be16(buf + 4, (uint16_t)rng());
+	buf[6] = 0x40; /* DF, as TCP sends */
+	buf[8] = 64;
+	buf[9] = proto;
+	shoal_store_be32(buf + 12, src);
+	shoal_store_be32(buf + 16, dst);
+	uint8_t *l4 = buf + 20;
+	shoal_store_be16(l4, sp);
+	shoal_store_be16(l4 + 2, dp);
+	size_t hl = 8;
+	if (proto == 6) {
+		hl = syn ? 24 : 20;
+		shoal_store_be32(l4 + 4, rng());
+		shoal_store_be32(l4 + 8, rng());
+		l4[12] = (uint8_t)((hl / 4) << 4);
+		l4[13] = syn ? 0x02 : 0x18;
+		shoal_store_be16(l4 + 14, 502);
+		if (syn) {
+			l4[20] = 2;
+			l4[21] = 4;
+			shoal_store_be16(l4 + 22, 65495); /* loopback-sized: clamped */
+		}
+	} else {
+		shoal_store_be16(l4 + 4, (uint16_t)(len - 20));
+	}
+	for (size_t i = 20 + hl; i < len; i++)
+		buf[i] = (uint8_t)rng();
+	shoal_store_be16(buf + 10, shoal_checksum(buf, 20));
+	uint8_t *c = l4 + csum_off(proto);
+	if (partial)
+		shoal_store_be16(c, (uint16_t)~shoal_checksum_finish(shoal_checksum_pseudo_ipv4(
+		                        src, dst, proto, (uint16_t)(len - 20))));
+	else
+		fill_checksums(buf, len);
+}
+
+/* The model's verdict on a translated datagram: header checksum right; the L4 field is the
+ * pseudo-header sum of the addresses it now carries (partial; 0 and 0xffff are the same
+ * one's complement zero) or a full checksum that verifies from scratch; completing a partial
+ * one as the device would gives a datagram that verifies; the payload is untouched. */
+static void assert_offload_model(uint8_t *buf, size_t len, bool partial, const uint8_t *payload,
+                                 size_t hl)
+{
+	assert_int_equal(shoal_checksum(buf, 20), 0);
+	uint8_t proto = buf[9];
+	uint8_t *c = buf + 20 + csum_off(proto);
+	if (partial) {
+		uint16_t want = (uint16_t)~shoal_checksum_finish(
+		    shoal_checksum_pseudo_ipv4(shoal_load_be32(buf + 12), shoal_load_be32(buf + 16),
+		                               proto, (uint16_t)(len - 20)));
+		uint16_t got = shoal_load_be16(c);
+		assert_true(got == want ||
+		            ((got == 0 || got == 0xffff) && (want == 0 || want == 0xffff)));
+		uint16_t full = shoal_checksum_finish(shoal_checksum_add(0, buf + 20, len - 20));
+		shoal_store_be16(c, full ? full : 0xffff);
+	}
+	assert_int_equal(l4_sum(buf, len), 0);
+	assert_memory_equal(buf + 20 + hl, payload, len - 20 - hl);
+}
+
+static void test_offloaded_frames_against_model(void **state)
+{
+	(void)state;
+	rng_state = 5508;
+	struct nat_config c = test_config();
+	c.filtering = NAT_FILTER_EIF; /* hairpin to any mapping */
+	c.max_sessions = 8192;
+	c.max_sessions_per_host = 8192;
+	struct nat_core *n = make(&c);
+	uint8_t *buf = malloc(BIG), *payload = malloc(BIG);
+	assert_non_null(buf);
+	assert_non_null(payload);
+	for (int step = 0; step < 600; step++) {
+		uint8_t proto = rng() % 3 ? 6 : 17;
+		bool partial = rng() % 4 != 0;
+		bool syn = proto == 6 && rng() % 5 == 0;
+		/* a GSO super-frame (up to 64 KiB) or an ordinary datagram */
+		size_t len = rng() % 2 ? 1000 + rng() % (BIG - 1000 + 1) : 60 + rng() % 1441;
+		size_t hl = proto == 17 ? 8 : syn ? 24 : 20;
+		uint32_t h = rng() % 2 ? H1 : H2, remote = rng() % 2 ? S1 : S2;
+		uint16_t port = (uint16_t)(20000 + rng() % 64), rport = (uint16_t)(400 + rng() % 4);
+		struct nat_pkt p = {.data = buf, .len = len, .csum_partial = partial};
+		enum nat_drop d;
+
+		/* outbound: source becomes the outside address and the mapping's port */
+		big_datagram(buf, len, proto, h, port, remote, rport, syn, partial);
+		memcpy(payload, buf + 20 + hl, len - 20 - hl);
+		p.ingress_ifindex = IF_IN;
+		p.egress_ifindex = IF_OUT;
+		assert_int_equal(nat_core_egress(n, &p, T0, &d), NAT_TRANSLATED);
+		assert_int_equal(shoal_load_be32(buf + 12), OUT_ADDR);
+		uint16_t ext = shoal_load_be16(buf + 20);
+		if (syn)
+			assert_int_equal(shoal_load_be16(buf + 42), 1460);
+		assert_offload_model(buf, len, partial, payload, hl);
+
+		/* the reply: destination back to the inside endpoint */
+		partial = rng() % 4 != 0;
+		p.csum_partial = partial;
+		big_datagram(buf, len, proto, remote, rport, OUT_ADDR, ext, syn, partial);
+		memcpy(payload, buf + 20 + hl, len - 20 - hl);
+		p.ingress_ifindex = IF_OUT;
+		p.egress_ifindex = 0;
+		assert_int_equal(nat_core_ingress(n, &p, T0, &d), NAT_TRANSLATED);
+		assert_int_equal(shoal_load_be32(buf + 16), h);
+		assert_int_equal(shoal_load_be16(buf + 22), port);
+		assert_offload_model(buf, len, partial, payload, hl);
+
+		/* hairpin from the other inside host: both addresses and ports change */
+		uint32_t other = h == H1 ? H2 : H1;
+		partial = rng() % 4 != 0;
+		p.csum_partial = partial;
+		big_datagram(buf, len, proto, other, (uint16_t)(port + 100), OUT_ADDR, ext, false,
+		             partial);
+		hl = proto == 17 ? 8 : 20;
+		memcpy(payload, buf + 20 + hl, len - 20 - hl);
+		p.ingress_ifindex = IF_IN;
+		assert_int_equal(nat_core_ingress(n, &p, T0, &d), NAT_TRANSLATED);
+		assert_int_equal(shoal_load_be32(buf + 12), OUT_ADDR);
+		assert_int_equal(shoal_load_be32(buf + 16), h);
+		assert_int_equal(shoal_load_be16(buf + 22), port);
+		assert_offload_model(buf, len, partial, payload, hl);
+	}
+	free(payload);
+	free(buf);
+	nat_core_destroy(n);
+}
+
 /* ---- listing and memory ---- */
 
 static void test_sessions_paging_and_filters(void **state)
@@ -779,6 +922,7 @@ int main(void)
 	    cmocka_unit_test(test_mss_clamped_on_syn),
 	    cmocka_unit_test(test_non_first_fragment_dropped),
 	    cmocka_unit_test(test_random_flows_against_model),
+	    cmocka_unit_test(test_offloaded_frames_against_model),
 	    cmocka_unit_test(test_sessions_paging_and_filters),
 	    cmocka_unit_test(test_memory_per_session_bounded),
 	};
