@@ -40,7 +40,9 @@
  *
  * Hooks (all optional, NULL when unused), in the forwarding pipeline:
  *   ingress        every valid IPv4 datagram received, before local delivery and routing
- *                  (NAT rewrites destinations here; stats counts here).
+ *                  (NAT rewrites destinations here; stats counts here); a datagram a plugin
+ *                  hands back with api->input_datagram (1.4) meets only the ingress hooks
+ *                  of the plugins loaded after that one.
  *   local_delivery datagrams addressed to one of the router's own addresses, before the
  *                  router's own handling (ICMP echo, unreachables); a plugin claims a datagram
  *                  by returning SHOAL_PLUGIN_CONSUMED (a TCP endpoint does this).
