@@ -398,7 +398,9 @@ json_t *shoal_api_plugin_json(const struct shoal_ctl_plugin *p)
 		json_object_set_new(counters, p->counters[k].name, body_u64(p->counters[k].value));
 	for (size_t k = 0; drops && k < p->n_drops && k < 32; k++)
 		json_object_set_new(drops, p->drops[k].name, body_u64(p->drops[k].value));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", p->name, "version",
-	                 p->version, "description", p->description, "path", p->path, "abi", abi,
-	                 "hooks", hooks, "counters", counters, "drops", drops);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", p->name,
+	                 "version", p->version, "description", p->description, "path", p->path,
+	                 "abi", abi, "hooks", hooks, "counters", counters, "drops", drops,
+	                 "input_datagrams", body_u64(p->input_datagrams), "input_refused",
+	                 body_u64(p->input_refused));
 }

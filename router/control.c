@@ -1207,6 +1207,8 @@ static void ctl_plugin_fill(const struct shoal_plugin_info *in, struct shoal_ctl
 	o->abi_minor = in->abi_minor;
 	memcpy(o->hook_calls, in->hook_calls, sizeof(o->hook_calls));
 	memcpy(o->verdicts, in->verdicts, sizeof(o->verdicts));
+	o->input_datagrams = in->input_datagrams;
+	o->input_refused = in->input_refused;
 	size_t max = sizeof(o->counters) / sizeof(o->counters[0]);
 	for (size_t i = 0; i < in->counter_count && i < max; i++) {
 		snprintf(o->counters[i].name, sizeof(o->counters[i].name), "%s",

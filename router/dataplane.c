@@ -120,8 +120,10 @@ struct shoal_dp {
 	/* datagrams from plugins' send_datagram, sent between packets (a FIFO ring) */
 	uint8_t *plugq;
 	uint32_t plugq_len[DP_PLUGQ_SLOTS];
-	uint32_t plugq_out[DP_PLUGQ_SLOTS]; /* 0: route it; else ifindex (output_datagram) */
-	uint32_t plugq_nh[DP_PLUGQ_SLOTS];  /* output_datagram's next hop */
+	uint32_t plugq_out[DP_PLUGQ_SLOTS];   /* 0: route it; else ifindex (output_datagram) */
+	uint32_t plugq_nh[DP_PLUGQ_SLOTS];    /* output_datagram's next hop */
+	uint32_t plugq_in[DP_PLUGQ_SLOTS];    /* 0; else ifindex (ABI 1.4 input_datagram) */
+	uint64_t plugq_after[DP_PLUGQ_SLOTS]; /* input_datagram: the caller's load id */
 	unsigned plugq_head, plugq_count;
 	uint64_t plugq_dropped;
 	/* output context for segment/fragment emit callbacks */
@@ -379,8 +381,9 @@ static bool dp_offload_ok(const struct dp_if *out, uint32_t next_hop)
 
 /* Runs one hook over the plugins with a view of p (egress: the interface index it leaves by,
  * DP_NO_IF before routing) and takes back what the plugins rewrote. */
-static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_hook hook,
-                                         struct dp_pkt *p, unsigned egress, uint32_t next_hop)
+static enum shoal_plugin_verdict dp_hook_after(struct shoal_dp *dp, enum shoal_plugin_hook hook,
+                                               struct dp_pkt *p, unsigned egress, uint32_t next_hop,
+                                               uint64_t after_id)
 {
 	struct shoal_packet_view v = {
 	    .data = p->data,
@@ -396,12 +399,19 @@ static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_
 	    .csum_start = p->csum_start,
 	    .csum_offset = p->csum_offset,
 	};
-	enum shoal_plugin_verdict vd = shoal_plugin_host_run(dp->plugins, hook, &v, NULL);
+	enum shoal_plugin_verdict vd =
+	    shoal_plugin_host_run_after(dp->plugins, hook, after_id, &v, NULL);
 	p->data = v.data;
 	p->len = v.len;
 	p->headroom = v.headroom;
 	p->capacity = v.capacity;
 	return vd;
+}
+
+static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_hook hook,
+                                         struct dp_pkt *p, unsigned egress, uint32_t next_hop)
+{
+	return dp_hook_after(dp, hook, p, egress, next_hop, 0);
 }
 
 /* Egress hook, then size handling and the device. The datagram already has its final TTL. */
@@ -830,8 +840,12 @@ static void dp_options_forward(struct dp_pkt *p, const struct shoal_ipv4_hdr *h,
 		shoal_ipv4_checksum_fill(p->data, shoal_ipv4_hdr_len(h));
 }
 
-static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_t len,
-                     const struct virtio_net_hdr *vh, size_t l2)
+/* The receive pipeline for a datagram at data in a buffer starting at base (buf_size bytes):
+ * arrival checks, the ingress hooks of the plugins loaded after after_id (0: all; ABI 1.4
+ * input_datagram resumes after its caller), local delivery or forwarding. */
+static void dp_input_at(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_t len,
+                        const struct virtio_net_hdr *vh, size_t l2, const uint8_t *base,
+                        size_t buf_size, uint64_t after_id)
 {
 	struct shoal_ipv4_hdr h;
 	if (shoal_ipv4_parse(data, len, &h) != SHOAL_WIRE_OK) {
@@ -841,8 +855,8 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 	struct dp_pkt p = {
 	    .data = data,
 	    .len = h.total_len, /* link padding excluded */
-	    .headroom = (size_t)(data - dp->rxbuf),
-	    .capacity = DP_BUF_SIZE - (size_t)(data - dp->rxbuf),
+	    .headroom = (size_t)(data - base),
+	    .capacity = buf_size - (size_t)(data - base),
 	    .in = in->index,
 	};
 	if (!dp_offload_parse(&p, vh, l2, &h)) {
@@ -873,7 +887,7 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 	if (shoal_plugin_host_count(dp->plugins) > 0) {
 		dp_rt_mark(dp, SHOAL_DP_STAGE_HOOKS);
 		enum shoal_plugin_verdict vd =
-		    dp_hook(dp, SHOAL_PLUGIN_HOOK_INGRESS, &p, DP_NO_IF, 0);
+		    dp_hook_after(dp, SHOAL_PLUGIN_HOOK_INGRESS, &p, DP_NO_IF, 0, after_id);
 		if (vd == SHOAL_PLUGIN_CONSUMED)
 			return;
 		if (vd == SHOAL_PLUGIN_DROP) {
@@ -896,6 +910,12 @@ static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_
 		return;
 	}
 	dp_forward(dp, &p, &h);
+}
+
+static void dp_input(struct shoal_dp *dp, struct dp_if *in, uint8_t *data, size_t len,
+                     const struct virtio_net_hdr *vh, size_t l2)
+{
+	dp_input_at(dp, in, data, len, vh, l2, dp->rxbuf, DP_BUF_SIZE, 0);
 }
 
 static void dp_plugq_flush(struct shoal_dp *dp);
@@ -989,17 +1009,20 @@ static int dp_plugin_send(void *user, const uint8_t *datagram, size_t len)
 	memcpy(dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE + DP_HEADROOM, datagram, len);
 	dp->plugq_len[slot] = (uint32_t)len;
 	dp->plugq_out[slot] = 0;
+	dp->plugq_in[slot] = 0;
 	return 0;
 }
 
-/* ABI 1.3 output_datagram: the same queue, sent on ifindex after the egress hooks. */
-static int dp_plugin_output(void *user, uint32_t ifindex, uint32_t next_hop,
-                            const uint8_t *datagram, size_t len)
+/* Queues a plugin's datagram for dp_plugq_flush: out != 0 to ifindex out's output towards
+ * nh (ABI 1.3 output_datagram), in != 0 into ifindex in's receive pipeline after the plugin
+ * whose load id is after (ABI 1.4 input_datagram). */
+static int dp_plugq_push(struct shoal_dp *dp, const uint8_t *datagram, size_t len, uint32_t out,
+                         uint32_t nh, uint32_t in, uint64_t after)
 {
-	struct shoal_dp *dp = user;
 	struct shoal_ipv4_hdr h;
 	if (shoal_ipv4_parse(datagram, len, &h) != SHOAL_WIRE_OK || h.total_len != len)
 		return -EINVAL;
+	uint32_t ifindex = out ? out : in;
 	if (ifindex == 0 || ifindex > dp->n_ifs)
 		return -ENOENT;
 	if (len > DP_PLUGQ_SLOT_SIZE - DP_HEADROOM)
@@ -1011,9 +1034,30 @@ static int dp_plugin_output(void *user, uint32_t ifindex, uint32_t next_hop,
 	unsigned slot = (dp->plugq_head + dp->plugq_count++) % DP_PLUGQ_SLOTS;
 	memcpy(dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE + DP_HEADROOM, datagram, len);
 	dp->plugq_len[slot] = (uint32_t)len;
-	dp->plugq_out[slot] = ifindex;
-	dp->plugq_nh[slot] = next_hop ? next_hop : h.dst;
+	dp->plugq_out[slot] = out;
+	dp->plugq_nh[slot] = nh ? nh : h.dst;
+	dp->plugq_in[slot] = in;
+	dp->plugq_after[slot] = after;
 	return 0;
+}
+
+/* ABI 1.3 output_datagram: the same queue, sent on ifindex after the egress hooks. */
+static int dp_plugin_output(void *user, uint32_t ifindex, uint32_t next_hop,
+                            const uint8_t *datagram, size_t len)
+{
+	if (ifindex == 0)
+		return -ENOENT;
+	return dp_plugq_push(user, datagram, len, ifindex, next_hop, 0, 0);
+}
+
+/* ABI 1.4 input_datagram: the same queue, into ifindex's receive pipeline after the ingress
+ * hooks of the caller (after_id) and the plugins before it. */
+static int dp_plugin_input(void *user, uint32_t ifindex, uint64_t after_id, const uint8_t *datagram,
+                           size_t len)
+{
+	if (ifindex == 0)
+		return -ENOENT;
+	return dp_plugq_push(user, datagram, len, 0, 0, ifindex, after_id);
 }
 
 /* Sends what plugins queued, including what they queue meanwhile (bounded by the ring). */
@@ -1023,7 +1067,17 @@ static void dp_plugq_flush(struct shoal_dp *dp)
 		unsigned slot = dp->plugq_head;
 		uint8_t *buf = dp->plugq + (size_t)slot * DP_PLUGQ_SLOT_SIZE;
 		/* the slot stays reserved while it is sent: sends from egress hooks go behind it */
-		if (dp->plugq_out[slot] == 0) {
+		if (dp->plugq_in[slot] != 0) {
+			struct dp_if *in = &dp->ifs[dp->plugq_in[slot] - 1];
+			static const struct virtio_net_hdr no_offload; /* zero: none */
+			if (!in->dev_open || !in->fd_registered)
+				dp_drop(dp, in->index,
+				        SHOAL_DP_DROP_LINK); /* the interface is gone */
+			else
+				dp_input_at(dp, in, buf + DP_HEADROOM, dp->plugq_len[slot],
+				            &no_offload, 0, buf, DP_PLUGQ_SLOT_SIZE,
+				            dp->plugq_after[slot]);
+		} else if (dp->plugq_out[slot] == 0) {
 			dp_send_local(dp, buf + DP_HEADROOM, dp->plugq_len[slot], DP_HEADROOM,
 			              DP_PLUGQ_SLOT_SIZE - DP_HEADROOM);
 		} else {
@@ -1275,6 +1329,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .log = dp_plugin_log,
 	    .send_datagram = dp_plugin_send,
 	    .output_datagram = dp_plugin_output,
+	    .input_datagram = dp_plugin_input,
 	    .after_callback = dp_plugin_after_callback,
 	    .now_ms = dp_plugin_now,
 	    .fd_watch = dp_plugin_fd_watch,

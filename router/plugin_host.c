@@ -42,6 +42,8 @@ struct shoal_host {
 	bool metrics_set; /* ABI 1.3: api->metrics_options called */
 	bool metrics_public;
 	int64_t metrics_route_limit;
+	uint64_t load_id; /* ABI 1.4: 1, 2, ... in load order (input_datagram resumes after it) */
+	uint64_t inputs, inputs_refused; /* ABI 1.4: input_datagram calls accepted / refused */
 };
 
 /* A watched plugin fd; ph->fds is indexed by fd number. */
@@ -60,6 +62,7 @@ struct shoal_plugin_host {
 	struct shoal_state records;         /* only n_records/records: every plugin's records */
 	struct shoal_host *http_caller;     /* the plugin in http_request (store_put allowed) */
 	struct shoal_plugin_staged *staged; /* what the current/last http call staged */
+	uint64_t last_load_id;              /* ABI 1.4: the load_id given last */
 };
 
 bool shoal_plugin_name_valid(const char *name)
@@ -171,6 +174,21 @@ static int plugin_api_output_datagram(struct shoal_host *h, uint32_t ifindex, ui
 	if (!ph->env.output_datagram)
 		return -ENOTSUP;
 	return ph->env.output_datagram(ph->env.user, ifindex, next_hop, datagram, len);
+}
+
+/* ABI 1.4: queued for the receive pipeline, resuming after this plugin's ingress hook. */
+static int plugin_api_input_datagram(struct shoal_host *h, uint32_t ifindex,
+                                     const uint8_t *datagram, size_t len)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	int rc = ph->env.input_datagram
+	             ? ph->env.input_datagram(ph->env.user, ifindex, h->load_id, datagram, len)
+	             : -ENOTSUP;
+	if (rc < 0)
+		h->inputs_refused++;
+	else
+		h->inputs++;
+	return rc;
 }
 
 static uint64_t plugin_api_now_ms(struct shoal_host *h)
@@ -622,6 +640,7 @@ static const struct shoal_host_api plugin_host_api = {
     .runtime_enable = plugin_api_runtime_enable,
     .metrics_options = plugin_api_metrics_options,
     .store_put = plugin_api_store_put,
+    .input_datagram = plugin_api_input_datagram,
 };
 
 /* ---- host ---- */
@@ -931,6 +950,7 @@ int shoal_plugin_host_load(struct shoal_plugin_host *ph, const char *name_or_pat
 		                        name_or_path);
 	h->ph = ph;
 	h->timer_fd = -1;
+	h->load_id = ++ph->last_load_id;
 	int ret = plugin_slot_prepare(ph, name_or_path, config_json, h, err, err_size);
 	if (ret < 0) {
 		plugin_slot_free(h);
@@ -1006,6 +1026,8 @@ int shoal_plugin_host_info(const struct shoal_plugin_host *ph, size_t index,
 	out->counters = h->counters;
 	out->drop_reason_count = h->drop_count;
 	out->drop_reasons = h->drops;
+	out->input_datagrams = h->inputs;
+	out->input_refused = h->inputs_refused;
 	return 0;
 }
 
@@ -1021,12 +1043,19 @@ enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by)
 {
+	return shoal_plugin_host_run_after(ph, hook, 0, pkt, by);
+}
+
+enum shoal_plugin_verdict
+shoal_plugin_host_run_after(struct shoal_plugin_host *ph, enum shoal_plugin_hook hook,
+                            uint64_t after_id, struct shoal_packet_view *pkt, const char **by)
+{
 	if (by)
 		*by = NULL;
 	for (size_t i = 0; i < ph->count; i++) {
 		struct shoal_host *h = ph->plugins[i];
 		shoal_plugin_hook_fn fn = h->hooks[hook];
-		if (!fn)
+		if (!fn || h->load_id <= after_id) /* load order = list order = load_id order */
 			continue;
 		h->hook_calls[hook]++;
 		enum shoal_plugin_verdict v = fn(h->state, pkt);

@@ -3,11 +3,13 @@
  * and a rate limit per interface and direction, from a seeded generator, so tests can run
  * TCP over a bad link without the kernel's netem. Guide: plugins/impair/README.md.
  *
- * Role: the ingress hook impairs datagrams received on an interface (loss, corruption);
- * the egress hook impairs datagrams leaving by one (loss, corruption, duplication, delay +
- * jitter, reordering, rate). Held datagrams wait in one bounded queue (a min-heap on their
- * release time) and leave through api->output_datagram (ABI 1.3) on their interface after
- * the egress hooks, so they are never impaired twice. Reordering as in netem: a datagram
+ * Role: the ingress hook impairs datagrams received on an interface, the egress hook those
+ * leaving by one, with the same steps (one function, impair_step): loss, corruption,
+ * duplication, delay + jitter, reordering, rate. Held datagrams of both directions wait in
+ * one bounded queue (a min-heap on their release time) and go back to the host where they
+ * were taken: egress ones through api->output_datagram (ABI 1.3, after the egress hooks),
+ * ingress ones through api->input_datagram (ABI 1.4, the receive pipeline after impair's
+ * ingress hook), so they are never impaired twice. Reordering as in netem: a datagram
  * picked with the reorder probability skips the delay and overtakes the held ones.
  *
  * Invariants:
@@ -16,8 +18,6 @@
  *   - At most queue_max datagrams are held; a datagram that finds the queue full is dropped
  *     and counted (queue_full). Datagrams that cannot be held (offload state: GSO
  *     super-frame or partial checksum, or larger than a slot) pass undelayed (not_held).
- *   - Ingress takes loss and corruption only (holding would need re-injection before the
- *     router's input, which the ABI does not offer): the config refuses the rest there.
  *   - A corrupted datagram has one payload byte flipped (its L4 checksum then fails at the
  *     receiver); one carrying a partial checksum (nobody verifies it) is dropped instead
  *     and counted as corrupted.
@@ -94,6 +94,7 @@ struct impair_slot {
 	uint64_t release_ms;
 	uint64_t seq; /* FIFO among equal release times */
 	uint32_t ifindex, next_hop, len;
+	enum impair_way way; /* where it goes back: input_datagram or output_datagram */
 	uint8_t data[IMPAIR_SLOT];
 };
 
@@ -188,6 +189,17 @@ static struct impair_slot *impair_heap_pop(struct impair *im)
 
 static void impair_timer_fired(void *state, uint64_t now_ms);
 
+/* Hands a datagram back to the host where the hook of `way` took it: ingress into the
+ * receive pipeline after this plugin's ingress hook, egress to the interface's output after
+ * the egress hooks. */
+static int impair_emit(struct impair *im, enum impair_way way, uint32_t ifindex, uint32_t next_hop,
+                       const uint8_t *data, size_t len)
+{
+	if (way == IMPAIR_INGRESS)
+		return im->api->input_datagram(im->host, ifindex, data, len);
+	return im->api->output_datagram(im->host, ifindex, next_hop, data, len);
+}
+
 static void impair_timer_update(struct impair *im)
 {
 	uint64_t at = im->n_held ? im->heap[0]->release_ms : 0;
@@ -210,8 +222,7 @@ static void impair_timer_fired(void *state, uint64_t now_ms)
 		if (im->heap[0]->release_ms > now_ms)
 			break;
 		struct impair_slot *s = im->heap[0];
-		int rc =
-		    im->api->output_datagram(im->host, s->ifindex, s->next_hop, s->data, s->len);
+		int rc = impair_emit(im, s->way, s->ifindex, s->next_hop, s->data, s->len);
 		if (rc == -ENOBUFS)
 			break; /* the host's queue is full: retry at the next timer */
 		impair_heap_pop(im);
@@ -271,31 +282,22 @@ static enum shoal_plugin_verdict impair_lose_corrupt(struct impair *im, const st
 	return SHOAL_PLUGIN_CONTINUE;
 }
 
-static enum shoal_plugin_verdict impair_ingress(void *state, struct shoal_packet_view *pkt)
-{
-	struct impair *im = state;
-	uint32_t x = pkt->ingress_ifindex;
-	if (x == 0 || x > im->n_ifs)
-		return SHOAL_PLUGIN_CONTINUE;
-	struct impair_dir *d = &im->dir[x - 1][IMPAIR_INGRESS];
-	struct impair_stats *st = &im->stats[x - 1][IMPAIR_INGRESS];
-	return impair_lose_corrupt(im, d, st, pkt);
-}
-
 static bool impair_holdable(const struct shoal_packet_view *pkt)
 {
 	return pkt->gso_size == 0 && !(pkt->flags & SHOAL_PACKET_F_CSUM_PARTIAL) &&
 	       pkt->len <= IMPAIR_SLOT;
 }
 
-static bool impair_hold(struct impair *im, const struct shoal_packet_view *pkt, uint64_t release_ms)
+static bool impair_hold(struct impair *im, enum impair_way way, uint32_t ifindex,
+                        const struct shoal_packet_view *pkt, uint64_t release_ms)
 {
 	if (im->n_free == 0)
 		return false;
 	struct impair_slot *s = im->free_slots[--im->n_free];
 	memcpy(s->data, pkt->data, pkt->len);
 	s->len = pkt->len;
-	s->ifindex = pkt->egress_ifindex;
+	s->way = way;
+	s->ifindex = ifindex;
 	s->next_hop = pkt->next_hop;
 	s->release_ms = release_ms;
 	s->seq = im->seq++;
@@ -304,21 +306,22 @@ static bool impair_hold(struct impair *im, const struct shoal_packet_view *pkt, 
 	return true;
 }
 
-static enum shoal_plugin_verdict impair_egress(void *state, struct shoal_packet_view *pkt)
+/* Everything one direction does to a datagram on interface x (1..n), ingress and egress
+ * alike, in this order (the seeded generator's sequence depends on it): count, loss,
+ * corruption, duplication, reordering or delay + jitter, rate. */
+static enum shoal_plugin_verdict impair_step(struct impair *im, enum impair_way way, uint32_t x,
+                                             struct shoal_packet_view *pkt)
 {
-	struct impair *im = state;
-	uint32_t x = pkt->egress_ifindex;
 	if (x == 0 || x > im->n_ifs)
 		return SHOAL_PLUGIN_CONTINUE;
-	struct impair_dir *d = &im->dir[x - 1][IMPAIR_EGRESS];
-	struct impair_stats *st = &im->stats[x - 1][IMPAIR_EGRESS];
+	struct impair_dir *d = &im->dir[x - 1][way];
+	struct impair_stats *st = &im->stats[x - 1][way];
 	enum shoal_plugin_verdict v = impair_lose_corrupt(im, d, st, pkt);
 	if (v != SHOAL_PLUGIN_CONTINUE)
 		return v;
 	bool holdable = impair_holdable(pkt);
 	if (impair_chance(im, d->duplicate)) {
-		if (holdable &&
-		    im->api->output_datagram(im->host, x, pkt->next_hop, pkt->data, pkt->len) == 0)
+		if (holdable && impair_emit(im, way, x, pkt->next_hop, pkt->data, pkt->len) == 0)
 			st->duplicated++;
 		else
 			st->not_held++;
@@ -356,11 +359,21 @@ static enum shoal_plugin_verdict impair_egress(void *state, struct shoal_packet_
 	if (release <= now_ms && (im->n_held == 0 || reordered))
 		return SHOAL_PLUGIN_CONTINUE; /* due now: nothing to keep order with, or overtaking
 		                               */
-	if (!impair_hold(im, pkt, release)) {
+	if (!impair_hold(im, way, x, pkt, release)) {
 		st->queue_full++;
 		return impair_drop(im, pkt, IMPAIR_DROP_QUEUE_FULL);
 	}
 	return SHOAL_PLUGIN_CONSUMED;
+}
+
+static enum shoal_plugin_verdict impair_ingress(void *state, struct shoal_packet_view *pkt)
+{
+	return impair_step(state, IMPAIR_INGRESS, pkt->ingress_ifindex, pkt);
+}
+
+static enum shoal_plugin_verdict impair_egress(void *state, struct shoal_packet_view *pkt)
+{
+	return impair_step(state, IMPAIR_EGRESS, pkt->egress_ifindex, pkt);
 }
 
 /* ---------------------------------------------------------------- settings (JSON) */
@@ -434,15 +447,6 @@ static int impair_parse_dir(json_t *o, enum impair_way way, struct impair_dir *d
 		return -EINVAL;
 	d->delay_ms = (uint32_t)delay;
 	d->jitter_ms = (uint32_t)jitter;
-	if (way == IMPAIR_INGRESS &&
-	    (d->delay_ms || d->jitter_ms || d->reorder > 0 || d->duplicate > 0 || d->rate_bps)) {
-		snprintf(
-		    err, errsz,
-		    "%s: ingress takes loss and corrupt only (delay, jitter, reorder, duplicate "
-		    "and rate_bps are egress settings)",
-		    where);
-		return -EINVAL;
-	}
 	if (d->jitter_ms > d->delay_ms) {
 		snprintf(err, errsz, "%s: jitter_ms must not exceed delay_ms", where);
 		return -EINVAL;
@@ -514,14 +518,11 @@ static void impair_out_if(struct impair *im, struct impair_out *o, uint32_t idx)
 	for (int w = 0; w < IMPAIR_WAYS; w++) {
 		const struct impair_dir *d = &im->dir[idx][w];
 		const struct impair_stats *s = &im->stats[idx][w];
-		impair_out(o, ",\"%s\":{\"loss\":%g,\"corrupt\":%g", impair_way_names[w], d->loss,
-		           d->corrupt);
-		if (w == IMPAIR_EGRESS)
-			impair_out(
-			    o,
-			    ",\"delay_ms\":%u,\"jitter_ms\":%u,\"reorder\":%g,\"duplicate\":%g,"
-			    "\"rate_bps\":%" PRIu64,
-			    d->delay_ms, d->jitter_ms, d->reorder, d->duplicate, d->rate_bps);
+		impair_out(o,
+		           ",\"%s\":{\"loss\":%g,\"corrupt\":%g,\"delay_ms\":%u,\"jitter_ms\":%u,"
+		           "\"reorder\":%g,\"duplicate\":%g,\"rate_bps\":%" PRIu64,
+		           impair_way_names[w], d->loss, d->corrupt, d->delay_ms, d->jitter_ms,
+		           d->reorder, d->duplicate, d->rate_bps);
 		impair_out(o, ",\"counters\":{");
 #define IMPAIR_STAT_OUT_(n, d) impair_out(o, "\"" #n "\":%" PRIu64 ",", s->n);
 		IMPAIR_STATS(IMPAIR_STAT_OUT_)
@@ -714,8 +715,8 @@ out:
 static int impair_init(struct shoal_host *host, const struct shoal_host_api *api,
                        const char *config_json, void **state)
 {
-	if (api->abi_minor < 3) {
-		api->error(host, "needs host ABI 1.3 (output_datagram)");
+	if (api->abi_minor < 4) {
+		api->error(host, "needs host ABI 1.4 (output_datagram, input_datagram)");
 		return -ENOTSUP;
 	}
 	struct impair *im = calloc(1, sizeof(*im));
@@ -775,10 +776,10 @@ static void impair_fini(void *state)
 
 SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {
     .abi_major = SHOAL_PLUGIN_ABI_MAJOR,
-    .abi_minor = 3,
+    .abi_minor = 4,
     .struct_size = sizeof(struct shoal_plugin_descriptor),
     .name = "impair",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "loss, delay, jitter, reordering, duplication, corruption, rate limit",
     .init = impair_init,
     .fini = impair_fini,

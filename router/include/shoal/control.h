@@ -162,6 +162,7 @@ struct shoal_ctl_plugin {
 		char name[32];
 		uint64_t value;
 	} drops[32];
+	uint64_t input_datagrams, input_refused; /* ABI 1.4 api->input_datagram calls */
 };
 
 struct shoal_ctl;

@@ -40,7 +40,9 @@
  *
  * Hooks (all optional, NULL when unused), in the forwarding pipeline:
  *   ingress        every valid IPv4 datagram received, before local delivery and routing
- *                  (NAT rewrites destinations here; stats counts here).
+ *                  (NAT rewrites destinations here; stats counts here); a datagram a plugin
+ *                  hands back with api->input_datagram (1.4) meets only the ingress hooks
+ *                  of the plugins loaded after that one.
  *   local_delivery datagrams addressed to one of the router's own addresses, before the
  *                  router's own handling (ICMP echo, unreachables); a plugin claims a datagram
  *                  by returning SHOAL_PLUGIN_CONSUMED (a TCP endpoint does this).
@@ -78,7 +80,7 @@ extern "C" {
 
 enum shoal_plugin_abi {
 	SHOAL_PLUGIN_ABI_MAJOR = 1,
-	SHOAL_PLUGIN_ABI_MINOR = 3,
+	SHOAL_PLUGIN_ABI_MINOR = 4,
 };
 
 /* ABI 1.1: the reply a plugin's http hook fills (host-owned, preset to status 200 and body
@@ -298,6 +300,23 @@ struct shoal_host_api {
 	 * -EPERM or -ENOSPC (SHOAL_PLUGIN_RECORD_MAX records per plugin) / -ENOMEM. Without a
 	 * state_dir the records live in memory only. */
 	int (*store_put)(struct shoal_host *host, const char *key, const void *value, size_t len);
+
+	/* ---- ABI 1.4 (present when abi_minor >= 4) ---- */
+
+	/* Hands a complete IPv4 datagram (header checksum and L4 checksum complete: no offload
+	 * state) back to the receive pipeline as if it had just arrived on interface ifindex
+	 * (1..n): the arrival checks again (header, martians, reverse path), then the ingress
+	 * hooks of the plugins loaded AFTER the caller only (neither the caller's nor an earlier
+	 * plugin's ingress hook sees it again, so a datagram cannot loop), then local delivery or
+	 * forwarding. The ingress twin of output_datagram: for a plugin that holds datagrams it
+	 * took at ingress (CONSUMED) and releases them later (impair's delay queue). Queued like
+	 * send_datagram (bytes copied, processed between packets, in the same bounded queue).
+	 * Returns 0, -EINVAL (bad datagram), -ENOENT (no such interface), -EMSGSIZE or -ENOBUFS
+	 * (queue full). The host counts accepted and refused calls per plugin (GET
+	 * /api/v1/plugins: input_datagrams, input_refused); a datagram whose interface is down
+	 * when its turn comes is dropped and counted (drop reason "link" of that interface). */
+	int (*input_datagram)(struct shoal_host *host, uint32_t ifindex, const uint8_t *datagram,
+	                      size_t len);
 };
 
 enum {
@@ -354,8 +373,8 @@ struct shoal_plugin_descriptor {
 	 * counts it (shoal_plugin_metrics_errors_total{plugin,reason}; docs/plugins.md). */
 	int (*metrics)(void *state, char *buf, size_t cap);
 
-	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it after a
-	 * successful init once for every record the plugin stored (also after an unload and
+	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it
+	 * after a successful init once for every record the plugin stored (also after an unload and
 	 * load again, and after a restart), and to undo a staged record whose commit failed
 	 * (value NULL: remove it). The ONE function that applies a record: records restored at
 	 * start, undone, or put through the API go through the same code. Returns 0 or a
@@ -378,6 +397,7 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return offsetof(struct shoal_plugin_descriptor, http_request) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
 	case 3:
+	case 4: /* 1.4 appended to the host API only */
 		return offsetof(struct shoal_plugin_descriptor, store_load) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->store_load);
 	default:

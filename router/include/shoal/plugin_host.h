@@ -76,6 +76,11 @@ struct shoal_plugin_host_env {
 	                          struct shoal_interface_counters *out);
 	int (*runtime_stage)(void *user, uint32_t index, struct shoal_runtime_stage *out);
 	void (*runtime_enable)(void *user, bool on);
+	/* ABI 1.4 (NULL: input_datagram fails with -ENOTSUP): queue a datagram for the receive
+	 * pipeline of ifindex; its ingress hooks resume with the plugins whose load id is above
+	 * after_id (shoal_plugin_host_run_after). */
+	int (*input_datagram)(void *user, uint32_t ifindex, uint64_t after_id,
+	                      const uint8_t *datagram, size_t len);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
@@ -97,6 +102,7 @@ struct shoal_plugin_info {
 	const struct shoal_plugin_stat *counters;
 	size_t drop_reason_count; /* including 0 = "unspecified" */
 	const struct shoal_plugin_stat *drop_reasons;
+	uint64_t input_datagrams, input_refused; /* ABI 1.4 api->input_datagram calls */
 };
 
 /* The one naming rule for plugins and their counters and drop reasons: [a-z0-9_]{1,31}
@@ -132,6 +138,13 @@ size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by);
+/* The same over the plugins loaded after the one whose load id is after_id (plugins get ids
+ * 1, 2, ... in load order; 0 runs them all): where a datagram handed back by a plugin's
+ * api->input_datagram resumes, so it never meets that plugin's or an earlier one's hook
+ * again. */
+enum shoal_plugin_verdict
+shoal_plugin_host_run_after(struct shoal_plugin_host *ph, enum shoal_plugin_hook hook,
+                            uint64_t after_id, struct shoal_packet_view *pkt, const char **by);
 /* The reply body capacity shoal_plugin_host_http needs (the host API's http_body_max). */
 enum { SHOAL_PLUGIN_HOST_HTTP_BODY_MAX = 16 * 1024 * 1024 };
 /* Allocates a reply whose body holds SHOAL_PLUGIN_HOST_HTTP_BODY_MAX bytes (free() it), NULL

@@ -18,6 +18,8 @@ Commands (each prints a result and exits 0 when its own checks pass, 1 otherwise
                         connection; prints routes/s (every answer must be 201)
   add_batch N B         add N routes 10.160.0.0/24 upward in batches of B; prints routes/s
   del_batch N B BASE    delete N routes from BASE (second octet, 128 or 160) in batches of B
+  add_wide N B          add N routes 11.0.0.0/24 upward (256 per /16, up to 3M) in batches
+                        of B; prints routes/s
   pace RATE SECONDS PATH
                         GETs of PATH at a fixed RATE per second for SECONDS (one keep-alive
                         connection); prints the achieved requests/s
@@ -515,13 +517,18 @@ def cmd_add_one(args):
     return 0
 
 
-def batches(args, base, op):
+def nth_wide(i):
+    return f"{11 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}.0/24"
+
+
+def batches(args, base, op, prefix=None):
+    prefix = prefix or (lambda i: nth_prefix(base, i))
     conn = conn_open(args.port)
     t0 = time.monotonic()
     for start in range(0, args.n, args.b):
         ops = []
         for i in range(start, min(args.n, start + args.b)):
-            o = {"op": op, "prefix": nth_prefix(base, i)}
+            o = {"op": op, "prefix": prefix(i)}
             if op == "add":
                 o["next_hop"] = "10.0.2.2"
             ops.append(o)
@@ -589,6 +596,9 @@ def main():
     a = sub.add_parser("add_batch")
     a.add_argument("n", type=int)
     a.add_argument("b", type=int)
+    a = sub.add_parser("add_wide")
+    a.add_argument("n", type=int)
+    a.add_argument("b", type=int)
     a = sub.add_parser("del_batch")
     a.add_argument("n", type=int)
     a.add_argument("b", type=int)
@@ -612,6 +622,8 @@ def main():
         return cmd_add_one(args)
     if args.cmd == "add_batch":
         return batches(args, 160, "add")
+    if args.cmd == "add_wide":
+        return batches(args, 0, "add", nth_wide)
     if args.cmd == "del_batch":
         return batches(args, args.base, "delete")
     if args.cmd == "pace":

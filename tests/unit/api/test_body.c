@@ -424,7 +424,9 @@ static void test_plugin_json_shape(void **state)
 	                             .abi_minor = 1,
 	                             .hook_calls = {1, 2, 3},
 	                             .n_counters = 1,
-	                             .n_drops = 1};
+	                             .n_drops = 1,
+	                             .input_datagrams = 5,
+	                             .input_refused = 6};
 	strcpy(p.counters[0].name, "sessions");
 	p.counters[0].value = 9;
 	strcpy(p.drops[0].name, "no_mapping");
@@ -432,8 +434,8 @@ static void test_plugin_json_shape(void **state)
 	assert_json_text(shoal_api_plugin_json(&p),
 	                 "{\"abi\":\"1.1\",\"counters\":{\"sessions\":9},\"description\":\"NAT\","
 	                 "\"drops\":{\"no_mapping\":4},\"hooks\":{\"egress\":3,\"ingress\":1,"
-	                 "\"local_delivery\":2},\"name\":\"nat44\",\"path\":\"/x/nat44.so\","
-	                 "\"version\":\"1.0\"}");
+	                 "\"local_delivery\":2},\"input_datagrams\":5,\"input_refused\":6,"
+	                 "\"name\":\"nat44\",\"path\":\"/x/nat44.so\",\"version\":\"1.0\"}");
 }
 
 int main(void)

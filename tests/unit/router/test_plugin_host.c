@@ -616,6 +616,136 @@ static void test_abi_1_2_plugin_still_loads(void **state)
 	assert_int_equal(x->reply->status, 200);
 }
 
+/* ---- ABI 1.4: input_datagram ---- */
+
+struct test_input {
+	uint8_t data[64];
+	size_t len;
+	uint32_t ifindex;
+	uint64_t after_id;
+	size_t count;
+	int rc; /* what the env answers */
+};
+
+static int test_env_input(void *user, uint32_t ifindex, uint64_t after_id, const uint8_t *datagram,
+                          size_t len)
+{
+	struct test_input *ti = user;
+	if (ti->rc < 0)
+		return ti->rc;
+	if (len > sizeof(ti->data))
+		return -EMSGSIZE;
+	memcpy(ti->data, datagram, len);
+	ti->len = len;
+	ti->ifindex = ifindex;
+	ti->after_id = after_id;
+	ti->count++;
+	return 0;
+}
+
+static struct shoal_plugin_host *host_with_input(struct test_input *ti)
+{
+	struct shoal_plugin_host_env env = {.user = ti, .input_datagram = test_env_input};
+	return shoal_plugin_host_create(plugin_dir, &env);
+}
+
+static int load_into(struct shoal_plugin_host *ph, const char *name, char *err)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.so", fixture_dir, name);
+	return shoal_plugin_host_load(ph, path, NULL, err, SHOAL_PLUGIN_HOST_ERR_SIZE);
+}
+
+/* The datagram abi14 hands back resumes after abi14: tag_a (loaded before it) and abi14
+ * itself do not see it again, tag_b (after) does, so it cannot loop. The host counts the
+ * accepted and the refused calls. */
+static void test_abi_1_4_input_datagram_resumes_after_the_caller(void **state)
+{
+	(void)state;
+	struct test_input ti = {0};
+	char err[SHOAL_PLUGIN_HOST_ERR_SIZE];
+	struct shoal_plugin_host *ph = host_with_input(&ti);
+	assert_non_null(ph);
+	assert_int_equal(load_into(ph, "tag_a", err), 0);
+	assert_int_equal(load_into(ph, "abi14", err), 0);
+	assert_int_equal(load_into(ph, "tag_b", err), 0);
+	struct test_packet p;
+	test_packet_init(&p, 17);
+	p.view.ingress_ifindex = 2;
+	const char *by = NULL;
+	assert_int_equal(shoal_plugin_host_run(ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, &by),
+	                 SHOAL_PLUGIN_CONSUMED);
+	assert_string_equal(by, "abi14");
+	assert_int_equal(ti.count, 1);
+	assert_int_equal(ti.ifindex, 2);
+	assert_int_equal(ti.len, 22); /* tag_a's 'a', then abi14's 'i' */
+	assert_memory_equal(ti.data + 20, "ai", 2);
+	/* the host resumes the pipeline after the caller: only tag_b runs */
+	struct shoal_packet_view v = {.data = ti.data,
+	                              .len = (uint32_t)ti.len,
+	                              .capacity = sizeof(ti.data),
+	                              .ingress_ifindex = 2};
+	assert_int_equal(
+	    shoal_plugin_host_run_after(ph, SHOAL_PLUGIN_HOOK_INGRESS, ti.after_id, &v, &by),
+	    SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(v.len, 23);
+	assert_memory_equal(ti.data + 20, "aib", 3);
+	assert_int_equal(ti.count, 1); /* abi14 did not run again */
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(ph, 1, &info), 0);
+	assert_int_equal(info.input_datagrams, 1);
+	assert_int_equal(info.input_refused, 0);
+	assert_int_equal(stat_value(info.counters, info.counter_count, "handed"), 1);
+	/* a refusal reaches the plugin and is counted */
+	ti.rc = -ENOBUFS;
+	test_packet_init(&p, 17);
+	assert_int_equal(shoal_plugin_host_run(ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, &by),
+	                 SHOAL_PLUGIN_CONSUMED);
+	assert_int_equal(shoal_plugin_host_info(ph, 1, &info), 0);
+	assert_int_equal(info.input_datagrams, 1);
+	assert_int_equal(info.input_refused, 1);
+	assert_int_equal(stat_value(info.counters, info.counter_count, "last_rc"), ENOBUFS);
+	/* the caller unloaded meanwhile: its datagram still resumes after its place */
+	uint64_t after = ti.after_id;
+	assert_int_equal(shoal_plugin_host_unload(ph, "abi14", err, sizeof(err)), 0);
+	test_packet_init(&p, 17);
+	assert_int_equal(
+	    shoal_plugin_host_run_after(ph, SHOAL_PLUGIN_HOOK_INGRESS, after, &p.view, &by),
+	    SHOAL_PLUGIN_CONTINUE);
+	assert_int_equal(p.view.len, 21);
+	assert_int_equal(p.buf[20], 'b');
+	/* after_id 0 runs everyone */
+	test_packet_init(&p, 17);
+	assert_int_equal(
+	    shoal_plugin_host_run_after(ph, SHOAL_PLUGIN_HOOK_INGRESS, 0, &p.view, &by),
+	    SHOAL_PLUGIN_CONTINUE);
+	assert_memory_equal(p.buf + 20, "ab", 2);
+	shoal_plugin_host_destroy(ph);
+}
+
+/* Without the daemon's service the call is -ENOTSUP (counted as refused); plugins built for
+ * minors 0..3 keep loading on a 1.4 host (their tests above), and a 1.4 plugin's descriptor
+ * needs no more than a 1.3 one. */
+static void test_abi_1_4_input_datagram_without_env(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(load_fixture(f, "abi14", NULL), 0);
+	struct test_packet p;
+	test_packet_init(&p, 17);
+	assert_int_equal(shoal_plugin_host_run(f->ph, SHOAL_PLUGIN_HOOK_INGRESS, &p.view, NULL),
+	                 SHOAL_PLUGIN_CONSUMED);
+	assert_int_equal(counter_of(f, 0, "last_rc"), ENOTSUP);
+	struct shoal_plugin_info info;
+	assert_int_equal(shoal_plugin_host_info(f->ph, 0, &info), 0);
+	assert_int_equal(info.abi_minor, 4);
+	assert_int_equal(info.input_refused, 1);
+	assert_int_equal(shoal_plugin_descriptor_size_for_minor(4),
+	                 shoal_plugin_descriptor_size_for_minor(3));
+	assert_int_equal(load_fixture(f, "abi13", NULL), 0);
+	assert_int_equal(shoal_plugin_host_info(f->ph, 1, &info), 0);
+	assert_int_equal(info.abi_minor, 3);
+}
+
 /* ABI 1.3: the metrics hook's text comes back whole; too small a buffer is -ENOSPC; past
  * the last plugin -ENOENT. Without the service, interface_counters is -ENOENT. */
 static void test_abi_1_3_metrics_hook(void **state)
@@ -1175,6 +1305,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_abi_1_1_plugin_still_loads, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_plugin_still_loads, setup12, teardown12),
 	    cmocka_unit_test_setup_teardown(test_abi_1_3_metrics_hook, setup, teardown),
+	    cmocka_unit_test(test_abi_1_4_input_datagram_resumes_after_the_caller),
+	    cmocka_unit_test_setup_teardown(test_abi_1_4_input_datagram_without_env, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_abi_1_3_metrics_options, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abi_1_2_http_request_query_and_big_body, setup12,
 	                                    teardown12),
