@@ -58,14 +58,13 @@ check_eq "seed 7, 30% loss on lan1 egress: the datagrams that arrive are the mod
 api GET /api/v1/impair/lan1
 lost=$(api_jq .egress.counters.lost)
 check_eq "GET /api/v1/impair/lan1 counts the losses" "$((N - $(tr ',' '\n' <<<"$want" | grep -c .)))" "$lost"
+seen=$(api_jq .egress.counters.seen)
 api GET /metrics
 api_check_status "GET /metrics with impair (and tcp) loaded: 200" 200
 cp "$TMP/api.body" "$TMP/metrics.txt"
 check "promtool check metrics passes with impair and tcp loaded" bash -c "promtool check metrics <'$TMP/metrics.txt'"
 check_eq "shoal_impair_lost_packets_total{lan1, egress} = the API's lost" "$lost" \
 	"$(awk '$1 == "shoal_impair_lost_packets_total{interface=\"lan1\",direction=\"egress\"}" {print $2}' "$TMP/metrics.txt")"
-
-seen=$(api_jq .egress.counters.seen)
 
 # 2. Ingress holds: seeded loss, duplication, reordering and a delay longer than the whole
 #    send on lan0 ingress; the receiver sees the model's order (copies and reordered ones at
