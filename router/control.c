@@ -499,14 +499,11 @@ static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_rout
 	         shoal_routes_if_name(r, in->e.ifindex));
 }
 
-/* The route's counters: those of the next-hop id the LPM holds for its prefix. */
+/* The route's own counters (routes.h: exact per route record, bumped by the data plane). */
 static void ctl_route_counters(struct shoal_dp *dp, struct shoal_ctl_route *out)
 {
-	struct shoal_lpm *lpm = shoal_dp_lpm(dp);
-	struct shoal_lpm_nh held;
-	if (shoal_lpm_get(lpm, out->prefix, out->prefix_len, &held) != SHOAL_LPM_OK)
-		return;
-	shoal_dp_nh_counters(dp, shoal_lpm_nh_id(lpm, &held), &out->packets, &out->bytes);
+	shoal_routes_counters(shoal_dp_routes(dp), out->prefix, out->prefix_len, &out->packets,
+	                      &out->bytes);
 }
 
 struct ctl_list_cmd {
@@ -1700,9 +1697,6 @@ struct ctl_metrics_cmd {
 	bool oom;
 	/* the previous route's next hop and its id: neighbours in the walk often share one */
 	size_t min_slot; /* top-N full: the kept route with fewest packets */
-	bool have_last;
-	struct shoal_lpm_nh last_nh;
-	uint32_t last_id;
 };
 
 /* LPM walk: keeps all routes, or the route_limit ones with most packets: a route beating
@@ -1713,12 +1707,7 @@ static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
 	struct ctl_metrics_cmd *x = ctx;
 	struct shoal_ctl_metrics *m = x->m;
 	uint64_t pk, by;
-	if (!x->have_last || memcmp(&x->last_nh, nh, sizeof(*nh)) != 0) {
-		x->last_nh = *nh;
-		x->last_id = shoal_lpm_nh_id(shoal_dp_lpm(x->dp), nh);
-		x->have_last = true;
-	}
-	shoal_dp_nh_counters(x->dp, x->last_id, &pk, &by);
+	shoal_routes_counters(shoal_dp_routes(x->dp), prefix, (uint8_t)len, &pk, &by);
 	size_t slot = m->n_routes;
 	if (m->route_limit >= 0 && m->n_routes == (size_t)m->route_limit) {
 		/* full: only a route beating the kept minimum replaces it */

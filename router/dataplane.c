@@ -128,8 +128,6 @@ struct shoal_dp {
 	struct dp_if *emit_out;
 	uint32_t emit_next_hop;
 	unsigned emit_mtu;
-	/* per-route counters, indexed by LPM next-hop id */
-	uint64_t *nh_packets, *nh_bytes;
 	/* per-stage runtime: rt_active while a sampled packet is timed, in stage rt_cur since
 	 * rt_t */
 	struct shoal_dp_stage rt[SHOAL_DP_STAGE_COUNT_];
@@ -713,10 +711,11 @@ static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal
 		dp_options_forward(p, h, out);
 	shoal_ipv4_ttl_decrement(p->data);
 	dp->stats.forwarded++;
-	if (hop.nh_id < SHOAL_DP_NH_MAX) {
-		dp->nh_packets[hop.nh_id]++;
-		dp->nh_bytes[hop.nh_id] += p->len;
-	}
+	/* the route that carried it (the longest stored match, whose next hop hop.nh_id is) */
+	uint32_t rp;
+	unsigned rl;
+	if (shoal_lpm_match(dp->lpm, h->dst, &rp, &rl))
+		shoal_routes_count(dp->routes, rp, (uint8_t)rl, p->len);
 	dp_output(dp, p, out, next_hop);
 }
 
@@ -1261,11 +1260,9 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->frag2buf = malloc(DP_BUF_SIZE);
 	dp->plugq = malloc((size_t)DP_PLUGQ_SLOTS * DP_PLUGQ_SLOT_SIZE);
 	dp->lpm = shoal_lpm_create(NULL);
-	dp->nh_packets = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_packets));
-	dp->nh_bytes = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_bytes));
 	dp->rt_on = true;
-	if (!dp->nh_packets || !dp->nh_bytes || !dp->icmp_limit || !dp->cfg || !dp->rxbuf ||
-	    !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->plugq || !dp->lpm) {
+	if (!dp->icmp_limit || !dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf ||
+	    !dp->frag2buf || !dp->plugq || !dp->lpm) {
 		dp_err(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -1350,8 +1347,6 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	shoal_lpm_destroy(dp->lpm);
 	shoal_icmp_limit_destroy(dp->icmp_limit);
 	free(dp->plugq);
-	free(dp->nh_bytes);
-	free(dp->nh_packets);
 	free(dp->frag2buf);
 	free(dp->segbuf);
 	free(dp->txbuf);
@@ -1488,14 +1483,6 @@ uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp)
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 {
 	return dp->lpm;
-}
-
-void shoal_dp_nh_counters(const struct shoal_dp *dp, uint32_t nh, uint64_t *packets,
-                          uint64_t *bytes)
-{
-	bool in = nh < SHOAL_DP_NH_MAX;
-	*packets = in ? dp->nh_packets[nh] : 0;
-	*bytes = in ? dp->nh_bytes[nh] : 0;
 }
 
 const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp)

@@ -1106,6 +1106,71 @@ enum shoal_lpm_status shoal_lpm_get(const struct shoal_lpm *lpm, uint32_t prefix
 	return SHOAL_LPM_OK;
 }
 
+/* The high len-16 bits of a chunk suffix (len 16..32). */
+static uint16_t lpm_suffix_mask(unsigned len)
+{
+	return len <= 16 ? 0 : (uint16_t)(0xffffu << (32 - len));
+}
+
+/* Longest route of chunk c holding suffix lo: its index, or LPM_NONE. The routes form a
+ * laminar family sorted by (start, length). The last route at or before (lo masked to
+ * maxlen, maxlen) either holds lo — then no later route before that key does and it is the
+ * innermost — or not: then every route holding lo starts before it and holds it too, so
+ * the answer is no longer than their common prefix, and the search goes on from there with
+ * a strictly smaller maxlen (at most 17 rounds; one when the first candidate matches). */
+static uint32_t lpm_chunk_match(const struct lpm_chunk *c, uint16_t lo)
+{
+	unsigned maxlen = 32;
+	while (c->n) {
+		uint16_t s = lo & lpm_suffix_mask(maxlen);
+		uint32_t key = lpm_route_key(s, maxlen) + 1;
+		uint32_t a = 0, b = c->n;
+		while (a < b) {
+			uint32_t mid = a + (b - a) / 2;
+			if (lpm_route_key(c->r[mid].suffix, c->r[mid].len) < key)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		if (a == 0)
+			return LPM_NONE;
+		const struct lpm_route *e = &c->r[a - 1];
+		uint16_t diff = (uint16_t)((e->suffix ^ lo) & lpm_suffix_mask(e->len));
+		if (diff == 0)
+			return a - 1;
+		/* common prefix of e and lo, in address bits: 16 + leading equal suffix bits */
+		unsigned common = 16 + (unsigned)__builtin_clz((unsigned)diff << 16);
+		unsigned next = common < e->len - 1u ? common : e->len - 1u;
+		if (next < 16)
+			return LPM_NONE;
+		maxlen = next;
+	}
+	return LPM_NONE;
+}
+
+bool shoal_lpm_match(const struct shoal_lpm *lpm, uint32_t addr, uint32_t *prefix, unsigned *len)
+{
+	uint32_t ci = addr >> 16;
+	const struct lpm_chunk *c = &lpm->chunks[ci];
+	uint32_t at = lpm_chunk_match(c, (uint16_t)addr);
+	if (at != LPM_NONE) {
+		*len = c->r[at].len;
+		*prefix = ci << 16 | c->r[at].suffix;
+		return true;
+	}
+	if (lpm->short_best[ci] == LPM_NONE)
+		return false;
+	for (unsigned l = 16; l-- > 0;) {
+		uint32_t p = lpm_canonical(addr, l);
+		if (lpm->short_id[lpm_short_index(p, l)] != LPM_NONE) {
+			*len = l;
+			*prefix = p;
+			return true;
+		}
+	}
+	return false;
+}
+
 int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx)
 {
 	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
