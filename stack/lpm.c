@@ -1138,12 +1138,9 @@ static uint32_t lpm_chunk_match(const struct lpm_chunk *c, uint16_t lo)
 		uint16_t diff = (uint16_t)((e->suffix ^ lo) & lpm_suffix_mask(e->len));
 		if (diff == 0)
 			return a - 1;
-		/* common prefix of e and lo, in address bits: 16 + leading equal suffix bits */
-		unsigned common = 16 + (unsigned)__builtin_clz((unsigned)diff << 16);
-		unsigned next = common < e->len - 1u ? common : e->len - 1u;
-		if (next < 16)
-			return LPM_NONE;
-		maxlen = next;
+		/* common prefix of e and lo in address bits (16 + equal leading suffix bits), less
+		 * than e->len since e does not hold lo */
+		maxlen = 16 + (unsigned)__builtin_clz((unsigned)diff << 16);
 	}
 	return LPM_NONE;
 }

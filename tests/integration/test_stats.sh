@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stats plugin, per-route counters and GET /metrics: N pings move every involved counter
 # (interfaces, routes) by exactly N and by the frame sizes; a route's counter moves only for
-# the traffic it carried; a TTL-expired and an unroutable datagram each move their drop
+# the traffic it carried (two routes through the same next hop count apart; a replace keeps a
+# route's counts, a delete and re-add starts it at zero); a TTL-expired and an unroutable datagram each move their drop
 # counter once, in the API and in /metrics alike; /metrics needs the token, is text/plain
 # 0.0.4 and passes `promtool check metrics`; the history ring is bounded (history_s) and its
 # rates match an iperf3 UDP stream at a fixed rate (±5%); a real Prometheus scraping shoald
@@ -46,6 +47,8 @@ api POST /api/v1/arp '{"ip":"10.0.2.2","mac":"'"$mac_h2"'"}'
 api_check_status "static ARP entry for h2" 201
 api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
 api_check_status "route 10.0.9.0/24 via h2" 201
+api POST /api/v1/routes '{"prefix":"10.0.8.0/24","next_hop":"10.0.2.2"}'
+api_check_status "route 10.0.8.0/24 via h2 too (the same next hop)" 201
 
 # counters FILE: interfaces and routes as "name value" lines
 counters() {
@@ -98,8 +101,28 @@ check "$M pings h1 -> 10.0.9.2 (via the API route)" ns_exec "$H1" ping -q -c $M 
 counters >"$TMP/c2"
 check_eq "route 10.0.9.0/24 carried exactly the $M requests" $M \
 	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.9.0/24.packets)"
+check_eq "route 10.0.9.0/24: their IPv4 bytes" $((M * (frame - 14))) \
+	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.9.0/24.bytes)"
+check_eq "route 10.0.8.0/24 (same next hop) did not move: counters are per route" "0 0" \
+	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.8.0/24.packets) $(delta "$TMP/c1" "$TMP/c2" route.10.0.8.0/24.bytes)"
 check_eq "route 10.0.2.0/24 did not move for them" 0 "$(delta "$TMP/c1" "$TMP/c2" route.10.0.2.0/24.packets)"
 check_eq "route 10.0.1.0/24 carried the $M replies" $M "$(delta "$TMP/c1" "$TMP/c2" route.10.0.1.0/24.packets)"
+
+# a replace keeps the route record's counters; a delete and re-add starts it at zero
+api PUT /api/v1/routes/10.0.9.0/24 '{"next_hop":"10.0.2.3"}'
+api_check_status "PUT 10.0.9.0/24 (replace its next hop): 200" 200
+counters >"$TMP/c2r"
+check_eq "after a replace 10.0.9.0/24 keeps its counts" $M "$(delta "$TMP/c1" "$TMP/c2r" route.10.0.9.0/24.packets)"
+api PUT /api/v1/routes/10.0.9.0/24 '{"next_hop":"10.0.2.2"}'
+api_check_status "PUT 10.0.9.0/24 back to h2: 200" 200
+api DELETE /api/v1/routes/10.0.9.0/24
+api_check_status "DELETE 10.0.9.0/24: 204" 204
+api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
+api_check_status "POST 10.0.9.0/24 again: 201" 201
+check_eq "deleted and added again: 10.0.9.0/24 starts at zero" "0 0" \
+	"$(counters | awk '$1 == "route.10.0.9.0/24.packets" || $1 == "route.10.0.9.0/24.bytes" {printf "%s%s", s, $2; s = " "}')"
+check "1 ping h1 -> 10.0.9.2 after the re-add" ns_exec "$H1" ping -q -c 1 -W 2 10.0.9.2
+counters >"$TMP/c2"
 
 # ================================================================ drops, once each
 ns_exec "$H1" ping -c 1 -t 1 -W 1 10.0.2.2 >/dev/null 2>&1
