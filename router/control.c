@@ -1162,6 +1162,7 @@ static int ctl_cmd_interfaces(void *arg)
 			memcpy(o->arp_drops, ns->drops, sizeof(o->arp_drops));
 			o->arp_requests_out = ns->arp_requests_out;
 			o->arp_replies_out = ns->arp_replies_out;
+			shoal_netif_arp_counters(nf, o->arp);
 		}
 	}
 	x->n = n;
@@ -1835,5 +1836,6 @@ enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_me
 	}
 	if (out->route_limit > 0)
 		qsort(out->routes, out->n_routes, sizeof(*out->routes), ctl_metrics_route_cmp);
+	shoal_cmdq_counters(c->q, out->cmdq);
 	return ctl_ok(e, SHOAL_CTL_OK);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shoal/checksum.h"
+#include "shoal/cmdq.h"
 #include "shoal/ethernet.h"
 #include "shoal/icmp.h"
 #include "shoal/icmp_limit.h"
@@ -135,6 +136,7 @@ struct shoal_dp {
 	enum shoal_dp_stage_id rt_cur;
 	uint32_t rt_n;
 	uint64_t rt_t;
+	struct shoal_cmdq *cmdq; /* its counters for api->counter (NULL: none) */
 };
 
 /* ---------- per-stage runtime ---------- */
@@ -394,6 +396,7 @@ static enum shoal_plugin_verdict dp_hook(struct shoal_dp *dp, enum shoal_plugin_
 	    .csum_start = p->csum_start,
 	    .csum_offset = p->csum_offset,
 	};
+	shoal_plugin_host_sample(dp->plugins, dp->rt_active); /* per-hook runtime: sampled */
 	enum shoal_plugin_verdict vd = shoal_plugin_host_run(dp->plugins, hook, &v, NULL);
 	p->data = v.data;
 	p->len = v.len;
@@ -1125,6 +1128,42 @@ static int dp_plugin_runtime_stage(void *user, uint32_t index, struct shoal_runt
 	return 0;
 }
 
+/* api->counter (ABI 1.4): the command queue's counters, then each TAP's ARP series; names
+ * from the cmdq.h and netif.h tables. */
+static int dp_plugin_counter(void *user, uint32_t index, struct shoal_counter *out)
+{
+	struct shoal_dp *dp = user;
+	memset(out, 0, sizeof(*out));
+	if (dp->cmdq) {
+		if (index < SHOAL_CMDQ_CTR_COUNT_) {
+			unsigned long long c[SHOAL_CMDQ_CTR_COUNT_];
+			shoal_cmdq_counters(dp->cmdq, c);
+			snprintf(out->group, sizeof(out->group), "cmdq");
+			snprintf(out->name, sizeof(out->name), "%s",
+			         shoal_cmdq_counter_names[index]);
+			out->value = c[index];
+			return 0;
+		}
+		index -= SHOAL_CMDQ_CTR_COUNT_;
+	}
+	for (unsigned i = 0; i < dp->n_ifs; i++) {
+		if (!dp->ifs[i].netif)
+			continue;
+		if (index >= SHOAL_NETIF_ARP_COUNT_) {
+			index -= SHOAL_NETIF_ARP_COUNT_;
+			continue;
+		}
+		uint64_t a[SHOAL_NETIF_ARP_COUNT_];
+		shoal_netif_arp_counters(dp->ifs[i].netif, a);
+		snprintf(out->group, sizeof(out->group), "arp");
+		snprintf(out->name, sizeof(out->name), "%s", shoal_netif_arp_counter_names[index]);
+		snprintf(out->interface, sizeof(out->interface), "%s", dp->ifs[i].cfg.name);
+		out->value = a[index];
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static void dp_plugin_runtime_enable(void *user, bool on)
 {
 	shoal_dp_runtime_enable(user, on);
@@ -1281,6 +1320,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .interface_counters = dp_plugin_interface_counters,
 	    .runtime_stage = dp_plugin_runtime_stage,
 	    .runtime_enable = dp_plugin_runtime_enable,
+	    .counter = dp_plugin_counter,
 	};
 	dp->plugins = shoal_plugin_host_create(cfg->plugin_dir, &env);
 	if (!dp->plugins) {
@@ -1483,6 +1523,11 @@ uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp)
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 {
 	return dp->lpm;
+}
+
+void shoal_dp_set_cmdq(struct shoal_dp *dp, struct shoal_cmdq *q)
+{
+	dp->cmdq = q;
 }
 
 const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp)

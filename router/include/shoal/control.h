@@ -138,6 +138,7 @@ struct shoal_ctl_interface {
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];        /* names: shoal_dp_drop_names[] */
 	uint64_t arp_drops[SHOAL_NETIF_DROP_COUNT_]; /* TAP only; names: shoal_netif_drop_names[] */
 	uint64_t arp_requests_out, arp_replies_out;  /* TAP only */
+	uint64_t arp[SHOAL_NETIF_ARP_COUNT_];        /* TAP only; shoal_netif_arp_counter_names */
 };
 
 struct shoal_ctl_plugin {
@@ -256,6 +257,8 @@ struct shoal_ctl_metrics {
 	size_t n_routes; /* the selected routes, by packets descending (all: table order) */
 	struct shoal_ctl_route *routes;
 	char *plugin_text; /* the plugins' metrics hooks' output, concatenated ("" none) */
+	/* the command queue's counters (cmdq.h table), read after the metrics command ran */
+	unsigned long long cmdq[SHOAL_CMDQ_CTR_COUNT_];
 };
 /* One data-plane command. Free with shoal_ctl_metrics_free. */
 enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,

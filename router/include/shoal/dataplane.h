@@ -173,6 +173,10 @@ const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
 /* Any thread (health): shoal_loop_last_iteration_ms of the data plane's loop. */
 uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);
+/* The command queue whose counters plugins read (api->counter, ABI 1.4); shoald sets it
+ * once, before plugins can ask. */
+struct shoal_cmdq;
+void shoal_dp_set_cmdq(struct shoal_dp *dp, struct shoal_cmdq *q);
 /* The per-stage runtime (SHOAL_DP_STAGE_COUNT_ entries) and its switch (on at create). */
 const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp);
 bool shoal_dp_runtime_on(const struct shoal_dp *dp);

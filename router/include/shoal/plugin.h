@@ -78,7 +78,7 @@ extern "C" {
 
 enum shoal_plugin_abi {
 	SHOAL_PLUGIN_ABI_MAJOR = 1,
-	SHOAL_PLUGIN_ABI_MINOR = 3,
+	SHOAL_PLUGIN_ABI_MINOR = 4,
 };
 
 /* ABI 1.1: the reply a plugin's http hook fills (host-owned, preset to status 200 and body
@@ -143,6 +143,26 @@ struct shoal_runtime_stage {
 	uint64_t calls;   /* times the stage ran (device_read: reads; others: sampled entries) */
 	uint64_t packets; /* sampled packets timed in the stage */
 	uint64_t ns;      /* time spent by those sampled packets (CLOCK_MONOTONIC_RAW) */
+};
+
+/* ABI 1.4: one of the daemon's own counters outside interfaces and routes (api->counter):
+ * group "cmdq" (the command queue: cmdq.h's table) or "arp" (per TAP interface: netif.h's
+ * table), its name in that table, the interface ("" when none) and its value. */
+struct shoal_counter {
+	char group[16];
+	char name[32];
+	char interface[16];
+	uint64_t value;
+};
+
+/* ABI 1.4: one loaded plugin's hook in the runtime (api->runtime_hook), sampled like the
+ * stages: calls counts every call, packets and ns the calls made for a sampled packet. */
+struct shoal_runtime_hook {
+	char plugin[32];
+	char hook[16]; /* "ingress", "local_delivery", "egress" */
+	uint64_t calls;
+	uint64_t packets;
+	uint64_t ns;
 };
 
 /* The one exported symbol's name. */
@@ -298,6 +318,16 @@ struct shoal_host_api {
 	 * -EPERM or -ENOSPC (SHOAL_PLUGIN_RECORD_MAX records per plugin) / -ENOMEM. Without a
 	 * state_dir the records live in memory only. */
 	int (*store_put)(struct shoal_host *host, const char *key, const void *value, size_t len);
+
+	/* ---- ABI 1.4 (present when abi_minor >= 4) ---- */
+
+	/* The index-th (0..) of the daemon's other counters (struct shoal_counter); -ENOENT past
+	 * the last. The list is stable between two calls unless a command ran in between. */
+	int (*counter)(struct shoal_host *host, uint32_t index, struct shoal_counter *out);
+	/* The index-th (0..) hook row of the runtime: every loaded plugin's every hook it set,
+	 * in load order; -ENOENT past the last. */
+	int (*runtime_hook)(struct shoal_host *host, uint32_t index,
+	                    struct shoal_runtime_hook *out);
 };
 
 enum {
@@ -351,8 +381,8 @@ struct shoal_plugin_descriptor {
 	 * a bigger buffer). Runs on the data-plane thread between packets. */
 	int (*metrics)(void *state, char *buf, size_t cap);
 
-	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it after a
-	 * successful init once for every record the plugin stored (also after an unload and
+	/* ABI 1.3 (optional): applies one durable record (see api->store_put). The host calls it
+	 * after a successful init once for every record the plugin stored (also after an unload and
 	 * load again, and after a restart), and to undo a staged record whose commit failed
 	 * (value NULL: remove it). The ONE function that applies a record: records restored at
 	 * start, undone, or put through the API go through the same code. Returns 0 or a
@@ -375,6 +405,7 @@ static inline size_t shoal_plugin_descriptor_size_for_minor(uint16_t minor)
 		return offsetof(struct shoal_plugin_descriptor, http_request) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->http_request);
 	case 3:
+	case 4: /* 1.4 added host services only */
 		return offsetof(struct shoal_plugin_descriptor, store_load) +
 		       sizeof(((struct shoal_plugin_descriptor *)0)->store_load);
 	default:

@@ -76,6 +76,8 @@ struct shoal_plugin_host_env {
 	                          struct shoal_interface_counters *out);
 	int (*runtime_stage)(void *user, uint32_t index, struct shoal_runtime_stage *out);
 	void (*runtime_enable)(void *user, bool on);
+	/* ABI 1.4 (NULL: api->counter gives -ENOENT) */
+	int (*counter)(void *user, uint32_t index, struct shoal_counter *out);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
@@ -132,6 +134,14 @@ size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by);
+/* Per-plugin-hook runtime: while on, shoal_plugin_host_run times every hook call
+ * (CLOCK_MONOTONIC_RAW) into that hook's packets/ns. The data plane turns it on for the
+ * sampled packet only (the same sampling as its stages). */
+void shoal_plugin_host_sample(struct shoal_plugin_host *ph, bool on);
+/* The index-th hook row (every loaded plugin's set hooks, load order); -ENOENT past. */
+int shoal_plugin_host_runtime_hook(const struct shoal_plugin_host *ph, uint32_t index,
+                                   struct shoal_runtime_hook *out);
+
 /* The reply body capacity shoal_plugin_host_http needs (the host API's http_body_max). */
 enum { SHOAL_PLUGIN_HOST_HTTP_BODY_MAX = 16 * 1024 * 1024 };
 /* Allocates a reply whose body holds SHOAL_PLUGIN_HOST_HTTP_BODY_MAX bytes (free() it), NULL
