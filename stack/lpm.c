@@ -94,6 +94,7 @@ struct shoal_lpm {
 	uint32_t *tbl16;      /* LPM_CHUNKS lookup words: the first words of `pool` */
 	uint32_t *short_id;   /* routes /0../15: id or LPM_NONE, index (1 << len) + bits */
 	uint32_t *short_best; /* per /16: id of the longest route /0../15 covering it, or NONE */
+	uint8_t *short_len;   /* per /16: that route's length (match; valid unless NONE) */
 	struct lpm_chunk *chunks;
 	size_t store_bytes;
 
@@ -682,13 +683,16 @@ static size_t lpm_short_index(uint32_t prefix, unsigned len)
 	return ((size_t)1 << len) + (len ? prefix >> (32 - len) : 0);
 }
 
-static uint32_t lpm_short_cover(const struct shoal_lpm *lpm, uint32_t ci)
+static uint32_t lpm_short_cover(const struct shoal_lpm *lpm, uint32_t ci, uint8_t *len_out)
 {
 	for (unsigned len = 16; len-- > 0;) {
 		uint32_t id = lpm->short_id[((size_t)1 << len) + (len ? ci >> (16 - len) : 0)];
-		if (id != LPM_NONE)
+		if (id != LPM_NONE) {
+			*len_out = (uint8_t)len;
 			return id;
+		}
 	}
+	*len_out = 0;
 	return LPM_NONE;
 }
 
@@ -698,7 +702,7 @@ static void lpm_short_propagate(struct shoal_lpm *lpm, uint32_t prefix, unsigned
 	uint32_t first = prefix >> 16;
 	uint32_t span = 1u << (16 - len);
 	for (uint32_t ci = first; ci < first + span; ci++) {
-		uint32_t best = lpm_short_cover(lpm, ci);
+		uint32_t best = lpm_short_cover(lpm, ci, &lpm->short_len[ci]);
 		if (best == lpm->short_best[ci])
 			continue;
 		lpm->short_best[ci] = best;
@@ -929,8 +933,9 @@ struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
 	}
 	lpm->short_id = malloc(LPM_CHUNKS * sizeof *lpm->short_id);
 	lpm->short_best = malloc(LPM_CHUNKS * sizeof *lpm->short_best);
+	lpm->short_len = calloc(LPM_CHUNKS, sizeof *lpm->short_len);
 	lpm->chunks = calloc(LPM_CHUNKS, sizeof *lpm->chunks);
-	if (!lpm->short_id || !lpm->short_best || !lpm->chunks) {
+	if (!lpm->short_id || !lpm->short_best || !lpm->short_len || !lpm->chunks) {
 		shoal_lpm_destroy(lpm);
 		return NULL;
 	}
@@ -951,6 +956,7 @@ void shoal_lpm_destroy(struct shoal_lpm *lpm)
 		for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++)
 			free(lpm->chunks[ci].r);
 	free(lpm->chunks);
+	free(lpm->short_len);
 	free(lpm->short_best);
 	free(lpm->short_id);
 	free(lpm);
@@ -1157,15 +1163,9 @@ bool shoal_lpm_match(const struct shoal_lpm *lpm, uint32_t addr, uint32_t *prefi
 	}
 	if (lpm->short_best[ci] == LPM_NONE)
 		return false;
-	for (unsigned l = 16; l-- > 0;) {
-		uint32_t p = lpm_canonical(addr, l);
-		if (lpm->short_id[lpm_short_index(p, l)] != LPM_NONE) {
-			*len = l;
-			*prefix = p;
-			return true;
-		}
-	}
-	return false;
+	*len = lpm->short_len[ci];
+	*prefix = lpm_canonical(addr, *len);
+	return true;
 }
 
 int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx)
@@ -1201,7 +1201,7 @@ size_t shoal_lpm_count(const struct shoal_lpm *lpm)
 
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm)
 {
-	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) +
+	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) + LPM_CHUNKS * sizeof(uint8_t) +
 	       LPM_CHUNKS * sizeof(struct lpm_chunk) + lpm->store_bytes +
 	       lpm->pool_cap * sizeof(uint32_t) + (size_t)lpm->nh_cap * sizeof(struct lpm_nh_slot) +
 	       (size_t)lpm->nh_hash_cap * sizeof(uint32_t);
