@@ -165,14 +165,14 @@ api_check_status "GET plugins: 200" 200
 check "no plugin loaded at start" jq -e '.plugins == []' <<<"$API_BODY"
 api POST /api/v1/plugins '{"name":"example","config":{"label":"via api"}}'
 api_check_status "POST plugins example: 201" 201
-check "POST plugins answer: name, version, description, abi 1.2" jq -e \
-	'.name == "example" and (.version | type == "string") and (.description | type == "string") and .abi == "1.3"' <<<"$API_BODY"
+check "POST plugins answer: name, version, description, abi 1.4 (the host's, built in tree)" jq -e \
+	'.name == "example" and (.version | type == "string") and (.description | type == "string") and .abi == "1.4"' <<<"$API_BODY"
 check "the plugin's own load message carries the config label" \
 	grep -q "example plugin loaded (via api)" "$(daemon_log_path "$SD_LABEL")"
 ns_exec "$H1" ping -c 3 -i 0.1 -W 2 10.0.2.2 >/dev/null
 api GET /api/v1/plugins
 check "GET plugins: example with hook calls, counters and drops" jq -e '
-	(.plugins | length == 1) and (.plugins[0] | .name == "example" and .abi == "1.3" and
+	(.plugins | length == 1) and (.plugins[0] | .name == "example" and .abi == "1.4" and
 	 (.hooks.ingress >= 6) and (.counters.ingress >= 6) and (.drops | has("blocked_protocol")))' \
 	<<<"$API_BODY"
 # the plugin's own endpoints under /api/v1/example/ (ABI 1.1 http hook)
