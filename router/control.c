@@ -1700,22 +1700,22 @@ struct ctl_metrics_cmd {
 	size_t min_slot; /* top-N full: the kept route with fewest packets */
 };
 
-/* LPM walk: keeps all routes, or the route_limit ones with most packets: a route beating
- * the kept minimum replaces it, and the minimum is searched again (O(limit)) only then. */
+/* Of two routes, a ranks before b: more packets, then the lower (prefix, length). */
+static bool ctl_metrics_before(uint64_t apk, uint32_t ap, uint8_t al,
+                               const struct shoal_ctl_route *b)
+{
+	if (apk != b->packets)
+		return apk > b->packets;
+	return ap != b->prefix ? ap < b->prefix : al < b->prefix_len;
+}
+
+/* route_metrics all: the LPM walk (table order), each route's own counters. */
 static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
                              const struct shoal_lpm_nh *nh)
 {
 	struct ctl_metrics_cmd *x = ctx;
 	struct shoal_ctl_metrics *m = x->m;
-	uint64_t pk, by;
-	shoal_routes_counters(shoal_dp_routes(x->dp), prefix, (uint8_t)len, &pk, &by);
-	size_t slot = m->n_routes;
-	if (m->route_limit >= 0 && m->n_routes == (size_t)m->route_limit) {
-		/* full: only a route beating the kept minimum replaces it */
-		if (m->n_routes == 0 || pk <= m->routes[x->min_slot].packets)
-			return 0;
-		slot = x->min_slot;
-	} else if (m->n_routes == x->cap) {
+	if (m->n_routes == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 1024;
 		struct shoal_ctl_route *g = realloc(m->routes, cap * sizeof(*g));
 		if (!g) {
@@ -1725,24 +1725,45 @@ static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
 		m->routes = g;
 		x->cap = cap;
 	}
-	if (slot == m->n_routes)
-		m->n_routes++;
-	struct shoal_ctl_route *o = &m->routes[slot];
+	struct shoal_ctl_route *o = &m->routes[m->n_routes++];
 	*o = (struct shoal_ctl_route){.prefix = prefix,
 	                              .prefix_len = (uint8_t)len,
 	                              .has_next_hop = nh->has_gateway,
-	                              .next_hop = nh->gateway,
-	                              .packets = pk,
-	                              .bytes = by};
+	                              .next_hop = nh->gateway};
+	shoal_routes_counters(shoal_dp_routes(x->dp), prefix, (uint8_t)len, &o->packets, &o->bytes);
 	snprintf(o->interface, sizeof(o->interface), "%s",
 	         shoal_routes_if_name(shoal_dp_routes(x->dp), nh->ifindex));
-	/* once full (and after each replacement) find the new minimum: O(limit), only then */
-	if (m->route_limit > 0 && m->n_routes == (size_t)m->route_limit &&
+	return 0;
+}
+
+/* route_metrics top:N: a scan of the route counters themselves (no walk of the table, no
+ * lookup per route) keeps the N that rank first; a route ranking before the kept last
+ * replaces it, and the last is searched again (O(N)) only then. Next hops are read for the
+ * N kept ones afterwards. */
+static int ctl_metrics_top(void *ctx, uint32_t prefix, uint8_t len, uint64_t pk, uint64_t by)
+{
+	struct ctl_metrics_cmd *x = ctx;
+	struct shoal_ctl_metrics *m = x->m;
+	size_t slot = m->n_routes;
+	if (m->n_routes == (size_t)m->route_limit) {
+		if (!ctl_metrics_before(pk, prefix, len, &m->routes[x->min_slot]))
+			return 0;
+		slot = x->min_slot;
+	} else {
+		m->n_routes++;
+	}
+	m->routes[slot] = (struct shoal_ctl_route){
+	    .prefix = prefix, .prefix_len = len, .packets = pk, .bytes = by};
+	if (m->n_routes == (size_t)m->route_limit &&
 	    (slot == x->min_slot || slot == m->n_routes - 1)) {
 		x->min_slot = 0;
-		for (size_t i = 1; i < m->n_routes; i++)
-			if (m->routes[i].packets < m->routes[x->min_slot].packets)
+		for (size_t i = 1; i < m->n_routes; i++) {
+			const struct shoal_ctl_route *r = &m->routes[i];
+			if (!ctl_metrics_before(r->packets, r->prefix, r->prefix_len,
+			                        &m->routes[x->min_slot]) &&
+			    i != x->min_slot)
 				x->min_slot = i;
+		}
 	}
 	return 0;
 }
@@ -1806,8 +1827,21 @@ static int ctl_cmd_metrics(void *arg)
 		m->routes = calloc(x->cap, sizeof(*m->routes));
 		x->oom = !m->routes;
 	}
-	if (!x->oom && m->route_limit != 0)
+	if (!x->oom && m->route_limit < 0)
 		shoal_lpm_foreach(shoal_dp_lpm(x->dp), ctl_metrics_route, x);
+	if (!x->oom && m->route_limit > 0) {
+		struct shoal_routes *r = shoal_dp_routes(x->dp);
+		shoal_routes_counters_foreach(r, ctl_metrics_top, x);
+		for (size_t i = 0; i < m->n_routes; i++) {
+			struct shoal_ctl_route *o = &m->routes[i];
+			struct shoal_lpm_nh nh = {0};
+			shoal_lpm_get(shoal_dp_lpm(x->dp), o->prefix, o->prefix_len, &nh);
+			o->has_next_hop = nh.has_gateway;
+			o->next_hop = nh.gateway;
+			snprintf(o->interface, sizeof(o->interface), "%s",
+			         shoal_routes_if_name(r, nh.ifindex));
+		}
+	}
 	if (!x->oom && !ctl_metrics_plugins(ph, m))
 		x->oom = true;
 	return 0;

@@ -276,6 +276,20 @@ void shoal_routes_counters(const struct shoal_routes *r, uint32_t prefix, uint8_
 	*bytes = c ? c->bytes : 0;
 }
 
+int shoal_routes_counters_foreach(const struct shoal_routes *r, shoal_routes_counter_fn cb,
+                                  void *ctx)
+{
+	for (size_t i = 0; i < r->ctrs.cap; i++) {
+		const struct routes_ctr *c = &r->ctrs.v[i];
+		if (!c->used)
+			continue;
+		int rc = cb(ctx, c->prefix, c->len, c->packets, c->bytes);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* The one way this module changes the table: apply, then the counter slot follows (a new
  * route starts at zero, a replaced one keeps its counts, a deleted one loses them). */
 static int routes_push(struct shoal_routes *r, uint32_t p, uint8_t l,

@@ -213,6 +213,12 @@ void shoal_routes_count(struct shoal_routes *r, uint32_t prefix, uint8_t prefix_
 /* The counters of exactly prefix/len (0 when no such route). */
 void shoal_routes_counters(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
                            uint64_t *packets, uint64_t *bytes);
+/* Every effective route's counters, in no particular order (a sequential scan: what a top-N
+ * selection reads instead of one probe per route); a non-zero return from cb stops it. */
+typedef int (*shoal_routes_counter_fn)(void *ctx, uint32_t prefix, uint8_t prefix_len,
+                                       uint64_t packets, uint64_t bytes);
+int shoal_routes_counters_foreach(const struct shoal_routes *r, shoal_routes_counter_fn cb,
+                                  void *ctx);
 
 /* The forwarding table side. */
 struct shoal_lpm;
