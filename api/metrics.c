@@ -50,16 +50,17 @@ static void metrics_interfaces(FILE *f, const struct shoal_ctl_interface *ifs, s
 			        (unsigned long long)v);
 		}
 	}
-	metrics_family(f, "shoal_arp_requests_sent_total", "counter", "ARP requests sent (TAP).");
-	for (size_t i = 0; i < n; i++)
-		if (ifs[i].has_mac)
-			fprintf(f, "shoal_arp_requests_sent_total{interface=\"%s\"} %llu\n",
-			        ifs[i].name, (unsigned long long)ifs[i].arp_requests_out);
-	metrics_family(f, "shoal_arp_replies_sent_total", "counter", "ARP replies sent (TAP).");
-	for (size_t i = 0; i < n; i++)
-		if (ifs[i].has_mac)
-			fprintf(f, "shoal_arp_replies_sent_total{interface=\"%s\"} %llu\n",
-			        ifs[i].name, (unsigned long long)ifs[i].arp_replies_out);
+	/* the ARP series (TAP), named by netif.h's table: shoal_arp_<name>_total */
+	for (unsigned k = 0; k < SHOAL_NETIF_ARP_COUNT_; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "shoal_arp_%s_total",
+		         shoal_netif_arp_counter_names[k]);
+		metrics_family(f, name, "counter", shoal_netif_arp_counter_helps[k]);
+		for (size_t i = 0; i < n; i++)
+			if (ifs[i].has_mac)
+				fprintf(f, "%s{interface=\"%s\"} %llu\n", name, ifs[i].name,
+				        (unsigned long long)ifs[i].arp[k]);
+	}
 	metrics_family(f, "shoal_interface_up", "gauge", "1 when the interface's device is open.");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "shoal_interface_up{interface=\"%s\"} %d\n", ifs[i].name, ifs[i].up);
@@ -150,13 +151,24 @@ static void metrics_dataplane(FILE *f, const struct shoal_ctl_metrics *m)
 		        shoal_dp_stage_names[s], (double)m->runtime[s].ns / 1e9);
 }
 
+/* The command queue's counters, named by cmdq.h's table: shoal_cmdq_<name>_total. */
+static void metrics_cmdq(FILE *f, const struct shoal_ctl_metrics *m)
+{
+	for (unsigned k = 0; k < SHOAL_CMDQ_CTR_COUNT_; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "shoal_cmdq_%s_total", shoal_cmdq_counter_names[k]);
+		metrics_family(f, name, "counter", shoal_cmdq_counter_helps[k]);
+		fprintf(f, "%s %llu\n", name, m->cmdq[k]);
+	}
+}
+
 static void metrics_routes(FILE *f, const struct shoal_ctl_metrics *m)
 {
 	if (m->route_limit == 0)
 		return;
 	const char *names[2] = {"shoal_route_packets_total", "shoal_route_bytes_total"};
-	const char *helps[2] = {"Datagrams forwarded through the route's next hop.",
-	                        "Bytes (IPv4 length) forwarded through the route's next hop."};
+	const char *helps[2] = {"Datagrams forwarded by the route (its own, exact).",
+	                        "Bytes (IPv4 length) forwarded by the route."};
 	for (int k = 0; k < 2; k++) {
 		metrics_family(f, names[k], "counter", helps[k]);
 		for (size_t i = 0; i < m->n_routes; i++) {
@@ -295,6 +307,7 @@ int shoal_api_metrics_text(struct shoal_ctl *ctl, bool authorized, char **text, 
 		metrics_interfaces(f, ifs, n);
 		metrics_drops(f, ifs, n, pl, np);
 		metrics_dataplane(f, &m);
+		metrics_cmdq(f, &m);
 		metrics_routes(f, &m);
 		metrics_plugins(f, pl, np);
 		metrics_plugin_errors(f, &m);

@@ -24,6 +24,15 @@ struct shoal_cmd {
 };
 
 /* Drops one reference (queue lock held); returns true when the record must be freed. */
+#define CMDQ_NAME_(suffix, name, help) name,
+#define CMDQ_HELP_(suffix, name, help) help,
+const char *const shoal_cmdq_counter_names[SHOAL_CMDQ_CTR_COUNT_] = {
+    SHOAL_CMDQ_COUNTERS(CMDQ_NAME_)};
+const char *const shoal_cmdq_counter_helps[SHOAL_CMDQ_CTR_COUNT_] = {
+    SHOAL_CMDQ_COUNTERS(CMDQ_HELP_)};
+#undef CMDQ_NAME_
+#undef CMDQ_HELP_
+
 static bool cmd_unref(struct shoal_cmd *c)
 {
 	return --c->refs == 0;
@@ -105,19 +114,20 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 	if (q->closed || q->count == q->capacity) {
 		int rc = q->closed ? -ESHUTDOWN : -EAGAIN;
 		if (!q->closed)
-			q->rejected++;
+			q->ctr[SHOAL_CMDQ_CTR_FULL]++;
 		pthread_mutex_unlock(&q->lock);
 		free(c);
 		return rc;
 	}
 	q->ring[(q->head + q->count) % q->capacity] = c;
 	q->count++;
-	q->submitted++;
+	q->ctr[SHOAL_CMDQ_CTR_SUBMITTED]++;
 	c->in_ring = true;
 	cmdq_wake(q);
 	while (c->state != CMD_DONE) {
 		/* Bounded while it can still be cancelled, or detached; else wait it out. */
 		bool bounded = deadline && (c->state == CMD_QUEUED || c->release);
+		q->ctr[SHOAL_CMDQ_CTR_WAITS]++;
 		if (!bounded) {
 			pthread_cond_wait(&q->done, &q->lock);
 			continue;
@@ -128,7 +138,7 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 	}
 	int status = c->status;
 	if (c->state != CMD_DONE) {
-		q->timed_out++;
+		q->ctr[SHOAL_CMDQ_CTR_TIMED_OUT]++;
 		if (c->state == CMD_QUEUED) {
 			/* Never runs: out of the ring now, or skipped by the drain that took it. */
 			if (c->in_ring) {
@@ -211,6 +221,7 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
 		ran++;
 
 		pthread_mutex_lock(&q->lock);
+		q->ctr[SHOAL_CMDQ_CTR_RUN]++;
 		c->result = result;
 		c->state = CMD_DONE; /* status stays 0: it ran */
 		bool detached = c->detached;
@@ -223,6 +234,13 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
 			free(c);
 	}
 	return ran;
+}
+
+void shoal_cmdq_counters(struct shoal_cmdq *q, unsigned long long out[SHOAL_CMDQ_CTR_COUNT_])
+{
+	pthread_mutex_lock(&q->lock);
+	memcpy(out, q->ctr, sizeof(q->ctr));
+	pthread_mutex_unlock(&q->lock);
 }
 
 void shoal_cmdq_close(struct shoal_cmdq *q)

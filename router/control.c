@@ -505,14 +505,11 @@ static void ctl_route_fill(const struct shoal_routes *r, const struct shoal_rout
 	         shoal_routes_if_name(r, in->e.ifindex));
 }
 
-/* The route's counters: those of the next-hop id the LPM holds for its prefix. */
+/* The route's own counters (routes.h: exact per route record, bumped by the data plane). */
 static void ctl_route_counters(struct shoal_dp *dp, struct shoal_ctl_route *out)
 {
-	struct shoal_lpm *lpm = shoal_dp_lpm(dp);
-	struct shoal_lpm_nh held;
-	if (shoal_lpm_get(lpm, out->prefix, out->prefix_len, &held) != SHOAL_LPM_OK)
-		return;
-	shoal_dp_nh_counters(dp, shoal_lpm_nh_id(lpm, &held), &out->packets, &out->bytes);
+	shoal_routes_counters(shoal_dp_routes(dp), out->prefix, out->prefix_len, &out->packets,
+	                      &out->bytes);
 }
 
 struct ctl_list_cmd {
@@ -1171,6 +1168,7 @@ static int ctl_cmd_interfaces(void *arg)
 			memcpy(o->arp_drops, ns->drops, sizeof(o->arp_drops));
 			o->arp_requests_out = ns->arp_requests_out;
 			o->arp_replies_out = ns->arp_replies_out;
+			shoal_netif_arp_counters(nf, o->arp);
 		}
 	}
 	x->n = n;
@@ -1708,32 +1706,24 @@ struct ctl_metrics_cmd {
 	bool oom;
 	/* the previous route's next hop and its id: neighbours in the walk often share one */
 	size_t min_slot; /* top-N full: the kept route with fewest packets */
-	bool have_last;
-	struct shoal_lpm_nh last_nh;
-	uint32_t last_id;
 };
 
-/* LPM walk: keeps all routes, or the route_limit ones with most packets: a route beating
- * the kept minimum replaces it, and the minimum is searched again (O(limit)) only then. */
+/* Of two routes, a ranks before b: more packets, then the lower (prefix, length). */
+static bool ctl_metrics_before(uint64_t apk, uint32_t ap, uint8_t al,
+                               const struct shoal_ctl_route *b)
+{
+	if (apk != b->packets)
+		return apk > b->packets;
+	return ap != b->prefix ? ap < b->prefix : al < b->prefix_len;
+}
+
+/* route_metrics all: the LPM walk (table order), each route's own counters. */
 static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
                              const struct shoal_lpm_nh *nh)
 {
 	struct ctl_metrics_cmd *x = ctx;
 	struct shoal_ctl_metrics *m = x->m;
-	uint64_t pk, by;
-	if (!x->have_last || memcmp(&x->last_nh, nh, sizeof(*nh)) != 0) {
-		x->last_nh = *nh;
-		x->last_id = shoal_lpm_nh_id(shoal_dp_lpm(x->dp), nh);
-		x->have_last = true;
-	}
-	shoal_dp_nh_counters(x->dp, x->last_id, &pk, &by);
-	size_t slot = m->n_routes;
-	if (m->route_limit >= 0 && m->n_routes == (size_t)m->route_limit) {
-		/* full: only a route beating the kept minimum replaces it */
-		if (m->n_routes == 0 || pk <= m->routes[x->min_slot].packets)
-			return 0;
-		slot = x->min_slot;
-	} else if (m->n_routes == x->cap) {
+	if (m->n_routes == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 1024;
 		struct shoal_ctl_route *g = realloc(m->routes, cap * sizeof(*g));
 		if (!g) {
@@ -1743,24 +1733,45 @@ static int ctl_metrics_route(void *ctx, uint32_t prefix, unsigned len,
 		m->routes = g;
 		x->cap = cap;
 	}
-	if (slot == m->n_routes)
-		m->n_routes++;
-	struct shoal_ctl_route *o = &m->routes[slot];
+	struct shoal_ctl_route *o = &m->routes[m->n_routes++];
 	*o = (struct shoal_ctl_route){.prefix = prefix,
 	                              .prefix_len = (uint8_t)len,
 	                              .has_next_hop = nh->has_gateway,
-	                              .next_hop = nh->gateway,
-	                              .packets = pk,
-	                              .bytes = by};
+	                              .next_hop = nh->gateway};
+	shoal_routes_counters(shoal_dp_routes(x->dp), prefix, (uint8_t)len, &o->packets, &o->bytes);
 	snprintf(o->interface, sizeof(o->interface), "%s",
 	         shoal_routes_if_name(shoal_dp_routes(x->dp), nh->ifindex));
-	/* once full (and after each replacement) find the new minimum: O(limit), only then */
-	if (m->route_limit > 0 && m->n_routes == (size_t)m->route_limit &&
+	return 0;
+}
+
+/* route_metrics top:N: a scan of the route counters themselves (no walk of the table, no
+ * lookup per route) keeps the N that rank first; a route ranking before the kept last
+ * replaces it, and the last is searched again (O(N)) only then. Next hops are read for the
+ * N kept ones afterwards. */
+static int ctl_metrics_top(void *ctx, uint32_t prefix, uint8_t len, uint64_t pk, uint64_t by)
+{
+	struct ctl_metrics_cmd *x = ctx;
+	struct shoal_ctl_metrics *m = x->m;
+	size_t slot = m->n_routes;
+	if (m->n_routes == (size_t)m->route_limit) {
+		if (!ctl_metrics_before(pk, prefix, len, &m->routes[x->min_slot]))
+			return 0;
+		slot = x->min_slot;
+	} else {
+		m->n_routes++;
+	}
+	m->routes[slot] = (struct shoal_ctl_route){
+	    .prefix = prefix, .prefix_len = len, .packets = pk, .bytes = by};
+	if (m->n_routes == (size_t)m->route_limit &&
 	    (slot == x->min_slot || slot == m->n_routes - 1)) {
 		x->min_slot = 0;
-		for (size_t i = 1; i < m->n_routes; i++)
-			if (m->routes[i].packets < m->routes[x->min_slot].packets)
+		for (size_t i = 1; i < m->n_routes; i++) {
+			const struct shoal_ctl_route *r = &m->routes[i];
+			if (!ctl_metrics_before(r->packets, r->prefix, r->prefix_len,
+			                        &m->routes[x->min_slot]) &&
+			    i != x->min_slot)
 				x->min_slot = i;
+		}
 	}
 	return 0;
 }
@@ -1805,8 +1816,21 @@ static int ctl_cmd_metrics(void *arg)
 		m->routes = calloc(x->cap, sizeof(*m->routes));
 		x->oom = !m->routes;
 	}
-	if (!x->oom && m->route_limit != 0)
+	if (!x->oom && m->route_limit < 0)
 		shoal_lpm_foreach(shoal_dp_lpm(x->dp), ctl_metrics_route, x);
+	if (!x->oom && m->route_limit > 0) {
+		struct shoal_routes *r = shoal_dp_routes(x->dp);
+		shoal_routes_counters_foreach(r, ctl_metrics_top, x);
+		for (size_t i = 0; i < m->n_routes; i++) {
+			struct shoal_ctl_route *o = &m->routes[i];
+			struct shoal_lpm_nh nh = {0};
+			shoal_lpm_get(shoal_dp_lpm(x->dp), o->prefix, o->prefix_len, &nh);
+			o->has_next_hop = nh.has_gateway;
+			o->next_hop = nh.gateway;
+			snprintf(o->interface, sizeof(o->interface), "%s",
+			         shoal_routes_if_name(r, nh.ifindex));
+		}
+	}
 	if (!x->oom && !ctl_metrics_plugin_names(ph, m))
 		x->oom = true;
 	return 0;
@@ -1951,6 +1975,7 @@ enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_me
 	}
 	if (out->route_limit > 0)
 		qsort(out->routes, out->n_routes, sizeof(*out->routes), ctl_metrics_route_cmp);
+	shoal_cmdq_counters(c->q, out->cmdq);
 	return ctl_ok(e, SHOAL_CTL_OK);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shoal/checksum.h"
+#include "shoal/cmdq.h"
 #include "shoal/ethernet.h"
 #include "shoal/icmp.h"
 #include "shoal/icmp_limit.h"
@@ -130,8 +131,6 @@ struct shoal_dp {
 	struct dp_if *emit_out;
 	uint32_t emit_next_hop;
 	unsigned emit_mtu;
-	/* per-route counters, indexed by LPM next-hop id */
-	uint64_t *nh_packets, *nh_bytes;
 	/* per-stage runtime: rt_active while a sampled packet is timed, in stage rt_cur since
 	 * rt_t */
 	struct shoal_dp_stage rt[SHOAL_DP_STAGE_COUNT_];
@@ -139,6 +138,7 @@ struct shoal_dp {
 	enum shoal_dp_stage_id rt_cur;
 	uint32_t rt_n;
 	uint64_t rt_t;
+	struct shoal_cmdq *cmdq; /* its counters for api->counter (NULL: none) */
 };
 
 /* ---------- per-stage runtime ---------- */
@@ -399,6 +399,7 @@ static enum shoal_plugin_verdict dp_hook_after(struct shoal_dp *dp, enum shoal_p
 	    .csum_start = p->csum_start,
 	    .csum_offset = p->csum_offset,
 	};
+	shoal_plugin_host_sample(dp->plugins, dp->rt_active); /* per-hook runtime: sampled */
 	enum shoal_plugin_verdict vd =
 	    shoal_plugin_host_run_after(dp->plugins, hook, after_id, &v, NULL);
 	p->data = v.data;
@@ -723,10 +724,11 @@ static void dp_forward(struct shoal_dp *dp, struct dp_pkt *p, const struct shoal
 		dp_options_forward(p, h, out);
 	shoal_ipv4_ttl_decrement(p->data);
 	dp->stats.forwarded++;
-	if (hop.nh_id < SHOAL_DP_NH_MAX) {
-		dp->nh_packets[hop.nh_id]++;
-		dp->nh_bytes[hop.nh_id] += p->len;
-	}
+	/* the route that carried it (the longest stored match, whose next hop hop.nh_id is) */
+	uint32_t rp;
+	unsigned rl;
+	if (shoal_lpm_match(dp->lpm, h->dst, &rp, &rl))
+		shoal_routes_count(dp->routes, rp, (uint8_t)rl, p->len);
 	dp_output(dp, p, out, next_hop);
 }
 
@@ -1180,6 +1182,42 @@ static int dp_plugin_runtime_stage(void *user, uint32_t index, struct shoal_runt
 	return 0;
 }
 
+/* api->counter (ABI 1.4): the command queue's counters, then each TAP's ARP series; names
+ * from the cmdq.h and netif.h tables. */
+static int dp_plugin_counter(void *user, uint32_t index, struct shoal_counter *out)
+{
+	struct shoal_dp *dp = user;
+	memset(out, 0, sizeof(*out));
+	if (dp->cmdq) {
+		if (index < SHOAL_CMDQ_CTR_COUNT_) {
+			unsigned long long c[SHOAL_CMDQ_CTR_COUNT_];
+			shoal_cmdq_counters(dp->cmdq, c);
+			snprintf(out->group, sizeof(out->group), "cmdq");
+			snprintf(out->name, sizeof(out->name), "%s",
+			         shoal_cmdq_counter_names[index]);
+			out->value = c[index];
+			return 0;
+		}
+		index -= SHOAL_CMDQ_CTR_COUNT_;
+	}
+	for (unsigned i = 0; i < dp->n_ifs; i++) {
+		if (!dp->ifs[i].netif)
+			continue;
+		if (index >= SHOAL_NETIF_ARP_COUNT_) {
+			index -= SHOAL_NETIF_ARP_COUNT_;
+			continue;
+		}
+		uint64_t a[SHOAL_NETIF_ARP_COUNT_];
+		shoal_netif_arp_counters(dp->ifs[i].netif, a);
+		snprintf(out->group, sizeof(out->group), "arp");
+		snprintf(out->name, sizeof(out->name), "%s", shoal_netif_arp_counter_names[index]);
+		snprintf(out->interface, sizeof(out->interface), "%s", dp->ifs[i].cfg.name);
+		out->value = a[index];
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static void dp_plugin_runtime_enable(void *user, bool on)
 {
 	shoal_dp_runtime_enable(user, on);
@@ -1315,11 +1353,9 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	dp->frag2buf = malloc(DP_BUF_SIZE);
 	dp->plugq = malloc((size_t)DP_PLUGQ_SLOTS * DP_PLUGQ_SLOT_SIZE);
 	dp->lpm = shoal_lpm_create(NULL);
-	dp->nh_packets = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_packets));
-	dp->nh_bytes = calloc(SHOAL_DP_NH_MAX, sizeof(*dp->nh_bytes));
 	dp->rt_on = true;
-	if (!dp->nh_packets || !dp->nh_bytes || !dp->icmp_limit || !dp->cfg || !dp->rxbuf ||
-	    !dp->txbuf || !dp->segbuf || !dp->frag2buf || !dp->plugq || !dp->lpm) {
+	if (!dp->icmp_limit || !dp->cfg || !dp->rxbuf || !dp->txbuf || !dp->segbuf ||
+	    !dp->frag2buf || !dp->plugq || !dp->lpm) {
 		dp_err(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -1339,6 +1375,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 	    .interface_counters = dp_plugin_interface_counters,
 	    .runtime_stage = dp_plugin_runtime_stage,
 	    .runtime_enable = dp_plugin_runtime_enable,
+	    .counter = dp_plugin_counter,
 	};
 	dp->plugins = shoal_plugin_host_create(cfg->plugin_dir, &env);
 	if (!dp->plugins) {
@@ -1406,8 +1443,6 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	shoal_lpm_destroy(dp->lpm);
 	shoal_icmp_limit_destroy(dp->icmp_limit);
 	free(dp->plugq);
-	free(dp->nh_bytes);
-	free(dp->nh_packets);
 	free(dp->frag2buf);
 	free(dp->segbuf);
 	free(dp->txbuf);
@@ -1546,12 +1581,9 @@ struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp)
 	return dp->lpm;
 }
 
-void shoal_dp_nh_counters(const struct shoal_dp *dp, uint32_t nh, uint64_t *packets,
-                          uint64_t *bytes)
+void shoal_dp_set_cmdq(struct shoal_dp *dp, struct shoal_cmdq *q)
 {
-	bool in = nh < SHOAL_DP_NH_MAX;
-	*packets = in ? dp->nh_packets[nh] : 0;
-	*bytes = in ? dp->nh_bytes[nh] : 0;
+	dp->cmdq = q;
 }
 
 const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp)

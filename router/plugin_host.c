@@ -32,6 +32,8 @@ struct shoal_host {
 	shoal_plugin_hook_fn hooks[SHOAL_PLUGIN_HOOK_COUNT_];
 	uint64_t hook_calls[SHOAL_PLUGIN_HOOK_COUNT_];
 	uint64_t verdicts[SHOAL_PLUGIN_HOOK_COUNT_][3];
+	uint64_t hook_packets[SHOAL_PLUGIN_HOOK_COUNT_],
+	    hook_ns[SHOAL_PLUGIN_HOOK_COUNT_]; /* sampled */
 	size_t counter_count;
 	struct shoal_plugin_stat counters[SHOAL_PLUGIN_HOST_MAX_COUNTERS];
 	size_t drop_count;
@@ -53,6 +55,7 @@ struct plugin_fd {
 };
 
 struct shoal_plugin_host {
+	bool sample; /* time hook calls (the data plane's sampled packet) */
 	char *plugin_dir;
 	struct shoal_plugin_host_env env;
 	size_t count;
@@ -403,6 +406,20 @@ static int plugin_api_runtime_stage(struct shoal_host *h, uint32_t index,
 	return ph->env.runtime_stage(ph->env.user, index, out);
 }
 
+static int plugin_api_counter(struct shoal_host *h, uint32_t index, struct shoal_counter *out)
+{
+	struct shoal_plugin_host *ph = h->ph;
+	if (!ph->env.counter)
+		return -ENOENT;
+	return ph->env.counter(ph->env.user, index, out);
+}
+
+static int plugin_api_runtime_hook(struct shoal_host *h, uint32_t index,
+                                   struct shoal_runtime_hook *out)
+{
+	return shoal_plugin_host_runtime_hook(h->ph, index, out);
+}
+
 static int plugin_api_runtime_enable(struct shoal_host *h, int on)
 {
 	struct shoal_plugin_host *ph = h->ph;
@@ -638,6 +655,8 @@ static const struct shoal_host_api plugin_host_api = {
     .interface_counters = plugin_api_interface_counters,
     .runtime_stage = plugin_api_runtime_stage,
     .runtime_enable = plugin_api_runtime_enable,
+    .counter = plugin_api_counter,
+    .runtime_hook = plugin_api_runtime_hook,
     .metrics_options = plugin_api_metrics_options,
     .store_put = plugin_api_store_put,
     .input_datagram = plugin_api_input_datagram,
@@ -1039,6 +1058,41 @@ size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph)
 	return n;
 }
 
+static uint64_t plugin_host_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void shoal_plugin_host_sample(struct shoal_plugin_host *ph, bool on)
+{
+	ph->sample = on;
+}
+
+static const char *const plugin_host_hook_names[SHOAL_PLUGIN_HOOK_COUNT_] = {
+    "ingress", "local_delivery", "egress"};
+
+int shoal_plugin_host_runtime_hook(const struct shoal_plugin_host *ph, uint32_t index,
+                                   struct shoal_runtime_hook *out)
+{
+	for (size_t i = 0; i < ph->count; i++) {
+		const struct shoal_host *h = ph->plugins[i];
+		for (unsigned k = 0; k < SHOAL_PLUGIN_HOOK_COUNT_; k++) {
+			if (!h->hooks[k] || index-- > 0)
+				continue;
+			memset(out, 0, sizeof(*out));
+			snprintf(out->plugin, sizeof(out->plugin), "%s", h->desc->name);
+			snprintf(out->hook, sizeof(out->hook), "%s", plugin_host_hook_names[k]);
+			out->calls = h->hook_calls[k];
+			out->packets = h->hook_packets[k];
+			out->ns = h->hook_ns[k];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by)
@@ -1058,7 +1112,15 @@ shoal_plugin_host_run_after(struct shoal_plugin_host *ph, enum shoal_plugin_hook
 		if (!fn || h->load_id <= after_id) /* load order = list order = load_id order */
 			continue;
 		h->hook_calls[hook]++;
-		enum shoal_plugin_verdict v = fn(h->state, pkt);
+		enum shoal_plugin_verdict v;
+		if (ph->sample) {
+			uint64_t t0 = plugin_host_now_ns();
+			v = fn(h->state, pkt);
+			h->hook_ns[hook] += plugin_host_now_ns() - t0;
+			h->hook_packets[hook]++;
+		} else {
+			v = fn(h->state, pkt);
+		}
 		switch (v) {
 		case SHOAL_PLUGIN_CONTINUE:
 			h->verdicts[hook][v]++;

@@ -32,6 +32,20 @@ struct shoal_routes_saved {
 	struct routes_jrec *v;
 };
 
+/* Per-route counters: one slot per effective route (every prefix the table holds), open
+ * addressing with linear probing and backward-shift deletion, at most half full. */
+struct routes_ctr {
+	uint32_t prefix;
+	uint8_t len;
+	bool used;
+	uint64_t packets, bytes;
+};
+
+struct routes_ctrs {
+	struct routes_ctr *v;
+	size_t cap, n; /* cap: 0 or a power of two */
+};
+
 struct shoal_routes {
 	unsigned n_ifs;
 	struct shoal_routes_if ifs[SHOAL_ROUTES_MAX_IFS];
@@ -40,6 +54,7 @@ struct shoal_routes {
 	shoal_routes_batch_fn batch; /* NULL: none */
 	void *ctx;
 	struct shoal_routes_saved *active; /* between save and commit/abandon: edits recorded */
+	struct routes_ctrs ctrs;           /* per-route counters of the effective routes */
 };
 
 static const char *const routes_status_codes[] = {
@@ -169,6 +184,129 @@ static void routes_set_free(struct routes_set *s)
 	*s = (struct routes_set){0};
 }
 
+/* ---------- per-route counters ---------- */
+
+static size_t routes_ctr_hash(uint32_t p, uint8_t l, size_t cap)
+{
+	uint64_t x = ((uint64_t)p << 6 | l) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(x >> 32) & (cap - 1);
+}
+
+static struct routes_ctr *routes_ctr_find(const struct routes_ctrs *t, uint32_t p, uint8_t l)
+{
+	if (t->cap == 0)
+		return NULL;
+	for (size_t h = routes_ctr_hash(p, l, t->cap);; h = (h + 1) & (t->cap - 1)) {
+		struct routes_ctr *c = &t->v[h];
+		if (!c->used)
+			return NULL;
+		if (c->prefix == p && c->len == l)
+			return c;
+	}
+}
+
+static void routes_ctr_place(struct routes_ctrs *t, const struct routes_ctr *c)
+{
+	size_t h = routes_ctr_hash(c->prefix, c->len, t->cap);
+	while (t->v[h].used)
+		h = (h + 1) & (t->cap - 1);
+	t->v[h] = *c;
+}
+
+/* Room for one more slot (the table doubles before it is half full). */
+static int routes_ctr_reserve(struct routes_ctrs *t)
+{
+	if ((t->n + 1) * 2 <= t->cap)
+		return 0;
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct routes_ctr *v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	struct routes_ctrs nt = {.v = v, .cap = cap, .n = t->n};
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->v[i].used)
+			routes_ctr_place(&nt, &t->v[i]);
+	free(t->v);
+	*t = nt;
+	return 0;
+}
+
+/* A route appeared (zeroed slot) or was replaced (slot kept); room reserved before. */
+static void routes_ctr_add(struct routes_ctrs *t, uint32_t p, uint8_t l)
+{
+	if (routes_ctr_find(t, p, l))
+		return;
+	routes_ctr_place(t, &(struct routes_ctr){.prefix = p, .len = l, .used = true});
+	t->n++;
+}
+
+/* A route disappeared: its counters go with it (backward-shift deletion). */
+static void routes_ctr_remove(struct routes_ctrs *t, uint32_t p, uint8_t l)
+{
+	struct routes_ctr *c = routes_ctr_find(t, p, l);
+	if (!c)
+		return;
+	size_t i = (size_t)(c - t->v);
+	for (size_t j = (i + 1) & (t->cap - 1); t->v[j].used; j = (j + 1) & (t->cap - 1)) {
+		size_t home = routes_ctr_hash(t->v[j].prefix, t->v[j].len, t->cap);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (stays)
+			continue;
+		t->v[i] = t->v[j];
+		i = j;
+	}
+	t->v[i] = (struct routes_ctr){0};
+	t->n--;
+}
+
+void shoal_routes_count(struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len, uint64_t bytes)
+{
+	struct routes_ctr *c = routes_ctr_find(&r->ctrs, prefix, prefix_len);
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += bytes;
+}
+
+void shoal_routes_counters(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
+                           uint64_t *packets, uint64_t *bytes)
+{
+	const struct routes_ctr *c = routes_ctr_find(&r->ctrs, prefix, prefix_len);
+	*packets = c ? c->packets : 0;
+	*bytes = c ? c->bytes : 0;
+}
+
+int shoal_routes_counters_foreach(const struct shoal_routes *r, shoal_routes_counter_fn cb,
+                                  void *ctx)
+{
+	for (size_t i = 0; i < r->ctrs.cap; i++) {
+		const struct routes_ctr *c = &r->ctrs.v[i];
+		if (!c->used)
+			continue;
+		int rc = cb(ctx, c->prefix, c->len, c->packets, c->bytes);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The one way this module changes the table: apply, then the counter slot follows (a new
+ * route starts at zero, a replaced one keeps its counts, a deleted one loses them). */
+static int routes_push(struct shoal_routes *r, uint32_t p, uint8_t l,
+                       const struct shoal_routes_entry *e)
+{
+	if (e && routes_ctr_reserve(&r->ctrs) < 0)
+		return -1;
+	if (r->apply(r->ctx, p, l, e) < 0)
+		return -1;
+	if (e)
+		routes_ctr_add(&r->ctrs, p, l);
+	else
+		routes_ctr_remove(&r->ctrs, p, l);
+	return 0;
+}
+
 /* Effective route of a key over explicit sets. */
 static bool routes_effective(const struct routes_set *connected, const struct routes_set *config,
                              const struct routes_set *api, const struct routes_set *deleted,
@@ -228,7 +366,7 @@ static int routes_sync_key(struct shoal_routes *r, const struct routes_view *fro
 	bool hb = routes_effective(&r->connected, to->config, to->api, to->deleted, p, l, &b);
 	if (routes_same(ha, &a, hb, &b))
 		return 0;
-	return r->apply(r->ctx, p, l, hb ? &b.e : NULL);
+	return routes_push(r, p, l, hb ? &b.e : NULL);
 }
 
 /* Syncs keys[0..n) from one view to the other. On failure stops, puts keys already synced
@@ -404,14 +542,14 @@ static int routes_journal_apply(struct shoal_routes *r, const struct shoal_route
 	size_t done = n;
 	for (size_t i = 0; i < n && done == n; i++)
 		if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]) &&
-		    r->apply(r->ctx, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) < 0)
+		    routes_push(r, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) < 0)
 			done = i;
 	if (routes_batch_end(r) < 0 || done < n) {
 		routes_batch_begin(r);
 		while (done-- > 0)
 			if (!routes_same(has_from[done], &from[done], has_to[done], &to[done]))
-				r->apply(r->ctx, k[done].prefix, k[done].prefix_len,
-				         has_from[done] ? &from[done].e : NULL);
+				routes_push(r, k[done].prefix, k[done].prefix_len,
+				            has_from[done] ? &from[done].e : NULL);
 		routes_batch_end(r);
 		if (forward)
 			routes_journal_revert(r, j);
@@ -443,7 +581,7 @@ struct shoal_routes *shoal_routes_create(const struct shoal_routes_if *ifs, unsi
 		struct shoal_routes_entry e = {
 		    .prefix = ifs[i].address & mask, .prefix_len = ifs[i].prefix_len, .ifindex = i};
 		if (routes_set_put(&r->connected, &e) < 0 ||
-		    apply(ctx, e.prefix, e.prefix_len, &e) < 0) {
+		    routes_push(r, e.prefix, e.prefix_len, &e) < 0) {
 			shoal_routes_destroy(r);
 			return NULL;
 		}
@@ -455,6 +593,7 @@ void shoal_routes_destroy(struct shoal_routes *r)
 {
 	if (!r)
 		return;
+	free(r->ctrs.v);
 	routes_set_free(&r->deleted);
 	routes_set_free(&r->api);
 	routes_set_free(&r->config);

@@ -426,6 +426,7 @@ static int shoald_dataplane_init(struct shoald *d)
 		shoal_log(SHOAL_LOG_ERROR, "%s", err);
 		return -1;
 	}
+	shoal_dp_set_cmdq(d->dp, &d->cmdq);
 	for (unsigned i = 0; i < d->cfg->n_interfaces; i++) {
 		const struct shoal_config_interface *ifc = &d->cfg->interfaces[i];
 		char a[SHOAL_CONFIG_IPV4_STRLEN], m[SHOAL_CONFIG_MAC_STRLEN];

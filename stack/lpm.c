@@ -94,6 +94,7 @@ struct shoal_lpm {
 	uint32_t *tbl16;      /* LPM_CHUNKS lookup words: the first words of `pool` */
 	uint32_t *short_id;   /* routes /0../15: id or LPM_NONE, index (1 << len) + bits */
 	uint32_t *short_best; /* per /16: id of the longest route /0../15 covering it, or NONE */
+	uint8_t *short_len;   /* per /16: that route's length (match; valid unless NONE) */
 	struct lpm_chunk *chunks;
 	size_t store_bytes;
 
@@ -718,13 +719,16 @@ static size_t lpm_short_index(uint32_t prefix, unsigned len)
 	return ((size_t)1 << len) + (len ? prefix >> (32 - len) : 0);
 }
 
-static uint32_t lpm_short_cover(const struct shoal_lpm *lpm, uint32_t ci)
+static uint32_t lpm_short_cover(const struct shoal_lpm *lpm, uint32_t ci, uint8_t *len_out)
 {
 	for (unsigned len = 16; len-- > 0;) {
 		uint32_t id = lpm->short_id[((size_t)1 << len) + (len ? ci >> (16 - len) : 0)];
-		if (id != LPM_NONE)
+		if (id != LPM_NONE) {
+			*len_out = (uint8_t)len;
 			return id;
+		}
 	}
+	*len_out = 0;
 	return LPM_NONE;
 }
 
@@ -734,7 +738,7 @@ static void lpm_short_propagate(struct shoal_lpm *lpm, uint32_t prefix, unsigned
 	uint32_t first = prefix >> 16;
 	uint32_t span = 1u << (16 - len);
 	for (uint32_t ci = first; ci < first + span; ci++) {
-		uint32_t best = lpm_short_cover(lpm, ci);
+		uint32_t best = lpm_short_cover(lpm, ci, &lpm->short_len[ci]);
 		if (best == lpm->short_best[ci])
 			continue;
 		lpm->short_best[ci] = best;
@@ -971,8 +975,9 @@ struct shoal_lpm *shoal_lpm_create(const struct shoal_lpm_config *cfg)
 	}
 	lpm->short_id = malloc(LPM_CHUNKS * sizeof *lpm->short_id);
 	lpm->short_best = malloc(LPM_CHUNKS * sizeof *lpm->short_best);
+	lpm->short_len = calloc(LPM_CHUNKS, sizeof *lpm->short_len);
 	lpm->chunks = calloc(LPM_CHUNKS, sizeof *lpm->chunks);
-	if (!lpm->short_id || !lpm->short_best || !lpm->chunks) {
+	if (!lpm->short_id || !lpm->short_best || !lpm->short_len || !lpm->chunks) {
 		shoal_lpm_destroy(lpm);
 		return NULL;
 	}
@@ -995,6 +1000,7 @@ void shoal_lpm_destroy(struct shoal_lpm *lpm)
 		for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++)
 			free(lpm->chunks[ci].r);
 	free(lpm->chunks);
+	free(lpm->short_len);
 	free(lpm->short_best);
 	free(lpm->short_id);
 	free(lpm);
@@ -1150,6 +1156,62 @@ enum shoal_lpm_status shoal_lpm_get(const struct shoal_lpm *lpm, uint32_t prefix
 	return SHOAL_LPM_OK;
 }
 
+/* The high len-16 bits of a chunk suffix (len 16..32). */
+static uint16_t lpm_suffix_mask(unsigned len)
+{
+	return len <= 16 ? 0 : (uint16_t)(0xffffu << (32 - len));
+}
+
+/* Longest route of chunk c holding suffix lo: its index, or LPM_NONE. The routes form a
+ * laminar family sorted by (start, length). The last route at or before (lo masked to
+ * maxlen, maxlen) either holds lo — then no later route before that key does and it is the
+ * innermost — or not: then every route holding lo starts before it and holds it too, so
+ * the answer is no longer than their common prefix, and the search goes on from there with
+ * a strictly smaller maxlen (at most 17 rounds; one when the first candidate matches). */
+static uint32_t lpm_chunk_match(const struct lpm_chunk *c, uint16_t lo)
+{
+	unsigned maxlen = 32;
+	while (c->n) {
+		uint16_t s = lo & lpm_suffix_mask(maxlen);
+		uint32_t key = lpm_route_key(s, maxlen) + 1;
+		uint32_t a = 0, b = c->n;
+		while (a < b) {
+			uint32_t mid = a + (b - a) / 2;
+			if (lpm_route_key(c->r[mid].suffix, c->r[mid].len) < key)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		if (a == 0)
+			return LPM_NONE;
+		const struct lpm_route *e = &c->r[a - 1];
+		uint16_t diff = (uint16_t)((e->suffix ^ lo) & lpm_suffix_mask(e->len));
+		if (diff == 0)
+			return a - 1;
+		/* common prefix of e and lo in address bits (16 + equal leading suffix bits), less
+		 * than e->len since e does not hold lo */
+		maxlen = 16 + (unsigned)__builtin_clz((unsigned)diff << 16);
+	}
+	return LPM_NONE;
+}
+
+bool shoal_lpm_match(const struct shoal_lpm *lpm, uint32_t addr, uint32_t *prefix, unsigned *len)
+{
+	uint32_t ci = addr >> 16;
+	const struct lpm_chunk *c = &lpm->chunks[ci];
+	uint32_t at = lpm_chunk_match(c, (uint16_t)addr);
+	if (at != LPM_NONE) {
+		*len = c->r[at].len;
+		*prefix = ci << 16 | c->r[at].suffix;
+		return true;
+	}
+	if (lpm->short_best[ci] == LPM_NONE)
+		return false;
+	*len = lpm->short_len[ci];
+	*prefix = lpm_canonical(addr, *len);
+	return true;
+}
+
 int shoal_lpm_foreach(const struct shoal_lpm *lpm, shoal_lpm_visit_fn cb, void *ctx)
 {
 	for (uint32_t ci = 0; ci < LPM_CHUNKS; ci++) {
@@ -1232,7 +1294,7 @@ size_t shoal_lpm_count(const struct shoal_lpm *lpm)
 
 size_t shoal_lpm_memory(const struct shoal_lpm *lpm)
 {
-	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) +
+	return sizeof *lpm + 2 * LPM_CHUNKS * sizeof(uint32_t) + LPM_CHUNKS * sizeof(uint8_t) +
 	       LPM_CHUNKS * sizeof(struct lpm_chunk) + lpm->store_bytes +
 	       lpm->pool_cap * sizeof(uint32_t) + (size_t)lpm->nh_cap * sizeof(struct lpm_nh_slot) +
 	       (size_t)lpm->nh_hash_cap * sizeof(uint32_t);

@@ -487,6 +487,8 @@ static enum shoal_netif_send_result netif_send(struct shoal_netif *n, uint8_t *f
 		n->entries[idx].stamp = n->now;
 		netif_list_append(n, &n->pending, idx);
 		request = true;
+	} else {
+		n->stats.arp_requests_throttled++; /* asked less than request_interval_ms ago */
 	}
 	/* Queue first, then request: a reply delivered from inside the transmit callback (an
 	 * in-process peer) resolves the entry and finds the datagram already queued. */
@@ -596,6 +598,10 @@ static enum shoal_netif_rx_kind netif_classify(struct shoal_netif *n, const uint
 	if (shoal_arp_parse(payload, plen, &arp) != SHOAL_WIRE_OK)
 		return netif_rx_drop(n, SHOAL_NETIF_DROP_BAD_ARP, frame, len, out);
 	out->kind = SHOAL_NETIF_RX_ARP;
+	if (arp.opcode == SHOAL_ARP_REQUEST)
+		n->stats.arp_requests_in++;
+	else if (arp.opcode == SHOAL_ARP_REPLY)
+		n->stats.arp_replies_in++;
 	if (arp.sender_ip == n->cfg.ip) {
 		/* someone claims our address (gratuitous ARP, conflict): neither learn nor answer
 		 */
@@ -772,6 +778,29 @@ int shoal_netif_foreach(const struct shoal_netif *n, shoal_netif_visit_fn cb, vo
 			return rc;
 	}
 	return 0;
+}
+
+#define NETIF_ARP_NAME_(suffix, name, help) name,
+#define NETIF_ARP_HELP_(suffix, name, help) help,
+const char *const shoal_netif_arp_counter_names[SHOAL_NETIF_ARP_COUNT_] = {
+    SHOAL_NETIF_ARP_COUNTERS(NETIF_ARP_NAME_)};
+const char *const shoal_netif_arp_counter_helps[SHOAL_NETIF_ARP_COUNT_] = {
+    SHOAL_NETIF_ARP_COUNTERS(NETIF_ARP_HELP_)};
+#undef NETIF_ARP_NAME_
+#undef NETIF_ARP_HELP_
+
+void shoal_netif_arp_counters(const struct shoal_netif *n, uint64_t out[SHOAL_NETIF_ARP_COUNT_])
+{
+	const struct shoal_netif_stats *s = &n->stats;
+	out[SHOAL_NETIF_ARP_REQUESTS_RECEIVED] = s->arp_requests_in;
+	out[SHOAL_NETIF_ARP_REPLIES_RECEIVED] = s->arp_replies_in;
+	out[SHOAL_NETIF_ARP_REQUESTS_SENT] = s->arp_requests_out;
+	out[SHOAL_NETIF_ARP_REPLIES_SENT] = s->arp_replies_out;
+	out[SHOAL_NETIF_ARP_REQUESTS_THROTTLED] = s->arp_requests_throttled;
+	out[SHOAL_NETIF_ARP_QUEUE_DROPS] = s->drops[SHOAL_NETIF_DROP_QUEUE_FULL_NEXTHOP] +
+	                                   s->drops[SHOAL_NETIF_DROP_QUEUE_FULL_INTERFACE];
+	out[SHOAL_NETIF_ARP_CACHE_EVICTIONS] =
+	    s->drops[SHOAL_NETIF_DROP_EVICT_PENDING] + s->drops[SHOAL_NETIF_DROP_EVICT_RESOLVED];
 }
 
 const struct shoal_netif_stats *shoal_netif_stats(const struct shoal_netif *n)

@@ -17,11 +17,13 @@
  * ring (3600 s, 16 interfaces: 1.18 MB) plus a few hundred bytes per interface.
  *
  * HTTP (ABI 1.2 http_request), under /api/v1/stats:
- *   GET  ""          totals and current rates per interface
+ *   GET  ""          totals and current rates per interface; "cmdq" (the command queue's
+ *                    counters) and "arp" (per TAP interface) from ABI 1.4 api->counter
  *   GET  history     ?interface=NAME (required) &seconds=1..history_s (300): samples, oldest
  *                    first, {"interface","step_s":1,"samples":[{"t":unix ms,"rx_bps",
  *                    "tx_bps","rx_pps","tx_pps","drops_ps"}]}
- *   GET  runtime     the per-stage runtime: calls, sampled packets, ns, ns per packet
+ *   GET  runtime     the per-stage runtime: calls, sampled packets, ns, ns per packet; and
+ *                    "hooks": the same per loaded plugin and hook (ABI 1.4 runtime_hook)
  *   PUT  runtime     {"enabled": true|false} switches it at run time
  * Metrics (ABI 1.3 metrics hook): shoal_stats_* gauges of the current rates.
  *
@@ -304,6 +306,41 @@ static void stats_rates_json(struct stats_out *o, const struct stats_rates *r)
 	    (double)r->drops_ps);
 }
 
+/* The daemon's other counters (ABI 1.4 api->counter), in the host's order: "cmdq":
+ * {name: n, ...} and "arp": {"lan0": {name: n, ...}, ...}. */
+static void stats_counters(struct stats *s, struct stats_out *o)
+{
+	if (s->api->abi_minor < 4)
+		return;
+	struct shoal_counter c;
+	char group[16] = "", iface[16] = "";
+	bool have = false;
+	unsigned n_items = 0, n_ifs = 0;
+	for (uint32_t i = 0; s->api->counter(s->host, i, &c) == 0; i++) {
+		bool new_group = !have || strcmp(group, c.group) != 0;
+		bool new_if = new_group || strcmp(iface, c.interface) != 0;
+		if (new_group) {
+			if (have)
+				stats_put(o, "%s}", iface[0] ? "}" : "");
+			stats_put(o, ",\"%s\":{", c.group);
+			snprintf(group, sizeof(group), "%s", c.group);
+			iface[0] = '\0';
+			n_items = n_ifs = 0;
+			have = true;
+		}
+		if (c.interface[0] && new_if) {
+			if (!new_group && iface[0])
+				stats_put(o, "}");
+			stats_put(o, "%s\"%s\":{", n_ifs++ ? "," : "", c.interface);
+			snprintf(iface, sizeof(iface), "%s", c.interface);
+			n_items = 0;
+		}
+		stats_put(o, "%s\"%s\":%" PRIu64, n_items++ ? "," : "", c.name, c.value);
+	}
+	if (have)
+		stats_put(o, "%s}", iface[0] ? "}" : "");
+}
+
 static void stats_snapshot(struct stats *s, struct stats_out *o)
 {
 	stats_put(o,
@@ -325,7 +362,9 @@ static void stats_snapshot(struct stats *s, struct stats_out *o)
 		stats_rates_json(o, &f->now);
 		stats_put(o, "}}");
 	}
-	stats_put(o, "]}");
+	stats_put(o, "]");
+	stats_counters(s, o);
+	stats_put(o, "}");
 }
 
 static int stats_history(struct stats *s, const struct shoal_http_request *req,
@@ -378,6 +417,15 @@ static void stats_runtime(struct stats *s, struct stats_out *o)
 		          ",\"ns\":%" PRIu64 ",\"ns_per_packet\":%.1f}",
 		          i ? "," : "", st.name, st.calls, st.packets, st.ns,
 		          st.packets ? (double)st.ns / (double)st.packets : 0.0);
+	stats_put(o, "],\"hooks\":[");
+	struct shoal_runtime_hook h;
+	for (uint32_t i = 0; s->api->abi_minor >= 4 && s->api->runtime_hook(s->host, i, &h) == 0;
+	     i++)
+		stats_put(o,
+		          "%s{\"plugin\":\"%s\",\"hook\":\"%s\",\"calls\":%" PRIu64
+		          ",\"packets\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"ns_per_packet\":%.1f}",
+		          i ? "," : "", h.plugin, h.hook, h.calls, h.packets, h.ns,
+		          h.packets ? (double)h.ns / (double)h.packets : 0.0);
 	stats_put(o, "]}");
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stats plugin, per-route counters and GET /metrics: N pings move every involved counter
 # (interfaces, routes) by exactly N and by the frame sizes; a route's counter moves only for
-# the traffic it carried; a TTL-expired and an unroutable datagram each move their drop
+# the traffic it carried (two routes through the same next hop count apart; a replace keeps a
+# route's counts, a delete and re-add starts it at zero); a TTL-expired and an unroutable datagram each move their drop
 # counter once, in the API and in /metrics alike; /metrics needs the token, is text/plain
 # 0.0.4 and passes `promtool check metrics`; the history ring is bounded (history_s) and its
 # rates match an iperf3 UDP stream at a fixed rate (±5%); a real Prometheus scraping shoald
@@ -25,7 +26,8 @@ require_root
 require_cmd ip ping timeout curl jq iperf3 promtool prometheus
 
 api_init
-ln -sf "$(realpath "$SHOAL_BUILD/plugins/stats.so")" "$API_PLUGINS/" || {
+ln -sf "$(realpath "$SHOAL_BUILD/plugins/example.so")" "$API_PLUGINS/" &&
+	ln -sf "$(realpath "$SHOAL_BUILD/plugins/stats.so")" "$API_PLUGINS/" || {
 	fail "stats plugin built"
 	finish
 }
@@ -46,6 +48,8 @@ api POST /api/v1/arp '{"ip":"10.0.2.2","mac":"'"$mac_h2"'"}'
 api_check_status "static ARP entry for h2" 201
 api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
 api_check_status "route 10.0.9.0/24 via h2" 201
+api POST /api/v1/routes '{"prefix":"10.0.8.0/24","next_hop":"10.0.2.2"}'
+api_check_status "route 10.0.8.0/24 via h2 too (the same next hop)" 201
 
 # counters FILE: interfaces and routes as "name value" lines
 counters() {
@@ -98,8 +102,28 @@ check "$M pings h1 -> 10.0.9.2 (via the API route)" ns_exec "$H1" ping -q -c $M 
 counters >"$TMP/c2"
 check_eq "route 10.0.9.0/24 carried exactly the $M requests" $M \
 	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.9.0/24.packets)"
+check_eq "route 10.0.9.0/24: their IPv4 bytes" $((M * (frame - 14))) \
+	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.9.0/24.bytes)"
+check_eq "route 10.0.8.0/24 (same next hop) did not move: counters are per route" "0 0" \
+	"$(delta "$TMP/c1" "$TMP/c2" route.10.0.8.0/24.packets) $(delta "$TMP/c1" "$TMP/c2" route.10.0.8.0/24.bytes)"
 check_eq "route 10.0.2.0/24 did not move for them" 0 "$(delta "$TMP/c1" "$TMP/c2" route.10.0.2.0/24.packets)"
 check_eq "route 10.0.1.0/24 carried the $M replies" $M "$(delta "$TMP/c1" "$TMP/c2" route.10.0.1.0/24.packets)"
+
+# a replace keeps the route record's counters; a delete and re-add starts it at zero
+api PUT /api/v1/routes/10.0.9.0/24 '{"next_hop":"10.0.2.3"}'
+api_check_status "PUT 10.0.9.0/24 (replace its next hop): 200" 200
+counters >"$TMP/c2r"
+check_eq "after a replace 10.0.9.0/24 keeps its counts" $M "$(delta "$TMP/c1" "$TMP/c2r" route.10.0.9.0/24.packets)"
+api PUT /api/v1/routes/10.0.9.0/24 '{"next_hop":"10.0.2.2"}'
+api_check_status "PUT 10.0.9.0/24 back to h2: 200" 200
+api DELETE /api/v1/routes/10.0.9.0/24
+api_check_status "DELETE 10.0.9.0/24: 204" 204
+api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
+api_check_status "POST 10.0.9.0/24 again: 201" 201
+check_eq "deleted and added again: 10.0.9.0/24 starts at zero" "0 0" \
+	"$(counters | awk '$1 == "route.10.0.9.0/24.packets" || $1 == "route.10.0.9.0/24.bytes" {printf "%s%s", s, $2; s = " "}')"
+check "1 ping h1 -> 10.0.9.2 after the re-add" ns_exec "$H1" ping -q -c 1 -W 2 10.0.9.2
+counters >"$TMP/c2"
 
 # ================================================================ drops, once each
 ns_exec "$H1" ping -c 1 -t 1 -W 1 10.0.2.2 >/dev/null 2>&1
@@ -135,9 +159,28 @@ check "/metrics has the stats plugin's rate gauges and build info" bash -c \
 	 grep -q '^process_resident_memory_bytes ' '$TMP/metrics.txt'"
 
 # ================================================================ runtime
+api POST /api/v1/plugins '{"name":"example","config":{}}'
+api_check_status "example plugin (ingress and egress hooks) loaded" 201
+api GET /api/v1/stats/runtime
+hook_row() { jq -r --arg h "$1" '.hooks[] | select(.plugin == "example" and .hook == $h) |
+	"\(.calls) \(.packets) \(.ns)"' <<<"$API_BODY"; }
+read -r in0 _ _ < <(hook_row ingress)
+read -r eg0 _ _ < <(hook_row egress)
 check "a burst of 100 pings for the sampled runtime" ns_exec "$H1" ping -q -c 100 -i 0.002 -W 2 10.0.2.2
 api GET /api/v1/stats/runtime
 api_check_status "GET stats/runtime: 200" 200
+read -r in1 inp ins < <(hook_row ingress)
+read -r eg1 egp egs < <(hook_row egress)
+check_eq "runtime hooks: example's ingress ran once per datagram received (100 requests + 100 replies)" \
+	200 $((${in1:-0} - ${in0:-0}))
+check_eq "runtime hooks: example's egress ran once per datagram sent" 200 $((${eg1:-0} - ${eg0:-0}))
+check "runtime hooks: sampled calls timed (0 < packets <= calls, ns > 0)" \
+	test "${inp:-0}" -gt 0 -a "${inp:-0}" -le "${in1:-0}" -a "${ins:-0}" -gt 0 -a "${egs:-0}" -gt 0
+check "runtime hooks: one row per hook a plugin set (stats sets none), in hook order" jq -e \
+	'[.hooks[] | "\(.plugin).\(.hook)"] == ["example.ingress", "example.local_delivery", "example.egress"]' \
+	<<<"$API_BODY"
+api DELETE /api/v1/plugins/example
+api_check_status "example plugin unloaded" 204
 check "runtime: on, every pipeline stage timed" jq -e '.enabled == true and
 	([.stages[] | select(.name == "device_read" or .name == "lookup" or .name == "device_write") |
 	  select(.calls > 0 and .packets > 0 and .ns > 0)] | length) == 3' <<<"$API_BODY"
@@ -219,6 +262,59 @@ check "GET stats: totals and rates per interface, bounded memory stated" jq -e '
 	(.interfaces | map(.name)) == ["lan0","lan1"] and .history_s == '$HISTORY_S' and
 	(.interfaces[0] | has("rx_packets") and has("drops") and (.rates | has("rx_bps"))) and
 	.memory_bytes == '$HISTORY_S' * (8 + 2 * 20)' <<<"$API_BODY"
+
+# ================================================================ command queue
+# Each API request is one command. GET /stats reads the counters while its own command runs:
+# two GETs in a row differ by exactly the first one (submitted, run), and its submitter
+# blocked at least once.
+api GET /api/v1/stats
+read -r s0 r0 w0 < <(jq -r '.cmdq | "\(.commands_submitted) \(.commands_run) \(.waits)"' <<<"$API_BODY")
+api GET /api/v1/stats
+read -r s1 r1 w1 < <(jq -r '.cmdq | "\(.commands_submitted) \(.commands_run) \(.waits)"' <<<"$API_BODY")
+check_eq "cmdq: one command submitted and run between two GET /stats" "1 1" "$((s1 - s0)) $((r1 - r0))"
+check "cmdq: its submitter waited" test $((w1 - w0)) -ge 1
+check "cmdq: full and timed_out present (0 here)" jq -e '.cmdq.full == 0 and .cmdq.timed_out == 0' <<<"$API_BODY"
+mcurl -o "$TMP/metrics2.txt" -H "Authorization: Bearer $API_TOKEN" "http://127.0.0.1:$API_PORT/metrics"
+m2() { awk -v k="$1" '$1 == k {print $2}' "$TMP/metrics2.txt"; }
+check_eq "/metrics: shoal_cmdq_commands_run_total = the API's + 2 (that GET /stats, the scrape's own)" \
+	$((r1 + 2)) "$(m2 shoal_cmdq_commands_run_total)"
+check "/metrics: every cmdq series with HELP and TYPE counter" bash -c "
+	for n in commands_submitted commands_run waits full timed_out; do
+		grep -q \"^# TYPE shoal_cmdq_\${n}_total counter\" '$TMP/metrics2.txt' || exit 1
+	done"
+
+# ================================================================ ARP series
+# h1 forgets the router's MAC: its ARP request moves requests_received and replies_sent on
+# lan0 by one. The router forgets h2's: pinging h2 sends one request (requests_sent) and h2's
+# reply moves replies_received. A destination on lan1 nobody has: the first datagram sends a
+# request, the next two within request_interval_ms are throttled.
+arp_of() { # IF NAME -> value from GET /stats
+	api GET /api/v1/stats
+	jq -r --arg i "$1" --arg n "$2" '.arp[$i][$n]' <<<"$API_BODY"
+}
+a_rq=$(arp_of lan0 requests_received) a_rp=$(arp_of lan0 replies_sent)
+ip -n "$H1" neigh del 10.0.1.1 dev lan0
+check "h1 pings the router after forgetting its MAC" ns_exec "$H1" ping -q -c 1 -W 2 10.0.1.1
+check_eq "arp lan0: h1's request received once, answered once" "1 1" \
+	"$(($(arp_of lan0 requests_received) - a_rq)) $(($(arp_of lan0 replies_sent) - a_rp))"
+b_rs=$(arp_of lan1 requests_sent) b_rr=$(arp_of lan1 replies_received)
+api DELETE /api/v1/arp/10.0.2.2
+api_check_status "forget h2's static ARP entry" 204
+check "ping h2 (the router must resolve it)" ns_exec "$H1" ping -q -c 1 -W 3 10.0.2.2
+check_eq "arp lan1: one request sent, h2's reply received" "1 1" \
+	"$(($(arp_of lan1 requests_sent) - b_rs)) $(($(arp_of lan1 replies_received) - b_rr))"
+b_rs=$(arp_of lan1 requests_sent) b_th=$(arp_of lan1 requests_throttled)
+ns_exec "$H1" ping -q -c 3 -i 0.2 -W 1 10.0.2.77 >/dev/null 2>&1
+check_eq "arp lan1: nobody at 10.0.2.77: 1 request, then 2 datagrams throttled" "1 2" \
+	"$(($(arp_of lan1 requests_sent) - b_rs)) $(($(arp_of lan1 requests_throttled) - b_th))"
+mcurl -o "$TMP/metrics3.txt" -H "Authorization: Bearer $API_TOKEN" "http://127.0.0.1:$API_PORT/metrics"
+check_eq "/metrics: shoal_arp_requests_throttled_total{lan1} = the API's" "$(arp_of lan1 requests_throttled)" \
+	"$(awk '$1 == "shoal_arp_requests_throttled_total{interface=\"lan1\"}" {print $2}' "$TMP/metrics3.txt")"
+check "/metrics: every ARP series per TAP" bash -c "
+	for n in requests_received replies_received requests_sent replies_sent requests_throttled \
+		queue_drops cache_evictions; do
+		grep -q \"^shoal_arp_\${n}_total{interface=\\\"lan0\\\"} \" '$TMP/metrics3.txt' || exit 1
+	done"
 
 # route_metrics top:1: one route series, the busiest route (lan1's network carried the stream)
 api DELETE /api/v1/plugins/stats

@@ -54,6 +54,27 @@ typedef void (*shoal_cmd_release_fn)(void *arg);
 
 struct shoal_cmd; /* internal: a heap record, see "Bounded waits" */
 
+/* X(suffix, name, help): the queue's counters, kept under the queue lock (never touched per
+ * packet). One table for every reader: GET /api/v1/stats shows them as "cmdq": {name: n},
+ * GET /metrics as shoal_cmdq_<name>_total with this help. */
+#define SHOAL_CMDQ_COUNTERS(X)                                                                     \
+	X(SUBMITTED, "commands_submitted", "Commands accepted into the command queue.")            \
+	X(RUN, "commands_run", "Commands the data plane ran.")                                     \
+	X(WAITS, "waits",                                                                          \
+	  "Times a submitter blocked on the queue waiting for its command (each wake-up that "     \
+	  "found it unfinished counts again).")                                                    \
+	X(FULL, "full",                                                                            \
+	  "Submits refused because the queue was full (the control path retries them until its "   \
+	  "deadline).")                                                                            \
+	X(TIMED_OUT, "timed_out",                                                                  \
+	  "Submitters that gave up at their deadline (the command was cancelled or detached).")
+
+#define SHOAL_CMDQ_CTR_ENUM_(suffix, name, help) SHOAL_CMDQ_CTR_##suffix,
+enum shoal_cmdq_counter { SHOAL_CMDQ_COUNTERS(SHOAL_CMDQ_CTR_ENUM_) SHOAL_CMDQ_CTR_COUNT_ };
+#undef SHOAL_CMDQ_CTR_ENUM_
+extern const char *const shoal_cmdq_counter_names[SHOAL_CMDQ_CTR_COUNT_];
+extern const char *const shoal_cmdq_counter_helps[SHOAL_CMDQ_CTR_COUNT_];
+
 struct shoal_cmdq {
 	pthread_mutex_t lock;
 	pthread_cond_t done; /* broadcast when commands complete */
@@ -63,9 +84,7 @@ struct shoal_cmdq {
 	unsigned count;
 	bool closed;
 	int efd;
-	unsigned long long submitted; /* accepted by submit (statistics) */
-	unsigned long long rejected;  /* refused because full */
-	unsigned long long timed_out; /* submitters that gave up (cancelled or detached) */
+	unsigned long long ctr[SHOAL_CMDQ_CTR_COUNT_]; /* SHOAL_CMDQ_COUNTERS, under lock */
 };
 
 enum { SHOAL_CMDQ_DRAIN_MAX = 64 }; /* commands taken per drain call at most */
@@ -93,6 +112,9 @@ int shoal_cmdq_submit_timed(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, in
  * their submitters; returns how many ran. When commands remain, the eventfd is left readable
  * so the loop comes back. */
 unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max);
+
+/* Any thread: a copy of the counters (taken under the queue lock). */
+void shoal_cmdq_counters(struct shoal_cmdq *q, unsigned long long out[SHOAL_CMDQ_CTR_COUNT_]);
 
 /* Refuses further submits and fails the queued ones with -ESHUTDOWN. Any thread; idempotent.
  * Call it when the data plane stops. */

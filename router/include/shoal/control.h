@@ -142,6 +142,7 @@ struct shoal_ctl_interface {
 	uint64_t drops[SHOAL_DP_DROP_COUNT_];        /* names: shoal_dp_drop_names[] */
 	uint64_t arp_drops[SHOAL_NETIF_DROP_COUNT_]; /* TAP only; names: shoal_netif_drop_names[] */
 	uint64_t arp_requests_out, arp_replies_out;  /* TAP only */
+	uint64_t arp[SHOAL_NETIF_ARP_COUNT_];        /* TAP only; shoal_netif_arp_counter_names */
 };
 
 struct shoal_ctl_plugin {
@@ -295,6 +296,8 @@ struct shoal_ctl_metrics {
 	 * (shoal_plugin_metrics_errors_total): a failing hook loses its lines, never the scrape */
 	size_t n_plugins;
 	struct shoal_ctl_plugin_metrics *plugins;
+	/* the command queue's counters (cmdq.h table), read after the metrics command ran */
+	unsigned long long cmdq[SHOAL_CMDQ_CTR_COUNT_];
 };
 /* One data-plane command. Free with shoal_ctl_metrics_free. */
 enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,

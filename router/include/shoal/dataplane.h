@@ -143,10 +143,6 @@ struct shoal_dp_stage {
 	uint64_t calls, packets, ns;
 };
 
-/* Forwarded datagrams per LPM next-hop id (ids < SHOAL_DP_NH_MAX): what GET /routes shows
- * per route (control resolves a route to its next-hop id). */
-enum { SHOAL_DP_NH_MAX = 32768 };
-
 struct shoal_dp;
 struct shoal_routes;
 
@@ -177,9 +173,10 @@ const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
 /* Any thread (health): shoal_loop_last_iteration_ms of the data plane's loop. */
 uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);
-/* Datagrams and bytes (IPv4 length) forwarded through next-hop id nh (0 past the table). */
-void shoal_dp_nh_counters(const struct shoal_dp *dp, uint32_t nh, uint64_t *packets,
-                          uint64_t *bytes);
+/* The command queue whose counters plugins read (api->counter, ABI 1.4); shoald sets it
+ * once, before plugins can ask. */
+struct shoal_cmdq;
+void shoal_dp_set_cmdq(struct shoal_dp *dp, struct shoal_cmdq *q);
 /* The per-stage runtime (SHOAL_DP_STAGE_COUNT_ entries) and its switch (on at create). */
 const struct shoal_dp_stage *shoal_dp_runtime(const struct shoal_dp *dp);
 bool shoal_dp_runtime_on(const struct shoal_dp *dp);

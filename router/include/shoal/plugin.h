@@ -147,6 +147,26 @@ struct shoal_runtime_stage {
 	uint64_t ns;      /* time spent by those sampled packets (CLOCK_MONOTONIC_RAW) */
 };
 
+/* ABI 1.4: one of the daemon's own counters outside interfaces and routes (api->counter):
+ * group "cmdq" (the command queue: cmdq.h's table) or "arp" (per TAP interface: netif.h's
+ * table), its name in that table, the interface ("" when none) and its value. */
+struct shoal_counter {
+	char group[16];
+	char name[32];
+	char interface[16];
+	uint64_t value;
+};
+
+/* ABI 1.4: one loaded plugin's hook in the runtime (api->runtime_hook), sampled like the
+ * stages: calls counts every call, packets and ns the calls made for a sampled packet. */
+struct shoal_runtime_hook {
+	char plugin[32];
+	char hook[16]; /* "ingress", "local_delivery", "egress" */
+	uint64_t calls;
+	uint64_t packets;
+	uint64_t ns;
+};
+
 /* The one exported symbol's name. */
 #define SHOAL_PLUGIN_SYMBOL "shoal_plugin"
 #define SHOAL_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -317,6 +337,13 @@ struct shoal_host_api {
 	 * when its turn comes is dropped and counted (drop reason "link" of that interface). */
 	int (*input_datagram)(struct shoal_host *host, uint32_t ifindex, const uint8_t *datagram,
 	                      size_t len);
+	/* The index-th (0..) of the daemon's other counters (struct shoal_counter); -ENOENT past
+	 * the last. The list is stable between two calls unless a command ran in between. */
+	int (*counter)(struct shoal_host *host, uint32_t index, struct shoal_counter *out);
+	/* The index-th (0..) hook row of the runtime: every loaded plugin's every hook it set,
+	 * in load order; -ENOENT past the last. */
+	int (*runtime_hook)(struct shoal_host *host, uint32_t index,
+	                    struct shoal_runtime_hook *out);
 };
 
 enum {

@@ -81,6 +81,8 @@ struct shoal_plugin_host_env {
 	 * after_id (shoal_plugin_host_run_after). */
 	int (*input_datagram)(void *user, uint32_t ifindex, uint64_t after_id,
 	                      const uint8_t *datagram, size_t len);
+	/* ABI 1.4 (NULL: api->counter gives -ENOENT) */
+	int (*counter)(void *user, uint32_t index, struct shoal_counter *out);
 };
 
 /* A named value: a plugin counter, or a drop reason with its drop count. */
@@ -145,6 +147,14 @@ enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
 enum shoal_plugin_verdict
 shoal_plugin_host_run_after(struct shoal_plugin_host *ph, enum shoal_plugin_hook hook,
                             uint64_t after_id, struct shoal_packet_view *pkt, const char **by);
+/* Per-plugin-hook runtime: while on, shoal_plugin_host_run times every hook call
+ * (CLOCK_MONOTONIC_RAW) into that hook's packets/ns. The data plane turns it on for the
+ * sampled packet only (the same sampling as its stages). */
+void shoal_plugin_host_sample(struct shoal_plugin_host *ph, bool on);
+/* The index-th hook row (every loaded plugin's set hooks, load order); -ENOENT past. */
+int shoal_plugin_host_runtime_hook(const struct shoal_plugin_host *ph, uint32_t index,
+                                   struct shoal_runtime_hook *out);
+
 /* The reply body capacity shoal_plugin_host_http needs (the host API's http_body_max). */
 enum { SHOAL_PLUGIN_HOST_HTTP_BODY_MAX = 16 * 1024 * 1024 };
 /* Allocates a reply whose body holds SHOAL_PLUGIN_HOST_HTTP_BODY_MAX bytes (free() it), NULL

@@ -210,6 +210,24 @@ int shoal_routes_if_by_name(const struct shoal_routes *r, const char *name);
 int shoal_routes_import(struct shoal_routes *r, const struct shoal_state *s, char *err,
                         size_t err_size);
 
+/* Per-route counters, exact: every effective route (each prefix the forwarding table holds)
+ * has its own packets/bytes, bumped by the data plane for the route that carried a datagram
+ * (shoal_lpm_match names it). A route starts at zero when it appears, keeps its counts when
+ * replaced (same prefix, other next hop or origin: the record is the prefix's), and loses
+ * them when deleted. Counting is a hash probe and two increments: no allocation (room is
+ * reserved when a route is added, which fails like a full table when it cannot be). */
+void shoal_routes_count(struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
+                        uint64_t bytes);
+/* The counters of exactly prefix/len (0 when no such route). */
+void shoal_routes_counters(const struct shoal_routes *r, uint32_t prefix, uint8_t prefix_len,
+                           uint64_t *packets, uint64_t *bytes);
+/* Every effective route's counters, in no particular order (a sequential scan: what a top-N
+ * selection reads instead of one probe per route); a non-zero return from cb stops it. */
+typedef int (*shoal_routes_counter_fn)(void *ctx, uint32_t prefix, uint8_t prefix_len,
+                                       uint64_t packets, uint64_t bytes);
+int shoal_routes_counters_foreach(const struct shoal_routes *r, shoal_routes_counter_fn cb,
+                                  void *ctx);
+
 /* The forwarding table side. */
 struct shoal_lpm;
 struct shoal_lpm_nh;

@@ -84,6 +84,13 @@ uint32_t shoal_lpm_lookup(const struct shoal_lpm *lpm, uint32_t addr);
 void shoal_lpm_lookup_batch(const struct shoal_lpm *lpm, const uint32_t *addrs, uint32_t *ids,
                             size_t n);
 const struct shoal_lpm_nh *shoal_lpm_nh_get(const struct shoal_lpm *lpm, uint32_t id);
+/* Which stored route is the longest match of addr: true with its (canonical) prefix and
+ * length, false when no route holds addr. Answers from the route store (a binary search in
+ * addr's /16, else the longest /0../15 route over that /16, kept per /16), never from the lookup
+ * structure, yet always names the route whose next hop lookup(addr) returns. Pure: const, no
+ * allocation; a few times the cost of lookup (per-route accounting uses it, forwarding does not).
+ */
+bool shoal_lpm_match(const struct shoal_lpm *lpm, uint32_t addr, uint32_t *prefix, unsigned *len);
 /* The id of an interned next hop (one some route uses), or SHOAL_LPM_MISS. */
 uint32_t shoal_lpm_nh_id(const struct shoal_lpm *lpm, const struct shoal_lpm_nh *nh);
 

@@ -243,9 +243,37 @@ struct shoal_netif_stats {
 	uint64_t arp_requests_out;
 	uint64_t arp_replies_out;
 	uint64_t drops[SHOAL_NETIF_DROP_COUNT_];
+	uint64_t arp_requests_in, arp_replies_in; /* parsed ARP messages by opcode */
+	/* datagrams for a pending next hop that sent no request: one went out less than
+	 * request_interval_ms ago */
+	uint64_t arp_requests_throttled;
 };
 
 const struct shoal_netif_stats *shoal_netif_stats(const struct shoal_netif *n);
+
+/* X(suffix, name, help): the ARP series every reader shows (GET /api/v1/stats "arp",
+ * GET /metrics shoal_arp_<name>_total{interface}), computed from shoal_netif_stats: queue
+ * drops and cache evictions are sums of drop counters (QUEUE_FULL_*, EVICT_*). */
+#define SHOAL_NETIF_ARP_COUNTERS(X)                                                                \
+	X(REQUESTS_RECEIVED, "requests_received", "ARP requests received.")                        \
+	X(REPLIES_RECEIVED, "replies_received", "ARP replies received.")                           \
+	X(REQUESTS_SENT, "requests_sent", "ARP requests sent.")                                    \
+	X(REPLIES_SENT, "replies_sent", "ARP replies sent.")                                       \
+	X(REQUESTS_THROTTLED, "requests_throttled",                                                \
+	  "Datagrams to a pending next hop that sent no ARP request (one went out less than "      \
+	  "request_interval_ms ago).")                                                             \
+	X(QUEUE_DROPS, "queue_drops",                                                              \
+	  "Datagrams dropped because the per-next-hop or interface ARP queue was full.")           \
+	X(CACHE_EVICTIONS, "cache_evictions", "ARP cache entries evicted for room.")
+
+#define SHOAL_NETIF_ARP_ENUM_(suffix, name, help) SHOAL_NETIF_ARP_##suffix,
+enum shoal_netif_arp_counter {
+	SHOAL_NETIF_ARP_COUNTERS(SHOAL_NETIF_ARP_ENUM_) SHOAL_NETIF_ARP_COUNT_
+};
+#undef SHOAL_NETIF_ARP_ENUM_
+extern const char *const shoal_netif_arp_counter_names[SHOAL_NETIF_ARP_COUNT_];
+extern const char *const shoal_netif_arp_counter_helps[SHOAL_NETIF_ARP_COUNT_];
+void shoal_netif_arp_counters(const struct shoal_netif *n, uint64_t out[SHOAL_NETIF_ARP_COUNT_]);
 
 #ifdef __cplusplus
 }

@@ -142,7 +142,8 @@ static void test_concurrent_submitters_through_loop(void **state)
 	assert_int_equal(ran_on_dp, N_THREADS * PER_THREAD);
 	assert_int_equal(atomic_load(&ran_elsewhere), 0);
 	assert_true(ctx.max_batch <= 3);
-	assert_int_equal(q.submitted, N_THREADS * PER_THREAD);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_SUBMITTED], N_THREADS * PER_THREAD);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_RUN], N_THREADS * PER_THREAD);
 	shoal_loop_del_fd(loop, shoal_cmdq_fd(&q));
 	shoal_cmdq_fini(&q);
 	shoal_loop_fini(loop);
@@ -181,7 +182,7 @@ static void test_full_queue_rejects_then_drains(void **state)
 	int x = 7, result = 12345;
 	assert_int_equal(shoal_cmdq_submit(&q, cmd_double_plus_one, &x, &result), -EAGAIN);
 	assert_int_equal(result, 12345); /* untouched */
-	assert_int_equal(q.rejected, 1);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_FULL], 1);
 	/* Partial drain leaves the eventfd readable for the rest. */
 	assert_int_equal(shoal_cmdq_drain(&q, 1), 1);
 	assert_true(fd_readable(shoal_cmdq_fd(&q), 0));
@@ -191,6 +192,16 @@ static void test_full_queue_rejects_then_drains(void **state)
 		assert_int_equal(s[i].ok, 1);
 	}
 	assert_int_equal(ran_on_dp, 3);
+	/* the counters, read the way readers do: 3 accepted and run, 1 refused full, each of
+	 * the 3 submitters blocked at least once while the queue sat undrained */
+	unsigned long long c[SHOAL_CMDQ_CTR_COUNT_];
+	shoal_cmdq_counters(&q, c);
+	assert_int_equal(c[SHOAL_CMDQ_CTR_SUBMITTED], 3);
+	assert_int_equal(c[SHOAL_CMDQ_CTR_RUN], 3);
+	assert_int_equal(c[SHOAL_CMDQ_CTR_FULL], 1);
+	assert_true(c[SHOAL_CMDQ_CTR_WAITS] >= 3);
+	assert_int_equal(c[SHOAL_CMDQ_CTR_TIMED_OUT], 0);
+	assert_string_equal(shoal_cmdq_counter_names[SHOAL_CMDQ_CTR_RUN], "commands_run");
 	shoal_cmdq_fini(&q);
 }
 
@@ -302,9 +313,11 @@ static void test_timed_out_while_queued_never_runs(void **state)
 	assert_int_equal(s.status, -ETIMEDOUT);
 	assert_int_equal(s.result, -1);
 	assert_int_equal(queued(&q), 0); /* taken out of the ring: no slot lost */
-	assert_int_equal(q.timed_out, 1);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_TIMED_OUT], 1);
 	assert_int_equal(shoal_cmdq_drain(&q, 10), 0);
 	assert_int_equal(ran_on_dp, 0);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_RUN], 0);
+	assert_int_equal(q.ctr[SHOAL_CMDQ_CTR_SUBMITTED], 1);
 	shoal_cmdq_fini(&q);
 }
 

@@ -244,6 +244,80 @@ static void test_add_put_delete_statuses(void **state)
 	shoal_routes_destroy(r);
 }
 
+static void counts(const struct shoal_routes *r, uint32_t p, uint8_t l, uint64_t pk, uint64_t by)
+{
+	uint64_t a, b;
+	shoal_routes_counters(r, p, l, &a, &b);
+	assert_int_equal(a, pk);
+	assert_int_equal(b, by);
+}
+
+/* Per-route counters: each route its own (two routes through one next hop count apart), a
+ * replace keeps them, a delete drops them (re-added: zero); growth and deletion of the
+ * counter table against a model of 400 routes. */
+static void test_route_counters(void **state)
+{
+	(void)state;
+	struct table t;
+	struct shoal_routes *r = make(&t);
+	struct shoal_routes_error e;
+	struct shoal_routes_spec a = spec(0x0a020000u, 16, 0x0a000102u, NULL);
+	struct shoal_routes_spec c = spec(0x0a030000u, 16, 0x0a000102u, NULL); /* same next hop */
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, a, &e), SHOAL_ROUTES_CREATED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, c, &e), SHOAL_ROUTES_CREATED);
+	for (int i = 0; i < 3; i++)
+		shoal_routes_count(r, 0x0a020000u, 16, 100);
+	shoal_routes_count(r, 0x0a030000u, 16, 60);
+	shoal_routes_count(r, 0x0a040000u, 16, 60); /* no such route: nothing */
+	counts(r, 0x0a020000u, 16, 3, 300);
+	counts(r, 0x0a030000u, 16, 1, 60);
+	counts(r, 0x0a040000u, 16, 0, 0);
+	struct shoal_routes_spec b = spec(0x0a020000u, 16, 0x0a000202u, NULL);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_PUT, b, &e), SHOAL_ROUTES_REPLACED);
+	counts(r, 0x0a020000u, 16, 3, 300);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_DELETE, a, &e), SHOAL_ROUTES_OK);
+	counts(r, 0x0a020000u, 16, 0, 0);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, a, &e), SHOAL_ROUTES_CREATED);
+	counts(r, 0x0a020000u, 16, 0, 0);
+	counts(r, 0x0a030000u, 16, 1, 60);
+	/* a connected route counts too */
+	shoal_routes_count(r, 0x0a000100u, 24, 84);
+	counts(r, 0x0a000100u, 24, 1, 84);
+
+	enum { N = 400 };
+	uint64_t seed = 0xc0117e5;
+	uint32_t pfx[N];
+	for (uint32_t i = 0; i < N; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		pfx[i] = 0x14000000u | (uint32_t)((seed >> 40) & 0x3ff)
+		                           << 8; /* 20.0.x.0/24, repeats */
+		enum shoal_routes_status st =
+		    op1(r, SHOAL_ROUTES_OP_PUT, spec(pfx[i], 24, 0x0a000102u, NULL), &e);
+		assert_true(st == SHOAL_ROUTES_CREATED || st == SHOAL_ROUTES_REPLACED);
+	}
+	for (uint32_t i = 0; i < N; i++)
+		shoal_routes_count(r, pfx[i], 24, i);
+	for (uint32_t i = 0; i < N; i += 3) {
+		enum shoal_routes_status st =
+		    op1(r, SHOAL_ROUTES_OP_DELETE, spec(pfx[i], 24, 0, NULL), &e);
+		assert_true(st == SHOAL_ROUTES_OK || st == SHOAL_ROUTES_ROUTE_NOT_FOUND);
+	}
+	/* model: counts summed over equal prefixes, zero once any copy was deleted */
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t pk = 0, by = 0;
+		bool gone = false;
+		for (uint32_t j = 0; j < N; j++) {
+			if (pfx[j] != pfx[i])
+				continue;
+			gone |= j % 3 == 0;
+			pk++;
+			by += j;
+		}
+		counts(r, pfx[i], 24, gone ? 0 : pk, gone ? 0 : by);
+	}
+	shoal_routes_destroy(r);
+}
+
 /* Config routes under the overlay: deletion recorded, API wins, reload keeps API state. */
 static void test_reload_keeps_api_state_on_top(void **state)
 {
@@ -564,6 +638,7 @@ int main(void)
 	    cmocka_unit_test(test_connected_installed_at_create),
 	    cmocka_unit_test(test_validation_messages),
 	    cmocka_unit_test(test_add_put_delete_statuses),
+	    cmocka_unit_test(test_route_counters),
 	    cmocka_unit_test(test_reload_keeps_api_state_on_top),
 	    cmocka_unit_test(test_batch_all_or_nothing),
 	    cmocka_unit_test(test_commit_failure_rolls_back),

@@ -429,6 +429,35 @@ static long model_lookup(struct model *m, uint32_t addr)
 	return -1;
 }
 
+/* the model's longest stored prefix holding addr: its length, or -1 */
+static int model_match(struct model *m, uint32_t addr)
+{
+	for (unsigned len = 33; len-- > 0;)
+		if (model_find(m, canon(addr, len), len, false))
+			return (int)len;
+	return -1;
+}
+
+/* shoal_lpm_match against the model, and against lookup: the matched route's next hop is
+ * the one lookup returns. */
+static void check_match(const struct shoal_lpm *lpm, struct model *m, uint32_t addr)
+{
+	int want = model_match(m, addr);
+	uint32_t p = 0xdeadbeef;
+	unsigned l = 99;
+	bool got = shoal_lpm_match(lpm, addr, &p, &l);
+	if (want < 0) {
+		if (got)
+			fail_msg("addr %08x: match %08x/%u, model none", addr, p, l);
+		return;
+	}
+	if (!got || l != (unsigned)want || p != canon(addr, l))
+		fail_msg("addr %08x: match %d %08x/%u, model /%d", addr, got, p, l, want);
+	struct shoal_lpm_nh nh;
+	assert_int_equal(shoal_lpm_get(lpm, p, l, &nh), SHOAL_LPM_OK);
+	assert_int_equal(shoal_lpm_nh_id(lpm, &nh), shoal_lpm_lookup(lpm, addr));
+}
+
 static void compare_lookups(const struct shoal_lpm *lpm, struct model *m, const uint32_t *known,
                             size_t nknown, uint64_t seed, size_t n)
 {
@@ -456,6 +485,8 @@ static void compare_lookups(const struct shoal_lpm *lpm, struct model *m, const 
 			}
 			if (got != want)
 				fail_msg("addr %08x: lpm %ld model %ld", addrs[i], got, want);
+			if (i % 4 == 0)
+				check_match(lpm, m, addrs[i]);
 		}
 	}
 }
@@ -644,6 +675,50 @@ static void test_model_random_deferred(void **state)
 	shoal_lpm_destroy(lpm);
 }
 
+/* shoal_lpm_match on a hand-made nest: /0, /8, /16, /24s, /31, /32s sharing next hops,
+ * each address probed against the model as routes come and go. */
+static void test_match_nested(void **state)
+{
+	(void)state;
+	struct shoal_lpm *lpm = shoal_lpm_create(NULL);
+	struct model m = {.slot = calloc(MODEL_CAP, sizeof(struct model_slot))};
+	assert_non_null(lpm);
+	assert_non_null(m.slot);
+	static const struct {
+		uint32_t p;
+		unsigned l;
+	} r[] = {
+	    {0, 0},           {0x0a000000, 8},  {0x0a010000, 16}, {0x0a010100, 24},
+	    {0x0a0101fe, 31}, {0x0a0101ff, 32}, {0x0a010105, 32}, {0x0a010200, 24},
+	    {0x0a010000, 17}, {0x0a018000, 17}, {0x0a01ff00, 24}, {0xffffffff, 32},
+	    {0x0a000000, 15}, {0x0a020000, 15},
+	};
+	enum { NR = sizeof(r) / sizeof(r[0]) };
+	uint64_t seed = 0x6d617463;
+	for (size_t round = 0; round < 3 * NR; round++) {
+		size_t i = round % NR;
+		struct shoal_lpm_nh nh = nh_gw(1, 1); /* one next hop for all: match must tell */
+		struct model_slot *s = model_find(&m, r[i].p, r[i].l, true);
+		if (s->state == 1) {
+			assert_int_equal(shoal_lpm_delete(lpm, r[i].p, r[i].l), SHOAL_LPM_OK);
+			s->state = 2;
+		} else if (round < NR || rng_next(&seed) % 2) {
+			assert_int_equal(shoal_lpm_insert(lpm, r[i].p, r[i].l, &nh), SHOAL_LPM_OK);
+			*s = (struct model_slot){
+			    .prefix = r[i].p, .len = (uint8_t)r[i].l, .state = 1, .nh = 1};
+		}
+		for (size_t k = 0; k < NR; k++)
+			for (int d = -2; d <= 2; d++)
+				check_match(lpm, &m, r[k].p + (uint32_t)d);
+		for (int k = 0; k < 2000; k++) {
+			uint32_t a = (uint32_t)rng_next(&seed);
+			check_match(lpm, &m, k % 2 ? a : 0x0a010000 | (a & 0x1ffff));
+		}
+	}
+	free(m.slot);
+	shoal_lpm_destroy(lpm);
+}
+
 /* A next-hop id released while deferring is not handed out again before defer_end (a chunk
  * waiting for its rebuild may still name it); after defer_end it may be. */
 static void test_deferred_ids_not_reused_early(void **state)
@@ -690,6 +765,7 @@ int main(void)
 	    cmocka_unit_test(test_model_random_100k),
 	    cmocka_unit_test(test_model_random_deferred),
 	    cmocka_unit_test_setup_teardown(test_deferred_ids_not_reused_early, setup, teardown),
+	    cmocka_unit_test(test_match_nested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

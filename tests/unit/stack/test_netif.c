@@ -254,6 +254,25 @@ static void test_rule_2_request_throttled_for_5s(void **state)
 	/* a different next hop is not throttled by the first */
 	send_dgram(n, HOP2, 5, SHOAL_NETIF_QUEUED);
 	expect_request(c, HOP2);
+	/* the ARP series: 3 requests out, datagrams 2 and 4 throttled, nothing received */
+	uint64_t a[SHOAL_NETIF_ARP_COUNT_];
+	shoal_netif_arp_counters(n, a);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REQUESTS_SENT], 3);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REQUESTS_THROTTLED], 2);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REQUESTS_RECEIVED] + a[SHOAL_NETIF_ARP_REPLIES_RECEIVED],
+	                 0);
+	/* a reply and a request for us come in: each counted once, the request answered */
+	recv_reply(n, &peer_mac, HOP);
+	uint8_t f[64];
+	size_t len = make_arp_frame(f, &shoal_mac_broadcast, SHOAL_ARP_REQUEST, &peer_mac, HOP2,
+	                            &our_mac, OUR_IP);
+	assert_int_equal(shoal_netif_recv_frame(n, f, len), SHOAL_NETIF_RX_ARP);
+	shoal_netif_arp_counters(n, a);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REPLIES_RECEIVED], 1);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REQUESTS_RECEIVED], 1);
+	assert_int_equal(a[SHOAL_NETIF_ARP_REPLIES_SENT], 1);
+	assert_string_equal(shoal_netif_arp_counter_names[SHOAL_NETIF_ARP_REQUESTS_THROTTLED],
+	                    "requests_throttled");
 	netif_free(n, c);
 }
 
@@ -588,6 +607,10 @@ static void test_cache_bound_evicts_closest_to_expiry(void **state)
 	assert_false(alive(n, HOP + 3));
 	assert_int_equal(shoal_netif_entry_count(n), 4);
 	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_CACHE_FULL], 0);
+	uint64_t a[SHOAL_NETIF_ARP_COUNT_];
+	shoal_netif_arp_counters(n, a);
+	assert_int_equal(a[SHOAL_NETIF_ARP_CACHE_EVICTIONS], 3); /* HOP+1, HOP+2, HOP+3 */
+	assert_int_equal(a[SHOAL_NETIF_ARP_REPLIES_RECEIVED], 7);
 	netif_free(n, c);
 }
 
@@ -836,6 +859,9 @@ static void test_nexthop_queue_bound_drops_and_counts(void **state)
 	send_dgram(n, HOP, 5, SHOAL_NETIF_DROPPED);
 	send_dgram(n, HOP2, 6, SHOAL_NETIF_QUEUED); /* other next hops unaffected */
 	assert_int_equal(shoal_netif_stats(n)->drops[SHOAL_NETIF_DROP_QUEUE_FULL_NEXTHOP], 2);
+	uint64_t a[SHOAL_NETIF_ARP_COUNT_];
+	shoal_netif_arp_counters(n, a);
+	assert_int_equal(a[SHOAL_NETIF_ARP_QUEUE_DROPS], 2);
 	assert_int_equal(c->drops, 2);
 	assert_int_equal(c->drop_reasons[0], SHOAL_NETIF_DROP_QUEUE_FULL_NEXTHOP);
 	assert_int_equal(c->drop_data[0][5], 4);
