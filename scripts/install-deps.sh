@@ -16,6 +16,9 @@ test+=(clang libclang-rt-14-dev)
 # The dashboard: Chart.js (served by shoald under /javascript/) and the headless browser that
 # tests it (tests/integration/test_web.sh, tests/bench/bench_web.sh).
 test+=(libjs-chart.js chromium chromium-driver python3-selenium)
+# ... and in Firefox (Debian's firefox-esr, driven over Marionette: Debian 12 has no
+# geckodriver). The largest test dependency (~70 MB download).
+test+=(firefox-esr)
 bench=(libdpdk-dev wrk)
 # Building the .debs (make deb) and checking them (make test-package).
 package=(debhelper dpkg-dev lintian devscripts debootstrap systemd iproute2 curl)

@@ -70,16 +70,13 @@ n=$(find "$shots" -name '*.png' -size +1k | wc -l)
 check "screenshots saved in $shots ($n)" test "$n" -ge 6
 
 # Firefox: Debian 12 has firefox-esr but no geckodriver; web_firefox.py speaks Marionette.
-# firefox-esr is not in install-deps (a large download); when it is installed, it is checked.
-if [[ -x /usr/bin/firefox-esr ]]; then
-	out=$(HOME=$TMP ns_exec "$R" timeout 90 /usr/bin/python3 "$here/tools/web_firefox.py" \
-		"http://127.0.0.1:$API_PORT/" "$API_TOKEN" "$shots/firefox-routes.png" 2>&1)
-	rc=$?
-	count_lines "$out"
-	check_eq "web_firefox.py exits 0" 0 "$rc"
-else
-	log "firefox-esr not installed: the Firefox checks did not run (apt-get install firefox-esr)"
-fi
+# firefox-esr is a test dependency (scripts/install-deps.sh): missing, the test fails.
+check "firefox-esr is installed (scripts/install-deps.sh test)" test -x /usr/bin/firefox-esr
+out=$(HOME=$TMP ns_exec "$R" timeout 90 /usr/bin/python3 "$here/tools/web_firefox.py" \
+	"http://127.0.0.1:$API_PORT/" "$API_TOKEN" "$shots/firefox-routes.png" 2>&1)
+rc=$?
+count_lines "$out"
+check_eq "web_firefox.py exits 0" 0 "$rc"
 
 # ---- second scenario: the stats plugin loaded, the charts start from its history
 check "the stats plugin is built" test -f "$API_PLUGINS/stats.so"
