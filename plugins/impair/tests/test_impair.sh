@@ -8,7 +8,7 @@
 # of lan0 arrives intact, with Linux recovering by SACK (TcpExtTCPSackRecovery on h1). lan0
 # runs without offload so that h1's datagrams carry complete checksums and can be held at
 # ingress (GSO super-frames cannot).
-# TCP_IMPAIR_BYTES sets the echo size (5 MB here; the issue's 50 MB run: TCP_IMPAIR_BYTES=50000000).
+# TCP_IMPAIR_BYTES sets the echo size (default 50 MB, the issue's; TCP_IMPAIR_BYTES=5000000 for a quick run).
 #
 #   +--------------------+      +-------------------------------------+      +--------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                       |      | shoal-<pid>-h2     |
@@ -25,7 +25,7 @@ source "$SHOAL_SRC/tests/integration/tools/api_lib.sh"
 require_root
 require_cmd ip curl jq ping timeout python3 nstat promtool
 
-BYTES=${TCP_IMPAIR_BYTES:-5000000}
+BYTES=${TCP_IMPAIR_BYTES:-50000000}
 SEQ="python3 $here/udpseq.py"
 api_init
 for p in impair tcp; do
