@@ -38,6 +38,7 @@
 
 #include "shoal/ipv4.h"
 #include "shoal/plugin.h"
+#include "shoal/textbuf.h"
 
 enum {
 	IMPAIR_MAX_IFS = 64,
@@ -490,47 +491,26 @@ static void impair_apply(struct impair *im, uint32_t idx, const struct impair_di
 
 /* ---------------------------------------------------------------- HTTP */
 
-struct impair_out {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void impair_out(struct impair_out *o, const char *fmt,
-                                                             ...)
+static void impair_out_if(struct impair *im, struct shoal_textbuf *o, uint32_t idx)
 {
-	if (o->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static void impair_out_if(struct impair *im, struct impair_out *o, uint32_t idx)
-{
-	impair_out(o, "{\"interface\":\"%s\"", im->names[idx]);
+	shoal_textbuf_printf(o, "{\"interface\":\"%s\"", im->names[idx]);
 	for (int w = 0; w < IMPAIR_WAYS; w++) {
 		const struct impair_dir *d = &im->dir[idx][w];
 		const struct impair_stats *s = &im->stats[idx][w];
-		impair_out(o,
-		           ",\"%s\":{\"loss\":%g,\"corrupt\":%g,\"delay_ms\":%u,\"jitter_ms\":%u,"
-		           "\"reorder\":%g,\"duplicate\":%g,\"rate_bps\":%" PRIu64,
-		           impair_way_names[w], d->loss, d->corrupt, d->delay_ms, d->jitter_ms,
-		           d->reorder, d->duplicate, d->rate_bps);
-		impair_out(o, ",\"counters\":{");
-#define IMPAIR_STAT_OUT_(n, d) impair_out(o, "\"" #n "\":%" PRIu64 ",", s->n);
+		shoal_textbuf_printf(
+		    o,
+		    ",\"%s\":{\"loss\":%g,\"corrupt\":%g,\"delay_ms\":%u,\"jitter_ms\":%u,"
+		    "\"reorder\":%g,\"duplicate\":%g,\"rate_bps\":%" PRIu64,
+		    impair_way_names[w], d->loss, d->corrupt, d->delay_ms, d->jitter_ms, d->reorder,
+		    d->duplicate, d->rate_bps);
+		shoal_textbuf_printf(o, ",\"counters\":{");
+#define IMPAIR_STAT_OUT_(n, d) shoal_textbuf_printf(o, "\"" #n "\":%" PRIu64 ",", s->n);
 		IMPAIR_STATS(IMPAIR_STAT_OUT_)
 #undef IMPAIR_STAT_OUT_
 		o->len--; /* the last comma */
-		impair_out(o, "}}");
+		shoal_textbuf_printf(o, "}}");
 	}
-	impair_out(o, "}");
+	shoal_textbuf_printf(o, "}");
 }
 
 static void impair_reply_error(struct shoal_http_reply *r, size_t cap, uint32_t status,
@@ -549,7 +529,7 @@ static int impair_http_request(void *state, const struct shoal_http_request *req
 {
 	struct impair *im = state;
 	size_t cap = im->api->http_body_max;
-	struct impair_out o = {.buf = reply->body, .cap = cap};
+	struct shoal_textbuf o = {.buf = reply->body, .cap = cap};
 	if (req->n_query > 0) {
 		impair_reply_error(reply, cap, 400, "bad_request", "no query parameters are known");
 		return 0;
@@ -559,18 +539,19 @@ static int impair_http_request(void *state, const struct shoal_http_request *req
 			impair_reply_error(reply, cap, 405, "method_not_allowed", "use GET");
 			return 0;
 		}
-		impair_out(&o, "{\"seed\":%" PRIu64 ",\"queue_max\":%u,\"held\":%u,\"drops\":{",
-		           im->seed, im->queue_max, im->n_held);
+		shoal_textbuf_printf(
+		    &o, "{\"seed\":%" PRIu64 ",\"queue_max\":%u,\"held\":%u,\"drops\":{", im->seed,
+		    im->queue_max, im->n_held);
 		for (size_t i = 0; i < IMPAIR_DROP_COUNT_; i++)
-			impair_out(&o, "%s\"%s\":%" PRIu64, i ? "," : "", impair_drop_names[i],
-			           *im->drops[i]);
-		impair_out(&o, "},\"interfaces\":[");
+			shoal_textbuf_printf(&o, "%s\"%s\":%" PRIu64, i ? "," : "",
+			                     impair_drop_names[i], *im->drops[i]);
+		shoal_textbuf_printf(&o, "},\"interfaces\":[");
 		for (uint32_t i = 0; i < im->n_ifs; i++) {
 			if (i)
-				impair_out(&o, ",");
+				shoal_textbuf_printf(&o, ",");
 			impair_out_if(im, &o, i);
 		}
-		impair_out(&o, "]}");
+		shoal_textbuf_printf(&o, "]}");
 		reply->status = 200;
 		return 0;
 	}
@@ -613,31 +594,34 @@ static int impair_http_request(void *state, const struct shoal_http_request *req
 static int impair_metrics(void *state, char *buf, size_t cap)
 {
 	struct impair *im = state;
-	struct impair_out o = {.buf = buf, .cap = cap};
+	struct shoal_textbuf o = {.buf = buf, .cap = cap};
 #define IMPAIR_STAT_METRIC_(n, d)                                                                  \
-	impair_out(&o, "# HELP shoal_impair_" #n "_packets_total " d                               \
-	               ", by interface and direction.\n# TYPE shoal_impair_" #n                    \
-	               "_packets_total counter\n");                                                \
+	shoal_textbuf_printf(&o, "# HELP shoal_impair_" #n "_packets_total " d                     \
+	                         ", by interface and direction.\n# TYPE shoal_impair_" #n          \
+	                         "_packets_total counter\n");                                      \
 	for (uint32_t i = 0; i < im->n_ifs; i++)                                                   \
 		for (int w = 0; w < IMPAIR_WAYS; w++)                                              \
-			impair_out(&o,                                                             \
-			           "shoal_impair_" #n                                              \
-			           "_packets_total{interface=\"%s\",direction=\"%s\"} "            \
-			           "%" PRIu64 "\n",                                                \
-			           im->names[i], impair_way_names[w], im->stats[i][w].n);
+			shoal_textbuf_printf(&o,                                                   \
+			                     "shoal_impair_" #n                                    \
+			                     "_packets_total{interface=\"%s\",direction=\"%s\"} "  \
+			                     "%" PRIu64 "\n",                                      \
+			                     im->names[i], impair_way_names[w],                    \
+			                     im->stats[i][w].n);
 	IMPAIR_STATS(IMPAIR_STAT_METRIC_)
 #undef IMPAIR_STAT_METRIC_
-	impair_out(&o,
-	           "# HELP shoal_impair_queue_held Datagrams held in the delay queue now.\n"
-	           "# TYPE shoal_impair_queue_held gauge\nshoal_impair_queue_held %u\n"
-	           "# HELP shoal_impair_queue_limit The delay queue's size (queue_max).\n"
-	           "# TYPE shoal_impair_queue_limit gauge\nshoal_impair_queue_limit %u\n",
-	           im->n_held, im->queue_max);
-	impair_out(&o, "# HELP shoal_impair_drops_total Datagrams the plugin dropped, by reason "
-	               "(its drop table).\n# TYPE shoal_impair_drops_total counter\n");
+	shoal_textbuf_printf(
+	    &o,
+	    "# HELP shoal_impair_queue_held Datagrams held in the delay queue now.\n"
+	    "# TYPE shoal_impair_queue_held gauge\nshoal_impair_queue_held %u\n"
+	    "# HELP shoal_impair_queue_limit The delay queue's size (queue_max).\n"
+	    "# TYPE shoal_impair_queue_limit gauge\nshoal_impair_queue_limit %u\n",
+	    im->n_held, im->queue_max);
+	shoal_textbuf_printf(
+	    &o, "# HELP shoal_impair_drops_total Datagrams the plugin dropped, by reason "
+	        "(its drop table).\n# TYPE shoal_impair_drops_total counter\n");
 	for (size_t i = 0; i < IMPAIR_DROP_COUNT_; i++)
-		impair_out(&o, "shoal_impair_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-		           impair_drop_names[i], *im->drops[i]);
+		shoal_textbuf_printf(&o, "shoal_impair_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		                     impair_drop_names[i], *im->drops[i]);
 	return o.overflow ? -ENOSPC : (int)o.len;
 }
 

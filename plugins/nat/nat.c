@@ -19,6 +19,7 @@
 #include "nat_core.h"
 #include "shoal/ipv4.h"
 #include "shoal/plugin.h"
+#include "shoal/textbuf.h"
 
 enum {
 	NAT_MAX_FORWARDS = 1024,
@@ -808,30 +809,10 @@ static int nat_http(void *state, const struct shoal_http_request *req,
  * Read from the engine's own counters (nat_core_stats) and the forwards in force, like
  * GET /api/v1/nat: shoal_nat_* families, drop reasons from the engine's one table. */
 
-struct nat_mout {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void nat_mprintf(struct nat_mout *o, const char *fmt,
-                                                              ...)
+static void nat_mfamily(struct shoal_textbuf *o, const char *name, const char *type,
+                        const char *help)
 {
-	if (o->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = true;
-	else
-		o->len += (size_t)n;
-}
-
-static void nat_mfamily(struct nat_mout *o, const char *name, const char *type, const char *help)
-{
-	nat_mprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	shoal_textbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static int nat_metrics(void *state, char *buf, size_t cap)
@@ -839,26 +820,26 @@ static int nat_metrics(void *state, char *buf, size_t cap)
 	struct nat_plugin *np = state;
 	struct nat_stats st;
 	nat_core_stats(np->core, &st);
-	struct nat_mout o = {.buf = buf, .cap = cap};
+	struct shoal_textbuf o = {.buf = buf, .cap = cap};
 	nat_mfamily(&o, "shoal_nat_sessions", "gauge", "NAT sessions in the table, by protocol.");
 	for (int p = 0; p < NAT_PROTO_COUNT_; p++)
-		nat_mprintf(&o, "shoal_nat_sessions{protocol=\"%s\"} %" PRIu64 "\n",
-		            nat_proto_name((enum nat_proto)p), st.sessions_by_proto[p]);
+		shoal_textbuf_printf(&o, "shoal_nat_sessions{protocol=\"%s\"} %" PRIu64 "\n",
+		                     nat_proto_name((enum nat_proto)p), st.sessions_by_proto[p]);
 	nat_mfamily(&o, "shoal_nat_sessions_limit", "gauge",
 	            "Sessions the table holds at most (max_sessions).");
-	nat_mprintf(&o, "shoal_nat_sessions_limit %" PRIu32 "\n", np->cfg.max_sessions);
+	shoal_textbuf_printf(&o, "shoal_nat_sessions_limit %" PRIu32 "\n", np->cfg.max_sessions);
 	nat_mfamily(&o, "shoal_nat_mappings", "gauge",
 	            "NAT mappings (inside endpoint to outside port), static ones included.");
-	nat_mprintf(&o, "shoal_nat_mappings %" PRIu64 "\n", st.mappings);
+	shoal_textbuf_printf(&o, "shoal_nat_mappings %" PRIu64 "\n", st.mappings);
 	nat_mfamily(&o, "shoal_nat_static_mappings", "gauge", "Mappings of port forwards.");
-	nat_mprintf(&o, "shoal_nat_static_mappings %" PRIu64 "\n", st.static_mappings);
+	shoal_textbuf_printf(&o, "shoal_nat_static_mappings %" PRIu64 "\n", st.static_mappings);
 	nat_mfamily(&o, "shoal_nat_port_forwards", "gauge", "Port forwards in force.");
-	nat_mprintf(&o, "shoal_nat_port_forwards %zu\n", np->n_forwards);
+	shoal_textbuf_printf(&o, "shoal_nat_port_forwards %zu\n", np->n_forwards);
 	nat_mfamily(&o, "shoal_nat_ports_in_use", "gauge",
 	            "Outside ports (ICMP: identifiers) taken, by outside interface and protocol.");
 	for (size_t i = 0; i < np->n_outs; i++)
 		for (int p = 0; p < NAT_PROTO_COUNT_; p++)
-			nat_mprintf(
+			shoal_textbuf_printf(
 			    &o,
 			    "shoal_nat_ports_in_use{interface=\"%s\",protocol=\"%s\"} %" PRIu32
 			    "\n",
@@ -882,21 +863,23 @@ static int nat_metrics(void *state, char *buf, size_t cap)
 	};
 	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
 		nat_mfamily(&o, fam[k].name, "counter", fam[k].help);
-		nat_mprintf(&o, "%s %" PRIu64 "\n", fam[k].name, fam[k].v);
+		shoal_textbuf_printf(&o, "%s %" PRIu64 "\n", fam[k].name, fam[k].v);
 	}
 	nat_mfamily(&o, "shoal_nat_translated_packets_total", "counter",
 	            "Datagrams translated, by direction (out: source rewritten; in: destination).");
-	nat_mprintf(&o, "shoal_nat_translated_packets_total{direction=\"out\"} %" PRIu64 "\n",
-	            st.translated_out);
-	nat_mprintf(&o, "shoal_nat_translated_packets_total{direction=\"in\"} %" PRIu64 "\n",
-	            st.translated_in);
+	shoal_textbuf_printf(&o,
+	                     "shoal_nat_translated_packets_total{direction=\"out\"} %" PRIu64 "\n",
+	                     st.translated_out);
+	shoal_textbuf_printf(&o,
+	                     "shoal_nat_translated_packets_total{direction=\"in\"} %" PRIu64 "\n",
+	                     st.translated_in);
 	nat_mfamily(&o, "shoal_nat_drops_total", "counter",
 	            "Datagrams the NAT dropped, by reason (its drop table).");
 	for (int d = 0; d < NAT_DROP_COUNT_; d++)
-		nat_mprintf(&o, "shoal_nat_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-		            nat_drop_names[d], st.drops[d]);
+		shoal_textbuf_printf(&o, "shoal_nat_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		                     nat_drop_names[d], st.drops[d]);
 	nat_mfamily(&o, "shoal_nat_memory_bytes", "gauge", "Bytes the NAT's tables take.");
-	nat_mprintf(&o, "shoal_nat_memory_bytes %zu\n", nat_core_memory(np->core));
+	shoal_textbuf_printf(&o, "shoal_nat_memory_bytes %zu\n", nat_core_memory(np->core));
 	return o.overflow ? -ENOSPC : (int)o.len;
 }
 

@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "shoal/plugin.h"
+#include "shoal/textbuf.h"
 
 enum {
 	STATS_MAX_IFS = 64,
@@ -241,28 +242,6 @@ static void stats_fini(void *state)
 
 /* ---- HTTP ---- */
 
-struct stats_out {
-	char *p;
-	size_t len, cap;
-	bool full;
-};
-
-__attribute__((format(printf, 2, 3))) static void stats_put(struct stats_out *o, const char *fmt,
-                                                            ...)
-{
-	if (o->full)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
 static int stats_error(struct shoal_http_reply *reply, size_t cap, unsigned status,
                        const char *code, const char *msg)
 {
@@ -298,9 +277,9 @@ static bool stats_query_ok(const struct shoal_http_request *req, const char *all
 	return true;
 }
 
-static void stats_rates_json(struct stats_out *o, const struct stats_rates *r)
+static void stats_rates_json(struct shoal_textbuf *o, const struct stats_rates *r)
 {
-	stats_put(
+	shoal_textbuf_printf(
 	    o, "\"rx_bps\":%.0f,\"tx_bps\":%.0f,\"rx_pps\":%.1f,\"tx_pps\":%.1f,\"drops_ps\":%.1f",
 	    (double)r->rx_bps, (double)r->tx_bps, (double)r->rx_pps, (double)r->tx_pps,
 	    (double)r->drops_ps);
@@ -308,7 +287,7 @@ static void stats_rates_json(struct stats_out *o, const struct stats_rates *r)
 
 /* The daemon's other counters (ABI 1.4 api->counter), in the host's order: "cmdq":
  * {name: n, ...} and "arp": {"lan0": {name: n, ...}, ...}. */
-static void stats_counters(struct stats *s, struct stats_out *o)
+static void stats_counters(struct stats *s, struct shoal_textbuf *o)
 {
 	if (s->api->abi_minor < 4)
 		return;
@@ -321,8 +300,8 @@ static void stats_counters(struct stats *s, struct stats_out *o)
 		bool new_if = new_group || strcmp(iface, c.interface) != 0;
 		if (new_group) {
 			if (have)
-				stats_put(o, "%s}", iface[0] ? "}" : "");
-			stats_put(o, ",\"%s\":{", c.group);
+				shoal_textbuf_printf(o, "%s}", iface[0] ? "}" : "");
+			shoal_textbuf_printf(o, ",\"%s\":{", c.group);
 			snprintf(group, sizeof(group), "%s", c.group);
 			iface[0] = '\0';
 			n_items = n_ifs = 0;
@@ -330,45 +309,45 @@ static void stats_counters(struct stats *s, struct stats_out *o)
 		}
 		if (c.interface[0] && new_if) {
 			if (!new_group && iface[0])
-				stats_put(o, "}");
-			stats_put(o, "%s\"%s\":{", n_ifs++ ? "," : "", c.interface);
+				shoal_textbuf_printf(o, "}");
+			shoal_textbuf_printf(o, "%s\"%s\":{", n_ifs++ ? "," : "", c.interface);
 			snprintf(iface, sizeof(iface), "%s", c.interface);
 			n_items = 0;
 		}
-		stats_put(o, "%s\"%s\":%" PRIu64, n_items++ ? "," : "", c.name, c.value);
+		shoal_textbuf_printf(o, "%s\"%s\":%" PRIu64, n_items++ ? "," : "", c.name, c.value);
 	}
 	if (have)
-		stats_put(o, "%s}", iface[0] ? "}" : "");
+		shoal_textbuf_printf(o, "%s}", iface[0] ? "}" : "");
 }
 
-static void stats_snapshot(struct stats *s, struct stats_out *o)
+static void stats_snapshot(struct stats *s, struct shoal_textbuf *o)
 {
-	stats_put(o,
-	          "{\"step_s\":1,\"history_s\":%" PRIu32 ",\"samples\":%" PRIu64
-	          ",\"memory_bytes\":%zu,\"interfaces\":[",
-	          s->history_s, s->samples,
-	          (size_t)s->history_s *
-	              (sizeof(uint64_t) + s->n_ifs * sizeof(struct stats_rates)));
+	shoal_textbuf_printf(o,
+	                     "{\"step_s\":1,\"history_s\":%" PRIu32 ",\"samples\":%" PRIu64
+	                     ",\"memory_bytes\":%zu,\"interfaces\":[",
+	                     s->history_s, s->samples,
+	                     (size_t)s->history_s *
+	                         (sizeof(uint64_t) + s->n_ifs * sizeof(struct stats_rates)));
 	for (unsigned i = 0; i < s->n_ifs; i++) {
 		struct stats_if *f = &s->ifs[i];
 		struct shoal_interface_counters c;
 		stats_read(s, i, &c);
-		stats_put(o,
-		          "%s{\"name\":\"%s\",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-		          ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64
-		          ",\"rates\":{",
-		          i ? "," : "", f->name, c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes,
-		          c.drops);
+		shoal_textbuf_printf(o,
+		                     "%s{\"name\":\"%s\",\"rx_packets\":%" PRIu64
+		                     ",\"rx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+		                     ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"rates\":{",
+		                     i ? "," : "", f->name, c.rx_packets, c.rx_bytes, c.tx_packets,
+		                     c.tx_bytes, c.drops);
 		stats_rates_json(o, &f->now);
-		stats_put(o, "}}");
+		shoal_textbuf_printf(o, "}}");
 	}
-	stats_put(o, "]");
+	shoal_textbuf_printf(o, "]");
 	stats_counters(s, o);
-	stats_put(o, "}");
+	shoal_textbuf_printf(o, "}");
 }
 
 static int stats_history(struct stats *s, const struct shoal_http_request *req,
-                         struct shoal_http_reply *reply, struct stats_out *o)
+                         struct shoal_http_reply *reply, struct shoal_textbuf *o)
 {
 	if (!stats_query_ok(req, "interface seconds"))
 		return stats_error(reply, o->cap, 400, "unknown_parameter",
@@ -394,46 +373,47 @@ static int stats_history(struct stats *s, const struct shoal_http_request *req,
 	}
 	uint64_t have = s->samples < s->history_s ? s->samples : s->history_s;
 	uint64_t n = want < have ? want : have;
-	stats_put(o, "{\"interface\":\"%s\",\"step_s\":1,\"samples\":[", f->name);
+	shoal_textbuf_printf(o, "{\"interface\":\"%s\",\"step_s\":1,\"samples\":[", f->name);
 	for (uint64_t k = s->samples - n; k < s->samples; k++) {
 		uint32_t slot = (uint32_t)(k % s->history_s);
-		stats_put(o, "%s{\"t\":%" PRIu64 ",", k == s->samples - n ? "" : ",",
-		          s->ring_t[slot]);
+		shoal_textbuf_printf(o, "%s{\"t\":%" PRIu64 ",", k == s->samples - n ? "" : ",",
+		                     s->ring_t[slot]);
 		stats_rates_json(o, &f->ring[slot]);
-		stats_put(o, "}");
+		shoal_textbuf_printf(o, "}");
 	}
-	stats_put(o, "]}");
+	shoal_textbuf_printf(o, "]}");
 	return 0;
 }
 
-static void stats_runtime(struct stats *s, struct stats_out *o)
+static void stats_runtime(struct stats *s, struct shoal_textbuf *o)
 {
-	stats_put(o, "{\"enabled\":%s,\"sample\":%d,\"stages\":[", s->runtime_on ? "true" : "false",
-	          SHOAL_RUNTIME_SAMPLE);
+	shoal_textbuf_printf(o, "{\"enabled\":%s,\"sample\":%d,\"stages\":[",
+	                     s->runtime_on ? "true" : "false", SHOAL_RUNTIME_SAMPLE);
 	struct shoal_runtime_stage st;
 	for (uint32_t i = 0; s->api->runtime_stage(s->host, i, &st) == 0; i++)
-		stats_put(o,
-		          "%s{\"name\":\"%s\",\"calls\":%" PRIu64 ",\"packets\":%" PRIu64
-		          ",\"ns\":%" PRIu64 ",\"ns_per_packet\":%.1f}",
-		          i ? "," : "", st.name, st.calls, st.packets, st.ns,
-		          st.packets ? (double)st.ns / (double)st.packets : 0.0);
-	stats_put(o, "],\"hooks\":[");
+		shoal_textbuf_printf(o,
+		                     "%s{\"name\":\"%s\",\"calls\":%" PRIu64 ",\"packets\":%" PRIu64
+		                     ",\"ns\":%" PRIu64 ",\"ns_per_packet\":%.1f}",
+		                     i ? "," : "", st.name, st.calls, st.packets, st.ns,
+		                     st.packets ? (double)st.ns / (double)st.packets : 0.0);
+	shoal_textbuf_printf(o, "],\"hooks\":[");
 	struct shoal_runtime_hook h;
 	for (uint32_t i = 0; s->api->abi_minor >= 4 && s->api->runtime_hook(s->host, i, &h) == 0;
 	     i++)
-		stats_put(o,
-		          "%s{\"plugin\":\"%s\",\"hook\":\"%s\",\"calls\":%" PRIu64
-		          ",\"packets\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"ns_per_packet\":%.1f}",
-		          i ? "," : "", h.plugin, h.hook, h.calls, h.packets, h.ns,
-		          h.packets ? (double)h.ns / (double)h.packets : 0.0);
-	stats_put(o, "]}");
+		shoal_textbuf_printf(o,
+		                     "%s{\"plugin\":\"%s\",\"hook\":\"%s\",\"calls\":%" PRIu64
+		                     ",\"packets\":%" PRIu64 ",\"ns\":%" PRIu64
+		                     ",\"ns_per_packet\":%.1f}",
+		                     i ? "," : "", h.plugin, h.hook, h.calls, h.packets, h.ns,
+		                     h.packets ? (double)h.ns / (double)h.packets : 0.0);
+	shoal_textbuf_printf(o, "]}");
 }
 
 static int stats_http(void *state, const struct shoal_http_request *req,
                       struct shoal_http_reply *reply)
 {
 	struct stats *s = state;
-	struct stats_out o = {.p = reply->body, .cap = s->api->http_body_max};
+	struct shoal_textbuf o = {.buf = reply->body, .cap = s->api->http_body_max};
 	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	if (strcmp(req->subpath, "") == 0 || strcmp(req->subpath, "runtime") == 0 ||
 	    strcmp(req->subpath, "history") == 0) {
@@ -475,7 +455,7 @@ static int stats_http(void *state, const struct shoal_http_request *req,
 	} else {
 		stats_snapshot(s, &o);
 	}
-	if (o.full)
+	if (o.overflow)
 		return stats_error(reply, o.cap, 500, "reply_too_large", "reply too large");
 	return 0;
 }
@@ -485,7 +465,7 @@ static int stats_http(void *state, const struct shoal_http_request *req,
 static int stats_metrics(void *state, char *buf, size_t cap)
 {
 	struct stats *s = state;
-	struct stats_out o = {.p = buf, .cap = cap};
+	struct shoal_textbuf o = {.buf = buf, .cap = cap};
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -503,22 +483,22 @@ static int stats_metrics(void *state, char *buf, size_t cap)
 	     offsetof(struct stats_rates, drops_ps), 1},
 	};
 	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
-		stats_put(&o, "# HELP %s %s\n# TYPE %s gauge\n", fam[k].name, fam[k].help,
-		          fam[k].name);
+		shoal_textbuf_printf(&o, "# HELP %s %s\n# TYPE %s gauge\n", fam[k].name,
+		                     fam[k].help, fam[k].name);
 		for (unsigned i = 0; i < s->n_ifs; i++) {
 			float v;
 			memcpy(&v, (const char *)&s->ifs[i].now + fam[k].off, sizeof(v));
-			stats_put(&o, "%s{interface=\"%s\"} %.3f\n", fam[k].name, s->ifs[i].name,
-			          (double)v * fam[k].scale);
+			shoal_textbuf_printf(&o, "%s{interface=\"%s\"} %.3f\n", fam[k].name,
+			                     s->ifs[i].name, (double)v * fam[k].scale);
 		}
 	}
-	stats_put(&o,
-	          "# HELP shoal_stats_history_memory_bytes Memory of the rate history ring.\n"
-	          "# TYPE shoal_stats_history_memory_bytes gauge\n"
-	          "shoal_stats_history_memory_bytes %zu\n",
-	          (size_t)s->history_s *
-	              (sizeof(uint64_t) + s->n_ifs * sizeof(struct stats_rates)));
-	return o.full ? -ENOSPC : (int)o.len;
+	shoal_textbuf_printf(
+	    &o,
+	    "# HELP shoal_stats_history_memory_bytes Memory of the rate history ring.\n"
+	    "# TYPE shoal_stats_history_memory_bytes gauge\n"
+	    "shoal_stats_history_memory_bytes %zu\n",
+	    (size_t)s->history_s * (sizeof(uint64_t) + s->n_ifs * sizeof(struct stats_rates)));
+	return o.overflow ? -ENOSPC : (int)o.len;
 }
 
 SHOAL_PLUGIN_EXPORT const struct shoal_plugin_descriptor shoal_plugin = {

@@ -44,6 +44,7 @@
 #include "shoal/byte_stream.h"
 #include "shoal/ipv4.h"
 #include "shoal/plugin.h"
+#include "shoal/textbuf.h"
 #include "shoal/siphash.h"
 #include "shoal/tcp_header.h"
 #include "shoal/tcp_isn.h"
@@ -783,27 +784,6 @@ static enum shoal_plugin_verdict tcp_local_delivery(void *state, struct shoal_pa
 
 /* ---------------------------------------------------------------- HTTP */
 
-struct tcp_out {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void tcp_out(struct tcp_out *o, const char *fmt, ...)
-{
-	if (o->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
 static void tcp_reply_error(struct shoal_http_reply *reply, size_t cap, uint32_t status,
                             const char *code, const char *msg)
 {
@@ -811,12 +791,12 @@ static void tcp_reply_error(struct shoal_http_reply *reply, size_t cap, uint32_t
 	snprintf(reply->body, cap, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, msg);
 }
 
-static void tcp_json_u64(struct tcp_out *o, uint64_t v)
+static void tcp_json_u64(struct shoal_textbuf *o, uint64_t v)
 {
 	if (v == UINT64_MAX)
-		tcp_out(o, "null");
+		shoal_textbuf_printf(o, "null");
 	else
-		tcp_out(o, "%" PRIu64, v);
+		shoal_textbuf_printf(o, "%" PRIu64, v);
 }
 
 /* Totals over closed and live connections, read from the peers themselves. */
@@ -842,68 +822,72 @@ static void tcp_totals_get(const struct tcp_plugin *st, struct tcp_totals *t)
 	}
 }
 
-static void tcp_http_summary(struct tcp_plugin *st, struct tcp_out *o)
+static void tcp_http_summary(struct tcp_plugin *st, struct shoal_textbuf *o)
 {
 	char a[SHOAL_IPV4_ADDR_STRLEN];
-	tcp_out(o, "{\"listeners\":[");
+	shoal_textbuf_printf(o, "{\"listeners\":[");
 	for (size_t i = 0; i < st->n_listeners; i++) {
 		const struct tcp_listener *l = &st->listeners[i];
-		tcp_out(o, "%s{\"address\":\"%s\",\"port\":%u,\"service\":\"%s\"", i ? "," : "",
-		        l->address ? shoal_ipv4_addr_format(l->address, a) : "0.0.0.0", l->port,
-		        tcp_service_names[l->service]);
+		shoal_textbuf_printf(o, "%s{\"address\":\"%s\",\"port\":%u,\"service\":\"%s\"",
+		                     i ? "," : "",
+		                     l->address ? shoal_ipv4_addr_format(l->address, a) : "0.0.0.0",
+		                     l->port, tcp_service_names[l->service]);
 		if (l->service == TCP_SVC_PROXY)
-			tcp_out(o, ",\"to\":\"%s\"", l->to_text);
-		tcp_out(o, "}");
+			shoal_textbuf_printf(o, ",\"to\":\"%s\"", l->to_text);
+		shoal_textbuf_printf(o, "}");
 	}
 	struct tcp_totals t;
 	tcp_totals_get(st, &t);
-	tcp_out(
+	shoal_textbuf_printf(
 	    o,
 	    "],\"max_connections\":%u,\"syn_backlog\":%u,\"connections\":%u,\"syn_received\":%u,"
 	    "\"syn_cookies_sent\":0,\"overflow_policy\":\"drop_oldest\",\"counters\":{",
 	    st->max_connections, st->syn_backlog, st->n_conns, st->n_synq);
 	for (size_t i = 0; i < TCP_EV_COUNT_; i++)
-		tcp_out(o, "\"%s\":%" PRIu64 ",", tcp_event_names[i], *st->events[i]);
-	tcp_out(o, "\"retransmissions\":%" PRIu64 ",\"challenge_acks\":%" PRIu64 "},\"drops\":{",
-	        t.retx, t.chal);
+		shoal_textbuf_printf(o, "\"%s\":%" PRIu64 ",", tcp_event_names[i], *st->events[i]);
+	shoal_textbuf_printf(
+	    o, "\"retransmissions\":%" PRIu64 ",\"challenge_acks\":%" PRIu64 "},\"drops\":{",
+	    t.retx, t.chal);
 	for (size_t i = 0; i < TCP_DROP_COUNT_; i++)
-		tcp_out(o, "%s\"%s\":%" PRIu64, i ? "," : "", tcp_drop_names[i], *st->drops[i]);
-	tcp_out(o, "},\"segment_drops\":{");
+		shoal_textbuf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", tcp_drop_names[i],
+		                     *st->drops[i]);
+	shoal_textbuf_printf(o, "},\"segment_drops\":{");
 	for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
-		tcp_out(o, "%s\"%s\":%" PRIu64, i ? "," : "",
-		        shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
-	tcp_out(o, "},\"states\":{");
+		shoal_textbuf_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "",
+		                     shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
+	shoal_textbuf_printf(o, "},\"states\":{");
 	bool first = true;
 	for (size_t i = 0; i < SHOAL_TCP_STATE_COUNT_; i++) {
 		if (!t.by_state[i])
 			continue;
-		tcp_out(o, "%s\"%s\":%u", first ? "" : ",",
-		        shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
+		shoal_textbuf_printf(o, "%s\"%s\":%u", first ? "" : ",",
+		                     shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
 		first = false;
 	}
-	tcp_out(o, "}}");
+	shoal_textbuf_printf(o, "}}");
 }
 
-static void tcp_http_connections(struct tcp_plugin *st, struct tcp_out *o)
+static void tcp_http_connections(struct tcp_plugin *st, struct shoal_textbuf *o)
 {
 	char a[SHOAL_IPV4_ADDR_STRLEN], b[SHOAL_IPV4_ADDR_STRLEN];
-	tcp_out(o, "{\"connections\":[");
+	shoal_textbuf_printf(o, "{\"connections\":[");
 	bool first = true;
 	for (struct tcp_conn *c = st->head; c; c = c->next) {
 		struct shoal_tcp_peer_info i;
 		shoal_tcp_peer_get_info(&c->peer, &i);
-		tcp_out(o,
-		        "%s{\"local_address\":\"%s\",\"local_port\":%u,\"remote_address\":\"%s\","
-		        "\"remote_port\":%u,\"service\":\"%s\",\"state\":\"%s\",\"snd_wnd\":%u,"
-		        "\"rcv_wnd\":%u,\"cwnd\":",
-		        first ? "" : ",", shoal_ipv4_addr_format(c->laddr, a), c->lport,
-		        shoal_ipv4_addr_format(c->raddr, b), c->rport,
-		        tcp_service_names[c->lst->service], shoal_tcp_state_name(i.state),
-		        i.snd_wnd, i.rcv_wnd);
+		shoal_textbuf_printf(
+		    o,
+		    "%s{\"local_address\":\"%s\",\"local_port\":%u,\"remote_address\":\"%s\","
+		    "\"remote_port\":%u,\"service\":\"%s\",\"state\":\"%s\",\"snd_wnd\":%u,"
+		    "\"rcv_wnd\":%u,\"cwnd\":",
+		    first ? "" : ",", shoal_ipv4_addr_format(c->laddr, a), c->lport,
+		    shoal_ipv4_addr_format(c->raddr, b), c->rport,
+		    tcp_service_names[c->lst->service], shoal_tcp_state_name(i.state), i.snd_wnd,
+		    i.rcv_wnd);
 		tcp_json_u64(o, i.cwnd);
-		tcp_out(o, ",\"ssthresh\":");
+		shoal_textbuf_printf(o, ",\"ssthresh\":");
 		tcp_json_u64(o, i.ssthresh);
-		tcp_out(
+		shoal_textbuf_printf(
 		    o,
 		    ",\"srtt_us\":%" PRIu64 ",\"rto_ms\":%" PRIu64 ",\"retransmissions\":%" PRIu64
 		    ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
@@ -914,7 +898,7 @@ static void tcp_http_connections(struct tcp_plugin *st, struct tcp_out *o)
 		    i.timestamps ? "true" : "false", i.challenge_acks);
 		first = false;
 	}
-	tcp_out(o, "]}");
+	shoal_textbuf_printf(o, "]}");
 }
 
 static int tcp_http_request(void *state, const struct shoal_http_request *req,
@@ -937,7 +921,7 @@ static int tcp_http_request(void *state, const struct shoal_http_request *req,
 		tcp_reply_error(reply, cap, 405, "method_not_allowed", "read-only: use GET");
 		return 0;
 	}
-	struct tcp_out o = {.buf = reply->body, .cap = cap};
+	struct shoal_textbuf o = {.buf = reply->body, .cap = cap};
 	if (summary)
 		tcp_http_summary(st, &o);
 	else
@@ -953,9 +937,10 @@ static int tcp_http_request(void *state, const struct shoal_http_request *req,
 
 /* ---------------------------------------------------------------- GET /metrics */
 
-static void tcp_mfamily(struct tcp_out *o, const char *name, const char *type, const char *help)
+static void tcp_mfamily(struct shoal_textbuf *o, const char *name, const char *type,
+                        const char *help)
 {
-	tcp_out(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	shoal_textbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* ABI 1.3 metrics hook: shoal_tcp_* families from the connections and counters the plugin
@@ -964,51 +949,52 @@ static void tcp_mfamily(struct tcp_out *o, const char *name, const char *type, c
 static int tcp_metrics(void *state, char *buf, size_t cap)
 {
 	struct tcp_plugin *st = state;
-	struct tcp_out o = {.buf = buf, .cap = cap};
+	struct shoal_textbuf o = {.buf = buf, .cap = cap};
 	struct tcp_totals t;
 	tcp_totals_get(st, &t);
 	tcp_mfamily(&o, "shoal_tcp_connections", "gauge",
 	            "TCP connections ending on the router, by state (RFC 9293).");
 	for (size_t i = 0; i < SHOAL_TCP_STATE_COUNT_; i++)
-		tcp_out(&o, "shoal_tcp_connections{state=\"%s\"} %" PRIu32 "\n",
-		        shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
+		shoal_textbuf_printf(&o, "shoal_tcp_connections{state=\"%s\"} %" PRIu32 "\n",
+		                     shoal_tcp_state_name((enum shoal_tcp_state)i), t.by_state[i]);
 	tcp_mfamily(&o, "shoal_tcp_connections_limit", "gauge",
 	            "Connections the plugin holds at most (max_connections).");
-	tcp_out(&o, "shoal_tcp_connections_limit %" PRIu32 "\n", st->max_connections);
+	shoal_textbuf_printf(&o, "shoal_tcp_connections_limit %" PRIu32 "\n", st->max_connections);
 	tcp_mfamily(&o, "shoal_tcp_syn_backlog", "gauge",
 	            "Connections in SYN-RECEIVED counted against syn_backlog.");
-	tcp_out(&o, "shoal_tcp_syn_backlog %" PRIu32 "\n", st->n_synq);
+	shoal_textbuf_printf(&o, "shoal_tcp_syn_backlog %" PRIu32 "\n", st->n_synq);
 	tcp_mfamily(&o, "shoal_tcp_syn_backlog_limit", "gauge", "The syn_backlog setting.");
-	tcp_out(&o, "shoal_tcp_syn_backlog_limit %" PRIu32 "\n", st->syn_backlog);
+	shoal_textbuf_printf(&o, "shoal_tcp_syn_backlog_limit %" PRIu32 "\n", st->syn_backlog);
 	uint32_t by_svc[TCP_SVC_COUNT_] = {0};
 	for (size_t i = 0; i < st->n_listeners; i++)
 		by_svc[st->listeners[i].service]++;
 	tcp_mfamily(&o, "shoal_tcp_listeners", "gauge", "Configured listeners, by service.");
 	for (size_t i = 0; i < TCP_SVC_COUNT_; i++)
-		tcp_out(&o, "shoal_tcp_listeners{service=\"%s\"} %" PRIu32 "\n",
-		        tcp_service_names[i], by_svc[i]);
+		shoal_textbuf_printf(&o, "shoal_tcp_listeners{service=\"%s\"} %" PRIu32 "\n",
+		                     tcp_service_names[i], by_svc[i]);
 	for (size_t i = 0; i < TCP_EV_COUNT_; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "shoal_tcp_%s_total", tcp_event_names[i]);
 		tcp_mfamily(&o, name, "counter", tcp_event_descs[i]);
-		tcp_out(&o, "%s %" PRIu64 "\n", name, *st->events[i]);
+		shoal_textbuf_printf(&o, "%s %" PRIu64 "\n", name, *st->events[i]);
 	}
 	tcp_mfamily(&o, "shoal_tcp_retransmissions_total", "counter",
 	            "Segments retransmitted (closed and live connections).");
-	tcp_out(&o, "shoal_tcp_retransmissions_total %" PRIu64 "\n", t.retx);
+	shoal_textbuf_printf(&o, "shoal_tcp_retransmissions_total %" PRIu64 "\n", t.retx);
 	tcp_mfamily(&o, "shoal_tcp_challenge_acks_total", "counter",
 	            "Challenge ACKs sent (RFC 5961; closed and live connections).");
-	tcp_out(&o, "shoal_tcp_challenge_acks_total %" PRIu64 "\n", t.chal);
+	shoal_textbuf_printf(&o, "shoal_tcp_challenge_acks_total %" PRIu64 "\n", t.chal);
 	tcp_mfamily(&o, "shoal_tcp_drops_total", "counter",
 	            "Segments or SYNs the plugin dropped or refused, by reason (its drop table).");
 	for (size_t i = 0; i < TCP_DROP_COUNT_; i++)
-		tcp_out(&o, "shoal_tcp_drops_total{reason=\"%s\"} %" PRIu64 "\n", tcp_drop_names[i],
-		        *st->drops[i]);
+		shoal_textbuf_printf(&o, "shoal_tcp_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		                     tcp_drop_names[i], *st->drops[i]);
 	tcp_mfamily(&o, "shoal_tcp_segment_drops_total", "counter",
 	            "Segments a connection discarded, by reason (the stack's TCP drop table).");
 	for (size_t i = 0; i < SHOAL_TCP_DROP_COUNT_; i++)
-		tcp_out(&o, "shoal_tcp_segment_drops_total{reason=\"%s\"} %" PRIu64 "\n",
-		        shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
+		shoal_textbuf_printf(&o,
+		                     "shoal_tcp_segment_drops_total{reason=\"%s\"} %" PRIu64 "\n",
+		                     shoal_tcp_drop_name((enum shoal_tcp_drop)i), t.pdrops[i]);
 	return o.overflow ? -ENOSPC : (int)o.len;
 }
 
