@@ -87,17 +87,20 @@ struct nat_core {
 	struct nat_mapping *maps;
 	uint32_t *map_buckets;
 	uint32_t map_mask;
-	uint32_t map_free;
+	uint32_t map_free;  /* free list (index + 1), then never-used indexes from map_fresh */
+	uint32_t map_fresh; /* indexes 1..map_fresh have been handed out at least once */
 
 	struct nat_session *sess;
 	uint32_t *sess_buckets;
 	uint32_t sess_mask;
 	uint32_t sess_free;
+	uint32_t sess_fresh;
 
 	struct nat_host *hosts;
 	uint32_t *host_buckets;
 	uint32_t host_mask;
 	uint32_t host_free;
+	uint32_t host_fresh;
 
 	uint32_t wheel[NAT_WHEEL_SLOTS];
 	uint32_t wheel_s; /* last second processed */
@@ -182,14 +185,9 @@ struct nat_core *nat_core_create(const struct nat_config *cfg, const struct nat_
 		snprintf(err, err_size, "out of memory for %u sessions", cfg->max_sessions);
 		return NULL;
 	}
-	for (uint32_t i = n->max; i-- > 0;) {
-		n->maps[i].hnext = n->map_free;
-		n->map_free = i + 1;
-		n->sess[i].hnext = n->sess_free;
-		n->sess_free = i + 1;
-		n->hosts[i].next = n->host_free;
-		n->host_free = i + 1;
-	}
+	/* The pools are handed out from their free lists, then in index order (the *_fresh
+	 * marks): creating a table touches none of its pages, so loading the plugin costs the
+	 * same for 1,000 sessions as for 4 million, and the untouched part stays unpaged. */
 	return n;
 }
 
@@ -216,17 +214,24 @@ size_t nat_core_memory(const struct nat_core *n)
 
 /* ---- inside hosts (per-host session counts) ---- */
 
+/* True when a pool (free list head, fresh mark) can hand out one more index. */
+static bool nat_pool_left(uint32_t free_head, uint32_t fresh, uint32_t max)
+{
+	return free_head != 0 || fresh < max;
+}
+
 static struct nat_host *nat_host_find(struct nat_core *n, uint32_t addr, bool create)
 {
 	uint32_t b = nat_hash(n, addr, 0x686f7374) & n->host_mask;
 	for (uint32_t i = n->host_buckets[b]; i; i = n->hosts[i - 1].next)
 		if (n->hosts[i - 1].addr == addr)
 			return &n->hosts[i - 1];
-	if (!create || !n->host_free)
+	if (!create || !nat_pool_left(n->host_free, n->host_fresh, n->max))
 		return NULL;
-	uint32_t i = n->host_free;
+	uint32_t i = n->host_free ? n->host_free : ++n->host_fresh;
 	struct nat_host *h = &n->hosts[i - 1];
-	n->host_free = h->next;
+	if (i == n->host_free)
+		n->host_free = h->next;
 	h->addr = addr;
 	h->count = 0;
 	h->next = n->host_buckets[b];
@@ -305,11 +310,12 @@ static uint16_t nat_port_pick(struct nat_core *n, uint8_t out, uint8_t proto, ui
 static uint32_t nat_map_new(struct nat_core *n, uint8_t proto, uint8_t out, uint32_t addr,
                             uint16_t port, uint16_t ext_port, bool is_static)
 {
-	uint32_t i = n->map_free;
-	if (!i)
+	if (!nat_pool_left(n->map_free, n->map_fresh, n->max))
 		return 0;
+	uint32_t i = n->map_free ? n->map_free : ++n->map_fresh;
 	struct nat_mapping *m = &n->maps[i - 1];
-	n->map_free = m->hnext;
+	if (i == n->map_free)
+		n->map_free = m->hnext;
 	memset(m, 0, sizeof(*m));
 	m->int_addr = addr;
 	m->int_port = port;
@@ -413,7 +419,7 @@ static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, u
                              uint32_t now_s, enum nat_drop *drop)
 {
 	struct nat_mapping *m = &n->maps[map - 1];
-	if (!n->sess_free) {
+	if (!nat_pool_left(n->sess_free, n->sess_fresh, n->max)) {
 		*drop = NAT_DROP_table_full;
 		return 0;
 	}
@@ -427,9 +433,10 @@ static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, u
 		return 0;
 	}
 	h->count++;
-	uint32_t i = n->sess_free;
+	uint32_t i = n->sess_free ? n->sess_free : ++n->sess_fresh;
 	struct nat_session *s = &n->sess[i - 1];
-	n->sess_free = s->hnext;
+	if (i == n->sess_free)
+		n->sess_free = s->hnext;
 	memset(s, 0, sizeof(*s));
 	s->mapping = map;
 	s->remote_addr = raddr;
@@ -737,7 +744,8 @@ static uint32_t nat_map_get(struct nat_core *n, int o, enum nat_proto proto, uin
 	uint32_t map = nat_map_find_inside(n, (uint8_t)proto, (uint8_t)o, addr, port);
 	if (map)
 		return map;
-	if (!n->sess_free || !n->map_free) {
+	if (!nat_pool_left(n->sess_free, n->sess_fresh, n->max) ||
+	    !nat_pool_left(n->map_free, n->map_fresh, n->max)) {
 		*drop = NAT_DROP_table_full;
 		return 0;
 	}
@@ -1011,7 +1019,8 @@ int nat_core_forward_add(struct nat_core *n, enum nat_proto proto, uint16_t outs
 		if (nat_map_find_inside(n, (uint8_t)proto, (uint8_t)o, inside_addr, inside_port))
 			return -EEXIST; /* that inside endpoint already has a mapping */
 	}
-	if (n->map_free == 0 || n->max - n->st.mappings < n->n_outs)
+	if (!nat_pool_left(n->map_free, n->map_fresh, n->max) ||
+	    n->max - n->st.mappings < n->n_outs)
 		return -ENOSPC;
 	for (size_t o = 0; o < n->n_outs; o++) {
 		uint32_t cur = n->port_owner[o][proto][outside_port];
@@ -1061,7 +1070,7 @@ size_t nat_core_sessions(const struct nat_core *n, const struct nat_filter *f, u
 {
 	size_t k = 0;
 	uint32_t now_s = (uint32_t)(now_ms / 1000);
-	for (uint32_t i = cursor; i < n->max && k < max; i++) {
+	for (uint32_t i = cursor; i < n->sess_fresh && k < max; i++) {
 		const struct nat_session *s = &n->sess[i];
 		if (!s->mapping || !nat_match(n, f, s))
 			continue;
@@ -1092,7 +1101,7 @@ size_t nat_core_sessions(const struct nat_core *n, const struct nat_filter *f, u
 size_t nat_core_flush(struct nat_core *n, const struct nat_filter *f)
 {
 	size_t k = 0;
-	for (uint32_t i = 0; i < n->max; i++) {
+	for (uint32_t i = 0; i < n->sess_fresh; i++) {
 		struct nat_session *s = &n->sess[i];
 		if (s->mapping && nat_match(n, f, s)) {
 			nat_sess_free(n, i + 1);
