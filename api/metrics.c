@@ -162,6 +162,19 @@ static void metrics_cmdq(FILE *f, const struct shoal_ctl_metrics *m)
 	}
 }
 
+/* The group committer's counters, named by control.h's table: shoal_store_<name>_total. */
+static void metrics_store(FILE *f, const struct shoal_ctl_metrics *m)
+{
+#define METRICS_STORE_(suffix, name, help) {"shoal_store_" name "_total", help},
+	static const char *const family[SHOAL_CTL_STORE_COUNT_][2] = {
+	    SHOAL_CTL_STORE_COUNTERS(METRICS_STORE_)};
+#undef METRICS_STORE_
+	for (unsigned k = 0; k < SHOAL_CTL_STORE_COUNT_; k++) {
+		metrics_family(f, family[k][0], "counter", family[k][1]);
+		fprintf(f, "%s %llu\n", family[k][0], m->store[k]);
+	}
+}
+
 static void metrics_routes(FILE *f, const struct shoal_ctl_metrics *m)
 {
 	if (m->route_limit == 0)
@@ -308,6 +321,7 @@ int shoal_api_metrics_text(struct shoal_ctl *ctl, bool authorized, char **text, 
 		metrics_drops(f, ifs, n, pl, np);
 		metrics_dataplane(f, &m);
 		metrics_cmdq(f, &m);
+		metrics_store(f, &m);
 		metrics_routes(f, &m);
 		metrics_plugins(f, pl, np);
 		metrics_plugin_errors(f, &m);

@@ -74,6 +74,21 @@ struct shoal_api {
 	char js_root[PATH_MAX];
 	uint16_t port;
 	struct timespec started;
+	/* commit offload: requests waiting for a worker, the workers */
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cond;
+	struct server_request *jobs_head, **jobs_tail;
+	bool jobs_stopping;
+	unsigned n_workers;
+	pthread_t workers[SHOAL_API_WORKERS];
+};
+
+/* Where a request's handler runs (see "commit offload" below). */
+enum server_job {
+	SERVER_JOB_INLINE, /* on the connection's own thread, or not dispatched yet */
+	SERVER_JOB_QUEUED, /* connection suspended; queued for or running on a worker */
+	SERVER_JOB_DONE,   /* reply ready; the connection was resumed to send it */
+	SERVER_JOB_SENT,
 };
 
 /* One request, from the URI log callback to the completion callback. */
@@ -86,6 +101,10 @@ struct server_request {
 	char *body;
 	size_t len, cap;
 	size_t discarded; /* bytes past SHOAL_API_MAX_BODY */
+	enum server_job job;
+	struct MHD_Connection *conn; /* while on a worker */
+	struct server_request *job_next;
+	struct shoal_api_reply reply; /* a worker's answer, until sent */
 };
 
 /* Runs the handler of the request's method (the method check passed in
@@ -508,6 +527,96 @@ static void server_thread_yield_to_forwarding(void)
 		shoal_log(SHOAL_LOG_DEBUG, "api: setpriority: %s", strerror(errno));
 }
 
+/* ---- commit offload ------------------------------------------------------------------ */
+
+/* A mutation waits for its group commit (control.h): a few hundred microseconds of fsync,
+ * more on a slow disk. On a libmicrohttpd pool thread that wait stalls every other connection
+ * the thread serves, so writers on those connections would each wait for the next commit
+ * instead of joining the current group. So when a commit is already being written
+ * (shoal_ctl_commit_busy), a complete mutation's connection is suspended and its handler runs
+ * on one of SHOAL_API_WORKERS worker threads; the worker resumes the connection once the
+ * answer is ready and libmicrohttpd calls server_access again, which sends it. With no commit
+ * in flight (one writer at a time) the handler runs inline, with no thread hop. Reads always
+ * run inline: they never wait for a commit. */
+
+static bool server_is_mutation(enum shoal_api_method m)
+{
+	return m == SHOAL_API_POST || m == SHOAL_API_PUT || m == SHOAL_API_DELETE;
+}
+
+/* Hands q to a worker (true) or leaves it to the caller (false). */
+static bool server_offload(struct shoal_api *api, struct MHD_Connection *conn,
+                           struct server_request *q)
+{
+	if (!server_is_mutation(q->method) || api->n_workers == 0 || !api->ctl ||
+	    !shoal_ctl_commit_busy(api->ctl))
+		return false;
+	pthread_mutex_lock(&api->jobs_lock);
+	if (api->jobs_stopping) {
+		pthread_mutex_unlock(&api->jobs_lock);
+		return false;
+	}
+	q->job = SERVER_JOB_QUEUED;
+	q->conn = conn;
+	q->job_next = NULL;
+	MHD_suspend_connection(conn);
+	*api->jobs_tail = q;
+	api->jobs_tail = &q->job_next;
+	pthread_cond_signal(&api->jobs_cond);
+	pthread_mutex_unlock(&api->jobs_lock);
+	return true;
+}
+
+/* A worker: runs queued handlers until stop, and the queue is empty. */
+static void *server_worker(void *arg)
+{
+	struct shoal_api *api = arg;
+	pthread_setname_np(pthread_self(), "api-worker");
+	server_thread_yield_to_forwarding();
+	pthread_mutex_lock(&api->jobs_lock);
+	for (;;) {
+		struct server_request *q = api->jobs_head;
+		if (!q) {
+			if (api->jobs_stopping)
+				break;
+			pthread_cond_wait(&api->jobs_cond, &api->jobs_lock);
+			continue;
+		}
+		api->jobs_head = q->job_next;
+		if (!api->jobs_head)
+			api->jobs_tail = &api->jobs_head;
+		pthread_mutex_unlock(&api->jobs_lock);
+		server_dispatch(api, q, &q->reply);
+		struct MHD_Connection *conn = q->conn;
+		q->job = SERVER_JOB_DONE; /* read by the connection's thread after the resume */
+		MHD_resume_connection(conn);
+		pthread_mutex_lock(&api->jobs_lock);
+	}
+	pthread_mutex_unlock(&api->jobs_lock);
+	return NULL;
+}
+
+/* Stops the workers once they have answered every queued request (each resumes its
+ * connection); later mutations run inline. */
+static void server_workers_stop(struct shoal_api *api)
+{
+	pthread_mutex_lock(&api->jobs_lock);
+	api->jobs_stopping = true;
+	pthread_cond_broadcast(&api->jobs_cond);
+	pthread_mutex_unlock(&api->jobs_lock);
+	for (unsigned i = api->n_workers; i-- > 0;)
+		pthread_join(api->workers[i], NULL);
+	api->n_workers = 0;
+}
+
+static void server_reply_free(struct shoal_api_reply *r)
+{
+	json_decref(r->json);
+	r->json = NULL;
+	free(r->raw_json);
+	r->raw_json = NULL;
+}
+
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
                                      const char *method, const char *version,
                                      const char *upload_data, size_t *upload_data_size,
@@ -542,6 +651,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		*upload_data_size = 0;
 		return rc == 0 ? MHD_YES : MHD_NO;
 	}
+	if (q->job == SERVER_JOB_DONE) { /* resumed by its worker */
+		q->job = SERVER_JOB_SENT;
+		return server_send(conn, &q->reply);
+	}
 	/* The request is complete: the handler may wait on the data plane, and its answer must
 	 * not be cut. Early error answers above keep the deadline running: a client that goes
 	 * on trickling a body after one is still cut. */
@@ -553,6 +666,8 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		                    SHOAL_API_MAX_BODY);
 		return server_send_error(conn, &e);
 	}
+	if (server_offload(api, conn, q))
+		return MHD_YES;
 	struct shoal_api_reply r = {0};
 	server_dispatch(api, q, &r);
 	return server_send(conn, &r);
@@ -577,6 +692,7 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	*con_cls = NULL;
 	if (!q)
 		return;
+	server_reply_free(&q->reply); /* a worker's answer the connection never sent */
 	free(q->body);
 	free(q->raw);
 	free(q);
@@ -655,6 +771,8 @@ static void server_watchdog_stop(struct shoal_api *api)
 
 static void server_free(struct shoal_api *api)
 {
+	pthread_cond_destroy(&api->jobs_cond);
+	pthread_mutex_destroy(&api->jobs_lock);
 	pthread_cond_destroy(&api->wake);
 	pthread_mutex_destroy(&api->conns_lock);
 	free(api);
@@ -673,6 +791,9 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 	api->request_timeout_s = cfg->api_request_timeout_s;
 	api->conns.next = api->conns.prev = &api->conns;
 	pthread_mutex_init(&api->conns_lock, NULL);
+	pthread_mutex_init(&api->jobs_lock, NULL);
+	pthread_cond_init(&api->jobs_cond, NULL);
+	api->jobs_tail = &api->jobs_head;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -710,14 +831,15 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 	                      : max_conns;
 	/* epoll with a small pool of threads, each serving its share of the connections. */
 	api->daemon = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, server_access, api,
-	    MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SHOAL_API_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-	    max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->api_idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)SERVER_HEADER_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, server_completed, api, MHD_OPTION_NOTIFY_CONNECTION,
-	    server_conn_notify, api, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, server_access, api, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SHOAL_API_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->api_idle_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_HEADER_MEMORY,
+	    MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+	    server_completed, api, MHD_OPTION_NOTIFY_CONNECTION, server_conn_notify, api,
+	    MHD_OPTION_END);
 	if (!api->daemon) {
 		snprintf(err, err_size, "api: cannot start the HTTP server on port %u", api->port);
 		close(fd);
@@ -731,6 +853,15 @@ int shoal_api_start(struct shoal_api **out, const struct shoal_config *cfg, stru
 		return -1;
 	}
 	api->watchdog_up = true;
+	for (; api->n_workers < SHOAL_API_WORKERS; api->n_workers++)
+		if (pthread_create(&api->workers[api->n_workers], NULL, server_worker, api) != 0) {
+			snprintf(err, err_size, "api: cannot start the request workers");
+			server_workers_stop(api);
+			server_watchdog_stop(api);
+			MHD_stop_daemon(api->daemon);
+			server_free(api);
+			return -1;
+		}
 	*out = api;
 	return 0;
 }
@@ -744,6 +875,7 @@ void shoal_api_stop(struct shoal_api *api)
 {
 	if (!api)
 		return;
+	server_workers_stop(api);
 	server_watchdog_stop(api);
 	MHD_stop_daemon(api->daemon);
 	server_free(api);

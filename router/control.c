@@ -54,6 +54,7 @@ struct shoal_ctl {
 	pthread_cond_t cond;
 	struct ctl_txn *head, **tail;
 	bool committing;
+	unsigned long long store_ctr[SHOAL_CTL_STORE_COUNT_];
 	bool read_only;
 	char read_only_why[160];
 	pthread_mutex_t plugin_lock; /* serializes plugin load/unload */
@@ -374,6 +375,9 @@ static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 		ss = shoal_store_commit(c->store, err, sizeof(err));
 	if (ss == SHOAL_STORE_OK) {
 		pthread_mutex_lock(&c->lock);
+		c->store_ctr[SHOAL_CTL_STORE_COMMITS]++;
+		for (const struct ctl_txn *t = g; t; t = t->next)
+			c->store_ctr[SHOAL_CTL_STORE_MUTATIONS]++;
 		ctl_txn_finish(g, NULL);
 		pthread_mutex_unlock(&c->lock);
 		return;
@@ -383,6 +387,7 @@ static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 	struct shoal_ctl_error ue, e;
 	bool ran = ctl_run(c, ctl_cmd_undo, &u, &ue) == SHOAL_CTL_OK;
 	pthread_mutex_lock(&c->lock);
+	c->store_ctr[SHOAL_CTL_STORE_FAILED]++;
 	if (!ran) { /* the data plane could not take the undo: changes stay applied */
 		u.later = c->head;
 		c->head = NULL;
@@ -407,6 +412,14 @@ static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 	ctl_txn_finish(u.later, &e);
 	ctl_txn_finish(g, &e);
 	pthread_mutex_unlock(&c->lock);
+}
+
+bool shoal_ctl_commit_busy(struct shoal_ctl *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool busy = c->committing;
+	pthread_mutex_unlock(&c->lock);
+	return busy;
 }
 
 /* Caller, after its mutation was applied and queued: returns once its group committed (OK)
@@ -1976,6 +1989,9 @@ enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_me
 	if (out->route_limit > 0)
 		qsort(out->routes, out->n_routes, sizeof(*out->routes), ctl_metrics_route_cmp);
 	shoal_cmdq_counters(c->q, out->cmdq);
+	pthread_mutex_lock(&c->lock);
+	memcpy(out->store, c->store_ctr, sizeof(out->store));
+	pthread_mutex_unlock(&c->lock);
 	return ctl_ok(e, SHOAL_CTL_OK);
 }
 

@@ -107,6 +107,14 @@ check_eq "shoald's state dir is its own tmpfs" tmpfs "$(stat -f -c %T "$STATE_IN
 api POST /api/v1/routes '{"prefix":"10.0.9.0/24","next_hop":"10.0.2.2"}'
 api_check_status "POST on the tmpfs: 201" 201
 check "ping through it" api_ping_ok 10.0.9.2
+# the group committer's counters (GET /metrics shoal_store_<name>_total)
+store_ctr() {
+	api GET /metrics
+	awk -v n="shoal_store_$1_total" '$1 == n { print $2 }' <<<"$API_BODY"
+}
+c0=$(store_ctr commits) m0=$(store_ctr committed_mutations) f0=$(store_ctr commit_failures)
+check "metrics: the POST was committed (commits $c0, mutations $m0, failures $f0)" \
+	test "${c0:-0}" -ge 1 -a "${m0:-0}" -eq "${c0:-0}" -a "${f0:-x}" = 0
 before=$(api_routes)
 batch() { # batch OP N: N operations on 11.x.y.0/24
 	local i ops=()
@@ -127,6 +135,8 @@ else
 		cat "$TMP/api.err"
 fi
 check "disk full: the message says the disk is full" grep -qi "full" <<<"$API_BODY"
+check_eq "disk full: metrics count one failed commit" "$((f0 + 1))" "$(store_ctr commit_failures)"
+check_eq "disk full: metrics count no committed mutation" "$m0" "$(store_ctr committed_mutations)"
 check_eq "disk full: the routes table is unchanged" "$before" "$(api_routes)"
 api GET /api/v1/routes/lookup?address=11.0.0.1
 check "disk full: the data plane has no batch route (lookup 11.0.0.1 finds no 11.0.0.0/24)" \
@@ -137,6 +147,8 @@ check "shoald still running" daemon_alive "$SD_PID"
 rm -f "$STATE_IN/filler"
 api POST /api/v1/routes:batch "@$TMP/batch.json"
 api_check_status "space back: the same batch answered 200" 200
+check_eq "space back: metrics count the batch as one mutation in one more commit" \
+	"$((c0 + 1)) $((m0 + 1))" "$(store_ctr commits) $(store_ctr committed_mutations)"
 check_eq "space back: 2000 batch rows in state.db" 2000 \
 	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
 daemon_stop "$SD_PID" 5

@@ -12,10 +12,13 @@
  * the resource modules of api_resource.h (one file per resource, found by the build). Every
  * read or write of router state goes through shoal/control.h (calls into the data plane
  * whose waits are bounded: 503 dataplane_busy): the API never touches data-plane state
- * itself. shoal_api_stop() stops accepting, waits for the
+ * itself. A mutation that arrives while a group commit is being written (control.h) runs on one
+ * of SHOAL_API_WORKERS worker threads, its connection suspended meanwhile, so the pool
+ * threads keep serving their other connections and concurrent writers share one commit;
+ * otherwise handlers run on the pool thread. shoal_api_stop() stops accepting, waits for the
  * running handlers to finish and frees everything.
  *
- * Threads: every thread the server uses (the pool, the watchdog) is created by
+ * Threads: every thread the server uses (the pool, the workers, the watchdog) is created by
  * shoal_api_start() on the caller's thread and inherits its capabilities, seccomp filter and
  * signal mask: shoald calls it from a thread that dropped all capabilities (privdrop.h).
  * Start and stop run on the caller's thread (shoald's main thread), never on the
@@ -47,12 +50,13 @@ struct shoal_ctl;
 struct shoal_api;
 
 enum {
-	SHOAL_API_THREADS = 4,            /* libmicrohttpd's epoll thread pool */
-	SHOAL_API_TARGET_MAX = 8192,      /* request targets above this get 414 (JSON) */
+	SHOAL_API_THREADS = 4,             /* libmicrohttpd's epoll thread pool */
+	SHOAL_API_WORKERS = 16,            /* mutations that would wait behind a commit */
+	SHOAL_API_TARGET_MAX = 8192,       /* request targets above this get 414 (JSON) */
 	SHOAL_API_HEADERS_MAX = 32 * 1024, /* header blocks above this get 431 (JSON) */
-	SHOAL_API_MAX_BODY = 1024 * 1024, /* request bodies above this get 413 */
-	SHOAL_API_NICE = 10,              /* niceness of the threads serving HTTP */
-	SHOAL_API_TOKEN_HEX_LEN = 64,     /* a created token: 32 random bytes as lowercase hex */
+	SHOAL_API_MAX_BODY = 1024 * 1024,  /* request bodies above this get 413 */
+	SHOAL_API_NICE = 10,               /* niceness of the threads serving HTTP */
+	SHOAL_API_TOKEN_HEX_LEN = 64,      /* a created token: 32 random bytes as lowercase hex */
 };
 
 /* The default web_dir (config key "web_dir"): the installed one, from config.h. */

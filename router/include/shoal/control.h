@@ -283,6 +283,21 @@ struct shoal_ctl_plugin_metrics {
  * detachable command (like plugin commands), all within SHOAL_CTL_PLUGIN_METRICS_WAIT_MS: a
  * hook that stalls is left running in the background and the scrape answers without its lines
  * (and without those of the plugins after it), counting a timeout for it. */
+/* X(suffix, name, help): the group committer's counters (kept under control's lock, bumped once
+ * per commit). GET /metrics shows them as shoal_store_<name>_total with this help; committed
+ * mutations / commits is the mean group size (how many writers shared one fdatasync). */
+#define SHOAL_CTL_STORE_COUNTERS(X)                                                                \
+	X(COMMITS, "commits", "Group commits written to state.db (one fdatasync each).")           \
+	X(MUTATIONS, "committed_mutations",                                                        \
+	  "Mutations (API writes: a route, a batch, an ARP entry) saved by those commits.")        \
+	X(FAILED, "commit_failures", "Group commits that failed; their mutations were undone.")
+
+#define SHOAL_CTL_STORE_ENUM_(suffix, name, help) SHOAL_CTL_STORE_##suffix,
+enum shoal_ctl_store_counter {
+	SHOAL_CTL_STORE_COUNTERS(SHOAL_CTL_STORE_ENUM_) SHOAL_CTL_STORE_COUNT_
+};
+#undef SHOAL_CTL_STORE_ENUM_
+
 struct shoal_ctl_metrics {
 	bool public_;        /* a plugin made /metrics public (api->metrics_options) */
 	int64_t route_limit; /* 0 none, N top N by packets, -1 all */
@@ -298,6 +313,8 @@ struct shoal_ctl_metrics {
 	struct shoal_ctl_plugin_metrics *plugins;
 	/* the command queue's counters (cmdq.h table), read after the metrics command ran */
 	unsigned long long cmdq[SHOAL_CMDQ_CTR_COUNT_];
+	/* the group committer's counters (SHOAL_CTL_STORE_COUNTERS) */
+	unsigned long long store[SHOAL_CTL_STORE_COUNT_];
 };
 /* One data-plane command. Free with shoal_ctl_metrics_free. */
 enum shoal_ctl_status shoal_ctl_metrics(struct shoal_ctl *c, struct shoal_ctl_metrics *out,
@@ -321,6 +338,11 @@ struct shoal_ctl_health {
 enum shoal_ctl_status shoal_ctl_health(struct shoal_ctl *c, struct shoal_ctl_health *out,
                                        struct shoal_ctl_error *e);
 /* Tests: other bounds than SHOAL_CTL_WAIT_MS / SHOAL_CTL_HEALTH_WAIT_MS. Before any call. */
+/* True while a group commit is being written: a mutation made now would wait for that
+ * commit and then for its own. The HTTP server uses it to move such a request off its
+ * connection thread (api.h); the answer is a hint, stale as soon as it is read. */
+bool shoal_ctl_commit_busy(struct shoal_ctl *c);
+
 void shoal_ctl_set_wait_ms(struct shoal_ctl *c, unsigned wait_ms, unsigned health_wait_ms);
 
 /* "ok", "created", ..., for logs. */

@@ -117,12 +117,38 @@ enum shoal_ctl_status shoal_ctl_route_lookup(struct shoal_ctl *c, uint32_t addr,
 	return SHOAL_CTL_OK;
 }
 
+/* A group commit in flight, as control reports it to the server. */
+static atomic_bool fake_commit_busy;
+
+bool shoal_ctl_commit_busy(struct shoal_ctl *c)
+{
+	(void)c;
+	return atomic_load(&fake_commit_busy);
+}
+
+/* Route adds record the name of the thread they run on and how many run at once; with
+ * fake_gate set, each waits (at most 5 s) until that many have been inside together. */
+static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
+static unsigned fake_gate, fake_inside, fake_inside_max;
+static char fake_thread[16];
+
 enum shoal_ctl_status shoal_ctl_route_add(struct shoal_ctl *c, const struct shoal_ctl_route_spec *r,
                                           struct shoal_ctl_route *out, struct shoal_ctl_error *e)
 {
 	(void)c;
 	pthread_mutex_lock(&fake_lock);
 	fake_last_spec = *r;
+	pthread_getname_np(pthread_self(), fake_thread, sizeof(fake_thread));
+	if (++fake_inside > fake_inside_max)
+		fake_inside_max = fake_inside;
+	pthread_cond_broadcast(&fake_cond);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	while (fake_inside_max < fake_gate &&
+	       pthread_cond_timedwait(&fake_cond, &fake_lock, &until) == 0)
+		;
+	fake_inside--;
 	pthread_mutex_unlock(&fake_lock);
 	atomic_fetch_add(&fake_mutations, 1);
 	fake_route_out(r, out);
@@ -1108,6 +1134,55 @@ static void test_fifty_concurrent_clients(void **state)
 	assert_int_equal(atomic_load(&fake_mutations) - before, N * 10);
 }
 
+struct poster {
+	int status;
+};
+
+static void *poster_run(void *arg)
+{
+	struct poster *p = arg;
+	p->status = api_call("POST", "/api/v1/routes",
+	                     "{\"prefix\":\"10.9.0.0/16\",\"next_hop\":\"10.0.1.2\"}");
+	return NULL;
+}
+
+/* With a commit being written, a mutation runs on a worker thread with its connection
+ * suspended: 8 writers are inside control at once although the server has
+ * SHOAL_API_THREADS (4) connection threads. Without one, it runs on its connection's thread. */
+static void test_mutations_behind_a_commit_run_on_workers(void **state)
+{
+	(void)state;
+	enum { N = 8 };
+	_Static_assert(N > (int)SHOAL_API_THREADS && N <= (int)SHOAL_API_WORKERS, "N");
+	assert_int_equal(api_call("POST", "/api/v1/routes",
+	                          "{\"prefix\":\"10.9.0.0/16\",\"next_hop\":\"10.0.1.2\"}"),
+	                 201);
+	assert_string_not_equal(fake_thread, "api-worker"); /* no commit in flight: inline */
+
+	pthread_mutex_lock(&fake_lock);
+	fake_gate = N;
+	fake_inside_max = 0;
+	pthread_mutex_unlock(&fake_lock);
+	atomic_store(&fake_commit_busy, true);
+	pthread_t th[N];
+	struct poster p[N] = {0};
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, poster_run, &p[i]), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].status, 201);
+	}
+	atomic_store(&fake_commit_busy, false);
+	pthread_mutex_lock(&fake_lock);
+	fake_gate = 0;
+	unsigned together = fake_inside_max;
+	pthread_mutex_unlock(&fake_lock);
+	assert_int_equal(together, N);
+	assert_string_equal(fake_thread, "api-worker");
+	/* reads never go to a worker, and the server still answers normally */
+	assert_int_equal(api_call("GET", "/api/v1/routes", NULL), 200);
+}
+
 static void test_listen_failure_is_reported(void **state)
 {
 	(void)state;
@@ -1175,6 +1250,7 @@ int main(void)
 	    cmocka_unit_test(test_static_files),
 	    cmocka_unit_test(test_javascript_dir),
 	    cmocka_unit_test(test_fifty_concurrent_clients),
+	    cmocka_unit_test(test_mutations_behind_a_commit_run_on_workers),
 	    cmocka_unit_test(test_listen_failure_is_reported),
 	    cmocka_unit_test(test_stop_closes_everything),
 	};
