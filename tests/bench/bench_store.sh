@@ -139,10 +139,21 @@ fi
 log "restart with $N API routes: API answers with them after ${api_ms:-?} ms, ping through an API route after ${fwd_ms:-?} ms"
 
 # 3. 8 clients
+# store_ctr NAME: the group committer's counter shoal_store_NAME_total (GET /metrics).
+store_ctr() {
+	ns_exec "$R" curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/metrics" |
+		awk -v n="shoal_store_$1_total" '$1 == n { print $2 }'
+}
+k0=$(store_ctr commits) m0=$(store_ctr committed_mutations)
 c0=$(cpu_ms)
 conc=$(cli concurrent 8 $((N / 5))) || status=1
 conc_cpu=$(us_per $((N / 5)) "$c0")
-log "8 clients: ${conc:-?} routes/s"
+k1=$(store_ctr commits) m1=$(store_ctr committed_mutations)
+# routes per fdatasync: how many writers shared each commit (load moves it much less than
+# the rate: it counts, it does not time)
+conc_group=$(awk -v k=$((${k1:-0} - ${k0:-0})) -v m=$((${m1:-0} - ${m0:-0})) \
+	'BEGIN { printf "%.2f", (k > 0 ? m / k : 0) }')
+log "8 clients: ${conc:-?} routes/s, $((${m1:-0} - ${m0:-0})) routes in $((${k1:-0} - ${k0:-0})) commits ($conc_group per commit)"
 
 # 4. batches of 1,000
 c0=$(cpu_ms)
@@ -168,6 +179,7 @@ printf '%-62s %12s %s\n' "one by one, last / first (goal >= 0.80)" "$ratio" "$(g
 printf '%-62s %12s %s\n' "8 clients, N/5 routes (routes/s, goal >= 10000)" "${conc:-?}" "$(goal "${conc:-0}" '>=' 10000)"
 printf '%-62s %12s %s\n' "batches of 1,000, N routes (routes/s, goal >= 200000)" "${b_all:-?}" "$(goal "${b_all:-0}" '>=' 200000)"
 printf '%-62s %12s\n' "batches of 1,000, first / last 10% (routes/s)" "${b_first:-?} / ${b_last:-?}"
+printf '%-62s %12s\n' "8 clients: routes per commit (one fdatasync each)" "${conc_group:-?}"
 printf '%-62s %12s %s\n' "restart, N routes: API answers with them (ms, goal < 2000)" "${api_ms:-?}" "$(goal "${api_ms:-99999}" '<' 2000)"
 printf '%-62s %12s %s\n' "restart, N routes: ping through an API route (ms, < 2000)" "${fwd_ms:-?}" "$(goal "${fwd_ms:-99999}" '<' 2000)"
 printf '%-62s %12s\n' "shoald CPU per route (us): one by one / 8 clients / batches" \
