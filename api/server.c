@@ -32,7 +32,7 @@ enum {
 	 * (SHOAL_API_TARGET_MAX, SHOAL_API_HEADERS_MAX) are well below it, so an over-long
 	 * request line or header block still fits and gets our JSON 414/431; only a request
 	 * larger than the pool gets libmicrohttpd's own (HTML) answer. */
-	SERVER_HEADER_MEMORY = 128 * 1024,
+	SERVER_HEADER_MEMORY = 64 * 1024,
 	SERVER_DISCARD_MAX = 16 * 1024 * 1024, /* chunked bodies past the limit: then we hang up */
 	SERVER_LISTEN_BACKLOG = 1024,
 	SERVER_WATCHDOG_PERIOD_MS = 250, /* how often request deadlines are checked */
