@@ -54,8 +54,8 @@ check_eq "state.db holds the migrated rows" "10.0.9.0/24|10.0.2.2|lan1
 10.60.0.0/16||lan1
 deleted 10.0.8.0/24
 arp lan1 10.0.2.50 02:00:00:00:00:50" "$(sqlite3 "$API_STATE/state.db" \
-	"SELECT prefix, next_hop, interface FROM routes ORDER BY prefix;
-	 SELECT 'deleted ' || prefix FROM deleted_routes;
+	"SELECT prefix, next_hop, interface FROM routes_text ORDER BY prefix;
+	 SELECT 'deleted ' || prefix FROM deleted_routes_text;
 	 SELECT 'arp ' || interface || ' ' || ip || ' ' || mac FROM arp")"
 routes0=$(api_routes)
 
@@ -132,13 +132,13 @@ api GET /api/v1/routes/lookup?address=11.0.0.1
 check "disk full: the data plane has no batch route (lookup 11.0.0.1 finds no 11.0.0.0/24)" \
 	test "$(api_jq '.prefix // "none"')" != "11.0.0.0/24"
 check_eq "disk full: no batch row in state.db" 0 \
-	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
+	"$(sd_sqlite "SELECT count(*) FROM routes_text WHERE prefix LIKE '11.%'")"
 check "shoald still running" daemon_alive "$SD_PID"
 rm -f "$STATE_IN/filler"
 api POST /api/v1/routes:batch "@$TMP/batch.json"
 api_check_status "space back: the same batch answered 200" 200
 check_eq "space back: 2000 batch rows in state.db" 2000 \
-	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
+	"$(sd_sqlite "SELECT count(*) FROM routes_text WHERE prefix LIKE '11.%'")"
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
 check "no sanitizer report" sd_clean "$SD_LABEL"
