@@ -1,10 +1,12 @@
 /* JSON bodies to control.h structs and back (see api_json.h). */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "shoal/api_json.h"
+#include "shoal/api_json_arena.h"
 #include "shoal/plugin_host.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,12 +146,12 @@ int shoal_api_route_body(const char *body, size_t len,
 	return 0;
 }
 
-static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct shoal_api_error *e)
+/* Operation i of a batch; where prefixes field names in messages. */
+static int body_batch_op_at(json_t *item, size_t i, const char *where, struct shoal_ctl_op *op,
+                            struct shoal_api_error *e)
 {
 	static const char *const allowed_change[] = {"op", "prefix", "next_hop", "interface", NULL};
 	static const char *const allowed_delete[] = {"op", "prefix", NULL};
-	char where[40];
-	snprintf(where, sizeof(where), "operations[%zu].", i);
 	if (!json_is_object(item))
 		return shoal_api_error_set(e, 400, "invalid_type",
 		                           "operations[%zu] must be an object", i);
@@ -176,6 +178,17 @@ static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct
 	                           shoal_api_quote(kind, 32).s);
 }
 
+/* Operation i of a batch. The messages name it ("operations[3].prefix"); that text is made
+ * only for an operation that fails (its check runs again with it: same outcome). */
+static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct shoal_api_error *e)
+{
+	if (body_batch_op_at(item, i, "", op, e) == 0)
+		return 0;
+	char where[40];
+	snprintf(where, sizeof(where), "operations[%zu].", i);
+	return body_batch_op_at(item, i, where, op, e);
+}
+
 int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops, size_t *n,
                          struct shoal_api_error *e)
 {
@@ -183,8 +196,14 @@ int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops
 	json_t *root;
 	*ops = NULL;
 	*n = 0;
-	if (body_load(body, len, &root, e) != 0)
+	/* The tree lives in the arena (about 10 bytes of values per byte of text): ending the
+	 * arena frees it whole, so it is not json_decref'd. */
+	struct shoal_api_json_arena arena;
+	shoal_api_json_arena_begin(&arena, len <= SIZE_MAX / 16 ? len * 16 : len);
+	if (body_load(body, len, &root, e) != 0) {
+		shoal_api_json_arena_end(&arena);
 		return -1;
+	}
 	int rc = body_check_fields(root, allowed, "", e);
 	json_t *list = json_object_get(root, "operations");
 	if (rc == 0 && !list)
@@ -202,7 +221,7 @@ int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops
 		if (rc != 0)
 			e->index = (long)i;
 	}
-	json_decref(root);
+	shoal_api_json_arena_end(&arena);
 	if (rc != 0) {
 		free(result);
 		return -1;
