@@ -108,10 +108,11 @@ static int routes_entry_cmp(const void *a, const void *b)
 static size_t routes_set_find(const struct routes_set *s, uint32_t p, uint8_t l, bool *found)
 {
 	size_t lo = 0, hi = s->n;
-	/* past the last key (an ascending bulk load adds there): no search */
-	if (hi > 0 && routes_key_cmp(s->v[hi - 1].prefix, s->v[hi - 1].prefix_len, p, l) < 0) {
-		*found = false;
-		return hi;
+	/* the last key or past it (an ascending bulk load adds there): no search */
+	int last = hi > 0 ? routes_key_cmp(s->v[hi - 1].prefix, s->v[hi - 1].prefix_len, p, l) : 1;
+	if (last <= 0) {
+		*found = last == 0;
+		return last == 0 ? hi - 1 : hi;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -250,6 +251,15 @@ static void routes_ctr_add(struct routes_ctrs *t, uint32_t p, uint8_t l)
 			return;
 		}
 	}
+}
+
+/* Keys this far ahead in a group have their counter slot prefetched (routes_journal_apply). */
+enum { ROUTES_CTR_AHEAD = 8 };
+
+static void routes_ctr_prefetch(const struct routes_ctrs *t, uint32_t p, uint8_t l)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->v[routes_ctr_hash(p, l, t->cap)], 1);
 }
 
 /* A route disappeared: its counters go with it (backward-shift deletion). */
@@ -552,10 +562,14 @@ static int routes_journal_apply(struct shoal_routes *r, const struct shoal_route
 	int rc = 0;
 	routes_batch_begin(r);
 	size_t done = n;
-	for (size_t i = 0; i < n && done == n; i++)
+	for (size_t i = 0; i < n && done == n; i++) {
+		if (i + ROUTES_CTR_AHEAD < n) /* its counter slot: a cache miss in a big table */
+			routes_ctr_prefetch(&r->ctrs, k[i + ROUTES_CTR_AHEAD].prefix,
+			                    k[i + ROUTES_CTR_AHEAD].prefix_len);
 		if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]) &&
 		    routes_push(r, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) < 0)
 			done = i;
+	}
 	if (routes_batch_end(r) < 0 || done < n) {
 		routes_batch_begin(r);
 		while (done-- > 0)
