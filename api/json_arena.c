@@ -8,6 +8,26 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* Under AddressSanitizer a block is poisoned but for what was handed out, and each piece has
+ * a poisoned red zone after it: an overrun of a value is still a report. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+enum { ARENA_REDZONE = 16 };
+#define ARENA_POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+enum { ARENA_REDZONE = 0 };
+#define ARENA_POISON(p, n)   ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 enum {
 	ARENA_ALIGN = alignof(max_align_t),
 	ARENA_MIN_BLOCK = 64 * 1024,
@@ -34,7 +54,7 @@ static bool arena_owns(const struct shoal_api_json_arena *a, const void *p)
 
 static void *arena_alloc(struct shoal_api_json_arena *a, size_t size)
 {
-	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t need = (size + ARENA_REDZONE + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (need < size)
 		return NULL;
 	struct shoal_api_json_arena_block *b = a->blocks;
@@ -50,8 +70,10 @@ static void *arena_alloc(struct shoal_api_json_arena *a, size_t size)
 		b->next = a->blocks;
 		a->blocks = b;
 		a->next_size = bs * 2;
+		ARENA_POISON(b->data, bs);
 	}
 	void *p = b->data + b->used;
+	ARENA_UNPOISON(p, size);
 	b->used += need;
 	a->used += need;
 	return p;
@@ -92,6 +114,7 @@ void shoal_api_json_arena_end(struct shoal_api_json_arena *a)
 		arena_current = NULL;
 	while (a->blocks) {
 		struct shoal_api_json_arena_block *next = a->blocks->next;
+		ARENA_UNPOISON(a->blocks->data, a->blocks->size);
 		free(a->blocks);
 		a->blocks = next;
 	}
