@@ -16,7 +16,7 @@
 
 enum {
 	STORE_VERSION = 3,
-	STORE_PUT_ROWS = 8, /* rows of the multi-row route insert (STORE_ROUTE_PUT_N) */
+	STORE_PUT_ROWS = 32, /* rows of the multi-row route insert (STORE_ROUTE_PUT_N) */
 	STORE_DIR_MAX = 4096,
 	STORE_PATH_MAX = STORE_DIR_MAX + 64,
 	STORE_BUSY_MS = 2000,
@@ -41,6 +41,13 @@ enum store_stmt {
 	STORE_STMT_COUNT_,
 };
 
+/* STORE_PUT_ROWS rows of three parameters (numbered in order: ?1, ?2, ... ?96); store_prepare
+ * checks the count against STORE_PUT_ROWS. */
+#define STORE_ROW     "(?, ?, ?)"
+#define STORE_ROWS_4  STORE_ROW ", " STORE_ROW ", " STORE_ROW ", " STORE_ROW
+#define STORE_ROWS_16 STORE_ROWS_4 ", " STORE_ROWS_4 ", " STORE_ROWS_4 ", " STORE_ROWS_4
+#define STORE_ROWS_32 STORE_ROWS_16 ", " STORE_ROWS_16
+
 static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_ROUTE_PUT] =
         "INSERT OR REPLACE INTO routes(key, next_hop, interface) VALUES (?1, ?2, ?3)",
@@ -57,8 +64,7 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_ROLLBACK] = "ROLLBACK",
     [STORE_TOUCH] = "UPDATE meta SET value = value + 1 WHERE key = 'writes'",
     [STORE_ROUTE_PUT_N] = "INSERT OR REPLACE INTO routes(key, next_hop, interface) VALUES"
-                          " (?1, ?2, ?3), (?4, ?5, ?6), (?7, ?8, ?9), (?10, ?11, ?12),"
-                          " (?13, ?14, ?15), (?16, ?17, ?18), (?19, ?20, ?21), (?22, ?23, ?24)",
+                          " " STORE_ROWS_32,
 };
 
 /* Routes and deleted routes (version 3): keyed by the integer prefix << 6 | length (a rowid
@@ -599,6 +605,12 @@ static int store_prepare(struct shoal_store *st, const char *what, char *err, si
 			store_err(st, err, err_size, what);
 			return -1;
 		}
+	if (sqlite3_bind_parameter_count(st->stmt[STORE_ROUTE_PUT_N]) != 3 * STORE_PUT_ROWS) {
+		snprintf(err, err_size, "%s: the multi-row insert has %d parameters, not %d",
+		         st->path, sqlite3_bind_parameter_count(st->stmt[STORE_ROUTE_PUT_N]),
+		         3 * STORE_PUT_ROWS);
+		return -1;
+	}
 	return 0;
 }
 
