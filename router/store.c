@@ -71,21 +71,20 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
  * table: an insert is one integer-keyed b-tree step; the text keys of version 2 made each
  * row about 3x dearer), next hops as integers (host order). The *_text views show them as
  * text (`sqlite3 state.db 'SELECT * FROM routes_text'`). */
-#define STORE_ROUTE_TABLES                                                                         \
+// clang-format off
+#define STORE_ROUTE_TABLES                                                                        \
 	"CREATE TABLE routes(key INTEGER PRIMARY KEY NOT NULL, next_hop INTEGER, interface TEXT);" \
-	"CREATE TABLE deleted_routes(key INTEGER PRIMARY KEY NOT NULL);"                           \
-	"CREATE VIEW routes_text AS SELECT " STORE_SQL_PREFIX(                                     \
-	    key) " AS prefix,"                                                                     \
-	         " CASE WHEN next_hop IS NULL THEN NULL ELSE " STORE_SQL_ADDR(                     \
-	             next_hop) " END AS next_hop,"                                                 \
-	                       " interface FROM routes;"                                           \
-	                       "CREATE VIEW deleted_routes_text AS SELECT " STORE_SQL_PREFIX(      \
-	                           key) " AS prefix"                                               \
-	                                " FROM deleted_routes;"
-#define STORE_SQL_ADDR(a)                                                                          \
-	"printf('%d.%d.%d.%d', (" #a " >> 24) & 255, (" #a " >> 16) & 255, (" #a                   \
-	" >> 8) & 255, " #a " & 255)"
+	"CREATE TABLE deleted_routes(key INTEGER PRIMARY KEY NOT NULL);"                          \
+	"CREATE VIEW routes_text AS SELECT " STORE_SQL_PREFIX(key) " AS prefix,"                   \
+	" CASE WHEN next_hop IS NULL THEN NULL ELSE " STORE_SQL_ADDR(next_hop) " END AS next_hop," \
+	" interface FROM routes;"                                                                 \
+	"CREATE VIEW deleted_routes_text AS SELECT " STORE_SQL_PREFIX(key) " AS prefix"           \
+	" FROM deleted_routes;"
+#define STORE_SQL_ADDR(a)                                                                         \
+	"printf('%d.%d.%d.%d', (" #a " >> 24) & 255, (" #a " >> 16) & 255, (" #a " >> 8) & 255, "   \
+	#a " & 255)"
 #define STORE_SQL_PREFIX(k) "printf('%s/%d', " STORE_SQL_ADDR((k >> 6)) ", " #k " & 63)"
+// clang-format on
 
 static const char store_schema[] = STORE_ROUTE_TABLES
     "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
@@ -290,7 +289,7 @@ enum shoal_store_status shoal_store_apply(struct shoal_store *st,
 {
 	for (size_t i = 0; i < n;) {
 		/* STORE_PUT_ROWS route rows in a row: one statement (same outcome as one by one,
-		 * a later row of the same key wins; a quarter of the cost per row) */
+		 * a later row of the same key wins; about half the cost per row) */
 		size_t k = 0;
 		while (k < STORE_PUT_ROWS && i + k < n && c[i + k].op == SHOAL_STORE_ROUTE_PUT)
 			k++;
