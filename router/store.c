@@ -71,7 +71,7 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
  * table: an insert is one integer-keyed b-tree step; the text keys of version 2 made each
  * row about 3x dearer), next hops as integers (host order). The *_text views show them as
  * text (`sqlite3 state.db 'SELECT * FROM routes_text'`). */
-// clang-format off
+/* clang-format off */
 #define STORE_ROUTE_TABLES                                                                        \
 	"CREATE TABLE routes(key INTEGER PRIMARY KEY NOT NULL, next_hop INTEGER, interface TEXT);" \
 	"CREATE TABLE deleted_routes(key INTEGER PRIMARY KEY NOT NULL);"                          \
@@ -84,7 +84,7 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
 	"printf('%d.%d.%d.%d', (" #a " >> 24) & 255, (" #a " >> 16) & 255, (" #a " >> 8) & 255, "   \
 	#a " & 255)"
 #define STORE_SQL_PREFIX(k) "printf('%s/%d', " STORE_SQL_ADDR((k >> 6)) ", " #k " & 63)"
-// clang-format on
+/* clang-format on */
 
 static const char store_schema[] = STORE_ROUTE_TABLES
     "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
