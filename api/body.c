@@ -1,10 +1,12 @@
 /* JSON bodies to control.h structs and back (see api_json.h). */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "shoal/api_json.h"
+#include "shoal/api_json_arena.h"
 #include "shoal/plugin_host.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,12 @@ static int body_load(const char *body, size_t len, json_t **out, struct shoal_ap
 	return 0;
 }
 
+static int body_unknown_field(const char *key, const char *where, struct shoal_api_error *e)
+{
+	return shoal_api_error_set(e, 400, "unknown_field", "unknown field \"%s%s\"", where,
+	                           shoal_api_quote(key, 64).s);
+}
+
 /* Every key of obj must be one of allowed (NULL-terminated). where prefixes field names in
  * messages ("" or "operations[3]."). */
 static int body_check_fields(json_t *obj, const char *const *allowed, const char *where,
@@ -46,20 +54,18 @@ static int body_check_fields(json_t *obj, const char *const *allowed, const char
 		for (const char *const *a = allowed; *a; a++)
 			known = known || strcmp(key, *a) == 0;
 		if (!known)
-			return shoal_api_error_set(e, 400, "unknown_field",
-			                           "unknown field \"%s%s\"", where,
-			                           shoal_api_quote(key, 64).s);
+			return body_unknown_field(key, where, e);
 	}
 	return 0;
 }
 
 enum body_presence { BODY_OPTIONAL, BODY_REQUIRED };
 
-/* *out NULL when absent or null (null only for optional fields). */
-static int body_string(json_t *obj, const char *key, enum body_presence presence, const char *where,
-                       const char **out, struct shoal_api_error *e)
+/* Field key's value v (NULL: absent) as a string: *out NULL when absent or null (null only for
+ * optional fields). */
+static int body_value_string(json_t *v, const char *key, enum body_presence presence,
+                             const char *where, const char **out, struct shoal_api_error *e)
 {
-	json_t *v = json_object_get(obj, key);
 	*out = NULL;
 	if (!v || (json_is_null(v) && presence == BODY_OPTIONAL)) {
 		if (presence == BODY_REQUIRED)
@@ -76,6 +82,12 @@ static int body_string(json_t *obj, const char *key, enum body_presence presence
 	return 0;
 }
 
+static int body_string(json_t *obj, const char *key, enum body_presence presence, const char *where,
+                       const char **out, struct shoal_api_error *e)
+{
+	return body_value_string(json_object_get(obj, key), key, presence, where, out, e);
+}
+
 static int body_interface_name(const char *s, char out[16], struct shoal_api_error *e)
 {
 	size_t n = strlen(s);
@@ -86,13 +98,15 @@ static int body_interface_name(const char *s, char out[16], struct shoal_api_err
 	return 0;
 }
 
-static int body_route_fields(json_t *obj, enum body_presence prefix_presence, const char *where,
+/* The route fields of an object, given as their values (NULL: absent). */
+static int body_route_values(json_t *v_prefix, json_t *v_next_hop, json_t *v_interface,
+                             enum body_presence prefix_presence, const char *where,
                              struct shoal_ctl_route_spec *spec, struct shoal_api_error *e)
 {
 	const char *prefix, *next_hop, *interface;
-	if (body_string(obj, "prefix", prefix_presence, where, &prefix, e) != 0 ||
-	    body_string(obj, "next_hop", BODY_OPTIONAL, where, &next_hop, e) != 0 ||
-	    body_string(obj, "interface", BODY_OPTIONAL, where, &interface, e) != 0)
+	if (body_value_string(v_prefix, "prefix", prefix_presence, where, &prefix, e) != 0 ||
+	    body_value_string(v_next_hop, "next_hop", BODY_OPTIONAL, where, &next_hop, e) != 0 ||
+	    body_value_string(v_interface, "interface", BODY_OPTIONAL, where, &interface, e) != 0)
 		return -1;
 	memset(spec, 0, sizeof(*spec));
 	if (prefix && shoal_api_parse_prefix(prefix, &spec->prefix, &spec->prefix_len, e) != 0)
@@ -113,6 +127,14 @@ static int body_route_fields(json_t *obj, enum body_presence prefix_presence, co
 		return shoal_api_error_set(e, 400, "invalid_route",
 		                           "a route needs \"next_hop\" or \"interface\" (or both)");
 	return 0;
+}
+
+static int body_route_fields(json_t *obj, enum body_presence prefix_presence, const char *where,
+                             struct shoal_ctl_route_spec *spec, struct shoal_api_error *e)
+{
+	return body_route_values(json_object_get(obj, "prefix"), json_object_get(obj, "next_hop"),
+	                         json_object_get(obj, "interface"), prefix_presence, where, spec,
+	                         e);
 }
 
 int shoal_api_route_body(const char *body, size_t len,
@@ -144,36 +166,81 @@ int shoal_api_route_body(const char *body, size_t len,
 	return 0;
 }
 
-static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct shoal_api_error *e)
+/* Operation i of a batch; where prefixes field names in messages. */
+/* The fields of a batch operation, in one walk of the object (no lookup by name): the value
+ * of each known field and the first key that an add/put and that a delete does not allow. */
+enum body_op_field { BODY_OP, BODY_OP_PREFIX, BODY_OP_NEXT_HOP, BODY_OP_INTERFACE, BODY_OP_N_ };
+
+struct body_op_fields {
+	json_t *v[BODY_OP_N_];
+	const char *unknown_change, *unknown_delete;
+};
+
+static void body_op_fields(json_t *item, struct body_op_fields *f)
 {
-	static const char *const allowed_change[] = {"op", "prefix", "next_hop", "interface", NULL};
-	static const char *const allowed_delete[] = {"op", "prefix", NULL};
-	char where[40];
-	snprintf(where, sizeof(where), "operations[%zu].", i);
+	static const char *const names[BODY_OP_N_] = {"op", "prefix", "next_hop", "interface"};
+	const char *key;
+	json_t *value;
+	*f = (struct body_op_fields){0};
+	json_object_foreach(item, key, value)
+	{
+		int k = BODY_OP_N_;
+		for (int j = 0; j < BODY_OP_N_ && k == BODY_OP_N_; j++)
+			if (strcmp(key, names[j]) == 0)
+				k = j;
+		if (k < BODY_OP_N_)
+			f->v[k] = value;
+		if (k == BODY_OP_N_ && !f->unknown_change)
+			f->unknown_change = key;
+		if (k > BODY_OP_PREFIX && !f->unknown_delete)
+			f->unknown_delete = key;
+	}
+}
+
+static int body_batch_op_at(json_t *item, size_t i, const char *where, struct shoal_ctl_op *op,
+                            struct shoal_api_error *e)
+{
 	if (!json_is_object(item))
 		return shoal_api_error_set(e, 400, "invalid_type",
 		                           "operations[%zu] must be an object", i);
+	struct body_op_fields f;
+	body_op_fields(item, &f);
 	const char *kind;
-	if (body_string(item, "op", BODY_REQUIRED, where, &kind, e) != 0)
+	if (body_value_string(f.v[BODY_OP], "op", BODY_REQUIRED, where, &kind, e) != 0)
 		return -1;
 	memset(op, 0, sizeof(*op));
 	if (strcmp(kind, "add") == 0 || strcmp(kind, "put") == 0) {
 		op->kind = kind[0] == 'a' ? SHOAL_CTL_OP_ADD : SHOAL_CTL_OP_PUT;
-		if (body_check_fields(item, allowed_change, where, e) != 0)
-			return -1;
-		return body_route_fields(item, BODY_REQUIRED, where, &op->route, e);
+		if (f.unknown_change)
+			return body_unknown_field(f.unknown_change, where, e);
+		return body_route_values(f.v[BODY_OP_PREFIX], f.v[BODY_OP_NEXT_HOP],
+		                         f.v[BODY_OP_INTERFACE], BODY_REQUIRED, where, &op->route,
+		                         e);
 	}
 	if (strcmp(kind, "delete") == 0) {
 		op->kind = SHOAL_CTL_OP_DELETE;
 		const char *prefix;
-		if (body_check_fields(item, allowed_delete, where, e) != 0 ||
-		    body_string(item, "prefix", BODY_REQUIRED, where, &prefix, e) != 0)
+		if (f.unknown_delete)
+			return body_unknown_field(f.unknown_delete, where, e);
+		if (body_value_string(f.v[BODY_OP_PREFIX], "prefix", BODY_REQUIRED, where, &prefix,
+		                      e) != 0)
 			return -1;
 		return shoal_api_parse_prefix(prefix, &op->route.prefix, &op->route.prefix_len, e);
 	}
 	return shoal_api_error_set(e, 400, "invalid_op",
 	                           "%sop \"%s\" is not one of \"add\", \"put\", \"delete\"", where,
 	                           shoal_api_quote(kind, 32).s);
+}
+
+/* Operation i of a batch. The messages name it ("operations[3].prefix"); that text is made
+ * only for an operation that fails (its check runs again with it: same outcome). */
+static int body_batch_op(json_t *item, size_t i, struct shoal_ctl_op *op, struct shoal_api_error *e)
+{
+	if (body_batch_op_at(item, i, "", op, e) == 0)
+		return 0;
+	char where[40];
+	snprintf(where, sizeof(where), "operations[%zu].", i);
+	return body_batch_op_at(item, i, where, op, e);
 }
 
 int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops, size_t *n,
@@ -183,8 +250,14 @@ int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops
 	json_t *root;
 	*ops = NULL;
 	*n = 0;
-	if (body_load(body, len, &root, e) != 0)
+	/* The tree lives in the arena (about 10 bytes of values per byte of text): ending the
+	 * arena frees it whole, so it is not json_decref'd. */
+	struct shoal_api_json_arena arena;
+	shoal_api_json_arena_begin(&arena, len <= SIZE_MAX / 16 ? len * 16 : len);
+	if (body_load(body, len, &root, e) != 0) {
+		shoal_api_json_arena_end(&arena);
 		return -1;
+	}
 	int rc = body_check_fields(root, allowed, "", e);
 	json_t *list = json_object_get(root, "operations");
 	if (rc == 0 && !list)
@@ -202,7 +275,7 @@ int shoal_api_batch_body(const char *body, size_t len, struct shoal_ctl_op **ops
 		if (rc != 0)
 			e->index = (long)i;
 	}
-	json_decref(root);
+	shoal_api_json_arena_end(&arena);
 	if (rc != 0) {
 		free(result);
 		return -1;

@@ -108,6 +108,12 @@ static int routes_entry_cmp(const void *a, const void *b)
 static size_t routes_set_find(const struct routes_set *s, uint32_t p, uint8_t l, bool *found)
 {
 	size_t lo = 0, hi = s->n;
+	/* the last key or past it (an ascending bulk load adds there): no search */
+	int last = hi > 0 ? routes_key_cmp(s->v[hi - 1].prefix, s->v[hi - 1].prefix_len, p, l) : 1;
+	if (last <= 0) {
+		*found = last == 0;
+		return last == 0 ? hi - 1 : hi;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = routes_key_cmp(s->v[mid].prefix, s->v[mid].prefix_len, p, l);
@@ -231,13 +237,29 @@ static int routes_ctr_reserve(struct routes_ctrs *t)
 	return 0;
 }
 
-/* A route appeared (zeroed slot) or was replaced (slot kept); room reserved before. */
+/* A route appeared (zeroed slot) or was replaced (slot kept); room reserved before. One
+ * probe sequence: the key's slot, or the free slot that ends it. */
 static void routes_ctr_add(struct routes_ctrs *t, uint32_t p, uint8_t l)
 {
-	if (routes_ctr_find(t, p, l))
-		return;
-	routes_ctr_place(t, &(struct routes_ctr){.prefix = p, .len = l, .used = true});
-	t->n++;
+	for (size_t h = routes_ctr_hash(p, l, t->cap);; h = (h + 1) & (t->cap - 1)) {
+		struct routes_ctr *c = &t->v[h];
+		if (c->used && c->prefix == p && c->len == l)
+			return;
+		if (!c->used) {
+			*c = (struct routes_ctr){.prefix = p, .len = l, .used = true};
+			t->n++;
+			return;
+		}
+	}
+}
+
+/* Keys this far ahead in a group have their counter slot prefetched (routes_journal_apply). */
+enum { ROUTES_CTR_AHEAD = 8 };
+
+static void routes_ctr_prefetch(const struct routes_ctrs *t, uint32_t p, uint8_t l)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->v[routes_ctr_hash(p, l, t->cap)], 1);
 }
 
 /* A route disappeared: its counters go with it (backward-shift deletion). */
@@ -540,10 +562,14 @@ static int routes_journal_apply(struct shoal_routes *r, const struct shoal_route
 	int rc = 0;
 	routes_batch_begin(r);
 	size_t done = n;
-	for (size_t i = 0; i < n && done == n; i++)
+	for (size_t i = 0; i < n && done == n; i++) {
+		if (i + ROUTES_CTR_AHEAD < n) /* its counter slot: a cache miss in a big table */
+			routes_ctr_prefetch(&r->ctrs, k[i + ROUTES_CTR_AHEAD].prefix,
+			                    k[i + ROUTES_CTR_AHEAD].prefix_len);
 		if (!routes_same(has_from[i], &from[i], has_to[i], &to[i]) &&
 		    routes_push(r, k[i].prefix, k[i].prefix_len, has_to[i] ? &to[i].e : NULL) < 0)
 			done = i;
+	}
 	if (routes_batch_end(r) < 0 || done < n) {
 		routes_batch_begin(r);
 		while (done-- > 0)
@@ -765,31 +791,34 @@ enum shoal_routes_status shoal_routes_op(struct shoal_routes *r, enum shoal_rout
 		st = shoal_routes_validate(r, spec, &e, err);
 	if (st != SHOAL_ROUTES_OK)
 		return st;
-	char p[SHOAL_IPV4_PREFIX_STRLEN];
-	shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, p);
+	char pb[SHOAL_IPV4_PREFIX_STRLEN]; /* the prefix in messages: formatted only for one */
 	struct shoal_routes_route cur;
 	bool has = shoal_routes_get(r, spec->prefix, spec->prefix_len, &cur);
 	switch (kind) {
 	case SHOAL_ROUTES_OP_ADD:
 		if (has)
-			return routes_error(err, SHOAL_ROUTES_ROUTE_EXISTS,
-			                    "a route for %s already exists", p);
+			return routes_error(
+			    err, SHOAL_ROUTES_ROUTE_EXISTS, "a route for %s already exists",
+			    shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, pb));
 		break;
 	case SHOAL_ROUTES_OP_PUT:
 		if (has && cur.origin == SHOAL_ROUTES_CONNECTED)
 			return routes_error(
 			    err, SHOAL_ROUTES_CONNECTED_ROUTE,
-			    "%s is the connected network of %s; it cannot be replaced", p,
+			    "%s is the connected network of %s; it cannot be replaced",
+			    shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, pb),
 			    shoal_routes_if_name(r, cur.e.ifindex));
 		break;
 	case SHOAL_ROUTES_OP_DELETE:
 		if (!has)
-			return routes_error(err, SHOAL_ROUTES_ROUTE_NOT_FOUND, "no route for %s",
-			                    p);
+			return routes_error(
+			    err, SHOAL_ROUTES_ROUTE_NOT_FOUND, "no route for %s",
+			    shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, pb));
 		if (cur.origin == SHOAL_ROUTES_CONNECTED)
 			return routes_error(
 			    err, SHOAL_ROUTES_CONNECTED_ROUTE,
-			    "%s is the connected network of %s; it cannot be deleted", p,
+			    "%s is the connected network of %s; it cannot be deleted",
+			    shoal_ipv4_prefix_format(spec->prefix, spec->prefix_len, pb),
 			    shoal_routes_if_name(r, cur.e.ifindex));
 		if (routes_set_get(&r->api, spec->prefix, spec->prefix_len) &&
 		    routes_jset(r, ROUTES_API, spec->prefix, spec->prefix_len, NULL) < 0)
@@ -869,8 +898,9 @@ int shoal_routes_changes(const struct shoal_routes *r, const struct shoal_routes
 			if (e) {
 				c[m].u.route.has_next_hop = e->has_next_hop;
 				c[m].u.route.next_hop = e->next_hop;
-				snprintf(c[m].u.route.interface, sizeof(c[m].u.route.interface),
-				         "%s", shoal_routes_if_name(r, e->ifindex));
+				const char *ifn = shoal_routes_if_name(r, e->ifindex);
+				size_t len = strnlen(ifn, sizeof(c[m].u.route.interface) - 1);
+				memcpy(c[m].u.route.interface, ifn, len); /* NUL: calloc */
 			}
 		}
 		m++;

@@ -15,7 +15,8 @@
 #include "shoal/wire.h"
 
 enum {
-	STORE_VERSION = 2,
+	STORE_VERSION = 3,
+	STORE_PUT_ROWS = 32, /* rows of the multi-row route insert (STORE_ROUTE_PUT_N) */
 	STORE_DIR_MAX = 4096,
 	STORE_PATH_MAX = STORE_DIR_MAX + 64,
 	STORE_BUSY_MS = 2000,
@@ -36,15 +37,23 @@ enum store_stmt {
 	STORE_COMMIT,
 	STORE_ROLLBACK,
 	STORE_TOUCH,
+	STORE_ROUTE_PUT_N, /* STORE_PUT_ROWS route rows in one statement */
 	STORE_STMT_COUNT_,
 };
 
+/* STORE_PUT_ROWS rows of three parameters (numbered in order: ?1, ?2, ... ?96); store_prepare
+ * checks the count against STORE_PUT_ROWS. */
+#define STORE_ROW     "(?, ?, ?)"
+#define STORE_ROWS_4  STORE_ROW ", " STORE_ROW ", " STORE_ROW ", " STORE_ROW
+#define STORE_ROWS_16 STORE_ROWS_4 ", " STORE_ROWS_4 ", " STORE_ROWS_4 ", " STORE_ROWS_4
+#define STORE_ROWS_32 STORE_ROWS_16 ", " STORE_ROWS_16
+
 static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_ROUTE_PUT] =
-        "INSERT OR REPLACE INTO routes(prefix, next_hop, interface) VALUES (?1, ?2, ?3)",
-    [STORE_ROUTE_DEL] = "DELETE FROM routes WHERE prefix = ?1",
-    [STORE_DELETED_PUT] = "INSERT OR REPLACE INTO deleted_routes(prefix) VALUES (?1)",
-    [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE prefix = ?1",
+        "INSERT OR REPLACE INTO routes(key, next_hop, interface) VALUES (?1, ?2, ?3)",
+    [STORE_ROUTE_DEL] = "DELETE FROM routes WHERE key = ?1",
+    [STORE_DELETED_PUT] = "INSERT OR REPLACE INTO deleted_routes(key) VALUES (?1)",
+    [STORE_DELETED_DEL] = "DELETE FROM deleted_routes WHERE key = ?1",
     [STORE_ARP_PUT] = "INSERT OR REPLACE INTO arp(interface, ip, mac) VALUES (?1, ?2, ?3)",
     [STORE_ARP_DEL] = "DELETE FROM arp WHERE interface = ?1 AND ip = ?2",
     [STORE_RECORD_PUT] =
@@ -54,25 +63,48 @@ static const char *const store_sql[STORE_STMT_COUNT_] = {
     [STORE_COMMIT] = "COMMIT",
     [STORE_ROLLBACK] = "ROLLBACK",
     [STORE_TOUCH] = "UPDATE meta SET value = value + 1 WHERE key = 'writes'",
+    [STORE_ROUTE_PUT_N] = "INSERT OR REPLACE INTO routes(key, next_hop, interface) VALUES"
+                          " " STORE_ROWS_32,
 };
 
-static const char store_schema[] =
-    "CREATE TABLE routes(prefix TEXT PRIMARY KEY NOT NULL, next_hop TEXT, interface TEXT)"
-    " WITHOUT ROWID;"
-    "CREATE TABLE deleted_routes(prefix TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+/* Routes and deleted routes (version 3): keyed by the integer prefix << 6 | length (a rowid
+ * table: an insert is one integer-keyed b-tree step; the text keys of version 2 made each
+ * row about 3x dearer), next hops as integers (host order). The *_text views show them as
+ * text (`sqlite3 state.db 'SELECT * FROM routes_text'`). */
+/* clang-format off */
+#define STORE_ROUTE_TABLES                                                                        \
+	"CREATE TABLE routes(key INTEGER PRIMARY KEY NOT NULL, next_hop INTEGER, interface TEXT);" \
+	"CREATE TABLE deleted_routes(key INTEGER PRIMARY KEY NOT NULL);"                          \
+	"CREATE VIEW routes_text AS SELECT " STORE_SQL_PREFIX(key) " AS prefix,"                   \
+	" CASE WHEN next_hop IS NULL THEN NULL ELSE " STORE_SQL_ADDR(next_hop) " END AS next_hop," \
+	" interface FROM routes;"                                                                 \
+	"CREATE VIEW deleted_routes_text AS SELECT " STORE_SQL_PREFIX(key) " AS prefix"           \
+	" FROM deleted_routes;"
+#define STORE_SQL_ADDR(a)                                                                         \
+	"printf('%d.%d.%d.%d', (" #a " >> 24) & 255, (" #a " >> 16) & 255, (" #a " >> 8) & 255, "   \
+	#a " & 255)"
+#define STORE_SQL_PREFIX(k) "printf('%s/%d', " STORE_SQL_ADDR((k >> 6)) ", " #k " & 63)"
+/* clang-format on */
+
+static const char store_schema[] = STORE_ROUTE_TABLES
     "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
     " PRIMARY KEY(interface, ip)) WITHOUT ROWID;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
     "INSERT INTO meta(key, value) VALUES ('writes', 0);"
     "CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
-    "PRAGMA user_version = 2;";
+    "PRAGMA user_version = 3;";
 
 /* Version 1 -> 2: the plugins' records table. */
 static const char store_upgrade_v1[] =
     "CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
     "PRAGMA user_version = 2;";
+
+/* Version 2 -> 3: the route tables keyed by integers (their rows are read, checked and
+ * written again in between, see store_upgrade). */
+static const char store_upgrade_v2_drop[] = "DROP TABLE routes; DROP TABLE deleted_routes;";
+static const char store_upgrade_v2_create[] = STORE_ROUTE_TABLES "PRAGMA user_version = 3;";
 
 struct shoal_store {
 	sqlite3 *db;
@@ -165,29 +197,39 @@ static int store_bind_text(sqlite3_stmt *s, int i, const char *t)
 	return sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
 }
 
+/* The integer key of a route row: prefix << 6 | length. */
+static sqlite3_int64 store_route_key(uint32_t prefix, uint8_t len)
+{
+	return (sqlite3_int64)prefix << 6 | len;
+}
+
+/* Binds route r as the row whose first parameter is i (key, next_hop, interface). */
+static void store_bind_route(sqlite3_stmt *s, int i, const struct shoal_state_route *r)
+{
+	sqlite3_bind_int64(s, i, store_route_key(r->prefix, r->prefix_len));
+	if (r->has_next_hop)
+		sqlite3_bind_int64(s, i + 1, r->next_hop);
+	if (r->interface[0])
+		store_bind_text(s, i + 2, r->interface);
+}
+
 static int store_apply_one(struct shoal_store *st, const struct shoal_store_change *c)
 {
-	char p[SHOAL_IPV4_PREFIX_STRLEN], a[SHOAL_IPV4_ADDR_STRLEN], m[SHOAL_MAC_STRLEN];
+	char a[SHOAL_IPV4_ADDR_STRLEN], m[SHOAL_MAC_STRLEN];
 	if ((unsigned)c->op > SHOAL_STORE_RECORD_DEL)
 		return SQLITE_MISUSE;
 	sqlite3_stmt *s = st->stmt[c->op];
 	switch (c->op) {
 	case SHOAL_STORE_ROUTE_PUT:
-		store_bind_text(
-		    s, 1, shoal_ipv4_prefix_format(c->u.route.prefix, c->u.route.prefix_len, p));
-		if (c->u.route.has_next_hop)
-			store_bind_text(s, 2, shoal_ipv4_addr_format(c->u.route.next_hop, a));
-		if (c->u.route.interface[0])
-			store_bind_text(s, 3, c->u.route.interface);
+		store_bind_route(s, 1, &c->u.route);
 		break;
 	case SHOAL_STORE_ROUTE_DEL:
-		store_bind_text(
-		    s, 1, shoal_ipv4_prefix_format(c->u.route.prefix, c->u.route.prefix_len, p));
+		sqlite3_bind_int64(s, 1, store_route_key(c->u.route.prefix, c->u.route.prefix_len));
 		break;
 	case SHOAL_STORE_DELETED_PUT:
 	case SHOAL_STORE_DELETED_DEL:
-		store_bind_text(
-		    s, 1, shoal_ipv4_prefix_format(c->u.prefix.prefix, c->u.prefix.prefix_len, p));
+		sqlite3_bind_int64(s, 1,
+		                   store_route_key(c->u.prefix.prefix, c->u.prefix.prefix_len));
 		break;
 	case SHOAL_STORE_ARP_PUT:
 	case SHOAL_STORE_ARP_DEL: {
@@ -245,9 +287,26 @@ enum shoal_store_status shoal_store_apply(struct shoal_store *st,
                                           const struct shoal_store_change *c, size_t n, char *err,
                                           size_t err_size)
 {
-	for (size_t i = 0; i < n; i++)
-		if (store_apply_one(st, &c[i]) != SQLITE_OK)
+	for (size_t i = 0; i < n;) {
+		/* STORE_PUT_ROWS route rows in a row: one statement (same outcome as one by one,
+		 * a later row of the same key wins; about half the cost per row) */
+		size_t k = 0;
+		while (k < STORE_PUT_ROWS && i + k < n && c[i + k].op == SHOAL_STORE_ROUTE_PUT)
+			k++;
+		int rc;
+		if (k == STORE_PUT_ROWS) {
+			for (size_t j = 0; j < k; j++)
+				store_bind_route(st->stmt[STORE_ROUTE_PUT_N], 1 + 3 * (int)j,
+				                 &c[i + j].u.route);
+			rc = store_step(st, STORE_ROUTE_PUT_N);
+		} else {
+			k = 1;
+			rc = store_apply_one(st, &c[i]);
+		}
+		if (rc != SQLITE_OK)
 			return store_failed(st, err, err_size, "cannot write");
+		i += k;
+	}
 	return SHOAL_STORE_OK;
 }
 
@@ -300,6 +359,62 @@ static int store_ifname(const char *t, char out[SHOAL_STATE_IFNAME_MAX])
 	return 0;
 }
 
+/* Key column i of a version 3 route row: prefix and length, the key's text in name (also when
+ * it is not a canonical prefix). -1 when it is not one. */
+static int store_route_key_read(sqlite3_stmt *s, int i, uint32_t *p, uint8_t *len, char name[32])
+{
+	sqlite3_int64 k = sqlite3_column_int64(s, i);
+	bool integer = sqlite3_column_type(s, i) == SQLITE_INTEGER;
+	*p = (uint32_t)((uint64_t)k >> 6);
+	*len = (uint8_t)(k & 63);
+	char a[SHOAL_IPV4_ADDR_STRLEN];
+	if (!integer)
+		snprintf(name, 32, "%s", "(not an integer)");
+	else if (k < 0 || k >= (sqlite3_int64)1 << 38 || *len > 32)
+		snprintf(name, 32, "%lld", (long long)k);
+	else
+		snprintf(name, 32, "%s/%u", shoal_ipv4_addr_format(*p, a), (unsigned)*len);
+	if (!integer || k < 0 || k >= (sqlite3_int64)1 << 38 || *len > 32 ||
+	    (*p & ~shoal_ipv4_prefix_mask(*len)) != 0)
+		return -1;
+	return 0;
+}
+
+/* A version 3 row of routes (table 0) or deleted_routes (1). */
+static int store_load_route_row(struct store_load *l, int table, sqlite3_stmt *s,
+                                struct shoal_state *out)
+{
+	static const char *const names[] = {"routes", "deleted_routes"};
+	char key[32];
+	uint32_t p;
+	uint8_t len;
+	if (store_route_key_read(s, 0, &p, &len, key) < 0)
+		return store_load_fail(l, names[table], key, "not a canonical IPv4 prefix");
+	if (table == 1)
+		return shoal_state_add_deleted(out, p, len) < 0
+		           ? store_load_fail(l, names[table], key, "out of memory")
+		           : 0;
+	struct shoal_state_route r = {.prefix = p, .prefix_len = len};
+	int nh_type = sqlite3_column_type(s, 1);
+	sqlite3_int64 nh = sqlite3_column_int64(s, 1);
+	const char *ifn = store_col(s, 2);
+	if (nh_type != SQLITE_NULL) {
+		if (nh_type != SQLITE_INTEGER || nh < 0 || nh > UINT32_MAX)
+			return store_load_fail(l, names[table], key,
+			                       "next_hop is not an IPv4 address");
+		r.has_next_hop = true;
+		r.next_hop = (uint32_t)nh;
+	}
+	if (ifn && store_ifname(ifn, r.interface) < 0)
+		return store_load_fail(l, names[table], key, "bad interface name");
+	if (!r.has_next_hop && !ifn)
+		return store_load_fail(l, names[table], key, "needs a next_hop or an interface");
+	return shoal_state_add_route(out, &r) < 0
+	           ? store_load_fail(l, names[table], key, "out of memory")
+	           : 0;
+}
+
+/* A row of arp (table 2), or of a version 2 routes (0) or deleted_routes (1) table (text). */
 static int store_load_row(struct store_load *l, int table, sqlite3_stmt *s, struct shoal_state *out)
 {
 	static const char *const names[] = {"routes", "deleted_routes", "arp"};
@@ -376,23 +491,34 @@ static int store_load_records(struct shoal_store *st, struct shoal_state *out, c
 	return 0;
 }
 
-static int store_load(struct shoal_store *st, struct shoal_state *out, char *err, size_t err_size)
+/* Reads the tables (the route tables of version 3, or of version 2 when v2: text) into out;
+ * tables[t] tells which of routes, deleted_routes, arp (0, 1, 2) to read. */
+static int store_load_tables(struct shoal_store *st, bool v2, const bool tables[3],
+                             struct shoal_state *out, char *err, size_t err_size)
 {
 	static const char *const sql[] = {
+	    "SELECT key, next_hop, interface FROM routes",
+	    "SELECT key FROM deleted_routes",
+	    "SELECT interface, ip, mac FROM arp",
+	};
+	static const char *const sql_v2[] = {
 	    "SELECT prefix, next_hop, interface FROM routes",
 	    "SELECT prefix FROM deleted_routes",
-	    "SELECT interface, ip, mac FROM arp",
 	};
 	struct store_load l = {.st = st, .err = err, .err_size = err_size};
 	for (int t = 0; t < 3; t++) {
+		if (!tables[t])
+			continue;
 		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(st->db, sql[t], -1, &s, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(st->db, v2 && t < 2 ? sql_v2[t] : sql[t], -1, &s, NULL) !=
+		    SQLITE_OK) {
 			store_err(st, err, err_size, "cannot read");
 			return -1;
 		}
 		int rc;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			if (store_load_row(&l, t, s, out) < 0) {
+			if ((t < 2 && !v2 ? store_load_route_row(&l, t, s, out)
+			                  : store_load_row(&l, t, s, out)) < 0) {
 				sqlite3_finalize(s);
 				return -1;
 			}
@@ -402,6 +528,14 @@ static int store_load(struct shoal_store *st, struct shoal_state *out, char *err
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int store_load(struct shoal_store *st, struct shoal_state *out, char *err, size_t err_size)
+{
+	static const bool all[3] = {true, true, true};
+	if (store_load_tables(st, false, all, out, err, err_size) < 0)
+		return -1;
 	return store_load_records(st, out, err, err_size);
 }
 
@@ -435,6 +569,7 @@ static int store_version(struct shoal_store *st, bool *empty, char *err, size_t 
 
 /* ---------- migration ---------- */
 
+/* Writes s's routes, deleted routes and ARP entries (open transaction, statements prepared). */
 static int store_import(struct shoal_store *st, const struct shoal_state *s, char *err,
                         size_t err_size)
 {
@@ -459,6 +594,25 @@ static int store_import(struct shoal_store *st, const struct shoal_state *s, cha
 	return 0;
 }
 
+/* Prepares the statements (the schema is the current one). */
+static int store_prepare(struct shoal_store *st, const char *what, char *err, size_t err_size)
+{
+	for (int k = 0; k < STORE_STMT_COUNT_; k++)
+		if (!st->stmt[k] &&
+		    sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &st->stmt[k], NULL) != SQLITE_OK) {
+			store_err(st, err, err_size, what);
+			return -1;
+		}
+	if (sqlite3_bind_parameter_count(st->stmt[STORE_ROUTE_PUT_N]) != 3 * STORE_PUT_ROWS) {
+		snprintf(err, err_size, "%s: the multi-row insert has %d parameters, not %d",
+		         st->path, sqlite3_bind_parameter_count(st->stmt[STORE_ROUTE_PUT_N]),
+		         3 * STORE_PUT_ROWS);
+		return -1;
+	}
+	return 0;
+}
+
 /* Creates the schema and imports state.json (when present) in one transaction. */
 static int store_create(struct shoal_store *st, bool *migrated, char *err, size_t err_size)
 {
@@ -471,12 +625,8 @@ static int store_create(struct shoal_store *st, bool *migrated, char *err, size_
 	if (store_exec(st, "BEGIN IMMEDIATE", err, err_size) != SQLITE_OK ||
 	    store_exec(st, store_schema, err, err_size) != SQLITE_OK)
 		goto fail;
-	for (int k = 0; k < STORE_STMT_COUNT_; k++)
-		if (sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
-		                       &st->stmt[k], NULL) != SQLITE_OK) {
-			store_err(st, err, err_size, "cannot prepare");
-			goto fail;
-		}
+	if (store_prepare(st, "cannot prepare", err, err_size) < 0)
+		goto fail;
 	if (store_import(st, &s, err, err_size) < 0)
 		goto fail;
 	if (store_exec(st, "COMMIT", err, err_size) != SQLITE_OK)
@@ -498,6 +648,33 @@ fail:
 	shoal_state_free(&s);
 	shoal_store_rollback(st);
 	return -1;
+}
+
+/*
+ * Version 1 or 2 to 3, in one transaction with the check that the database is ours: version
+ * 1 gets plugin_records (-> 2); version 2's route tables (text keys) are read with the checks
+ * of a load (a malformed row is an error naming it), dropped, created keyed by integers, and
+ * their rows written again. On any error nothing changed on disk.
+ */
+static int store_upgrade(struct shoal_store *st, int v, char *err, size_t err_size)
+{
+	static const bool routes_only[3] = {true, true, false};
+	struct shoal_state old = {0};
+	if (store_exec(st, "BEGIN IMMEDIATE", err, err_size) != SQLITE_OK)
+		return -1;
+	if ((v == 1 && store_exec(st, store_upgrade_v1, err, err_size) != SQLITE_OK) ||
+	    store_load_tables(st, true, routes_only, &old, err, err_size) < 0 ||
+	    store_exec(st, store_upgrade_v2_drop, err, err_size) != SQLITE_OK ||
+	    store_exec(st, store_upgrade_v2_create, err, err_size) != SQLITE_OK ||
+	    store_prepare(st, "not a shoald state database", err, err_size) < 0 ||
+	    store_import(st, &old, err, err_size) < 0 ||
+	    store_exec(st, "COMMIT", err, err_size) != SQLITE_OK) {
+		shoal_state_free(&old);
+		store_rollback_raw(st);
+		return -1;
+	}
+	shoal_state_free(&old);
+	return 0;
 }
 
 /* ---------- open / close ---------- */
@@ -546,28 +723,15 @@ struct shoal_store *shoal_store_open(const char *dir, struct shoal_state *s, boo
 	if (v == 0 && empty) {
 		if (store_create(st, &mig, err, err_size) < 0)
 			goto fail;
-	} else if (v != STORE_VERSION && v != 1) {
+	} else if (v < 1 || v > STORE_VERSION) {
 		snprintf(err, err_size, "%s: unsupported version %d (this shoald reads version %d)",
 		         st->path, v, STORE_VERSION);
 		goto fail;
 	} else {
-		/* version 1: upgraded in one transaction with the check that it is ours */
-		if (v == 1 && (store_exec(st, "BEGIN IMMEDIATE", err, err_size) != SQLITE_OK ||
-		               store_exec(st, store_upgrade_v1, err, err_size) != SQLITE_OK)) {
-			store_rollback_raw(st);
+		/* an older version is upgraded in one transaction with the check that it is ours */
+		if ((v < STORE_VERSION && store_upgrade(st, v, err, err_size) < 0) ||
+		    store_prepare(st, "not a shoald state database", err, err_size) < 0)
 			goto fail;
-		}
-		for (int k = 0; k < STORE_STMT_COUNT_; k++)
-			if (sqlite3_prepare_v3(st->db, store_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
-			                       &st->stmt[k], NULL) != SQLITE_OK) {
-				store_err(st, err, err_size, "not a shoald state database");
-				store_rollback_raw(st);
-				goto fail;
-			}
-		if (v == 1 && store_exec(st, "COMMIT", err, err_size) != SQLITE_OK) {
-			store_rollback_raw(st);
-			goto fail;
-		}
 		/* state.json next to a database: a migration that stopped before its rename */
 		char json[STORE_PATH_MAX], done[STORE_PATH_MAX + 16];
 		snprintf(json, sizeof(json), "%s/state.json", st->dir);

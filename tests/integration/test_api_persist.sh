@@ -3,7 +3,8 @@
 # (SIGTERM, start again) and a crash (kill -9 right after the 2xx); at start state.db is applied
 # on top of the config file's routes (an API deletion of a config route stays deleted, an API PUT
 # of a config prefix wins); SIGHUP re-applies the config but keeps the API state on top; the
-# rows are readable with `sqlite3 state.db .dump`; a corrupt state.db makes shoald refuse to
+# rows are readable with `sqlite3 state.db 'SELECT * FROM routes_text'` (the route tables are
+# keyed by integers; the *_text views show them as text); a corrupt state.db makes shoald refuse to
 # start naming the file; a busy API port makes shoald exit 1.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
@@ -46,8 +47,8 @@ api POST /api/v1/arp '{"ip":"10.0.2.50","mac":"02:00:00:00:00:50"}'
 api_check_status "POST static ARP 10.0.2.50: 201" 201
 # the state as rows (the documented way to look at it), written before the 2xx
 db_rows() {
-	sqlite3 "$API_STATE/state.db" "SELECT 'route', prefix, next_hop, interface FROM routes
-		UNION ALL SELECT 'deleted', prefix, '', '' FROM deleted_routes
+	sqlite3 "$API_STATE/state.db" "SELECT 'route', prefix, next_hop, interface FROM routes_text
+		UNION ALL SELECT 'deleted', prefix, '', '' FROM deleted_routes_text
 		UNION ALL SELECT 'arp', interface, ip, mac FROM arp ORDER BY 1, 2, 3"
 }
 check_eq "state.db rows after the 2xx" "arp|lan1|10.0.2.50|02:00:00:00:00:50
@@ -55,8 +56,10 @@ deleted|10.0.8.0/24||
 route|10.0.7.0/24|10.0.2.3|lan1
 route|10.0.9.0/24|10.0.2.2|lan1
 route|10.60.0.0/16||lan1" "$(db_rows)"
-check "sqlite3 .dump shows the routes table" bash -c \
-	"sqlite3 '$API_STATE/state.db' .dump | grep -q \"INSERT INTO routes VALUES('10.0.9.0/24','10.0.2.2','lan1')\""
+# the row itself: key 10.0.9.0 << 6 | 24, next hop 10.0.2.2 as an integer
+check "sqlite3 .dump shows the routes row (integer key) and the routes_text view" bash -c \
+	"sqlite3 '$API_STATE/state.db' .dump | grep -q \"INSERT INTO routes VALUES(10737565720,167772674,'lan1')\" &&
+	 sqlite3 '$API_STATE/state.db' .dump | grep -q 'CREATE VIEW routes_text'"
 check "ping 10.0.9.2 through the API route" api_ping_ok 10.0.9.2
 routes1=$(api_routes)
 static_arp() {

@@ -5,7 +5,8 @@
 # changes nothing (data plane and disk) and writes work again once space is back; a write whose
 # outcome on disk is unknown (an I/O error, EFBIG past a file size limit, and the follow-up
 # write failing too) is undone and turns shoald read-only: 503 read_only, reads still work,
-# and after a restart the refused change is absent.
+# and after a restart the refused change is absent. A version 2 state.db (text keys) is upgraded
+# at start and its state served.
 #
 #   +--------------------+      +------------------------------+      +------------------------+
 #   | shoal-<pid>-h1     |      | shoal-<pid>-r                |      | shoal-<pid>-h2         |
@@ -54,8 +55,8 @@ check_eq "state.db holds the migrated rows" "10.0.9.0/24|10.0.2.2|lan1
 10.60.0.0/16||lan1
 deleted 10.0.8.0/24
 arp lan1 10.0.2.50 02:00:00:00:00:50" "$(sqlite3 "$API_STATE/state.db" \
-	"SELECT prefix, next_hop, interface FROM routes ORDER BY prefix;
-	 SELECT 'deleted ' || prefix FROM deleted_routes;
+	"SELECT prefix, next_hop, interface FROM routes_text ORDER BY prefix;
+	 SELECT 'deleted ' || prefix FROM deleted_routes_text;
 	 SELECT 'arp ' || interface || ' ' || ip || ' ' || mac FROM arp")"
 routes0=$(api_routes)
 
@@ -174,7 +175,7 @@ api GET /api/v1/routes/lookup?address=11.0.0.1
 check "disk full: the data plane has no batch route (lookup 11.0.0.1 finds no 11.0.0.0/24)" \
 	test "$(api_jq '.prefix // "none"')" != "11.0.0.0/24"
 check_eq "disk full: no batch row in state.db" 0 \
-	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
+	"$(sd_sqlite "SELECT count(*) FROM routes_text WHERE prefix LIKE '11.%'")"
 check "shoald still running" daemon_alive "$SD_PID"
 rm -f "$STATE_IN/filler"
 api POST /api/v1/routes:batch "@$TMP/batch.json"
@@ -182,7 +183,7 @@ api_check_status "space back: the same batch answered 200" 200
 check_eq "space back: metrics count the batch as one mutation in one more commit" \
 	"$((c0 + 1)) $((m0 + 1))" "$(store_ctr commits) $(store_ctr committed_mutations)"
 check_eq "space back: 2000 batch rows in state.db" 2000 \
-	"$(sd_sqlite "SELECT count(*) FROM routes WHERE prefix LIKE '11.%'")"
+	"$(sd_sqlite "SELECT count(*) FROM routes_text WHERE prefix LIKE '11.%'")"
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
 check "no sanitizer report" sd_clean "$SD_LABEL"
@@ -216,5 +217,40 @@ api POST /api/v1/routes '{"prefix":"10.0.6.0/24","next_hop":"10.0.2.2"}'
 api_check_status "after a restart: writable again: 201" 201
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
+check "no sanitizer report" sd_clean "$SD_LABEL"
+
+# --- a version 2 state.db (text keys, an older shoald's) is upgraded at start: its routes,
+# deleted config route and ARP entry are served and carry traffic; the file is version 3
+rm -f "$API_STATE"/state.db*
+sqlite3 "$API_STATE/state.db" "
+	CREATE TABLE routes(prefix TEXT PRIMARY KEY NOT NULL, next_hop TEXT, interface TEXT) WITHOUT ROWID;
+	CREATE TABLE deleted_routes(prefix TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+	CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,
+	                 PRIMARY KEY(interface, ip)) WITHOUT ROWID;
+	CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+	INSERT INTO meta(key, value) VALUES ('writes', 0);
+	CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+	                            PRIMARY KEY(plugin, key)) WITHOUT ROWID;
+	INSERT INTO routes VALUES ('10.0.9.0/24', '10.0.2.2', 'lan1'), ('10.61.0.0/16', NULL, 'lan1');
+	INSERT INTO deleted_routes VALUES ('10.0.8.0/24');
+	INSERT INTO arp VALUES ('lan1', '10.0.2.52', '02:00:00:00:00:52');
+	PRAGMA user_version = 2;"
+api_setup_or_finish "$CFG"
+api GET /api/v1/routes
+check "version 2 database: its routes are served, the deleted config route is absent" jq -e \
+	'[.routes[] | select(.origin == "static") | .prefix] | index("10.0.9.0/24") != null
+	 and index("10.61.0.0/16") != null and index("10.0.8.0/24") == null' <<<"$API_BODY"
+api GET /api/v1/arp
+check "version 2 database: its static ARP entry" jq -e \
+	'[.entries[] | select(.state == "static") | .ip] == ["10.0.2.52"]' <<<"$API_BODY"
+check "version 2 database: its route carries traffic" api_ping_ok 10.0.9.2
+daemon_stop "$SD_PID" 5
+check_eq "shoald exits 0 on SIGTERM" 0 "$?"
+check_eq "version 2 database: now version 3" 3 "$(sqlite3 "$API_STATE/state.db" 'PRAGMA user_version')"
+check_eq "version 2 database: the rows as text (routes_text)" "10.0.9.0/24|10.0.2.2|lan1
+10.61.0.0/16||lan1
+deleted 10.0.8.0/24" "$(sqlite3 "$API_STATE/state.db" \
+	"SELECT prefix, next_hop, interface FROM routes_text ORDER BY prefix;
+	 SELECT 'deleted ' || prefix FROM deleted_routes_text")"
 check "no sanitizer report" sd_clean "$SD_LABEL"
 finish

@@ -18,7 +18,8 @@
  * operation's index.
  *
  * Ownership: *ops and *config_json returned by parsers are malloc'd and belong to the
- * caller; renderers return new references (json_decref). No globals, any thread.
+ * caller; renderers return new references (json_decref). No globals, any thread. The batch
+ * parser builds its jansson tree in a per-thread arena (api_json_arena.h) and drops it whole.
  */
 #ifndef SHOAL_API_JSON_H
 #define SHOAL_API_JSON_H

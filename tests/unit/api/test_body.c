@@ -193,6 +193,55 @@ static void test_batch_body_errors_carry_index(void **state)
 	}
 }
 
+/* Which check of an operation wins, and the field its message names (fields are walked once,
+ * in the object's order). */
+static void test_batch_body_error_messages(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *op, *code, *message;
+	} cases[] = {
+	    {"{\"foo\":1,\"op\":\"add\",\"prefix\":\"10.2.0.0/16\",\"bar\":2}", "unknown_field",
+	     "unknown field \"operations[1].foo\""},
+	    {"{\"op\":\"delete\",\"prefix\":\"10.2.0.0/16\",\"zz\":1,\"next_hop\":\"1.2.3.4\"}",
+	     "unknown_field", "unknown field \"operations[1].zz\""},
+	    {"{\"op\":\"delete\",\"prefix\":\"10.2.0.0/16\",\"next_hop\":\"1.2.3.4\"}",
+	     "unknown_field", "unknown field \"operations[1].next_hop\""},
+	    {"{\"op\":\"delete\",\"interface\":\"a\",\"zz\":1}", "unknown_field",
+	     "unknown field \"operations[1].interface\""},
+	    {"{\"zz\":1,\"prefix\":\"10.2.0.0/16\"}", "missing_field",
+	     "field \"operations[1].op\" is required"},
+	    {"{\"op\":\"add\",\"prefix\":null,\"interface\":\"a\"}", "invalid_type",
+	     "field \"operations[1].prefix\" must be a string"},
+	    {"{\"op\":\"put\",\"prefix\":\"10.2.0.0/16\",\"next_hop\":5}", "invalid_type",
+	     "field \"operations[1].next_hop\" must be a string or null"},
+	    {"{\"op\":\"put\",\"prefix\":\"10.2.0.0/16\",\"next_hop\":null,\"interface\":null}",
+	     "invalid_route", "a route needs \"next_hop\" or \"interface\" (or both)"},
+	    {"{\"op\":\"delete\"}", "missing_field", "field \"operations[1].prefix\" is required"},
+	    {"{\"op\":\"put\",\"prefix\":\"10.2.0.0/16\",\"next_hop\":\"10.0.0.300\"}",
+	     "invalid_address", "operations[1].next_hop \"10.0.0.300\" is not an IPv4 address"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char body[512];
+		snprintf(body, sizeof(body),
+		         "{\"operations\":[{\"op\":\"delete\",\"prefix\":\"10.9.0.0/16\"},%s]}",
+		         cases[i].op);
+		assert_int_equal(batch(body), -1);
+		assert_int_equal(e.index, 1);
+		if (strcmp(e.code, cases[i].code) != 0 || strcmp(e.message, cases[i].message) != 0)
+			fail_msg("%s: got %s \"%s\"", cases[i].op, e.code, e.message);
+	}
+	/* null is absent for the optional fields: an on-link route */
+	assert_int_equal(batch("{\"operations\":[{\"op\":\"put\",\"prefix\":\"10.2.0.0/16\","
+	                       "\"next_hop\":null,\"interface\":\"lan1\"}]}"),
+	                 0);
+	assert_int_equal(n_ops, 1);
+	assert_false(ops[0].route.has_next_hop);
+	assert_string_equal(ops[0].route.interface, "lan1");
+	free(ops);
+	ops = NULL;
+}
+
 static void test_arp_body(void **state)
 {
 	(void)state;
@@ -450,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_put_body_prefix_from_path),
 	    cmocka_unit_test(test_batch_body),
 	    cmocka_unit_test(test_batch_body_errors_carry_index),
+	    cmocka_unit_test(test_batch_body_error_messages),
 	    cmocka_unit_test(test_arp_body),
 	    cmocka_unit_test(test_plugin_body),
 	    cmocka_unit_test(test_route_json_shape),

@@ -283,7 +283,6 @@ static void test_route_counters(void **state)
 	/* a connected route counts too */
 	shoal_routes_count(r, 0x0a000100u, 24, 84);
 	counts(r, 0x0a000100u, 24, 1, 84);
-
 	enum { N = 400 };
 	uint64_t seed = 0xc0117e5;
 	uint32_t pfx[N];
@@ -315,6 +314,37 @@ static void test_route_counters(void **state)
 		}
 		counts(r, pfx[i], 24, gone ? 0 : pk, gone ? 0 : by);
 	}
+	shoal_routes_destroy(r);
+}
+
+/* Counters are per prefix and length: routes of one address with different lengths (enough
+ * of them that some share a probe run of the counter table) count apart. */
+static void test_route_counters_same_address(void **state)
+{
+	(void)state;
+	struct table t;
+	struct shoal_routes *r = make(&t);
+	struct shoal_routes_error e;
+	/* one address, two lengths: two routes, two counters */
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0b000000u, 8, 0x0a000102u, NULL), &e),
+	                 SHOAL_ROUTES_CREATED);
+	assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD, spec(0x0b000000u, 16, 0x0a000102u, NULL), &e),
+	                 SHOAL_ROUTES_CREATED);
+	shoal_routes_count(r, 0x0b000000u, 16, 7);
+	counts(r, 0x0b000000u, 16, 1, 7);
+	counts(r, 0x0b000000u, 8, 0, 0);
+	/* 28 addresses x lengths 17..32: 448 routes, some of one address in one probe run */
+	for (uint32_t k = 0; k < 28; k++)
+		for (uint8_t l = 17; l <= 32; l++) {
+			assert_int_equal(op1(r, SHOAL_ROUTES_OP_ADD,
+			                     spec(0x0c000000u | k << 16, l, 0x0a000102u, NULL), &e),
+			                 SHOAL_ROUTES_CREATED);
+			shoal_routes_count(r, 0x0c000000u | k << 16, l, k * 100 + l);
+		}
+	for (uint32_t k = 0; k < 28; k++)
+		for (uint8_t l = 17; l <= 32; l++)
+			counts(r, 0x0c000000u | k << 16, l, 1, k * 100 + l);
+
 	shoal_routes_destroy(r);
 }
 
@@ -639,6 +669,7 @@ int main(void)
 	    cmocka_unit_test(test_validation_messages),
 	    cmocka_unit_test(test_add_put_delete_statuses),
 	    cmocka_unit_test(test_route_counters),
+	    cmocka_unit_test(test_route_counters_same_address),
 	    cmocka_unit_test(test_reload_keeps_api_state_on_top),
 	    cmocka_unit_test(test_batch_all_or_nothing),
 	    cmocka_unit_test(test_commit_failure_rolls_back),

@@ -318,6 +318,22 @@ static void test_failed_write_leaves_nothing(void **state)
 	rm_tree(dir);
 }
 
+/* The first column of the first row of a query, as an integer. */
+static long long query_int(const char *dir, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/state.db", dir);
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, text, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
 static void sql(const char *dir, const char *text)
 {
 	char p[512];
@@ -349,11 +365,33 @@ static void test_bad_databases_are_errors(void **state)
 	sql(dir, "PRAGMA user_version = 7;");
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "unsupported version 7"));
-	sql(dir,
-	    "PRAGMA user_version = 2; INSERT INTO routes VALUES ('10.0.0.1/8', '10.0.0.2', NULL)");
+	sql(dir, "PRAGMA user_version = 3;");
+	/* key 10.0.0.1 << 6 | 8: host bits set */
+	sql(dir, "INSERT INTO routes VALUES (10737418312, 167772162, NULL)");
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "/state.db: routes row \"10.0.0.1/8\""));
 	assert_int_equal(s.n_routes, 0);
+	/* a length over 32, a text key, a next hop out of range, neither next hop nor interface */
+	static const struct {
+		const char *sql, *want;
+	} bad[] = {
+	    {"(10737418240 | 33, 1, NULL)", "routes row \"10737418273\": not a canonical"},
+	    {"(10737418248, 4294967296, NULL)", "row \"10.0.0.0/8\": next_hop is not"},
+	    {"(10737418248, '10.0.0.2', NULL)", "row \"10.0.0.0/8\": next_hop is not"},
+	    {"(10737418248, NULL, NULL)", "row \"10.0.0.0/8\": needs a next_hop"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char q[256];
+		snprintf(q, sizeof(q), "DELETE FROM routes; INSERT INTO routes VALUES %s",
+		         bad[i].sql);
+		sql(dir, q);
+		assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+		if (!strstr(err, bad[i].want))
+			fail_msg("%s: got \"%s\"", bad[i].sql, err);
+	}
+	sql(dir, "DELETE FROM routes; INSERT INTO deleted_routes VALUES (10737418312)");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "deleted_routes row \"10.0.0.1/8\""));
 	rm_tree(dir);
 }
 
@@ -410,7 +448,7 @@ static void test_plugin_records(void **state)
 }
 
 /* A version 1 database (before plugin records) is upgraded in place: its rows stay, records
- * can be written, and the version becomes 2. */
+ * can be written, and the version becomes 3. */
 static void test_upgrade_from_v1(void **state)
 {
 	(void)state;
@@ -440,6 +478,7 @@ static void test_upgrade_from_v1(void **state)
 	assert_int_equal(s.n_records, 1);
 	shoal_state_free(&s);
 	shoal_store_close(st);
+	assert_int_equal(query_int(dir, "PRAGMA user_version"), 3);
 	/* a foreign database claiming version 1 is refused and left as it was */
 	sql(dir, "DROP TABLE routes; DROP TABLE plugin_records; PRAGMA user_version = 1;");
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
@@ -463,6 +502,170 @@ static void test_upgrade_from_v1(void **state)
 	rm_tree(dir);
 }
 
+static const char schema_v2[] =
+    "CREATE TABLE routes(prefix TEXT PRIMARY KEY NOT NULL, next_hop TEXT, interface TEXT)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE deleted_routes(prefix TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE arp(interface TEXT NOT NULL, ip TEXT NOT NULL, mac TEXT NOT NULL,"
+    " PRIMARY KEY(interface, ip)) WITHOUT ROWID;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;"
+    "INSERT INTO meta(key, value) VALUES ('writes', 0);"
+    "CREATE TABLE plugin_records(plugin TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+    " PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
+    "PRAGMA user_version = 2;";
+
+/* A version 2 database (text keys) is upgraded in place to version 3 (integer keys): every
+ * row stays (routes with and without next hop or interface, deleted routes, ARP, records),
+ * the *_text views show them as text, and they are written and read as before. A malformed
+ * version 2 row is an error naming it, and the file stays at version 2 as it was. */
+static void test_upgrade_from_v2(void **state)
+{
+	(void)state;
+	char dir[64], err[512] = "";
+	make_tmpdir(dir, sizeof(dir));
+	sql(dir, schema_v2);
+	sql(dir, "INSERT INTO routes VALUES ('10.9.0.0/16', '10.0.1.2', NULL),"
+	         " ('0.0.0.0/0', '10.0.1.1', 'lan0'), ('192.168.7.128/25', NULL, 'lan1'),"
+	         " ('255.255.255.255/32', '255.255.255.254', NULL);"
+	         "INSERT INTO deleted_routes VALUES ('172.16.0.0/12');"
+	         "INSERT INTO arp VALUES ('lan0', '10.0.0.7', '02:ab:00:00:00:ff');"
+	         "INSERT INTO plugin_records VALUES ('nat', 'k', x'0001');");
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 4);
+	assert_int_equal(s.n_deleted, 1);
+	assert_int_equal(s.n_arp, 1);
+	assert_int_equal(s.n_records, 1);
+	assert_int_equal(s.deleted[0].prefix, 0xac100000u);
+	assert_int_equal(s.deleted[0].prefix_len, 12);
+	int seen = 0;
+	for (size_t i = 0; i < s.n_routes; i++) {
+		const struct shoal_state_route *r = &s.routes[i];
+		if (r->prefix == 0x0a090000u && r->prefix_len == 16 && r->has_next_hop &&
+		    r->next_hop == 0x0a000102u && !r->interface[0])
+			seen |= 1;
+		if (r->prefix == 0 && r->prefix_len == 0 && r->next_hop == 0x0a000101u &&
+		    strcmp(r->interface, "lan0") == 0)
+			seen |= 2;
+		if (r->prefix == 0xc0a80780u && r->prefix_len == 25 && !r->has_next_hop &&
+		    strcmp(r->interface, "lan1") == 0)
+			seen |= 4;
+		if (r->prefix == 0xffffffffu && r->prefix_len == 32 && r->next_hop == 0xfffffffeu)
+			seen |= 8;
+	}
+	assert_int_equal(seen, 15);
+	shoal_state_free(&s);
+	struct shoal_store_change c = route_put(0x0b000000u, 8, 0x0a000102u);
+	commit_changes(st, &c, 1);
+	shoal_store_close(st);
+	assert_int_equal(query_int(dir, "PRAGMA user_version"), 3);
+	assert_int_equal(query_int(dir, "SELECT group_concat(prefix || ' ' || ifnull(next_hop, '-')"
+	                                " || ' ' || ifnull(interface, '-'), ',') = "
+	                                "'0.0.0.0/0 10.0.1.1 lan0,10.9.0.0/16 10.0.1.2 -,"
+	                                "11.0.0.0/8 10.0.1.2 lan1,192.168.7.128/25 - lan1,"
+	                                "255.255.255.255/32 255.255.255.254 -' FROM routes_text"),
+	                 1);
+	assert_int_equal(query_int(dir, "SELECT count(*) FROM deleted_routes_text WHERE"
+	                                " prefix = '172.16.0.0/12'"),
+	                 1);
+	st = open_ok(dir, &s);
+	assert_int_equal(s.n_routes, 5);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+
+	/* a malformed version 2 row: an error naming it, the database left at version 2 */
+	make_tmpdir(dir, sizeof(dir));
+	sql(dir, schema_v2);
+	sql(dir, "INSERT INTO routes VALUES ('10.9.0.0/16', '10.0.1.2', NULL),"
+	         " ('10.0.0.1/8', '10.0.1.2', NULL)");
+	memset(&s, 0, sizeof(s));
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/state.db: routes row \"10.0.0.1/8\""));
+	assert_int_equal(s.n_routes, 0);
+	assert_int_equal(query_int(dir, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(dir, "SELECT count(*) FROM routes WHERE prefix = '10.9.0.0/16'"),
+	                 1);
+	rm_tree(dir);
+}
+
+/* Runs of route rows (written STORE_PUT_ROWS to a statement) mixed with single rows of every
+ * kind, the same key several times in one run: the table afterwards is the one a model that
+ * applies the changes one by one gives (fixed seed). */
+static void test_apply_matches_model(void **state)
+{
+	(void)state;
+	enum { KEYS = 40, ROUNDS = 30, MAX = 100 };
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	struct shoal_state s;
+	struct shoal_store *st = open_ok(dir, &s);
+	/* model: per key, 0 absent, else the next hop + 1; per key, deleted or not */
+	uint32_t model[KEYS] = {0};
+	bool deleted[KEYS] = {false};
+	unsigned seed = 12345;
+	for (int round = 0; round < ROUNDS; round++) {
+		struct shoal_store_change c[MAX];
+		size_t n = (size_t)(rand_r(&seed) % MAX) + 1;
+		bool puts_only = round % 3 == 0; /* runs longer than one multi-row statement */
+		for (size_t i = 0; i < n; i++) {
+			unsigned k = (unsigned)rand_r(&seed) % KEYS,
+			         what = (unsigned)rand_r(&seed) % 10;
+			if (puts_only)
+				what %= 7;
+			uint32_t p = 0x0a000000u | k << 8;
+			if (what < 7) { /* mostly puts: long runs */
+				uint32_t nh = (uint32_t)rand_r(&seed);
+				c[i] = route_put(p, 24, nh);
+				if (what == 6) {
+					c[i].u.route.has_next_hop = false;
+					nh = 0xffffffffu; /* model: no next hop */
+				}
+				model[k] = nh == 0xffffffffu ? 0xffffffffu : nh + 1;
+				if (nh + 1 == 0)
+					model[k] =
+					    1; /* rand_r never gives it; keep the model total */
+			} else if (what < 9) {
+				c[i] = (struct shoal_store_change){.op = SHOAL_STORE_ROUTE_DEL};
+				c[i].u.route.prefix = p;
+				c[i].u.route.prefix_len = 24;
+				model[k] = 0;
+			} else {
+				bool del = rand_r(&seed) & 1;
+				c[i] = (struct shoal_store_change){
+				    .op = del ? SHOAL_STORE_DELETED_DEL : SHOAL_STORE_DELETED_PUT,
+				    .u.prefix = {.prefix = p, .prefix_len = 24}};
+				deleted[k] = !del;
+			}
+		}
+		commit_changes(st, c, n);
+	}
+	shoal_store_close(st);
+	st = open_ok(dir, &s);
+	size_t want_routes = 0, want_deleted = 0;
+	for (unsigned k = 0; k < KEYS; k++) {
+		want_routes += model[k] != 0;
+		want_deleted += deleted[k];
+	}
+	assert_int_equal(s.n_routes, want_routes);
+	assert_int_equal(s.n_deleted, want_deleted);
+	for (size_t i = 0; i < s.n_routes; i++) {
+		const struct shoal_state_route *r = &s.routes[i];
+		unsigned k = (r->prefix >> 8) & 0xffu;
+		assert_true(k < KEYS && r->prefix == (0x0a000000u | k << 8) && r->prefix_len == 24);
+		assert_string_equal(r->interface, "lan1");
+		if (model[k] == 0xffffffffu)
+			assert_false(r->has_next_hop);
+		else
+			assert_int_equal(r->next_hop + 1, model[k]);
+	}
+	for (size_t i = 0; i < s.n_deleted; i++)
+		assert_true(deleted[(s.deleted[i].prefix >> 8) & 0xffu]);
+	shoal_state_free(&s);
+	shoal_store_close(st);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +677,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_databases_are_errors),
 	    cmocka_unit_test(test_plugin_records),
 	    cmocka_unit_test(test_upgrade_from_v1),
+	    cmocka_unit_test(test_upgrade_from_v2),
+	    cmocka_unit_test(test_apply_matches_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
