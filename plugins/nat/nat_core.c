@@ -28,6 +28,7 @@ enum {
 	NAT_F_SYN_IN = 1u << 1,
 	NAT_F_FIN_OUT = 1u << 2,
 	NAT_F_FIN_IN = 1u << 3,
+	NAT_F_HASHED = 1u << 4, /* linked in the session hash table (see nat_sess_hash_add) */
 	/* IP protocol numbers */
 	NAT_IP_ICMP = 1,
 	NAT_IP_TCP = 6,
@@ -220,9 +221,14 @@ static bool nat_pool_left(uint32_t free_head, uint32_t fresh, uint32_t max)
 	return free_head != 0 || fresh < max;
 }
 
+static uint32_t nat_host_bucket(const struct nat_core *n, uint32_t addr)
+{
+	return nat_hash(n, addr, 0x686f7374) & n->host_mask;
+}
+
 static struct nat_host *nat_host_find(struct nat_core *n, uint32_t addr, bool create)
 {
-	uint32_t b = nat_hash(n, addr, 0x686f7374) & n->host_mask;
+	uint32_t b = nat_host_bucket(n, addr);
 	for (uint32_t i = n->host_buckets[b]; i; i = n->hosts[i - 1].next)
 		if (n->hosts[i - 1].addr == addr)
 			return &n->hosts[i - 1];
@@ -241,7 +247,7 @@ static struct nat_host *nat_host_find(struct nat_core *n, uint32_t addr, bool cr
 
 static void nat_host_release(struct nat_core *n, uint32_t addr)
 {
-	uint32_t b = nat_hash(n, addr, 0x686f7374) & n->host_mask;
+	uint32_t b = nat_host_bucket(n, addr);
 	for (uint32_t *pi = &n->host_buckets[b]; *pi; pi = &n->hosts[*pi - 1].next) {
 		struct nat_host *h = &n->hosts[*pi - 1];
 		if (h->addr != addr)
@@ -362,13 +368,26 @@ static uint32_t nat_sess_bucket(const struct nat_core *n, uint32_t map, uint32_t
 	return nat_hash(n, ((uint64_t)map << 32) | raddr, rport) & n->sess_mask;
 }
 
+static bool nat_sess_is(const struct nat_session *s, uint32_t map, uint32_t raddr, uint16_t rport)
+{
+	return s->mapping == map && s->remote_addr == raddr && s->remote_port == rport;
+}
+
+/* The session of map with remote (raddr, rport), 0 when none. A mapping's own list answers
+ * when it holds no session or one (a new mapping; the usual case under endpoint-independent
+ * mapping): that is at most the one session's line where the hash costs its bucket's line as
+ * well; with more, the hash table, which then holds every session of the mapping. */
 static uint32_t nat_sess_find(const struct nat_core *n, uint32_t map, uint32_t raddr,
                               uint16_t rport)
 {
+	const struct nat_mapping *m = &n->maps[map - 1];
+	if (m->n_sessions <= 1)
+		return m->sessions && nat_sess_is(&n->sess[m->sessions - 1], map, raddr, rport)
+		           ? m->sessions
+		           : 0;
 	for (uint32_t i = n->sess_buckets[nat_sess_bucket(n, map, raddr, rport)]; i;
 	     i = n->sess[i - 1].hnext) {
-		const struct nat_session *s = &n->sess[i - 1];
-		if (s->mapping == map && s->remote_addr == raddr && s->remote_port == rport)
+		if (nat_sess_is(&n->sess[i - 1], map, raddr, rport))
 			return i;
 	}
 	return 0;
@@ -415,6 +434,20 @@ static void nat_wheel_remove(struct nat_core *n, uint32_t i)
 		n->sess[s->wnext - 1].wprev = s->wprev;
 }
 
+/* Links session i in the session hash table. Only the sessions of mappings that have (or had)
+ * two or more are there: nat_sess_find answers a mapping with one from its list, so a new
+ * flow's session costs no write to a random bucket (a cache miss), nor its unlink a walk. */
+static void nat_sess_hash_add(struct nat_core *n, uint32_t i)
+{
+	struct nat_session *s = &n->sess[i - 1];
+	if (s->flags & NAT_F_HASHED)
+		return;
+	uint32_t b = nat_sess_bucket(n, s->mapping, s->remote_addr, s->remote_port);
+	s->hnext = n->sess_buckets[b];
+	n->sess_buckets[b] = i;
+	s->flags |= NAT_F_HASHED;
+}
+
 static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, uint16_t rport,
                              uint32_t now_s, enum nat_drop *drop)
 {
@@ -442,9 +475,10 @@ static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, u
 	s->remote_addr = raddr;
 	s->remote_port = rport;
 	s->last_s = now_s;
-	uint32_t b = nat_sess_bucket(n, map, raddr, rport);
-	s->hnext = n->sess_buckets[b];
-	n->sess_buckets[b] = i;
+	if (m->n_sessions >= 1) { /* the mapping's second (or later): hashed, with the first */
+		nat_sess_hash_add(n, m->sessions);
+		nat_sess_hash_add(n, i);
+	}
 	s->mnext = m->sessions;
 	if (s->mnext)
 		n->sess[s->mnext - 1].mprev = i;
@@ -463,12 +497,14 @@ static void nat_sess_unlink(struct nat_core *n, uint32_t i, bool in_wheel)
 	struct nat_session *s = &n->sess[i - 1];
 	uint32_t map = s->mapping;
 	struct nat_mapping *m = &n->maps[map - 1];
-	uint32_t b = nat_sess_bucket(n, map, s->remote_addr, s->remote_port);
-	for (uint32_t *pi = &n->sess_buckets[b]; *pi; pi = &n->sess[*pi - 1].hnext)
-		if (*pi == i) {
-			*pi = s->hnext;
-			break;
-		}
+	if (s->flags & NAT_F_HASHED) {
+		uint32_t b = nat_sess_bucket(n, map, s->remote_addr, s->remote_port);
+		for (uint32_t *pi = &n->sess_buckets[b]; *pi; pi = &n->sess[*pi - 1].hnext)
+			if (*pi == i) {
+				*pi = s->hnext;
+				break;
+			}
+	}
 	if (s->mprev)
 		n->sess[s->mprev - 1].mnext = s->mnext;
 	else
@@ -737,6 +773,29 @@ static uint16_t nat_remote_port(const struct nat_l4 *l, uint16_t port)
 	return l->proto == NAT_PROTO_ICMP ? 0 : port;
 }
 
+/* The index a pool hands out next (the pool has one left). */
+static uint32_t nat_pool_next(uint32_t free_head, uint32_t fresh)
+{
+	return free_head ? free_head : fresh + 1;
+}
+
+/* A new flow's memory, fetched all at once before any of it is read: its inside host's
+ * bucket, the outside port it would like and the mapping and session slots the pools hand out
+ * next. Each would otherwise be a cache miss of its own, one after the other. Changes
+ * nothing. */
+static void nat_new_flow_prefetch(const struct nat_core *n, int o, enum nat_proto proto,
+                                  uint32_t addr, uint16_t port)
+{
+	uint32_t next_map = nat_pool_next(n->map_free, n->map_fresh);
+	const struct nat_session *next_sess =
+	    &n->sess[nat_pool_next(n->sess_free, n->sess_fresh) - 1];
+	__builtin_prefetch(&n->host_buckets[nat_host_bucket(n, addr)]);
+	__builtin_prefetch(&n->port_owner[o][proto][port]);
+	__builtin_prefetch(&n->maps[next_map - 1], 1);
+	__builtin_prefetch(next_sess, 1);
+	__builtin_prefetch((const uint8_t *)next_sess + sizeof(*next_sess) - 1, 1);
+}
+
 /* The mapping of inside endpoint (proto, addr, port) on outside o, created when absent. */
 static uint32_t nat_map_get(struct nat_core *n, int o, enum nat_proto proto, uint32_t addr,
                             uint16_t port, enum nat_drop *drop)
@@ -749,6 +808,7 @@ static uint32_t nat_map_get(struct nat_core *n, int o, enum nat_proto proto, uin
 		*drop = NAT_DROP_table_full;
 		return 0;
 	}
+	nat_new_flow_prefetch(n, o, proto, addr, port);
 	struct nat_host *h = nat_host_find(n, addr, false);
 	if (h && h->count >= n->cfg.max_sessions_per_host) {
 		*drop = NAT_DROP_host_limit;
