@@ -773,29 +773,6 @@ static uint16_t nat_remote_port(const struct nat_l4 *l, uint16_t port)
 	return l->proto == NAT_PROTO_ICMP ? 0 : port;
 }
 
-/* The index a pool hands out next (the pool has one left). */
-static uint32_t nat_pool_next(uint32_t free_head, uint32_t fresh)
-{
-	return free_head ? free_head : fresh + 1;
-}
-
-/* A new flow's memory, fetched all at once before any of it is read: its inside host's
- * bucket, the outside port it would like and the mapping and session slots the pools hand out
- * next. Each would otherwise be a cache miss of its own, one after the other. Changes
- * nothing. */
-static void nat_new_flow_prefetch(const struct nat_core *n, int o, enum nat_proto proto,
-                                  uint32_t addr, uint16_t port)
-{
-	uint32_t next_map = nat_pool_next(n->map_free, n->map_fresh);
-	const struct nat_session *next_sess =
-	    &n->sess[nat_pool_next(n->sess_free, n->sess_fresh) - 1];
-	__builtin_prefetch(&n->host_buckets[nat_host_bucket(n, addr)]);
-	__builtin_prefetch(&n->port_owner[o][proto][port]);
-	__builtin_prefetch(&n->maps[next_map - 1], 1);
-	__builtin_prefetch(next_sess, 1);
-	__builtin_prefetch((const uint8_t *)next_sess + sizeof(*next_sess) - 1, 1);
-}
-
 /* The mapping of inside endpoint (proto, addr, port) on outside o, created when absent. */
 static uint32_t nat_map_get(struct nat_core *n, int o, enum nat_proto proto, uint32_t addr,
                             uint16_t port, enum nat_drop *drop)
@@ -808,7 +785,6 @@ static uint32_t nat_map_get(struct nat_core *n, int o, enum nat_proto proto, uin
 		*drop = NAT_DROP_table_full;
 		return 0;
 	}
-	nat_new_flow_prefetch(n, o, proto, addr, port);
 	struct nat_host *h = nat_host_find(n, addr, false);
 	if (h && h->count >= n->cfg.max_sessions_per_host) {
 		*drop = NAT_DROP_host_limit;
