@@ -4,14 +4,16 @@
  * engine, in a table sized as the benchmark's (max_sessions 200,000, the plugin's default
  * address-and-port-dependent filtering).
  *
- *   nat_core_flows [ROUNDS [FLOWS]]
+ *   nat_core_flows [ROUNDS [FLOWS [THRASH_KB]]]
  *       ROUNDS (default 21) rounds of: FLOWS (default 10,000) new UDP flows through
  *       nat_core_egress, each from a new source address:port (200 inside hosts x ports going
  *       up, as tests/bench/tools/udp_flows sends them) to one server port; the same FLOWS
  *       again (datagrams of existing flows); a flush of every session (the benchmark's
  *       DELETE /api/v1/nat/sessions). Prints the median over the rounds of ns per new flow,
- *       ns per datagram of an existing flow and ns per flushed session. Exits 1 when a
- *       datagram is not translated, 2 on bad arguments.
+ *       ns per datagram of an existing flow and ns per flushed session. THRASH_KB (default
+ *       0): before each datagram, that many KB are written through (evicting the caches, as
+ *       the kernel's share of a TAP router does between two datagrams) and the datagram is
+ *       timed alone. Exits 1 when a datagram is not translated, 2 on bad arguments.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -52,20 +54,42 @@ static void flows_udp(uint8_t *b, uint32_t src, uint16_t sp, uint32_t dst, uint1
 	shoal_store_be16(b + 26, c ? c : 0xffff);
 }
 
-/* Sends flows datagrams from base port up; returns ns per datagram, negative on a drop. */
-static double flows_send(struct nat_core *n, unsigned flows, unsigned base, uint64_t now_ms)
+/* Caches evicted between datagrams (what the kernel's share of a TAP router does to them). */
+struct flows_thrash {
+	uint8_t *buf;
+	size_t size;
+};
+
+static void flows_thrash_run(struct flows_thrash *t)
+{
+	for (size_t i = 0; i < t->size; i += 64)
+		t->buf[i]++;
+}
+
+/* Sends flows datagrams from base port up; returns ns per datagram, negative on a drop. With
+ * a thrash buffer, each datagram is timed alone after the caches were evicted. */
+static double flows_send(struct nat_core *n, unsigned flows, unsigned base, uint64_t now_ms,
+                         struct flows_thrash *t)
 {
 	uint8_t b[64];
 	enum nat_drop why;
-	double t0 = flows_now();
+	double spent = 0, t0 = flows_now();
 	for (unsigned i = 0; i < flows; i++) {
 		flows_udp(b, 0x0a000102u + i % HOSTS, (uint16_t)(base + i / HOSTS), 0xc0000202u, 9);
 		struct nat_pkt p = {
 		    .data = b, .len = 36, .ingress_ifindex = IF_IN, .egress_ifindex = IF_OUT};
+		if (t->size) {
+			flows_thrash_run(t);
+			t0 = flows_now();
+		}
 		if (nat_core_egress(n, &p, now_ms, &why) != NAT_TRANSLATED)
 			return -1;
+		if (t->size)
+			spent += flows_now() - t0;
 	}
-	return (flows_now() - t0) * 1e9 / flows;
+	if (!t->size)
+		spent = flows_now() - t0;
+	return spent * 1e9 / flows;
 }
 
 static int flows_cmp(const void *a, const void *b)
@@ -84,10 +108,19 @@ int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? strtol(argv[1], NULL, 10) : 21;
 	long flows = argc > 2 ? strtol(argv[2], NULL, 10) : 10000;
-	if (argc > 3 || rounds < 1 || rounds > MAX_ROUNDS || flows < HOSTS || flows > 50000) {
-		fprintf(stderr, "usage: nat_core_flows [ROUNDS (1..%d) [FLOWS (%d..50000)]]\n",
+	long thrash_kb = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
+	if (argc > 4 || rounds < 1 || rounds > MAX_ROUNDS || flows < HOSTS || flows > 50000 ||
+	    thrash_kb < 0 || thrash_kb > 65536) {
+		fprintf(stderr,
+		        "usage: nat_core_flows [ROUNDS (1..%d) [FLOWS (%d..50000) [THRASH_KB "
+		        "(0..65536)]]]\n",
 		        MAX_ROUNDS, HOSTS);
 		return 2;
+	}
+	struct flows_thrash thrash = {.size = (size_t)thrash_kb * 1024};
+	if (thrash.size && !(thrash.buf = calloc(1, thrash.size))) {
+		fprintf(stderr, "nat_core_flows: out of memory\n");
+		return 1;
 	}
 	struct nat_config cfg = {
 	    .filtering = NAT_FILTER_APDF,
@@ -115,8 +148,8 @@ int main(int argc, char **argv)
 	for (long r = 0; r < rounds && rc == 0; r++) {
 		if (base + per_round > 65535)
 			base = 1024;
-		fresh[r] = flows_send(n, (unsigned)flows, base, now_ms);
-		again[r] = flows_send(n, (unsigned)flows, base, now_ms);
+		fresh[r] = flows_send(n, (unsigned)flows, base, now_ms, &thrash);
+		again[r] = flows_send(n, (unsigned)flows, base, now_ms, &thrash);
 		double t0 = flows_now();
 		size_t gone = nat_core_flush(n, NULL);
 		flush[r] = (flows_now() - t0) * 1e9 / (double)(gone ? gone : 1);
@@ -128,11 +161,14 @@ int main(int argc, char **argv)
 		base += per_round;
 	}
 	if (rc == 0)
-		printf(
-		    "nat engine, %ld rounds of %ld flows, max_sessions %u: new flow %.0f ns, "
-		    "datagram of an existing flow %.0f ns, flush %.0f ns per session (medians)\n",
-		    rounds, flows, cfg.max_sessions, flows_median(fresh, (unsigned)rounds),
-		    flows_median(again, (unsigned)rounds), flows_median(flush, (unsigned)rounds));
+		printf("nat engine, %ld rounds of %ld flows, max_sessions %u, caches %s: new flow "
+		       "%.0f ns, datagram of an existing flow %.0f ns, flush %.0f ns per session "
+		       "(medians)\n",
+		       rounds, flows, cfg.max_sessions,
+		       thrash.size ? "evicted before each datagram" : "warm",
+		       flows_median(fresh, (unsigned)rounds), flows_median(again, (unsigned)rounds),
+		       flows_median(flush, (unsigned)rounds));
 	nat_core_destroy(n);
+	free(thrash.buf);
 	return rc;
 }
