@@ -28,6 +28,7 @@ enum {
 	NAT_F_SYN_IN = 1u << 1,
 	NAT_F_FIN_OUT = 1u << 2,
 	NAT_F_FIN_IN = 1u << 3,
+	NAT_F_HASHED = 1u << 4, /* linked in the session hash table (see nat_sess_hash_add) */
 	/* IP protocol numbers */
 	NAT_IP_ICMP = 1,
 	NAT_IP_TCP = 6,
@@ -220,9 +221,14 @@ static bool nat_pool_left(uint32_t free_head, uint32_t fresh, uint32_t max)
 	return free_head != 0 || fresh < max;
 }
 
+static uint32_t nat_host_bucket(const struct nat_core *n, uint32_t addr)
+{
+	return nat_hash(n, addr, 0x686f7374) & n->host_mask;
+}
+
 static struct nat_host *nat_host_find(struct nat_core *n, uint32_t addr, bool create)
 {
-	uint32_t b = nat_hash(n, addr, 0x686f7374) & n->host_mask;
+	uint32_t b = nat_host_bucket(n, addr);
 	for (uint32_t i = n->host_buckets[b]; i; i = n->hosts[i - 1].next)
 		if (n->hosts[i - 1].addr == addr)
 			return &n->hosts[i - 1];
@@ -241,7 +247,7 @@ static struct nat_host *nat_host_find(struct nat_core *n, uint32_t addr, bool cr
 
 static void nat_host_release(struct nat_core *n, uint32_t addr)
 {
-	uint32_t b = nat_hash(n, addr, 0x686f7374) & n->host_mask;
+	uint32_t b = nat_host_bucket(n, addr);
 	for (uint32_t *pi = &n->host_buckets[b]; *pi; pi = &n->hosts[*pi - 1].next) {
 		struct nat_host *h = &n->hosts[*pi - 1];
 		if (h->addr != addr)
@@ -362,13 +368,26 @@ static uint32_t nat_sess_bucket(const struct nat_core *n, uint32_t map, uint32_t
 	return nat_hash(n, ((uint64_t)map << 32) | raddr, rport) & n->sess_mask;
 }
 
+static bool nat_sess_is(const struct nat_session *s, uint32_t map, uint32_t raddr, uint16_t rport)
+{
+	return s->mapping == map && s->remote_addr == raddr && s->remote_port == rport;
+}
+
+/* The session of map with remote (raddr, rport), 0 when none. A mapping's own list answers
+ * when it holds no session or one (a new mapping; the usual case under endpoint-independent
+ * mapping): that is at most the one session's line where the hash costs its bucket's line as
+ * well; with more, the hash table, which then holds every session of the mapping. */
 static uint32_t nat_sess_find(const struct nat_core *n, uint32_t map, uint32_t raddr,
                               uint16_t rport)
 {
+	const struct nat_mapping *m = &n->maps[map - 1];
+	if (m->n_sessions <= 1)
+		return m->sessions && nat_sess_is(&n->sess[m->sessions - 1], map, raddr, rport)
+		           ? m->sessions
+		           : 0;
 	for (uint32_t i = n->sess_buckets[nat_sess_bucket(n, map, raddr, rport)]; i;
 	     i = n->sess[i - 1].hnext) {
-		const struct nat_session *s = &n->sess[i - 1];
-		if (s->mapping == map && s->remote_addr == raddr && s->remote_port == rport)
+		if (nat_sess_is(&n->sess[i - 1], map, raddr, rport))
 			return i;
 	}
 	return 0;
@@ -415,6 +434,20 @@ static void nat_wheel_remove(struct nat_core *n, uint32_t i)
 		n->sess[s->wnext - 1].wprev = s->wprev;
 }
 
+/* Links session i in the session hash table. Only the sessions of mappings that have (or had)
+ * two or more are there: nat_sess_find answers a mapping with one from its list, so a new
+ * flow's session costs no write to a random bucket (a cache miss), nor its unlink a walk. */
+static void nat_sess_hash_add(struct nat_core *n, uint32_t i)
+{
+	struct nat_session *s = &n->sess[i - 1];
+	if (s->flags & NAT_F_HASHED)
+		return;
+	uint32_t b = nat_sess_bucket(n, s->mapping, s->remote_addr, s->remote_port);
+	s->hnext = n->sess_buckets[b];
+	n->sess_buckets[b] = i;
+	s->flags |= NAT_F_HASHED;
+}
+
 static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, uint16_t rport,
                              uint32_t now_s, enum nat_drop *drop)
 {
@@ -442,9 +475,10 @@ static uint32_t nat_sess_new(struct nat_core *n, uint32_t map, uint32_t raddr, u
 	s->remote_addr = raddr;
 	s->remote_port = rport;
 	s->last_s = now_s;
-	uint32_t b = nat_sess_bucket(n, map, raddr, rport);
-	s->hnext = n->sess_buckets[b];
-	n->sess_buckets[b] = i;
+	if (m->n_sessions >= 1) { /* the mapping's second (or later): hashed, with the first */
+		nat_sess_hash_add(n, m->sessions);
+		nat_sess_hash_add(n, i);
+	}
 	s->mnext = m->sessions;
 	if (s->mnext)
 		n->sess[s->mnext - 1].mprev = i;
@@ -463,12 +497,14 @@ static void nat_sess_unlink(struct nat_core *n, uint32_t i, bool in_wheel)
 	struct nat_session *s = &n->sess[i - 1];
 	uint32_t map = s->mapping;
 	struct nat_mapping *m = &n->maps[map - 1];
-	uint32_t b = nat_sess_bucket(n, map, s->remote_addr, s->remote_port);
-	for (uint32_t *pi = &n->sess_buckets[b]; *pi; pi = &n->sess[*pi - 1].hnext)
-		if (*pi == i) {
-			*pi = s->hnext;
-			break;
-		}
+	if (s->flags & NAT_F_HASHED) {
+		uint32_t b = nat_sess_bucket(n, map, s->remote_addr, s->remote_port);
+		for (uint32_t *pi = &n->sess_buckets[b]; *pi; pi = &n->sess[*pi - 1].hnext)
+			if (*pi == i) {
+				*pi = s->hnext;
+				break;
+			}
+	}
 	if (s->mprev)
 		n->sess[s->mprev - 1].mnext = s->mnext;
 	else

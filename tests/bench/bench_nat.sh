@@ -41,6 +41,9 @@
 #   rate. A sender that outruns the router loses datagrams in the TAP's queue (counted as
 #   h1's lan0 tx dropped, printed) and fails the step: that is the router's limit, measured
 #   the same way for every path.
+# Engine: tests/bench/tools/nat_core_flows, the NAT engine alone in the same table size (no TAP,
+#   no kernel): ns per new flow, per datagram of an existing flow, per flushed session; with
+#   warm caches, then with 1 MB written through before each datagram (cold, as in shoald).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SHOAL_BUILD=$(cd "${SHOAL_BUILD:-build/release}" 2>/dev/null && pwd) || {
@@ -270,6 +273,11 @@ for col in "${cols[@]}"; do
 	[[ -n ${up[$col]:-} ]] && flows "$col"
 done
 [[ -n ${up[nat]:-} ]] && nat_api
+engine=""
+if [[ -x $SHOAL_BUILD/tests/bench/tools/nat_core_flows ]]; then # the engine alone, no TAP
+	engine=$("$SHOAL_BUILD/tests/bench/tools/nat_core_flows" &&
+		"$SHOAL_BUILD/tests/bench/tools/nat_core_flows" 15 5000 1024) || status=1
+fi
 for col in shoald nat; do
 	if [[ -n ${PID[$col]:-} ]] && ! daemon_alive "${PID[$col]}"; then
 		log "$col: shoald died during the benchmark"
@@ -307,5 +315,6 @@ if [[ -n ${result[nat.mem]:-} && ${result[nat.max]:-0} -gt 0 ]]; then
 		"${result[nat.mem]}" "${result[nat.max]}" \
 		"$(awk -v m="${result[nat.mem]}" -v n="${result[nat.max]}" 'BEGIN { printf "%.1f", m / n }')"
 fi
+[[ -n $engine ]] && printf '%s\n' "$engine"
 printf 'total %d s\n' $((SECONDS - t0))
 exit $status

@@ -889,6 +889,129 @@ static void test_sessions_paging_and_filters(void **state)
 	nat_core_destroy(n);
 }
 
+/* ---- property: sessions (lookup, filtering, expiry, flush) against a model ---- */
+
+/* Mappings that gain and lose sessions one by one (0, 1, several, back to 1: the engine
+ * looks a mapping's only session up from the mapping and the others in its hash table)
+ * under address-and-port-dependent filtering, expiry and flushes: every verdict, every
+ * translation and the listed sessions with their counters match a plain list. */
+static void test_sessions_against_model(void **state)
+{
+	(void)state;
+	rng_state = 1812;
+	struct nat_config c = test_config();
+	c.timeout_s[NAT_TIMEOUT_UDP] = 60;
+	struct nat_core *n = make(&c);
+	struct msess {
+		uint32_t h, r;
+		uint16_t p, rp;
+		uint32_t last_s;
+		uint64_t pkts_out, pkts_in;
+	} ms[64];
+	struct mmap {
+		uint32_t h;
+		uint16_t p, ext;
+	} mm[16];
+	size_t nms = 0, nmm = 0;
+	uint64_t now = T0;
+	size_t translated_in = 0, filtered = 0, multi = 0;
+	for (int step = 0; step < 4000; step++) {
+		unsigned op = rng() % 20;
+		uint32_t h = IP(10, 0, 2, rng() % 3 + 2), r = IP(198, 51, 100, rng() % 3 + 1);
+		uint16_t p = (uint16_t)(4000 + rng() % 2), rp = (uint16_t)(53 + rng() % 2);
+		uint32_t now_s = (uint32_t)(now / 1000);
+		struct pkt k;
+		if (op < 10) { /* outbound: the mapping's ext stays while it lives */
+			udp(&k, h, p, r, rp, 4);
+			assert_int_equal(out(n, &k, now), NAT_TRANSLATED);
+			size_t m;
+			for (m = 0; m < nmm && !(mm[m].h == h && mm[m].p == p); m++)
+				;
+			if (m == nmm)
+				mm[nmm++] = (struct mmap){h, p, sport_of(&k)};
+			assert_int_equal(sport_of(&k), mm[m].ext);
+			size_t i;
+			for (i = 0; i < nms; i++)
+				if (ms[i].h == h && ms[i].p == p && ms[i].r == r && ms[i].rp == rp)
+					break;
+			if (i == nms)
+				ms[nms++] = (struct msess){h, r, p, rp, 0, 0, 0};
+			ms[i].last_s = now_s;
+			ms[i].pkts_out++;
+		} else if (op < 17 && nmm > 0) { /* inbound to a live mapping's port */
+			const struct mmap *m = &mm[rng() % nmm];
+			udp(&k, r, rp, OUT_ADDR, m->ext, 4);
+			size_t i, same_map = 0;
+			for (i = 0; i < nms; i++)
+				same_map += ms[i].h == m->h && ms[i].p == m->p;
+			multi += same_map > 1;
+			for (i = 0; i < nms; i++)
+				if (ms[i].h == m->h && ms[i].p == m->p && ms[i].r == r &&
+				    ms[i].rp == rp)
+					break;
+			if (i == nms) {
+				assert_int_equal(in(n, &k, now, IF_OUT), NAT_DROP);
+				filtered++;
+			} else {
+				assert_int_equal(in(n, &k, now, IF_OUT), NAT_TRANSLATED);
+				assert_int_equal(dst_of(&k), m->h);
+				assert_int_equal(dport_of(&k), m->p);
+				ms[i].last_s = now_s;
+				ms[i].pkts_in++;
+				translated_in++;
+			}
+		} else if (op < 19) { /* time passes; expiry */
+			now += (uint64_t)(rng() % 30) * 1000;
+			nat_core_tick(n, now);
+			now_s = (uint32_t)(now / 1000);
+			for (size_t i = 0; i < nms;)
+				if (ms[i].last_s + 60 <= now_s)
+					ms[i] = ms[--nms];
+				else
+					i++;
+		} else { /* flush one inside host */
+			struct nat_filter f = {.inside_addr = h, .proto = NAT_PROTO_COUNT_};
+			size_t gone = 0;
+			for (size_t i = 0; i < nms;)
+				if (ms[i].h == h) {
+					ms[i] = ms[--nms];
+					gone++;
+				} else {
+					i++;
+				}
+			assert_int_equal(nat_core_flush(n, &f), gone);
+		}
+		/* a mapping without sessions is gone (its port may go to another next time) */
+		for (size_t m = 0; m < nmm;) {
+			size_t i;
+			for (i = 0; i < nms && !(ms[i].h == mm[m].h && ms[i].p == mm[m].p); i++)
+				;
+			if (i == nms)
+				mm[m] = mm[--nmm];
+			else
+				m++;
+		}
+		struct nat_session_info info[64];
+		size_t got = nat_core_sessions(n, NULL, 0, info, 64, now);
+		assert_int_equal(got, nms);
+		for (size_t j = 0; j < got; j++) {
+			size_t i;
+			for (i = 0; i < nms; i++)
+				if (ms[i].h == info[j].inside_addr &&
+				    ms[i].p == info[j].inside_port &&
+				    ms[i].r == info[j].remote_addr &&
+				    ms[i].rp == info[j].remote_port)
+					break;
+			assert_true(i < nms);
+			assert_int_equal(info[j].packets_out, ms[i].pkts_out);
+			assert_int_equal(info[j].packets_in, ms[i].pkts_in);
+		}
+	}
+	/* the run went through what it is about */
+	assert_true(translated_in > 200 && filtered > 200 && multi > 200);
+	nat_core_destroy(n);
+}
+
 /* The tables are sized at create: bytes per session at max_sessions = 200,000. */
 static void test_memory_per_session_bounded(void **state)
 {
@@ -924,6 +1047,7 @@ int main(void)
 	    cmocka_unit_test(test_random_flows_against_model),
 	    cmocka_unit_test(test_offloaded_frames_against_model),
 	    cmocka_unit_test(test_sessions_paging_and_filters),
+	    cmocka_unit_test(test_sessions_against_model),
 	    cmocka_unit_test(test_memory_per_session_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
