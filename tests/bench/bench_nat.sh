@@ -28,10 +28,12 @@
 #   shoald and shoald+nat at the same time (their own namespaces, so no shared link): both
 #   then see the same load, and their ratio compares the two paths' cost.
 # New flows: an offered-rate ladder, the same for every path: BENCH_NAT_RATES (datagrams/s,
-#   2,000 .. 128,000 in steps of sqrt 2), BENCH_NAT_STEP_FLOWS (10,000) datagrams per step,
+#   2,000 .. 32,000 in steps of sqrt 2, then to 128,000 in steps of 2^(1/4): the loss-free
+#   rate is read at a step, so steps near the paths' limits are finer), BENCH_NAT_STEP_FLOWS
+#   (10,000) datagrams per step,
 #   each from a new source (10.0.1.2..10.0.1.201 x source ports no earlier step used) to
 #   192.0.2.2 port 9 + step. The 64,512 ports of one outside address bound the live mappings
-#   of both NATs: MASQUERADE's per destination address:port (hence a port per step; 130,000
+#   of both NATs: MASQUERADE's per destination address:port (hence a port per step; 170,000
 #   conntrack entries in all stay below nf_conntrack_max, 262,144), an endpoint-independent
 #   NAT's per protocol (hence its sessions are flushed through its API after each step).
 #   The datagrams are paced by udp_flows on an absolute schedule and tagged with the step;
@@ -58,7 +60,7 @@ require_cmd ip iperf3 jq timeout iptables curl awk
 secs=${BENCH_NAT_SECONDS:-3}
 rounds=${BENCH_NAT_ROUNDS:-5}
 step_flows=${BENCH_NAT_STEP_FLOWS:-10000}
-read -r -a rates <<<"${BENCH_NAT_RATES:-2000 2800 4000 5600 8000 11300 16000 22600 32000 45000 64000 90000 128000}"
+read -r -a rates <<<"${BENCH_NAT_RATES:-2000 2800 4000 5600 8000 11300 16000 22600 32000 38000 45000 54000 64000 76000 90000 108000 128000}"
 hosts=200
 flows_tool=$SHOAL_BUILD/tests/bench/tools/udp_flows
 shoald=$SHOAL_BUILD/router/shoald
