@@ -60,19 +60,27 @@ arp lan1 10.0.2.50 02:00:00:00:00:50" "$(sqlite3 "$API_STATE/state.db" \
 	 SELECT 'arp ' || interface || ' ' || ip || ' ' || mac FROM arp")"
 routes0=$(api_routes)
 
+# writers BASE OUT: 8 clients in the background, client c POSTing 10.(BASE+c).i.0/24 for i in
+# 0..199 one by one; each acknowledged prefix goes to OUT.c; their pids in clients[].
+writers() {
+	local c
+	clients=()
+	for c in 1 2 3 4 5 6 7 8; do
+		ns_exec "$R" bash -c '
+			for i in $(seq 0 199); do
+				p="10.$(($5 + $1)).$i.0/24"
+				code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
+					-H "Authorization: Bearer $2" -H "Content-Type: application/json" \
+					--data-binary "{\"prefix\":\"$p\",\"next_hop\":\"10.0.2.2\"}" \
+					"http://127.0.0.1:$3/api/v1/routes") || break
+				[[ $code == 201 ]] && printf "%s\n" "$p" >>"$4.$1"
+			done' client "$c" "$API_TOKEN" "$API_PORT" "$2" "$1" &
+		clients+=($!)
+	done
+}
+
 # --- 8 clients at once, kill -9 after some answers: every 201 is in the restored table
-for c in 1 2 3 4 5 6 7 8; do
-	ns_exec "$R" bash -c '
-		for i in $(seq 0 199); do
-			p="10.$((100 + $1)).$i.0/24"
-			code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
-				-H "Authorization: Bearer $2" -H "Content-Type: application/json" \
-				--data-binary "{\"prefix\":\"$p\",\"next_hop\":\"10.0.2.2\"}" \
-				"http://127.0.0.1:$3/api/v1/routes") || break
-			[[ $code == 201 ]] && printf "%s\n" "$p" >>"$4.$1"
-		done' client "$c" "$API_TOKEN" "$API_PORT" "$TMP/acked" &
-	clients+=($!)
-done
+writers 100 "$TMP/acked"
 acked_count() { cat "$TMP"/acked.* 2>/dev/null | wc -l; }
 wait_for "100 acknowledged POSTs from 8 clients" 60 bash -c "[[ \$(cat $TMP/acked.* 2>/dev/null | wc -l) -ge 100 ]]"
 kill -KILL "$SD_PID"
@@ -96,19 +104,7 @@ check "no sanitizer report" sd_clean "$SD_LABEL"
 # every 201 is in the table after the restart
 api_setup_or_finish "$CFG"
 rm -f "$TMP"/acked2.*
-clients=()
-for c in 1 2 3 4 5 6 7 8; do
-	ns_exec "$R" bash -c '
-		for i in $(seq 0 199); do
-			p="10.$((120 + $1)).$i.0/24"
-			code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
-				-H "Authorization: Bearer $2" -H "Content-Type: application/json" \
-				--data-binary "{\"prefix\":\"$p\",\"next_hop\":\"10.0.2.2\"}" \
-				"http://127.0.0.1:$3/api/v1/routes") || break
-			[[ $code == 201 ]] && printf "%s\n" "$p" >>"$4.$1"
-		done' client "$c" "$API_TOKEN" "$API_PORT" "$TMP/acked2" &
-	clients+=($!)
-done
+writers 120 "$TMP/acked2"
 wait_for "100 acknowledged POSTs from 8 clients" 60 bash -c "[[ \$(cat $TMP/acked2.* 2>/dev/null | wc -l) -ge 100 ]]"
 daemon_stop "$SD_PID" 10
 check_eq "SIGTERM under 8 writers: shoald exits 0" 0 "$?"
