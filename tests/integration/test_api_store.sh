@@ -79,6 +79,15 @@ writers() {
 	done
 }
 
+# acked_present OUT WHAT: checks that every prefix the writers() of OUT saw acknowledged is in
+# the table of the restarted shoald.
+acked_present() {
+	api GET /api/v1/routes
+	jq -r '.routes[].prefix' <<<"$API_BODY" | sort >"$TMP/present"
+	check_eq "every acknowledged POST of 8 clients survived $2 (none missing)" "" \
+		"$(comm -23 <(cat "$1".* | sort) "$TMP/present" | tr '\n' ' ')"
+}
+
 # --- 8 clients at once, kill -9 after some answers: every 201 is in the restored table
 writers 100 "$TMP/acked"
 acked_count() { cat "$TMP"/acked.* 2>/dev/null | wc -l; }
@@ -90,10 +99,7 @@ n_acked=$(acked_count)
 check "some POSTs were answered before the kill ($n_acked), not all" test "$n_acked" -ge 100 -a "$n_acked" -lt 1600
 wait_for "the TAPs of the killed shoald to disappear" 5 bash -c "! ip -n $H1 link show lan0"
 api_setup_or_finish "$CFG"
-api GET /api/v1/routes
-jq -r '.routes[].prefix' <<<"$API_BODY" | sort >"$TMP/present"
-check_eq "every acknowledged POST of 8 clients survived kill -9 (none missing)" "" \
-	"$(comm -23 <(cat "$TMP"/acked.* | sort) "$TMP/present" | tr '\n' ' ')"
+acked_present "$TMP/acked" "kill -9"
 check_eq "state.db passes integrity_check" ok "$(sqlite3 "$API_STATE/state.db" 'PRAGMA integrity_check')"
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
@@ -112,10 +118,7 @@ for p in "${clients[@]}"; do wait "$p"; done
 check "no sanitizer report after SIGTERM under 8 writers" sd_clean "$SD_LABEL"
 wait_for "the TAPs of the stopped shoald to disappear" 5 bash -c "! ip -n $H1 link show lan0"
 api_setup_or_finish "$CFG"
-api GET /api/v1/routes
-jq -r '.routes[].prefix' <<<"$API_BODY" | sort >"$TMP/present"
-check_eq "every acknowledged POST of 8 clients survived SIGTERM (none missing)" "" \
-	"$(comm -23 <(cat "$TMP"/acked2.* | sort) "$TMP/present" | tr '\n' ' ')"
+acked_present "$TMP/acked2" SIGTERM
 daemon_stop "$SD_PID" 5
 check_eq "shoald exits 0 on SIGTERM" 0 "$?"
 
