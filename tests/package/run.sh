@@ -259,7 +259,8 @@ check "API change written to /var/lib/shoal/state.db (as shoal)" bash -c \
 	 api -H 'Content-Type: application/json' -d '{\"prefix\":\"10.9.0.0/16\",\"next_hop\":\"10.0.1.2\"}' \
 	   http://127.0.0.1:8144/api/v1/routes | grep -q 10.9.0.0/16 &&
 	 [[ \$(chroot '$ROOT' stat -c '%U' /var/lib/shoal/state.db) == shoal ]] &&
-	 grep -qa 10.9.0.0/16 '$ROOT/var/lib/shoal/state.db' '$ROOT/var/lib/shoal/state.db-wal'"
+	 [[ \$(sqlite3 -readonly '$ROOT/var/lib/shoal/state.db' \
+	     \"SELECT prefix || ' ' || next_hop FROM routes_text\") == '10.9.0.0/16 10.0.1.2' ]]"
 kill -TERM "$DAEMON_PID" 2>/dev/null || true
 rc=0
 wait "$DAEMON_PID" || rc=$?
