@@ -121,6 +121,10 @@ static void metrics_dataplane(FILE *f, const struct shoal_ctl_metrics *m)
 	     m->dp.gso_segments_out},
 	    {"shoal_gso_passthrough_total", "GSO super-frames forwarded whole.",
 	     m->dp.gso_passthrough},
+	    {"shoal_busy_polls_total",
+	     "Data-plane loop iterations that polled instead of sleeping "
+	     "(forwarding.busy_poll_us).",
+	     m->dp.busy_polls},
 	};
 	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
 		metrics_family(f, fam[k].name, "counter", fam[k].help);

@@ -577,10 +577,12 @@ static void config_parse_arp(struct config_ctx *ctx, json_t *o, const char *jp)
 
 static void config_parse_forwarding(struct config_ctx *ctx, json_t *o, const char *jp)
 {
-	static const char *const keys[] = {"source_route", NULL};
+	static const char *const keys[] = {"source_route", "busy_poll_us", NULL};
 	char p[CONFIG_JPATH_MAX];
 	json_t *v;
 	config_check_keys(ctx, o, jp, keys);
+	config_int_range(ctx, o, jp, "busy_poll_us", 0, SHOAL_CONFIG_MAX_BUSY_POLL_US,
+	                 &ctx->cfg->busy_poll_us);
 	if ((v = config_get(ctx, o, jp, "source_route", JSON_STRING, false, p)) != NULL) {
 		const char *s = json_string_value(v);
 		unsigned k = config_name_index(shoal_config_source_route_names, 2, s);
@@ -1087,8 +1089,9 @@ json_t *shoal_config_to_json(const struct shoal_config *cfg)
 	              (json_int_t)cfg->icmp_dest_interval_ms, "dest_burst",
 	              (json_int_t)cfg->icmp_dest_burst, "dest_max", (json_int_t)cfg->icmp_dest_max);
 	json_t *arp = json_pack("{s:I}", "give_up_ms", (json_int_t)cfg->arp_give_up_ms);
-	json_t *fwd =
-	    json_pack("{s:s}", "source_route", shoal_config_source_route_names[cfg->source_route]);
+	json_t *fwd = json_pack("{s:s, s:I}", "source_route",
+	                        shoal_config_source_route_names[cfg->source_route], "busy_poll_us",
+	                        (json_int_t)cfg->busy_poll_us);
 	/* "o" steals each reference, also when json_pack fails (NULLs make it fail). */
 	json_t *root = json_pack(
 	    "{s:o, s:o, s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "interfaces", ifs, "routes",

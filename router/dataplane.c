@@ -951,6 +951,7 @@ static void dp_if_readable(void *arg, int fd, uint32_t events)
 			return;
 		}
 		f->stats.rx_packets++;
+		shoal_loop_busy(dp->loop); /* traffic: a busy poll (if set) goes on */
 		f->stats.rx_bytes += (uint64_t)n;
 		dp_rt_got(dp);
 		dp_rt_mark(dp, SHOAL_DP_STAGE_VALIDATION);
@@ -975,6 +976,7 @@ static void dp_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 	struct shoal_dp *dp = arg;
 	dp->now_ms = now_ms;
 	dp->stats.icmp_dest_evictions = shoal_icmp_limit_stats(dp->icmp_limit)->evictions;
+	dp->stats.busy_polls = dp->loop->polls;
 	for (unsigned i = 0; i < dp->n_ifs; i++)
 		if (dp->ifs[i].netif)
 			shoal_netif_tick(dp->ifs[i].netif, elapsed_ms);
@@ -1421,6 +1423,7 @@ struct shoal_dp *shoal_dp_create(const struct shoal_config *cfg, const struct sh
 		goto fail;
 	}
 	dp->tick_registered = true;
+	shoal_loop_set_busy_poll(loop, cfg->busy_poll_us);
 	char perr[SHOAL_PLUGIN_HOST_ERR_SIZE] = "";
 	dp_plugins_load(dp, cfg, perr, sizeof(perr)); /* failures are logged; we keep running */
 	return dp;
@@ -1435,8 +1438,10 @@ void shoal_dp_destroy(struct shoal_dp *dp)
 	if (!dp)
 		return;
 	shoal_plugin_host_destroy(dp->plugins);
-	if (dp->tick_registered)
+	if (dp->tick_registered) {
+		shoal_loop_set_busy_poll(dp->loop, 0);
 		shoal_loop_del_tick(dp->loop, dp_tick, dp);
+	}
 	for (unsigned i = dp->n_ifs; i-- > 0;)
 		dp_if_close(dp, &dp->ifs[i]);
 	shoal_routes_destroy(dp->routes);
@@ -1506,6 +1511,8 @@ int shoal_dp_reload(struct shoal_dp *dp, const struct shoal_config *cfg, char *e
 	tmp->icmp_rate_per_s = cfg->icmp_rate_per_s;
 	tmp->icmp_burst = cfg->icmp_burst;
 	tmp->source_route = cfg->source_route;
+	tmp->busy_poll_us = cfg->busy_poll_us;
+	shoal_loop_set_busy_poll(dp->loop, cfg->busy_poll_us);
 	tmp->icmp_dest_interval_ms = cfg->icmp_dest_interval_ms;
 	tmp->icmp_dest_burst = cfg->icmp_dest_burst;
 	struct shoal_icmp_limit_config lc;

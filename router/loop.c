@@ -17,11 +17,16 @@ enum loop_internal {
 	LOOP_ID_STOP,
 };
 
-uint64_t shoal_loop_clock_ms(void)
+static uint64_t loop_clock_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t shoal_loop_clock_ms(void)
+{
+	return loop_clock_ns() / 1000000u;
 }
 
 static uint64_t loop_data_pack(uint32_t id, uint32_t gen)
@@ -216,9 +221,31 @@ static void loop_stop_fire(struct shoal_loop *loop)
 		loop->stopping = true;
 }
 
+void shoal_loop_set_busy_poll(struct shoal_loop *loop, unsigned us)
+{
+	loop->busy_poll_ns = (uint64_t)us * 1000u;
+	if (us == 0)
+		loop->poll_until_ns = 0;
+}
+
+void shoal_loop_busy(struct shoal_loop *loop)
+{
+	loop->busy = true;
+}
+
+bool shoal_loop_polling(const struct shoal_loop *loop)
+{
+	return loop->poll_until_ns != 0;
+}
+
 int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[SHOAL_LOOP_BATCH];
+	if (loop->poll_until_ns) {
+		timeout_ms = 0;
+		loop->polls++;
+	}
+	loop->busy = false;
 	int n = epoll_wait(loop->epfd, evs, SHOAL_LOOP_BATCH, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -244,7 +271,12 @@ int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms)
 		s->fn(s->arg, s->fd, evs[k].events);
 	}
 	/* One clock read per iteration (a batch of events), never per packet. */
-	__atomic_store_n(&loop->last_iteration_ms, shoal_loop_clock_ms(), __ATOMIC_RELAXED);
+	uint64_t now = loop_clock_ns();
+	__atomic_store_n(&loop->last_iteration_ms, now / 1000000u, __ATOMIC_RELAXED);
+	if (loop->busy && loop->busy_poll_ns)
+		loop->poll_until_ns = now + loop->busy_poll_ns;
+	else if (loop->poll_until_ns && now >= loop->poll_until_ns)
+		loop->poll_until_ns = 0;
 	return n;
 }
 

@@ -447,13 +447,14 @@ static void shoald_dataplane_report(const struct shoald *d)
 	shoal_log(SHOAL_LOG_INFO,
 	          "forwarded %llu, local %llu, icmp errors %llu (rate-limited %llu, by destination "
 	          "%llu, destinations evicted %llu), echo replies "
-	          "%llu, fragments %llu, gso whole %llu, gso segments %llu",
+	          "%llu, fragments %llu, gso whole %llu, gso segments %llu, busy polls %llu",
 	          (unsigned long long)s->forwarded, (unsigned long long)s->delivered_local,
 	          (unsigned long long)s->icmp_errors_sent, (unsigned long long)s->icmp_rate_limited,
 	          (unsigned long long)s->icmp_rate_limited_dest,
 	          (unsigned long long)s->icmp_dest_evictions,
 	          (unsigned long long)s->icmp_echo_replies, (unsigned long long)s->fragments_out,
-	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out);
+	          (unsigned long long)s->gso_passthrough, (unsigned long long)s->gso_segments_out,
+	          (unsigned long long)s->busy_polls);
 	for (unsigned i = 0; i < shoal_dp_if_count(d->dp); i++) {
 		const struct shoal_dp_if_stats *is = shoal_dp_if_stats(d->dp, i);
 		shoal_log(SHOAL_LOG_INFO, "%s: rx %llu pkts %llu bytes, tx %llu pkts %llu bytes",

@@ -60,6 +60,7 @@ require_cmd ip iperf3 jq timeout iptables curl awk
 secs=${BENCH_NAT_SECONDS:-3}
 rounds=${BENCH_NAT_ROUNDS:-5}
 step_flows=${BENCH_NAT_STEP_FLOWS:-10000}
+busy_poll=${BENCH_NAT_BUSY_POLL_US:-500} # forwarding.busy_poll_us of both shoalds
 read -r -a rates <<<"${BENCH_NAT_RATES:-2000 2800 4000 5600 8000 11300 16000 22600 32000 38000 45000 54000 64000 76000 90000 108000 128000}"
 hosts=200
 flows_tool=$SHOAL_BUILD/tests/bench/tools/udp_flows
@@ -129,6 +130,7 @@ setup_shoald() { # PATH NAT(0|1) API_PORT
 		{"interfaces": [{"name": "lan0", "kind": "tap", "address": "10.0.1.1/24"},
 		                {"name": "lan1", "kind": "tap", "address": "192.0.2.1/24"}],
 		 "state_dir": "$dir/state",
+		 "forwarding": {"busy_poll_us": $busy_poll},
 		 "api": {"listen": "127.0.0.1:$api", "token_file": "$dir/api.token"}$plugins}
 	EOF2
 	daemon_start pid "$r" "shoald-$col" "$shoald" -c "$dir/shoald.json"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Forwarding through one shoald (RFC 1812 behaviour, offloads, fragmentation, integrity), run twice:
-#   run "offload":   lan0 and lan1 with offload (virtio-net headers, GSO super-frames pass whole)
+#   run "offload":   lan0 and lan1 with offload (virtio-net headers, GSO super-frames pass whole),
+#                    and the data plane busy-polls (forwarding.busy_poll_us 500)
 #   run "nooffload": lan0 with offload, lan1 "offload": false (partial checksums completed and
-#                    super-frames segmented in software by shoald)
+#                    super-frames segmented in software by shoald); no busy polling (default)
 # In both runs lan1 has MTU 1280, so 1400-byte datagrams from h1 must be fragmented (DF clear)
 # or answered with fragmentation-needed, mtu 1280 (DF set).
 #
@@ -48,7 +49,8 @@ xfer() {
 
 # run_forward NAME LAN1_OFFLOAD(true|false)
 run_forward() {
-	local name=$1 off1=$2 h1 h2 r pid cfg cap cap_pid n out rc
+	local name=$1 off1=$2 h1 h2 r pid cfg cap cap_pid n out rc poll=0
+	[[ $off1 == true ]] && poll=500
 	ns_create h1 "$name-h1"
 	ns_create h2 "$name-h2"
 	ns_create r "$name-r"
@@ -57,7 +59,8 @@ run_forward() {
 		{"interfaces": [
 		   {"name": "lan0", "kind": "tap", "address": "10.0.1.1/24", "mac": "02:00:00:00:01:01"},
 		   {"name": "lan1", "kind": "tap", "address": "10.0.2.1/24", "mac": "02:00:00:00:02:01",
-		    "mtu": 1280, "offload": $off1}]}
+		    "mtu": 1280, "offload": $off1}],
+		 "forwarding": {"busy_poll_us": $poll}}
 	EOF
 	if ! { sd_start pid "$r" "shoald-$name" "$cfg" lan0 lan1 &&
 		sd_attach "$r" lan0 "$h1" 10.0.1.2/24 10.0.1.1 &&
@@ -161,6 +164,12 @@ run_forward() {
 	check "$name: ttl_expired counted on lan0 ($n)" test "$n" -ge 1
 	n=$(sd_drop "shoald-$name" lan0 frag_needed)
 	check "$name: frag_needed counted on lan0 ($n)" test "$n" -ge 1
+	n=$(sd_total "shoald-$name" "busy polls")
+	if [[ $poll -gt 0 ]]; then
+		check "$name: the data plane busy-polled after traffic (${n:-none} polls)" test "${n:-0}" -gt 0
+	else
+		check_eq "$name: no busy polling unless configured" 0 "${n:-none}"
+	fi
 	if [[ $off1 == true ]]; then
 		n=$(sd_total "shoald-$name" "gso whole")
 		check "$name: GSO super-frames forwarded whole (${n:-none})" test "${n:-0}" -gt 0

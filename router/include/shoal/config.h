@@ -107,6 +107,8 @@ enum {
 	SHOAL_CONFIG_DEFAULT_ARP_GIVE_UP_MS = 15000,
 	SHOAL_CONFIG_MIN_ARP_GIVE_UP_MS = 100,
 	SHOAL_CONFIG_MAX_ARP_GIVE_UP_MS = 600000,
+	/* forwarding.busy_poll_us: the data plane polls this long after traffic (0: off) */
+	SHOAL_CONFIG_MAX_BUSY_POLL_US = 100000,
 };
 
 /* Firewall backend for the host rules of an uplink (interfaces[].host.firewall). */
@@ -221,6 +223,7 @@ struct shoal_config {
 	unsigned icmp_dest_max;
 	unsigned arp_give_up_ms; /* TAP interfaces' ARP give-up time (netif pending_timeout_ms) */
 	enum shoal_config_source_route source_route; /* forwarding.source_route */
+	unsigned busy_poll_us; /* forwarding.busy_poll_us (loop.h), 0 = off (the default) */
 };
 
 /* Errors collected by a load or a validation. count is the total found (it may exceed

@@ -119,6 +119,8 @@ struct shoal_dp_stats {
 	uint64_t fragments_out;
 	uint64_t gso_segments_out; /* produced by software segmentation */
 	uint64_t gso_passthrough;  /* super-frames forwarded whole */
+	uint64_t busy_polls;       /* loop iterations that polled instead of sleeping (as of the
+	                              last tick; forwarding.busy_poll_us) */
 };
 
 /* X(suffix, name): the stages of the per-stage runtime (sampled, like VPP's show runtime). */

@@ -10,6 +10,14 @@
  * right after init. SIGTERM and SIGINT stop the loop (shoal_loop_stop_signal() tells which);
  * SIGHUP calls the reload callback.
  *
+ * Busy polling (off unless set): a callback that moved traffic says so with
+ * shoal_loop_busy(); for busy_poll_us after the last such call the loop checks its fds
+ * without sleeping (epoll_wait with timeout 0), so traffic that follows is picked up without
+ * a wake-up (on a VM, a halted vCPU's wake-up costs tens of microseconds per burst). Like
+ * Linux's net.core.busy_poll it spends CPU for latency; with no traffic for busy_poll_us the
+ * loop sleeps again, so an idle router costs nothing. Events that are not traffic (ticks,
+ * signals, commands) do not start a poll.
+ *
  * Signals: init blocks SIGTERM, SIGINT and SIGHUP in the calling thread (so call it before
  * creating other threads: they inherit the mask and the signals reach the signalfd) and
  * fini restores the previous mask. SIGPIPE is left alone: the caller decides.
@@ -63,6 +71,10 @@ struct shoal_loop {
 	int stopfd; /* eventfd written by shoal_loop_stop() */
 	unsigned tick_ms;
 	uint64_t last_tick_ms;
+	uint64_t busy_poll_ns;      /* 0: never poll */
+	uint64_t poll_until_ns;     /* polling while the monotonic clock is before this */
+	uint64_t polls;             /* iterations that did not sleep (timeout 0 by polling) */
+	bool busy;                  /* a callback of the current iteration reported traffic */
 	uint64_t last_iteration_ms; /* heartbeat: written once per iteration (relaxed atomic store),
 	                               read from any thread by shoal_loop_last_iteration_ms */
 	bool stopping;
@@ -96,7 +108,15 @@ int shoal_loop_add_tick(struct shoal_loop *loop, shoal_loop_tick_fn fn, void *ar
 int shoal_loop_del_tick(struct shoal_loop *loop, shoal_loop_tick_fn fn, void *arg);
 void shoal_loop_set_reload(struct shoal_loop *loop, shoal_loop_reload_fn fn, void *arg);
 
-/* Waits up to timeout_ms (-1: forever) and dispatches one batch of events. Returns the
+/* Busy polling for us microseconds after the last traffic (0, the default: off). */
+void shoal_loop_set_busy_poll(struct shoal_loop *loop, unsigned us);
+/* From a callback: it moved traffic (starts or extends a busy poll, when one is set). */
+void shoal_loop_busy(struct shoal_loop *loop);
+/* True while the loop polls instead of sleeping (see shoal_loop_set_busy_poll). */
+bool shoal_loop_polling(const struct shoal_loop *loop);
+
+/* Waits up to timeout_ms (-1: forever; 0 while busy polling) and dispatches one batch of
+ * events. Returns the
  * number of events handled (0 on timeout or EINTR) or -errno when epoll_wait fails. */
 int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms);
 /* Dispatches until stopped (signal or shoal_loop_stop(), also one that arrived before the

@@ -527,6 +527,13 @@ static void test_rp_filter_and_source_route(void **state)
 	           "cfg.json: interfaces[0].rp_filter: expected a string, got an integer");
 	expect_ok("{'interfaces':[" LAN0 "],'forwarding':{'source_route':'drop'}}");
 	assert_int_equal(cfg->source_route, SHOAL_CONFIG_SOURCE_ROUTE_DROP);
+	assert_int_equal(cfg->busy_poll_us, 0); /* off unless asked for */
+	expect_ok("{'interfaces':[" LAN0 "],'forwarding':{'busy_poll_us':250}}");
+	assert_int_equal(cfg->busy_poll_us, 250);
+	expect_one("{'interfaces':[" LAN0 "],'forwarding':{'busy_poll_us':100001}}",
+	           "cfg.json: forwarding.busy_poll_us: 100001 is out of range (0..100000)");
+	expect_one("{'interfaces':[" LAN0 "],'forwarding':{'busy_poll_us':-1}}",
+	           "cfg.json: forwarding.busy_poll_us: -1 is out of range (0..100000)");
 	expect_one("{'interfaces':[" LAN0 "],'forwarding':{'source_route':'yes'}}",
 	           "cfg.json: forwarding.source_route: \"yes\" is not a source-route policy "
 	           "(expected \"drop\" or \"forward\")");
@@ -697,12 +704,13 @@ static void test_write_round_trips(void **state)
 	         "'request_timeout_s':7,'idle_timeout_s':8},'user':'nobody',"
 	         "'state_dir':'/s','web_dir':'/w','icmp':{'rate_per_s':7,'burst':3,"
 	         "'dest_interval_ms':250,'dest_burst':2,'dest_max':99},'arp':{'give_up_ms':700},"
-	         "'forwarding':{'source_route':'forward'}}"),
+	         "'forwarding':{'source_route':'forward','busy_poll_us':300}}"),
 	    0);
 	assert_int_equal(cfg->interfaces[0].rp_filter, SHOAL_CONFIG_RP_STRICT);
 	assert_int_equal(cfg->interfaces[1].rp_filter, SHOAL_CONFIG_RP_OFF);
 	assert_int_equal(cfg->interfaces[2].rp_filter, SHOAL_CONFIG_RP_LOOSE);
 	assert_int_equal(cfg->source_route, SHOAL_CONFIG_SOURCE_ROUTE_FORWARD);
+	assert_int_equal(cfg->busy_poll_us, 300);
 	write_reload_equal(cfg, &text);
 	assert_non_null(strstr(text, "\"mac\": \"02:00:00:00:01:09\""));
 	free(text);

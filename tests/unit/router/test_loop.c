@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -254,6 +255,90 @@ static void test_iteration_heartbeat(void **state)
 	assert_true(beat <= shoal_loop_clock_ms());
 }
 
+struct busy_rec {
+	unsigned calls;
+	bool traffic; /* the callback reports traffic (shoal_loop_busy) */
+	struct shoal_loop *loop;
+};
+
+static void busy_cb(void *arg, int fd, uint32_t events)
+{
+	(void)events;
+	struct busy_rec *r = arg;
+	char c;
+	assert_int_equal(read(fd, &c, 1), 1);
+	r->calls++;
+	if (r->traffic)
+		shoal_loop_busy(r->loop);
+}
+
+/* Runs l until the callback has run `calls` times (bounded). */
+static void busy_run_until(struct shoal_loop *l, struct busy_rec *r, unsigned calls)
+{
+	for (int i = 0; i < 1000 && r->calls < calls; i++)
+		assert_true(shoal_loop_run_once(l, 1000) >= 0);
+	assert_int_equal(r->calls, calls);
+}
+
+static void test_busy_poll_after_traffic(void **state)
+{
+	(void)state;
+	/* a loop whose tick never fires during the test: an iteration that slept would block */
+	struct shoal_loop *l = malloc(sizeof(*l));
+	assert_non_null(l);
+	assert_int_equal(shoal_loop_init(l, 600000), 0);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct busy_rec r = {.traffic = true, .loop = l};
+	assert_int_equal(shoal_loop_add_fd(l, p[0], EPOLLIN, busy_cb, &r), 0);
+
+	/* off by default: traffic does not start a poll */
+	assert_int_equal(write(p[1], "a", 1), 1);
+	busy_run_until(l, &r, 1);
+	assert_false(shoal_loop_polling(l));
+
+	/* on: traffic starts one; while it lasts an iteration does not sleep, even when asked
+	 * to wait forever (a sleeping one would block here until the alarm kills the test) */
+	shoal_loop_set_busy_poll(l, 10 * 1000 * 1000);
+	assert_int_equal(write(p[1], "b", 1), 1);
+	busy_run_until(l, &r, 2);
+	assert_true(shoal_loop_polling(l));
+	uint64_t polls = l->polls;
+	alarm(20);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(shoal_loop_run_once(l, -1), 0);
+	alarm(0);
+	assert_int_equal(l->polls, polls + 100);
+	assert_true(shoal_loop_polling(l));
+
+	/* turned off: the next iteration sleeps again */
+	shoal_loop_set_busy_poll(l, 0);
+	assert_false(shoal_loop_polling(l));
+
+	/* the poll ends once busy_poll_us pass without traffic */
+	shoal_loop_set_busy_poll(l, 2000);
+	assert_int_equal(write(p[1], "c", 1), 1);
+	busy_run_until(l, &r, 3);
+	assert_true(shoal_loop_polling(l));
+	uint64_t t0 = shoal_loop_clock_ms();
+	while (shoal_loop_polling(l) && shoal_loop_clock_ms() - t0 < 10000)
+		assert_int_equal(shoal_loop_run_once(l, -1), 0);
+	assert_false(shoal_loop_polling(l));
+	assert_true(shoal_loop_clock_ms() - t0 >= 1); /* it did last (2 ms) */
+
+	/* an event that is not traffic does not start one */
+	r.traffic = false;
+	assert_int_equal(write(p[1], "d", 1), 1);
+	busy_run_until(l, &r, 4);
+	assert_false(shoal_loop_polling(l));
+
+	shoal_loop_del_fd(l, p[0]);
+	close(p[0]);
+	close(p[1]);
+	shoal_loop_fini(l);
+	free(l);
+}
+
 static void test_zero_tick_period_refused(void **state)
 {
 	(void)state;
@@ -287,6 +372,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stop_from_other_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_blocks_fini_restores_mask, setup, teardown),
 	    cmocka_unit_test(test_zero_tick_period_refused),
+	    cmocka_unit_test(test_busy_poll_after_traffic),
 	    cmocka_unit_test_setup_teardown(test_iteration_heartbeat, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
