@@ -19,9 +19,10 @@
 #   | lan0 10.0.1.2+-------+ 10.0.1.1 | 192.0.2.1  API 127.0.0.1 +-------+ lan1 192.0.2.2   |
 #   | default .1   |       +-------------------------------------+       | default via .1   |
 #   +--------------+                                                     +------------------+
+# Both shoalds run with forwarding.busy_poll_us BENCH_NAT_BUSY_POLL_US (500; 0 turns it off).
 # All three paths are built first and stay up; the measurements then alternate between them so
 # that the load of a shared machine falls on all three alike:
-# TCP: BENCH_NAT_ROUNDS (5) rounds of one BENCH_NAT_SECONDS (3) s iperf3 run per path, the
+# TCP: BENCH_NAT_ROUNDS (9) rounds of one BENCH_NAT_SECONDS (3) s iperf3 run per path, the
 #   order rotating each round; reported: the median per path and the median of the per-round
 #   ratios (runs seconds apart), and shoald's CPU time (user + system, /proc/PID/stat) per GB
 #   carried, which depends much less on the load than the rate does. Each round also runs
@@ -58,7 +59,7 @@ require_root
 require_cmd ip iperf3 jq timeout iptables curl awk
 
 secs=${BENCH_NAT_SECONDS:-3}
-rounds=${BENCH_NAT_ROUNDS:-5}
+rounds=${BENCH_NAT_ROUNDS:-9}
 step_flows=${BENCH_NAT_STEP_FLOWS:-10000}
 busy_poll=${BENCH_NAT_BUSY_POLL_US:-500} # forwarding.busy_poll_us of both shoalds
 read -r -a rates <<<"${BENCH_NAT_RATES:-2000 2800 4000 5600 8000 11300 16000 22600 32000 38000 45000 54000 64000 76000 90000 108000 128000}"

@@ -72,7 +72,8 @@ ping_replies_over() {
 	[[ $(grep -c "bytes from" "$TMP/ping" 2>/dev/null) -gt $1 ]]
 }
 check "ping running before the first reload" wait_for "ping replies" 10 ping_replies_over 3
-write_config "$ROUTE9" '{"name": "example"}'
+# (this reload also turns busy polling on; the second turns it off again)
+write_config "$ROUTE9" '{"name": "example"}' ', "forwarding": {"busy_poll_us": 20000}'
 check "SIGHUP: reload logged" hup "SIGHUP: reloaded .* (1 routes, 1 plugins)"
 check "SIGHUP loaded the example plugin" grep -q "plugin example loaded" "$LOG"
 check "ping h1 -> 10.0.9.2 after the reload" ns_exec "$H1" ping -c 3 -i 0.2 -W 2 10.0.9.2
@@ -119,4 +120,6 @@ check_not "SIGTERM: lan0 gone from h1" ip -n "$H1" link show lan0
 check_not "SIGTERM: lan1 gone from h2" ip -n "$H2" link show lan1
 check_not "SIGTERM: nothing left in r" grep -qE "lan[01]" <<<"$(ip -n "$R" link show)"
 check "no sanitizer report" sd_clean shoald
+n=$(sd_total shoald "busy polls")
+check "SIGHUP applied forwarding.busy_poll_us (${n:-none} polls while it was on)" test "${n:-0}" -gt 0
 finish
