@@ -2,6 +2,7 @@
 #include "shoal/loop.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -247,6 +248,8 @@ int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms)
 	}
 	loop->busy = false;
 	int n = epoll_wait(loop->epfd, evs, SHOAL_LOOP_BATCH, timeout_ms);
+	if (n == 0 && loop->poll_until_ns)
+		sched_yield(); /* nothing yet: a runnable thread on this CPU goes first */
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int k = 0; k < n; k++) {

@@ -16,7 +16,10 @@
  * a wake-up (on a VM, a halted vCPU's wake-up costs tens of microseconds per burst). Like
  * Linux's net.core.busy_poll it spends CPU for latency; with no traffic for busy_poll_us the
  * loop sleeps again, so an idle router costs nothing. Events that are not traffic (ticks,
- * signals, commands) do not start a poll.
+ * signals, commands) do not start a poll. A poll that found nothing yields the CPU
+ * (sched_yield) before it looks again, so threads that share the CPU (the very ones that
+ * produce and consume the traffic, on a small machine) run first: the poll takes only what
+ * would otherwise be idle time.
  *
  * Signals: init blocks SIGTERM, SIGINT and SIGHUP in the calling thread (so call it before
  * creating other threads: they inherit the mask and the signals reach the signalfd) and
