@@ -380,6 +380,29 @@ static int store_route_key_read(sqlite3_stmt *s, int i, uint32_t *p, uint8_t *le
 	return 0;
 }
 
+/* The end of a routes row once its key and next hop are read (r), with its interface column
+ * (ifn): both loaders, version 3 and version 2, finish here. */
+static int store_load_route_end(struct store_load *l, const char *key, struct shoal_state_route *r,
+                                const char *ifn, struct shoal_state *out)
+{
+	if (ifn && store_ifname(ifn, r->interface) < 0)
+		return store_load_fail(l, "routes", key, "bad interface name");
+	if (!r->has_next_hop && !ifn)
+		return store_load_fail(l, "routes", key, "needs a next_hop or an interface");
+	return shoal_state_add_route(out, r) < 0
+	           ? store_load_fail(l, "routes", key, "out of memory")
+	           : 0;
+}
+
+/* A deleted_routes row, of either version. */
+static int store_load_deleted(struct store_load *l, const char *key, uint32_t p, uint8_t len,
+                              struct shoal_state *out)
+{
+	return shoal_state_add_deleted(out, p, len) < 0
+	           ? store_load_fail(l, "deleted_routes", key, "out of memory")
+	           : 0;
+}
+
 /* A version 3 row of routes (table 0) or deleted_routes (1). */
 static int store_load_route_row(struct store_load *l, int table, sqlite3_stmt *s,
                                 struct shoal_state *out)
@@ -391,13 +414,10 @@ static int store_load_route_row(struct store_load *l, int table, sqlite3_stmt *s
 	if (store_route_key_read(s, 0, &p, &len, key) < 0)
 		return store_load_fail(l, names[table], key, "not a canonical IPv4 prefix");
 	if (table == 1)
-		return shoal_state_add_deleted(out, p, len) < 0
-		           ? store_load_fail(l, names[table], key, "out of memory")
-		           : 0;
+		return store_load_deleted(l, key, p, len, out);
 	struct shoal_state_route r = {.prefix = p, .prefix_len = len};
 	int nh_type = sqlite3_column_type(s, 1);
 	sqlite3_int64 nh = sqlite3_column_int64(s, 1);
-	const char *ifn = store_col(s, 2);
 	if (nh_type != SQLITE_NULL) {
 		if (nh_type != SQLITE_INTEGER || nh < 0 || nh > UINT32_MAX)
 			return store_load_fail(l, names[table], key,
@@ -405,13 +425,7 @@ static int store_load_route_row(struct store_load *l, int table, sqlite3_stmt *s
 		r.has_next_hop = true;
 		r.next_hop = (uint32_t)nh;
 	}
-	if (ifn && store_ifname(ifn, r.interface) < 0)
-		return store_load_fail(l, names[table], key, "bad interface name");
-	if (!r.has_next_hop && !ifn)
-		return store_load_fail(l, names[table], key, "needs a next_hop or an interface");
-	return shoal_state_add_route(out, &r) < 0
-	           ? store_load_fail(l, names[table], key, "out of memory")
-	           : 0;
+	return store_load_route_end(l, key, &r, store_col(s, 2), out);
 }
 
 /* A row of arp (table 2), or of a version 2 routes (0) or deleted_routes (1) table (text). */
@@ -440,24 +454,16 @@ static int store_load_row(struct store_load *l, int table, sqlite3_stmt *s, stru
 	if (!k || shoal_ipv4_prefix_parse(k, &p, &len) != SHOAL_WIRE_OK)
 		return store_load_fail(l, names[table], key, "not a canonical IPv4 prefix");
 	if (table == 1)
-		return shoal_state_add_deleted(out, p, len) < 0
-		           ? store_load_fail(l, names[table], key, "out of memory")
-		           : 0;
+		return store_load_deleted(l, key, p, len, out);
 	struct shoal_state_route r = {.prefix = p, .prefix_len = len};
-	const char *nh = store_col(s, 1), *ifn = store_col(s, 2);
+	const char *nh = store_col(s, 1);
 	if (nh) {
 		r.has_next_hop = true;
 		if (shoal_ipv4_addr_parse(nh, &r.next_hop) != SHOAL_WIRE_OK)
 			return store_load_fail(l, names[table], key,
 			                       "next_hop is not an IPv4 address");
 	}
-	if (ifn && store_ifname(ifn, r.interface) < 0)
-		return store_load_fail(l, names[table], key, "bad interface name");
-	if (!nh && !ifn)
-		return store_load_fail(l, names[table], key, "needs a next_hop or an interface");
-	return shoal_state_add_route(out, &r) < 0
-	           ? store_load_fail(l, names[table], key, "out of memory")
-	           : 0;
+	return store_load_route_end(l, key, &r, store_col(s, 2), out);
 }
 
 static int store_load_records(struct shoal_store *st, struct shoal_state *out, char *err,
