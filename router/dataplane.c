@@ -976,7 +976,6 @@ static void dp_tick(void *arg, uint64_t now_ms, uint64_t elapsed_ms)
 	struct shoal_dp *dp = arg;
 	dp->now_ms = now_ms;
 	dp->stats.icmp_dest_evictions = shoal_icmp_limit_stats(dp->icmp_limit)->evictions;
-	dp->stats.busy_polls = dp->loop->polls;
 	for (unsigned i = 0; i < dp->n_ifs; i++)
 		if (dp->ifs[i].netif)
 			shoal_netif_tick(dp->ifs[i].netif, elapsed_ms);
@@ -1573,8 +1572,9 @@ const struct shoal_dp_if_stats *shoal_dp_if_stats(const struct shoal_dp *dp, uns
 	return i < dp->n_ifs ? &dp->ifs[i].stats : NULL;
 }
 
-const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp)
+const struct shoal_dp_stats *shoal_dp_stats(struct shoal_dp *dp)
 {
+	dp->stats.busy_polls = dp->loop->polls; /* the loop's own count, as of this call */
 	return &dp->stats;
 }
 

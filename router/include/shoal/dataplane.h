@@ -119,8 +119,8 @@ struct shoal_dp_stats {
 	uint64_t fragments_out;
 	uint64_t gso_segments_out; /* produced by software segmentation */
 	uint64_t gso_passthrough;  /* super-frames forwarded whole */
-	uint64_t busy_polls;       /* loop iterations that polled instead of sleeping (as of the
-	                              last tick; forwarding.busy_poll_us) */
+	uint64_t busy_polls;       /* loop iterations that polled instead of sleeping
+	                              (forwarding.busy_poll_us), read from the loop by the getter */
 };
 
 /* X(suffix, name): the stages of the per-stage runtime (sampled, like VPP's show runtime). */
@@ -171,7 +171,8 @@ struct shoal_plugin_host *shoal_dp_plugins(struct shoal_dp *dp);
 unsigned shoal_dp_if_count(const struct shoal_dp *dp);
 const char *shoal_dp_if_name(const struct shoal_dp *dp, unsigned i);
 const struct shoal_dp_if_stats *shoal_dp_if_stats(const struct shoal_dp *dp, unsigned i);
-const struct shoal_dp_stats *shoal_dp_stats(const struct shoal_dp *dp);
+/* Data-plane thread (or after its loop stopped). */
+const struct shoal_dp_stats *shoal_dp_stats(struct shoal_dp *dp);
 /* Any thread (health): shoal_loop_last_iteration_ms of the data plane's loop. */
 uint64_t shoal_dp_last_loop_ms(const struct shoal_dp *dp);
 struct shoal_lpm *shoal_dp_lpm(struct shoal_dp *dp);

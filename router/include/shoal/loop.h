@@ -119,8 +119,8 @@ void shoal_loop_busy(struct shoal_loop *loop);
 bool shoal_loop_polling(const struct shoal_loop *loop);
 
 /* Waits up to timeout_ms (-1: forever; 0 while busy polling) and dispatches one batch of
- * events. Returns the
- * number of events handled (0 on timeout or EINTR) or -errno when epoll_wait fails. */
+ * events. Returns the number of events handled (0 on timeout or EINTR) or -errno when
+ * epoll_wait fails. */
 int shoal_loop_run_once(struct shoal_loop *loop, int timeout_ms);
 /* Dispatches until stopped (signal or shoal_loop_stop(), also one that arrived before the
  * call). Returns 0, or -errno when epoll_wait fails. The stop request is consumed on return,
