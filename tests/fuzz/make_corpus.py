@@ -33,10 +33,10 @@ def udp(src, dst, sp, dp, payload, zero=False):
         u = u[:6] + struct.pack("!H", c) + u[8:]
     return u
 
-def tcp(src, dst, flags, opts=b"", payload=b"", seq=1000, ack=0):
+def tcp(src, dst, flags, opts=b"", payload=b"", seq=1000, ack=0, dport=80):
     while len(opts) % 4: opts += b"\0"
     off = (20 + len(opts)) // 4
-    t = struct.pack("!HHIIBBHHH", 40000, 80, seq, ack, off << 4, flags, 65535, 0, 0) + opts + payload
+    t = struct.pack("!HHIIBBHHH", 40000, dport, seq, ack, off << 4, flags, 65535, 0, 0) + opts + payload
     c = csum(pseudo(src, dst, 6, len(t)) + t)
     return t[:16] + struct.pack("!H", c) + t[18:]
 
@@ -175,6 +175,40 @@ add("plugin_nat", "forward-post", b"\1" + nat_cfg +
     b'\0port-forwards\0{"protocol":"udp","outside_port":53,"inside":"10.0.1.3:53"}')
 add("plugin_nat", "forward-delete", b"\3" + nat_cfg + b"\0port-forwards/tcp/8080\0")
 add("plugin_nat", "bad-config", b"\0" + b'{"outside":["wan9"]}' + b"\0\0")
+add("plugin_nat", "sessions-query", b"\0" + nat_cfg + b"\0sessions?protocol=icmp&limit=2&inside=10.0.1.2\0" + ping)
+# control byte 0x80: the harness makes the datagram's lengths and checksums right (here a UDP
+# datagram whose checksum the seed leaves wrong)
+add("plugin_nat", "fix-csum-udp", b"\x80" + nat_cfg + b"\0\0" +
+    ipv4("10.0.1.2", "198.51.100.7", 17, struct.pack("!HHHH", 5000, 53, 12, 0) + b"abcd"))
+
+# --- plugin tcp: listeners on the router's 10.0.1.1 (the proxy's socket lives in the harness's
+# own empty network namespace)
+tcp_cfg = (b'{"listen":[{"port":7,"service":"echo"},{"port":9,"service":"discard"},'
+           b'{"port":19,"service":"chargen"},{"port":80,"service":"proxy","to":"127.0.0.1:8144"}],'
+           b'"max_connections":16,"syn_backlog":4}')
+add("plugin_tcp", "syn-echo", b"\0" + tcp_cfg + b"\0\0" +
+    ipv4("10.0.1.2", "10.0.1.1", 6, tcp("10.0.1.2", "10.0.1.1", 0x02, syn_opts, dport=7)))
+add("plugin_tcp", "syn-proxy", b"\0" + tcp_cfg + b"\0connections\0" +
+    ipv4("10.0.1.2", "10.0.1.1", 6, tcp("10.0.1.2", "10.0.1.1", 0x02, syn_opts)))
+add("plugin_tcp", "ack-closed", b"\x80" + tcp_cfg + b"\0\0" +
+    ipv4("10.0.1.2", "10.0.1.1", 6, tcp("10.0.1.2", "10.0.1.1", 0x18, payload=b"hi", dport=25)))
+add("plugin_tcp", "bad-config", b"\0" + b'{"listen":[{"port":0,"service":"echo"}]}' + b"\0\0")
+
+# --- plugin stats
+stats_cfg = b'{"history_s":10,"route_metrics":"top:5","metrics_auth":false,"runtime":true}'
+add("plugin_stats", "summary", b"\0" + stats_cfg + b"\0\0")
+add("plugin_stats", "history", b"\0" + stats_cfg + b"\0history?interface=lan0&seconds=5\0")
+add("plugin_stats", "runtime-put", b"\2" + stats_cfg + b'\0runtime\0{"enabled":false}')
+add("plugin_stats", "bad-config", b"\0" + b'{"history_s":0}' + b"\0\0")
+
+# --- plugin impair: held datagrams come back through the harness's timers
+impair_cfg = (b'{"seed":7,"queue_max":8,"interfaces":{"lan0":{"ingress":{"loss":10,"reorder":5,'
+              b'"delay_ms":20}},"lan1":{"egress":{"delay_ms":20,"jitter_ms":2,"duplicate":10,'
+              b'"corrupt":10,"rate_bps":1000000}}}}')
+add("plugin_impair", "summary", b"\0" + impair_cfg + b"\0\0" + ping)
+add("plugin_impair", "interface", b"\0" + impair_cfg + b"\0lan1\0" + ping)
+add("plugin_impair", "put", b"\2" + impair_cfg + b'\0lan0\0{"egress":{"loss":1,"delay_ms":5}}')
+add("plugin_impair", "bad-config", b"\0" + b'{"interfaces":{"eth9":{}}}' + b"\0\0")
 
 for target, items in seeds.items():
     d = os.path.join(OUT, target)

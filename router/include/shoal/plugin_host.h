@@ -135,8 +135,9 @@ int shoal_plugin_host_info(const struct shoal_plugin_host *ph, size_t index,
 size_t shoal_plugin_host_registration_count(const struct shoal_plugin_host *ph);
 
 /* Runs `hook` over the loaded plugins in load order. Returns the first CONSUMED or DROP
- * verdict, or CONTINUE. On DROP, pkt->drop_reason is the plugin's (validated: an unknown id
- * becomes 0) and *by (if not NULL) names the plugin; *by is NULL otherwise. */
+ * verdict, or CONTINUE. On CONSUMED and DROP, *by (if not NULL) names the plugin that gave it;
+ * on CONTINUE *by is NULL. On DROP, pkt->drop_reason is the plugin's (validated: an unknown id
+ * becomes 0). */
 enum shoal_plugin_verdict shoal_plugin_host_run(struct shoal_plugin_host *ph,
                                                 enum shoal_plugin_hook hook,
                                                 struct shoal_packet_view *pkt, const char **by);
