@@ -532,12 +532,15 @@ static void server_thread_yield_to_forwarding(void)
 /* A mutation waits for its group commit (control.h): a few hundred microseconds of fsync,
  * more on a slow disk. On a libmicrohttpd pool thread that wait stalls every other connection
  * the thread serves, so writers on those connections would each wait for the next commit
- * instead of joining the current group. So when a commit is already being written
- * (shoal_ctl_commit_busy), a complete mutation's connection is suspended and its handler runs
- * on one of SHOAL_API_WORKERS worker threads; the worker resumes the connection once the
- * answer is ready and libmicrohttpd calls server_access again, which sends it. With no commit
- * in flight (one writer at a time) the handler runs inline, with no thread hop. Reads always
- * run inline: they never wait for a commit. */
+ * instead of joining the current group. So when another connection is open, or a commit is
+ * already being written (shoal_ctl_commit_busy), a complete mutation's connection is
+ * suspended and its handler runs on one of SHOAL_API_WORKERS worker threads; the worker
+ * resumes the connection once the answer is ready and libmicrohttpd calls server_access
+ * again, which sends it. A commit in flight alone is not enough: when the pool puts several
+ * writers' connections on one thread, that thread runs one inline, finds no commit in flight
+ * when it takes the next, and runs the writers one commit each. A lone connection (one
+ * writer at a time) runs inline, with no thread hop. Reads always run inline: they never wait
+ * for a commit. */
 
 static bool server_is_mutation(enum shoal_api_method m)
 {
@@ -548,8 +551,12 @@ static bool server_is_mutation(enum shoal_api_method m)
 static bool server_offload(struct shoal_api *api, struct MHD_Connection *conn,
                            struct server_request *q)
 {
-	if (!server_is_mutation(q->method) || api->n_workers == 0 || !api->ctl ||
-	    !shoal_ctl_commit_busy(api->ctl))
+	if (!server_is_mutation(q->method) || api->n_workers == 0 || !api->ctl)
+		return false;
+	pthread_mutex_lock(&api->conns_lock);
+	bool alone = api->n_conns <= 1;
+	pthread_mutex_unlock(&api->conns_lock);
+	if (alone && !shoal_ctl_commit_busy(api->ctl))
 		return false;
 	pthread_mutex_lock(&api->jobs_lock);
 	if (api->jobs_stopping) {

@@ -60,21 +60,22 @@ arp lan1 10.0.2.50 02:00:00:00:00:50" "$(sqlite3 "$API_STATE/state.db" \
 	 SELECT 'arp ' || interface || ' ' || ip || ' ' || mac FROM arp")"
 routes0=$(api_routes)
 
-# writers BASE OUT: 8 clients in the background, client c POSTing 10.(BASE+c).i.0/24 for i in
-# 0..199 one by one; each acknowledged prefix goes to OUT.c; their pids in clients[].
+# writers BASE OUT [COUNT]: 8 clients in the background, client c POSTing 10.(BASE+c).i.0/24
+# for i in 0..COUNT-1 (default 200) one by one; each acknowledged prefix goes to OUT.c; their
+# pids in clients[].
 writers() {
 	local c
 	clients=()
 	for c in 1 2 3 4 5 6 7 8; do
 		ns_exec "$R" bash -c '
-			for i in $(seq 0 199); do
+			for i in $(seq 0 $(($6 - 1))); do
 				p="10.$(($5 + $1)).$i.0/24"
 				code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 \
 					-H "Authorization: Bearer $2" -H "Content-Type: application/json" \
 					--data-binary "{\"prefix\":\"$p\",\"next_hop\":\"10.0.2.2\"}" \
 					"http://127.0.0.1:$3/api/v1/routes") || break
 				[[ $code == 201 ]] && printf "%s\n" "$p" >>"$4.$1"
-			done' client "$c" "$API_TOKEN" "$API_PORT" "$2" "$1" &
+			done' client "$c" "$API_TOKEN" "$API_PORT" "$2" "$1" "${3:-200}" &
 		clients+=($!)
 	done
 }
@@ -87,6 +88,12 @@ acked_present() {
 	check_eq "every acknowledged POST of 8 clients survived $2 (none missing)" "" \
 		"$(comm -23 <(cat "$1".* | sort) "$TMP/present" | tr '\n' ' ')"
 }
+
+# --- 8 clients at once, to the end: every POST is answered 201 within curl's 10 s (a writer
+# left asleep behind a commit, with nobody to wake it, would time out and stop its client)
+writers 140 "$TMP/acked0" 100
+for p in "${clients[@]}"; do wait "$p"; done
+check_eq "8 clients to the end: all 800 POSTs answered 201" 800 "$(cat "$TMP"/acked0.* | wc -l)"
 
 # --- 8 clients at once, kill -9 after some answers: every 201 is in the restored table
 writers 100 "$TMP/acked"
