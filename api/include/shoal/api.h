@@ -12,10 +12,10 @@
  * the resource modules of api_resource.h (one file per resource, found by the build). Every
  * read or write of router state goes through shoal/control.h (calls into the data plane
  * whose waits are bounded: 503 dataplane_busy): the API never touches data-plane state
- * itself. A mutation that arrives while a group commit is being written (control.h) runs on one
- * of SHOAL_API_WORKERS worker threads, its connection suspended meanwhile, so the pool
- * threads keep serving their other connections and concurrent writers share one commit;
- * otherwise handlers run on the pool thread. shoal_api_stop() stops accepting, waits for the
+ * itself. A mutation that arrives while another connection is open or a group commit is being
+ * written (control.h) runs on one of SHOAL_API_WORKERS worker threads, its connection suspended
+ * meanwhile, so the pool threads keep serving their other connections and concurrent writers
+ * share one commit; otherwise handlers run on the pool thread. shoal_api_stop() stops accepting, waits for the
  * running handlers to finish and frees everything.
  *
  * Threads: every thread the server uses (the pool, the workers, the watchdog) is created by
