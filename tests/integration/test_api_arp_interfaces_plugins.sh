@@ -30,11 +30,7 @@ api_config "$TMP/r.json"
 api_setup_or_finish "$TMP/r.json"
 mac_h1=$(ip -n "$H1" -o link show lan0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 mac_h2=$(ip -n "$H2" -o link show lan1 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-# The hosts know the router's MACs for good: a kernel neighbour probe (an ARP request from a
-# host, which the router learns from) landing between a flush and the read that follows would
-# otherwise put a dynamic entry back. Dynamic entries then come only from the router's own ARP.
-ip -n "$H1" neigh replace 10.0.1.1 lladdr 02:00:00:00:01:01 dev lan0 nud permanent
-ip -n "$H2" neigh replace 10.0.2.1 lladdr 02:00:00:00:02:01 dev lan1 nud permanent
+check "the hosts' neighbour entries for the router pinned" api_pin_router_macs
 
 # ================================================================ interfaces
 api GET /api/v1/interfaces

@@ -56,6 +56,7 @@ example_args=()
 [[ -f $API_PLUGINS/example.so ]] && example_args=(--example)
 api_config "$TMP/r.json" "$extra"
 api_setup_or_finish "$TMP/r.json"
+check "the hosts' neighbour entries for the router pinned" api_pin_router_macs
 
 api GET /javascript/chart.js/chart.min.js
 check_eq "shoald serves Chart.js under /javascript/" 200 "$API_CODE"

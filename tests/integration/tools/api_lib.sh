@@ -172,3 +172,17 @@ api_setup_or_finish() {
 		finish
 	fi
 }
+
+# api_pin_router_macs: the hosts know the router's MACs for good (permanent neighbour entries in
+# h1 for 10.0.1.1 and in h2 for 10.0.2.1, MACs read from GET /api/v1/interfaces). A host's
+# kernel otherwise sends the router an ARP probe a few seconds after it last used the entry,
+# and the router learns from it: a dynamic entry can come back between an ARP flush and the
+# check that follows. With this, dynamic entries come only from the router's own requests.
+api_pin_router_macs() {
+	local m0 m1
+	api GET /api/v1/interfaces
+	m0=$(api_jq '.interfaces[] | select(.name == "lan0") | .mac')
+	m1=$(api_jq '.interfaces[] | select(.name == "lan1") | .mac')
+	ip -n "$H1" neigh replace 10.0.1.1 lladdr "$m0" dev lan0 nud permanent &&
+		ip -n "$H2" neigh replace 10.0.2.1 lladdr "$m1" dev lan1 nud permanent
+}
