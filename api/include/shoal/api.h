@@ -15,8 +15,8 @@
  * itself. A mutation that arrives while another connection is open or a group commit is being
  * written (control.h) runs on one of SHOAL_API_WORKERS worker threads, its connection suspended
  * meanwhile, so the pool threads keep serving their other connections and concurrent writers
- * share one commit; otherwise handlers run on the pool thread. shoal_api_stop() stops accepting, waits for the
- * running handlers to finish and frees everything.
+ * share one commit; otherwise handlers run on the pool thread. shoal_api_stop() stops
+ * accepting, waits for the running handlers to finish and frees everything.
  *
  * Threads: every thread the server uses (the pool, the workers, the watchdog) is created by
  * shoal_api_start() on the caller's thread and inherits its capabilities, seccomp filter and
