@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shoal/commitq.h"
 #include "shoal/hostcfg.h"
 #include "shoal/ipv4.h"
 #include "shoal/log.h"
@@ -28,16 +29,13 @@ enum {
 /* A mutation applied on the data plane and waiting for its rows to be committed. Lives in
  * the caller's command (its stack) until done. */
 struct ctl_txn {
-	struct ctl_txn *next;
+	struct shoal_commitq_item item;     /* first: a group's items are txns */
 	struct shoal_store_change *changes; /* malloc'd; the caller frees */
 	size_t n;
 	struct shoal_routes_saved *undo;    /* route change: its journal (NULL once undone) */
 	struct ctl_arp_cmd *arp;            /* ARP change: what it replaced */
 	struct shoal_plugin_staged *staged; /* plugin records: what they replaced */
-	void (*orphan_free)(void *);        /* set when its caller left: freed once done */
-	void *orphan;
-	bool done; /* under lock: st/err final */
-	enum shoal_ctl_status st;
+	enum shoal_ctl_status st;           /* final once the item is settled */
 	struct shoal_ctl_error err;
 };
 
@@ -47,13 +45,11 @@ struct shoal_ctl {
 	bool persist;
 	char state_dir[CTL_PATH_MAX];
 	struct shoal_store *store; /* used by the one committer at a time */
-	/* Group commit: lock guards the list of applied, uncommitted mutations (appended by the
-	 * data plane in apply order), the committer flag, done flags and read-only mode. It is
-	 * never held across I/O or a command wait, so the data plane never waits on fsync. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct ctl_txn *head, **tail;
-	bool committing;
+	/* Group commit (commitq.h): applied, uncommitted mutations (pushed by the data plane in
+	 * apply order) and their writers. Its lock, like lock below, is never held across I/O
+	 * or a command wait, so the data plane never waits on fsync. */
+	struct shoal_commitq commits;
+	pthread_mutex_t lock; /* the store counters and read-only mode */
 	unsigned long long store_ctr[SHOAL_CTL_STORE_COUNT_];
 	bool read_only;
 	char read_only_why[160];
@@ -66,6 +62,8 @@ struct shoal_ctl {
 	size_t n_pmetrics;
 	struct shoal_ctl_plugin_metrics pmetrics[SHOAL_PLUGIN_HOST_MAX_PLUGINS];
 };
+
+static void ctl_commit_group(void *arg, struct shoal_commitq_item *g);
 
 static enum shoal_ctl_status ctl_ok(struct shoal_ctl_error *e, enum shoal_ctl_status st)
 {
@@ -193,9 +191,8 @@ struct shoal_ctl *shoal_ctl_create(struct shoal_dp *dp, struct shoal_cmdq *q, co
 		}
 		c->persist = true;
 	}
-	c->tail = &c->head;
+	shoal_commitq_init(&c->commits, ctl_commit_group, c);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
 	pthread_mutex_init(&c->plugin_lock, NULL);
 	pthread_mutex_init(&c->metrics_lock, NULL);
 	return c;
@@ -208,8 +205,8 @@ void shoal_ctl_destroy(struct shoal_ctl *c)
 	shoal_store_close(c->store);
 	pthread_mutex_destroy(&c->metrics_lock);
 	pthread_mutex_destroy(&c->plugin_lock);
-	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
+	shoal_commitq_fini(&c->commits);
 	free(c);
 }
 
@@ -300,33 +297,32 @@ static enum shoal_ctl_status ctl_read_only(struct shoal_ctl *c, const char *why,
 /* Data plane: queues an applied mutation for the next group commit. */
 static void ctl_txn_enqueue(struct shoal_ctl *c, struct ctl_txn *t)
 {
-	pthread_mutex_lock(&c->lock);
-	t->next = NULL;
-	*c->tail = t;
-	c->tail = &t->next;
-	pthread_mutex_unlock(&c->lock);
+	shoal_commitq_push(&c->commits, &t->item);
 }
 
-/* Under lock: answers every txn of list l (they may return at once: read next first). */
-static void ctl_txn_finish(struct ctl_txn *l, const struct shoal_ctl_error *e)
+static struct ctl_txn *ctl_txn_of(struct shoal_commitq_item *it)
 {
-	while (l) {
-		struct ctl_txn *next = l->next;
-		l->st = e ? e->status : SHOAL_CTL_OK;
+	return (struct ctl_txn *)it; /* item is the first member */
+}
+
+/* Answers every txn of list l (settling wakes their writers). */
+static void ctl_txn_finish(struct shoal_ctl *c, struct shoal_commitq_item *l,
+                           const struct shoal_ctl_error *e)
+{
+	for (struct shoal_commitq_item *it = l; it; it = it->next) {
+		struct ctl_txn *t = ctl_txn_of(it);
+		t->st = e ? e->status : SHOAL_CTL_OK;
 		if (e)
-			l->err = *e;
-		l->done = true;
-		if (l->orphan_free)
-			l->orphan_free(l->orphan);
-		l = next;
+			t->err = *e;
 	}
+	shoal_commitq_settle(&c->commits, l);
 }
 
 /* Undo of a failed group: the group and every mutation applied after it, newest first. */
 struct ctl_undo_cmd {
 	struct shoal_ctl *c;
-	struct ctl_txn *group;
-	struct ctl_txn *later; /* taken from the pending list on the data plane */
+	struct shoal_commitq_item *group;
+	struct shoal_commitq_item *later; /* taken from the pending list on the data plane */
 	bool ok;
 };
 
@@ -344,42 +340,41 @@ static bool ctl_txn_undo(struct shoal_dp *dp, struct ctl_txn *t)
 }
 
 /* Undoes list l newest first (l is in apply order). false at the first undo that fails. */
-static bool ctl_txn_undo_list(struct shoal_dp *dp, struct ctl_txn *l)
+static bool ctl_txn_undo_list(struct shoal_dp *dp, struct shoal_commitq_item *l)
 {
 	if (!l)
 		return true;
-	return ctl_txn_undo_list(dp, l->next) && ctl_txn_undo(dp, l);
+	return ctl_txn_undo_list(dp, l->next) && ctl_txn_undo(dp, ctl_txn_of(l));
 }
 
 static int ctl_cmd_undo(void *arg)
 {
 	struct ctl_undo_cmd *u = arg;
-	pthread_mutex_lock(&u->c->lock);
-	u->later = u->c->head;
-	u->c->head = NULL;
-	u->c->tail = &u->c->head;
-	pthread_mutex_unlock(&u->c->lock);
+	u->later = shoal_commitq_take(&u->c->commits);
 	u->ok = ctl_txn_undo_list(u->c->dp, u->later) && ctl_txn_undo_list(u->c->dp, u->group);
 	return 0;
 }
 
-/* Committer: writes the rows of group g in one transaction; on failure undoes g and every
- * later mutation on the data plane. Answers every txn it settled. */
-static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
+/* Committer (commitq's commit function): writes the rows of group g in one transaction; on
+ * failure undoes g and every later mutation on the data plane. Answers every txn it
+ * settled. */
+static void ctl_commit_group(void *arg, struct shoal_commitq_item *g)
 {
+	struct shoal_ctl *c = arg;
 	char err[512] = "";
 	enum shoal_store_status ss = shoal_store_begin(c->store, err, sizeof(err));
-	for (struct ctl_txn *t = g; t && ss == SHOAL_STORE_OK; t = t->next)
-		ss = shoal_store_apply(c->store, t->changes, t->n, err, sizeof(err));
+	for (struct shoal_commitq_item *it = g; it && ss == SHOAL_STORE_OK; it = it->next)
+		ss = shoal_store_apply(c->store, ctl_txn_of(it)->changes, ctl_txn_of(it)->n, err,
+		                       sizeof(err));
 	if (ss == SHOAL_STORE_OK)
 		ss = shoal_store_commit(c->store, err, sizeof(err));
 	if (ss == SHOAL_STORE_OK) {
 		pthread_mutex_lock(&c->lock);
 		c->store_ctr[SHOAL_CTL_STORE_COMMITS]++;
-		for (const struct ctl_txn *t = g; t; t = t->next)
+		for (const struct shoal_commitq_item *it = g; it; it = it->next)
 			c->store_ctr[SHOAL_CTL_STORE_MUTATIONS]++;
-		ctl_txn_finish(g, NULL);
 		pthread_mutex_unlock(&c->lock);
+		ctl_txn_finish(c, g, NULL);
 		return;
 	}
 	shoal_log(SHOAL_LOG_ERROR, "state: %s", err);
@@ -388,11 +383,8 @@ static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 	bool ran = ctl_run(c, ctl_cmd_undo, &u, &ue) == SHOAL_CTL_OK;
 	pthread_mutex_lock(&c->lock);
 	c->store_ctr[SHOAL_CTL_STORE_FAILED]++;
-	if (!ran) { /* the data plane could not take the undo: changes stay applied */
-		u.later = c->head;
-		c->head = NULL;
-		c->tail = &c->head;
-	}
+	if (!ran) /* the data plane could not take the undo: changes stay applied */
+		u.later = shoal_commitq_take(&c->commits);
 	if (ran && u.ok && ss == SHOAL_STORE_FAILED) {
 		shoal_ctl_error_set(&e, SHOAL_CTL_STORAGE, "storage_failed",
 		                    "the change could not be saved (nothing changed): %s", err);
@@ -409,47 +401,25 @@ static void ctl_commit_group(struct shoal_ctl *c, struct ctl_txn *g)
 		                    "changes are refused until shoald restarts: %s",
 		                    c->read_only_why);
 	}
-	ctl_txn_finish(u.later, &e);
-	ctl_txn_finish(g, &e);
 	pthread_mutex_unlock(&c->lock);
+	ctl_txn_finish(c, u.later, &e);
+	ctl_txn_finish(c, g, &e);
 }
 
 bool shoal_ctl_commit_busy(struct shoal_ctl *c)
 {
-	pthread_mutex_lock(&c->lock);
-	bool busy = c->committing;
-	pthread_mutex_unlock(&c->lock);
-	return busy;
+	return shoal_commitq_busy(&c->commits);
 }
 
 /* Caller, after its mutation was applied and queued: returns once its group committed (OK)
- * or failed (e filled). The first waiter without a committer becomes the committer and
- * takes every queued mutation; the others wait and are answered together. */
+ * or failed (e filled); see commitq.h for who commits and who is woken. */
 static enum shoal_ctl_status ctl_txn_wait(struct shoal_ctl *c, struct ctl_txn *t,
                                           struct shoal_ctl_error *e)
 {
-	pthread_mutex_lock(&c->lock);
-	while (!t->done) {
-		if (c->committing) {
-			pthread_cond_wait(&c->cond, &c->lock);
-			continue;
-		}
-		c->committing = true;
-		struct ctl_txn *g = c->head;
-		c->head = NULL;
-		c->tail = &c->head;
-		pthread_mutex_unlock(&c->lock);
-		if (g)
-			ctl_commit_group(c, g);
-		pthread_mutex_lock(&c->lock);
-		c->committing = false;
-		pthread_cond_broadcast(&c->cond);
-	}
-	enum shoal_ctl_status st = t->st;
-	if (st != SHOAL_CTL_OK && e)
+	shoal_commitq_wait(&c->commits, &t->item);
+	if (t->st != SHOAL_CTL_OK && e)
 		*e = t->err;
-	pthread_mutex_unlock(&c->lock);
-	return st;
+	return t->st;
 }
 
 /* ---------- routes ---------- */
@@ -1501,26 +1471,15 @@ static void ctl_http_cmd_release(void *arg)
 {
 	struct ctl_http_cmd *x = arg;
 	if (x->queued) {
-		struct shoal_ctl *c = x->c;
-		pthread_mutex_lock(&c->lock);
-		bool pending = false;
-		for (struct ctl_txn **p = &c->head; *p; p = &(*p)->next)
-			if (*p == &x->txn) {
-				*p = x->txn.next;
-				if (c->tail == &x->txn.next)
-					c->tail = p;
-				pending = true;
-				break;
-			}
-		if (!pending && !x->txn.done) {
-			x->txn.orphan_free = ctl_http_cmd_free;
-			x->txn.orphan = x;
-			pthread_mutex_unlock(&c->lock);
+		switch (shoal_commitq_cancel(&x->c->commits, &x->txn.item, ctl_http_cmd_free, x)) {
+		case SHOAL_COMMITQ_ORPHANED:
 			return;
-		}
-		pthread_mutex_unlock(&c->lock);
-		if (pending)
+		case SHOAL_COMMITQ_CANCELLED:
 			shoal_plugin_host_staged_undo(shoal_dp_plugins(x->dp), x->txn.staged);
+			break;
+		case SHOAL_COMMITQ_SETTLED:
+			break;
+		}
 	}
 	ctl_http_cmd_free(x);
 }

@@ -21,7 +21,7 @@
  * undoes it; the caller then waits until those rows are committed to <state_dir>/state.db.
  * The first waiter that finds no commit in progress becomes the committer: it takes every
  * queued mutation and writes them in one transaction (one fsync), then answers them all;
- * the others wait. The mutex guarding the queue is never held across I/O or a command wait,
+ * the others wait (commitq.h: who is woken, and when). The mutex guarding the queue is never held across I/O or a command wait,
  * so the data plane never waits for the disk. If the commit fails, one command undoes the
  * group and every mutation applied after it, newest first, and each caller gets STORAGE
  * (500 storage_failed). If that undo cannot run (queue refused, out of memory) or the disk
