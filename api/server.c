@@ -569,8 +569,10 @@ static bool server_offload(struct shoal_api *api, struct MHD_Connection *conn,
 	MHD_suspend_connection(conn);
 	*api->jobs_tail = q;
 	api->jobs_tail = &q->job_next;
-	pthread_cond_signal(&api->jobs_cond);
 	pthread_mutex_unlock(&api->jobs_lock);
+	/* after the unlock: the woken worker does not wait for the lock (jobs_cond lives as
+	 * long as the server) */
+	pthread_cond_signal(&api->jobs_cond);
 	return true;
 }
 

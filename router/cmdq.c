@@ -18,9 +18,10 @@ struct shoal_cmd {
 	int result;
 	int status; /* 0 ran, -ESHUTDOWN refused, -ETIMEDOUT cancelled */
 	enum cmd_state state;
-	bool in_ring;  /* still in the ring (not yet taken by a drain) */
-	bool detached; /* the submitter left while it ran: release(arg) after fn */
-	unsigned refs; /* submitter + queue */
+	bool in_ring;        /* still in the ring (not yet taken by a drain) */
+	bool detached;       /* the submitter left while it ran: release(arg) after fn */
+	unsigned refs;       /* submitter + queue */
+	pthread_cond_t done; /* its submitter's wake-up: signalled when it is DONE */
 };
 
 /* Drops one reference (queue lock held); returns true when the record must be freed. */
@@ -36,6 +37,12 @@ const char *const shoal_cmdq_counter_helps[SHOAL_CMDQ_CTR_COUNT_] = {
 static bool cmd_unref(struct shoal_cmd *c)
 {
 	return --c->refs == 0;
+}
+
+static void cmd_free(struct shoal_cmd *c)
+{
+	pthread_cond_destroy(&c->done);
+	free(c);
 }
 
 int shoal_cmdq_init(struct shoal_cmdq *q, unsigned capacity)
@@ -56,11 +63,6 @@ int shoal_cmdq_init(struct shoal_cmdq *q, unsigned capacity)
 		return rc;
 	}
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines ignore wall-clock jumps */
-	pthread_cond_init(&q->done, &ca);
-	pthread_condattr_destroy(&ca);
 	return 0;
 }
 
@@ -68,7 +70,6 @@ void shoal_cmdq_fini(struct shoal_cmdq *q)
 {
 	if (q->ring == NULL)
 		return;
-	pthread_cond_destroy(&q->done);
 	pthread_mutex_destroy(&q->lock);
 	close(q->efd);
 	q->efd = -1;
@@ -109,6 +110,11 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 	if (!c)
 		return -ENOMEM;
 	*c = (struct shoal_cmd){.fn = fn, .arg = arg, .release = release, .refs = 2};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines ignore wall-clock jumps */
+	pthread_cond_init(&c->done, &ca);
+	pthread_condattr_destroy(&ca);
 
 	pthread_mutex_lock(&q->lock);
 	if (q->closed || q->count == q->capacity) {
@@ -116,7 +122,7 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 		if (!q->closed)
 			q->ctr[SHOAL_CMDQ_CTR_FULL]++;
 		pthread_mutex_unlock(&q->lock);
-		free(c);
+		cmd_free(c);
 		return rc;
 	}
 	q->ring[(q->head + q->count) % q->capacity] = c;
@@ -129,10 +135,10 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 		bool bounded = deadline && (c->state == CMD_QUEUED || c->release);
 		q->ctr[SHOAL_CMDQ_CTR_WAITS]++;
 		if (!bounded) {
-			pthread_cond_wait(&q->done, &q->lock);
+			pthread_cond_wait(&c->done, &q->lock);
 			continue;
 		}
-		if (pthread_cond_timedwait(&q->done, &q->lock, deadline) == ETIMEDOUT &&
+		if (pthread_cond_timedwait(&c->done, &q->lock, deadline) == ETIMEDOUT &&
 		    c->state != CMD_DONE && (c->state == CMD_QUEUED || c->release))
 			break;
 	}
@@ -157,7 +163,7 @@ static int cmdq_submit(struct shoal_cmdq *q, shoal_cmd_fn fn, void *arg, int *re
 	bool last = cmd_unref(c);
 	pthread_mutex_unlock(&q->lock);
 	if (last)
-		free(c);
+		cmd_free(c);
 	return status;
 }
 
@@ -211,7 +217,7 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
 			bool last = cmd_unref(c);
 			pthread_mutex_unlock(&q->lock);
 			if (last)
-				free(c);
+				cmd_free(c);
 			continue;
 		}
 		c->state = CMD_RUNNING;
@@ -225,13 +231,17 @@ unsigned shoal_cmdq_drain(struct shoal_cmdq *q, unsigned max)
 		c->result = result;
 		c->state = CMD_DONE; /* status stays 0: it ran */
 		bool detached = c->detached;
-		bool last = cmd_unref(c);
-		pthread_cond_broadcast(&q->done);
 		pthread_mutex_unlock(&q->lock);
+		/* Wakes its submitter alone, after the unlock so that it does not then wait for
+		 * the lock; the queue's reference keeps c alive until dropped below. */
+		pthread_cond_signal(&c->done);
 		if (detached && c->release)
 			c->release(c->arg);
+		pthread_mutex_lock(&q->lock);
+		bool last = cmd_unref(c);
+		pthread_mutex_unlock(&q->lock);
 		if (last)
-			free(c);
+			cmd_free(c);
 	}
 	return ran;
 }
@@ -254,9 +264,9 @@ void shoal_cmdq_close(struct shoal_cmdq *q)
 		c->in_ring = false;
 		c->status = -ESHUTDOWN;
 		c->state = CMD_DONE;
+		pthread_cond_signal(&c->done);
 		if (cmd_unref(c))
-			free(c); /* cannot happen: its submitter still waits */
+			cmd_free(c); /* cannot happen: its submitter still waits */
 	}
-	pthread_cond_broadcast(&q->done);
 	pthread_mutex_unlock(&q->lock);
 }

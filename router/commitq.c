@@ -1,6 +1,8 @@
 /* commitq.c — group commit with targeted wakes (contract in include/shoal/commitq.h). */
 #include "shoal/commitq.h"
 
+#include <errno.h>
+
 void shoal_commitq_init(struct shoal_commitq *q, shoal_commitq_commit_fn commit, void *arg)
 {
 	*q = (struct shoal_commitq){.commit = commit, .arg = arg};
@@ -16,7 +18,7 @@ void shoal_commitq_fini(struct shoal_commitq *q)
 void shoal_commitq_push(struct shoal_commitq *q, struct shoal_commitq_item *it)
 {
 	*it = (struct shoal_commitq_item){0};
-	pthread_cond_init(&it->wake, NULL);
+	sem_init(&it->wake, 0, 0);
 	pthread_mutex_lock(&q->lock);
 	*q->tail = it;
 	q->tail = &it->next;
@@ -32,16 +34,25 @@ static struct shoal_commitq_item *commitq_take(struct shoal_commitq *q)
 	return l;
 }
 
-/* Under lock, a commit just ended: wakes the writer of the first pending item that sleeps,
- * to commit the next group (a writer not asleep yet commits it when it comes to wait). */
-static void commitq_hand_off(struct shoal_commitq *q)
+/* Under lock, a commit just ended: picks the writer of the first pending item that sleeps,
+ * to commit the next group (a writer not asleep yet commits it when it comes to wait). The
+ * caller posts it after unlocking. */
+static struct shoal_commitq_item *commitq_hand_off(struct shoal_commitq *q)
 {
 	for (struct shoal_commitq_item *it = q->head; it; it = it->next)
 		if (it->asleep) {
+			it->asleep = false;
 			q->handoffs++;
-			pthread_cond_signal(&it->wake);
-			return;
+			return it;
 		}
+	return NULL;
+}
+
+/* Sleeps until posted (sem_wait returns early only on a signal). */
+static void commitq_sleep(struct shoal_commitq_item *it)
+{
+	while (sem_wait(&it->wake) != 0 && errno == EINTR)
+		;
 }
 
 void shoal_commitq_wait(struct shoal_commitq *q, struct shoal_commitq_item *it)
@@ -51,10 +62,11 @@ void shoal_commitq_wait(struct shoal_commitq *q, struct shoal_commitq_item *it)
 		if (q->committing) {
 			it->asleep = true;
 			q->sleepers++;
-			pthread_cond_wait(&it->wake, &q->lock);
+			pthread_mutex_unlock(&q->lock);
+			commitq_sleep(it); /* whoever posts has cleared asleep */
+			pthread_mutex_lock(&q->lock);
 			q->sleepers--;
 			q->wakes++;
-			it->asleep = false;
 			continue;
 		}
 		q->committing = true;
@@ -66,29 +78,41 @@ void shoal_commitq_wait(struct shoal_commitq *q, struct shoal_commitq_item *it)
 			q->commit(q->arg, g);
 		pthread_mutex_lock(&q->lock);
 		q->committing = false;
-		commitq_hand_off(q);
+		struct shoal_commitq_item *next = commitq_hand_off(q);
+		if (next) {
+			pthread_mutex_unlock(&q->lock);
+			sem_post(&next->wake);
+			pthread_mutex_lock(&q->lock);
+		}
 	}
 	pthread_mutex_unlock(&q->lock);
-	pthread_cond_destroy(&it->wake); /* settled: nobody signals it again */
+	sem_destroy(&it->wake); /* settled, and every post to it has been made */
 }
 
 void shoal_commitq_settle(struct shoal_commitq *q, struct shoal_commitq_item *list)
 {
+	struct shoal_commitq_item *post = NULL; /* writers to wake, linked through next */
 	pthread_mutex_lock(&q->lock);
 	while (list) {
 		struct shoal_commitq_item *next = list->next;
 		list->done = true;
 		if (list->orphan_free) {
-			pthread_cond_destroy(&list->wake);
+			sem_destroy(&list->wake);
 			list->orphan_free(list->orphan);
 		} else if (list->asleep) {
-			pthread_cond_signal(&list->wake);
+			list->asleep = false;
+			list->next = post; /* settled: its next is ours now */
+			post = list;
 		}
 		list = next;
 	}
 	pthread_mutex_unlock(&q->lock);
+	while (post) {
+		struct shoal_commitq_item *next = post->next; /* read before: the post frees it */
+		sem_post(&post->wake);
+		post = next;
+	}
 }
-
 struct shoal_commitq_item *shoal_commitq_take(struct shoal_commitq *q)
 {
 	pthread_mutex_lock(&q->lock);
@@ -109,7 +133,7 @@ enum shoal_commitq_cancel shoal_commitq_cancel(struct shoal_commitq *q,
 		if (q->tail == &it->next)
 			q->tail = p;
 		pthread_mutex_unlock(&q->lock);
-		pthread_cond_destroy(&it->wake);
+		sem_destroy(&it->wake);
 		return SHOAL_COMMITQ_CANCELLED;
 	}
 	if (!it->done) {
@@ -119,7 +143,7 @@ enum shoal_commitq_cancel shoal_commitq_cancel(struct shoal_commitq *q,
 		return SHOAL_COMMITQ_ORPHANED;
 	}
 	pthread_mutex_unlock(&q->lock);
-	pthread_cond_destroy(&it->wake);
+	sem_destroy(&it->wake);
 	return SHOAL_COMMITQ_SETTLED;
 }
 

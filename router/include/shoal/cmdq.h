@@ -19,7 +19,7 @@
  * Bounded waits (shoal_cmdq_submit_timed): a submitter that gives up at its deadline never
  * leaves the data plane holding its memory. Each command is a heap record owned by two
  * references (submitter, queue) and moves QUEUED -> RUNNING -> DONE under the queue lock
- * (one lock round per command, never per packet). At the deadline:
+ * (a few lock rounds per command, never per packet). At the deadline:
  *   - still QUEUED (in the ring, or taken by a drain but not started): it is CANCELLED, taken
  *     out of the ring, and will never run; the caller returns -ETIMEDOUT and may free arg;
  *   - RUNNING with a release function: the command is DETACHED: the caller returns
@@ -77,7 +77,6 @@ extern const char *const shoal_cmdq_counter_helps[SHOAL_CMDQ_CTR_COUNT_];
 
 struct shoal_cmdq {
 	pthread_mutex_t lock;
-	pthread_cond_t done; /* broadcast when commands complete */
 	struct shoal_cmd **ring;
 	unsigned capacity;
 	unsigned head; /* index of the oldest queued command */

@@ -10,8 +10,11 @@
  * fdatasync) and settles its items (shoal_commitq_settle). Items pushed meanwhile wait for
  * the next group.
  *
- * Wakes are targeted. Settling an item wakes its own writer and no other. When a commit ends
- * and items are pending, the committer hands the role on: it wakes the writer of the first
+ * Wakes are targeted. Settling an item wakes its own writer and no other. A wake is posted
+ * after the lock is released (the woken writer does not then wait for the lock its waker
+ * holds); the poster clears the writer's asleep flag under the lock first, so each sleep
+ * gets exactly one post and the writer cannot return, and free its item, before it. When a commit
+ * ends and items are pending, the committer hands the role on: it wakes the writer of the first
  * pending item that sleeps, and that writer commits the next group. A writer that has pushed
  * but is not asleep yet takes the role itself when it gets here. So a commit wakes the
  * writers it answered plus at most one, never the whole crowd.
@@ -38,13 +41,14 @@ extern "C" {
 #endif
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct shoal_commitq_item {
 	struct shoal_commitq_item *next; /* pending list or group, in push order */
-	pthread_cond_t wake;             /* its writer's own wake-up */
-	bool asleep;                     /* its writer sleeps on wake */
+	sem_t wake;                      /* its writer's own wake-up, posted once per sleep */
+	bool asleep;                     /* its writer sleeps on wake, and nobody posted it yet */
 	bool done;                       /* settled */
 	void (*orphan_free)(void *);     /* set by cancel when the writer left: run once settled */
 	void *orphan;
