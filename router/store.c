@@ -466,35 +466,65 @@ static int store_load_row(struct store_load *l, int table, sqlite3_stmt *s, stru
 	return store_load_route_end(l, key, &r, store_col(s, 2), out);
 }
 
-static int store_load_records(struct shoal_store *st, struct shoal_state *out, char *err,
-                              size_t err_size)
+/* Runs the query sql and calls row(ctx, s) on each row. 0, or -1 when it cannot be read
+ * (err filled) or when row returns < 0 (row filled err). The one read loop of the loaders. */
+static int store_each_row(struct shoal_store *st, const char *sql,
+                          int (*row)(void *ctx, sqlite3_stmt *s), void *ctx, char *err,
+                          size_t err_size)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "SELECT plugin, key, value FROM plugin_records", -1, &s,
-	                       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_err(st, err, err_size, "cannot read");
 		return -1;
 	}
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *p = store_col(s, 0), *k = store_col(s, 1);
-		const void *v = sqlite3_column_blob(s, 2);
-		size_t len = (size_t)sqlite3_column_bytes(s, 2);
-		int r = shoal_state_add_record(out, p, k, v, len);
-		if (r < 0) {
-			snprintf(err, err_size, "%s: plugin_records row \"%s\" \"%s\": %s",
-			         st->path, p ? p : "(null)", k ? k : "(null)",
-			         r == -ENOMEM ? "out of memory" : "bad plugin name, key or value");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (row(ctx, s) < 0) {
 			sqlite3_finalize(s);
 			return -1;
 		}
-	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		store_err(st, err, err_size, "cannot read");
 		return -1;
 	}
 	return 0;
+}
+
+/* A row of one of the state tables (store_load_tables). */
+struct store_table_read {
+	struct store_load *l;
+	int table; /* 0 routes, 1 deleted_routes, 2 arp */
+	bool v2;   /* version 2 route tables (text keys) */
+	struct shoal_state *out;
+};
+
+static int store_table_row(void *ctx, sqlite3_stmt *s)
+{
+	struct store_table_read *r = ctx;
+	return r->table < 2 && !r->v2 ? store_load_route_row(r->l, r->table, s, r->out)
+	                              : store_load_row(r->l, r->table, s, r->out);
+}
+
+struct store_record_read {
+	struct shoal_store *st;
+	struct shoal_state *out;
+	char *err;
+	size_t err_size;
+};
+
+static int store_record_row(void *ctx, sqlite3_stmt *s)
+{
+	struct store_record_read *r = ctx;
+	const char *p = store_col(s, 0), *k = store_col(s, 1);
+	const void *v = sqlite3_column_blob(s, 2);
+	size_t len = (size_t)sqlite3_column_bytes(s, 2);
+	int rc = shoal_state_add_record(r->out, p, k, v, len);
+	if (rc < 0)
+		snprintf(r->err, r->err_size, "%s: plugin_records row \"%s\" \"%s\": %s",
+		         r->st->path, p ? p : "(null)", k ? k : "(null)",
+		         rc == -ENOMEM ? "out of memory" : "bad plugin name, key or value");
+	return rc < 0 ? -1 : 0;
 }
 
 /* Reads the tables (the route tables of version 3, or of version 2 when v2: text) into out;
@@ -513,26 +543,10 @@ static int store_load_tables(struct shoal_store *st, bool v2, const bool tables[
 	};
 	struct store_load l = {.st = st, .err = err, .err_size = err_size};
 	for (int t = 0; t < 3; t++) {
-		if (!tables[t])
-			continue;
-		sqlite3_stmt *s;
-		if (sqlite3_prepare_v2(st->db, v2 && t < 2 ? sql_v2[t] : sql[t], -1, &s, NULL) !=
-		    SQLITE_OK) {
-			store_err(st, err, err_size, "cannot read");
+		struct store_table_read r = {.l = &l, .table = t, .v2 = v2, .out = out};
+		if (tables[t] && store_each_row(st, v2 && t < 2 ? sql_v2[t] : sql[t],
+		                                store_table_row, &r, err, err_size) < 0)
 			return -1;
-		}
-		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			if ((t < 2 && !v2 ? store_load_route_row(&l, t, s, out)
-			                  : store_load_row(&l, t, s, out)) < 0) {
-				sqlite3_finalize(s);
-				return -1;
-			}
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE) {
-			store_err(st, err, err_size, "cannot read");
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -542,7 +556,9 @@ static int store_load(struct shoal_store *st, struct shoal_state *out, char *err
 	static const bool all[3] = {true, true, true};
 	if (store_load_tables(st, false, all, out, err, err_size) < 0)
 		return -1;
-	return store_load_records(st, out, err, err_size);
+	struct store_record_read r = {.st = st, .out = out, .err = err, .err_size = err_size};
+	return store_each_row(st, "SELECT plugin, key, value FROM plugin_records", store_record_row,
+	                      &r, err, err_size);
 }
 
 /* The database's version: user_version, 0 when new (no tables); -1 on error. */

@@ -392,6 +392,12 @@ static void test_bad_databases_are_errors(void **state)
 	sql(dir, "DELETE FROM routes; INSERT INTO deleted_routes VALUES (10737418312)");
 	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "deleted_routes row \"10.0.0.1/8\""));
+	/* a plugin record with no plugin name */
+	sql(dir, "DELETE FROM deleted_routes; INSERT INTO plugin_records VALUES ('', 'k', x'00')");
+	assert_null(shoal_store_open(dir, &s, NULL, err, sizeof(err)));
+	if (!strstr(err, "/state.db: plugin_records row \"\" \"k\": bad plugin name"))
+		fail_msg("got \"%s\"", err);
+	assert_int_equal(s.n_records, 0);
 	rm_tree(dir);
 }
 
