@@ -113,6 +113,7 @@ void shoal_commitq_settle(struct shoal_commitq *q, struct shoal_commitq_item *li
 		post = next;
 	}
 }
+
 struct shoal_commitq_item *shoal_commitq_take(struct shoal_commitq *q)
 {
 	pthread_mutex_lock(&q->lock);

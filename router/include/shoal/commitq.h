@@ -10,14 +10,14 @@
  * fdatasync) and settles its items (shoal_commitq_settle). Items pushed meanwhile wait for
  * the next group.
  *
- * Wakes are targeted. Settling an item wakes its own writer and no other. A wake is posted
- * after the lock is released (the woken writer does not then wait for the lock its waker
- * holds); the poster clears the writer's asleep flag under the lock first, so each sleep
- * gets exactly one post and the writer cannot return, and free its item, before it. When a commit
- * ends and items are pending, the committer hands the role on: it wakes the writer of the first
+ * Wakes are targeted. Settling an item wakes its own writer and no other. When a commit ends
+ * and items are pending, the committer hands the role on: it wakes the writer of the first
  * pending item that sleeps, and that writer commits the next group. A writer that has pushed
  * but is not asleep yet takes the role itself when it gets here. So a commit wakes the
- * writers it answered plus at most one, never the whole crowd.
+ * writers it answered plus at most one, never the whole crowd. A wake is posted after the
+ * lock is released (the woken writer does not then wait for the lock its waker holds); the
+ * poster clears the writer's asleep flag under the lock first, so each sleep gets exactly one
+ * post and the writer cannot return, and free its item, before it.
  *
  * Invariants: at most one commit runs at a time. Groups are consecutive runs of the push
  * order. Each pushed item is settled exactly once, or cancelled. No writer sleeps while its
